@@ -1,0 +1,649 @@
+//! Email addresses, tenants, lists and suppression scopes.
+//!
+//! [`EmailAddress`] is the one place where an address typed into a form, read
+//! from a webhook or pulled from an import becomes a value consentry trusts.
+//! It keeps the text it was given and a canonical key used for every
+//! comparison, so `Bob@Example.COM` and `bob@example.com` are one person and
+//! an opt-out recorded under one spelling is honoured under the other.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest local part in octets (RFC 5321 section 4.5.3.1.1).
+pub const MAX_LOCAL_OCTETS: usize = 64;
+/// Longest address in octets (RFC 5321 section 4.5.3.1.3 less the angle brackets).
+pub const MAX_ADDRESS_OCTETS: usize = 254;
+/// Longest domain label in octets (RFC 1035 section 2.3.4).
+pub const MAX_LABEL_OCTETS: usize = 63;
+
+/// Why a string is not an acceptable email address.
+///
+/// Every variant is the sender's or the form's fault: answer an HTTP request
+/// with 400 / 422, reject the row of an import, never retry. No variant
+/// quotes the local part, so the error text is safe to log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddressError {
+    /// The input is empty.
+    #[error("the address is empty")]
+    Empty,
+    /// The input has no `@`.
+    #[error("the address has no `@`")]
+    MissingAt,
+    /// Nothing stands before the `@`.
+    #[error("the local part (before `@`) is empty")]
+    EmptyLocalPart,
+    /// Nothing stands after the `@`.
+    #[error("the domain (after `@`) is empty")]
+    EmptyDomain,
+    /// The local part is longer than 64 octets.
+    #[error("the local part is {len} octets long; at most 64 are allowed")]
+    LocalPartTooLong {
+        /// Its length in octets.
+        len: usize,
+    },
+    /// The whole address is longer than 254 octets.
+    #[error("the address is {len} octets long; at most 254 are allowed")]
+    TooLong {
+        /// Its length in octets.
+        len: usize,
+    },
+    /// A CR, LF, NUL or other control character (header injection, mangled input).
+    #[error("control character U+{code:04X} at byte {position}")]
+    ControlCharacter {
+        /// The character's code point.
+        code: u32,
+        /// Its byte offset in the input.
+        position: usize,
+    },
+    /// Whitespace outside a quoted local part.
+    #[error("whitespace at byte {position} outside a quoted local part")]
+    Whitespace {
+        /// Its byte offset in the input.
+        position: usize,
+    },
+    /// The dot-atom local part starts with a dot.
+    #[error("the local part starts with a dot")]
+    LeadingDot,
+    /// The dot-atom local part ends with a dot.
+    #[error("the local part ends with a dot")]
+    TrailingDot,
+    /// The dot-atom local part has two dots in a row.
+    #[error("the local part has two dots in a row")]
+    DoubledDot,
+    /// A character that may not appear unquoted in a local part.
+    #[error("character `{ch}` may not appear in an unquoted local part")]
+    InvalidLocalCharacter {
+        /// The character.
+        ch: char,
+    },
+    /// A quoted local part that is not closed or holds a bad escape.
+    #[error("the quoted local part is malformed")]
+    MalformedQuotedLocalPart,
+    /// The domain is not a valid host name (bad character, empty or malformed label).
+    #[error("`{domain}` is not a valid domain")]
+    InvalidDomain {
+        /// The domain as given.
+        domain: String,
+    },
+    /// A label of the domain is longer than 63 octets (after IDNA conversion).
+    #[error("a label of the domain is {len} octets long; at most 63 are allowed")]
+    DomainLabelTooLong {
+        /// The label's length in octets.
+        len: usize,
+    },
+    /// The domain has a single label (`user@localhost`).
+    #[error("the domain `{domain}` has no dot")]
+    DomainWithoutDot {
+        /// The domain as given.
+        domain: String,
+    },
+    /// The domain is an IP literal and the options do not allow one.
+    #[error("IP-literal domains are not allowed")]
+    IpLiteralNotAllowed,
+}
+
+/// Options for [`EmailAddress::parse_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AddressOptions {
+    /// Accept `user@[192.0.2.1]` and `user@[IPv6:2001:db8::1]`. Off by default:
+    /// real subscribers do not have such addresses, spam traps and typos do.
+    pub allow_ip_literal: bool,
+}
+
+impl AddressOptions {
+    /// The default options with IP-literal domains allowed or not.
+    pub fn allow_ip_literal(mut self, allow: bool) -> Self {
+        self.allow_ip_literal = allow;
+        self
+    }
+}
+
+/// A syntactically valid email address with its canonical key.
+///
+/// Equality, hashing and ordering use the canonical key: the local part
+/// lowercased and the domain lowercased and converted to ASCII by IDNA
+/// (`Bob@Bücher.Example` → `bob@xn--bcher-kva.example`). A quoted local part
+/// whose content needs no quotes is unquoted (`"bob"@x.example` is
+/// `bob@x.example`). The text as given is kept for display and delivery.
+///
+/// `Debug` redacts the local part so addresses do not leak into logs:
+///
+/// ```
+/// use consentry::EmailAddress;
+///
+/// let a = EmailAddress::parse("Bob@Example.COM")?;
+/// assert_eq!(a.as_str(), "Bob@Example.COM");
+/// assert_eq!(a.canonical(), "bob@example.com");
+/// assert_eq!(a, EmailAddress::parse("bob@example.com")?);
+/// assert_eq!(format!("{a:?}"), "EmailAddress(b***@example.com)");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EmailAddress {
+    original: String,
+    canonical: String,
+    /// Byte offset of the `@` in `canonical`.
+    at: usize,
+}
+
+impl EmailAddress {
+    /// Parse an address with the default [`AddressOptions`].
+    ///
+    /// Accepts the practical subset of RFC 5321/5322 with RFC 6531 UTF-8:
+    /// a dot-atom or quoted local part, a host name domain (IDN allowed).
+    /// No surrounding whitespace, display names or comments are accepted;
+    /// trim and extract before calling.
+    ///
+    /// # Errors
+    ///
+    /// An [`AddressError`] naming the first problem found; see its variants.
+    pub fn parse(input: &str) -> Result<Self, AddressError> {
+        Self::parse_with(input, AddressOptions::default())
+    }
+
+    /// Parse an address with explicit options.
+    ///
+    /// # Errors
+    ///
+    /// As [`EmailAddress::parse`], and [`AddressError::IpLiteralNotAllowed`]
+    /// for an IP literal unless `options.allow_ip_literal` is set.
+    pub fn parse_with(input: &str, options: AddressOptions) -> Result<Self, AddressError> {
+        if input.is_empty() {
+            return Err(AddressError::Empty);
+        }
+        if let Some((position, c)) = input.char_indices().find(|(_, c)| c.is_control()) {
+            return Err(AddressError::ControlCharacter {
+                code: u32::from(c),
+                position,
+            });
+        }
+        if input.len() > MAX_ADDRESS_OCTETS {
+            return Err(AddressError::TooLong { len: input.len() });
+        }
+        let at = input.rfind('@').ok_or(AddressError::MissingAt)?;
+        let local = input.get(..at).unwrap_or_default();
+        let domain = input.get(at + 1..).unwrap_or_default();
+        if local.is_empty() {
+            return Err(AddressError::EmptyLocalPart);
+        }
+        if domain.is_empty() {
+            return Err(AddressError::EmptyDomain);
+        }
+        if local.len() > MAX_LOCAL_OCTETS {
+            return Err(AddressError::LocalPartTooLong { len: local.len() });
+        }
+        let canonical_local = canonical_local(local)?;
+        if canonical_local.len() > MAX_LOCAL_OCTETS {
+            return Err(AddressError::LocalPartTooLong {
+                len: canonical_local.len(),
+            });
+        }
+        let canonical_domain = canonical_domain(domain, at + 1, options)?;
+        let mut canonical =
+            String::with_capacity(canonical_local.len() + 1 + canonical_domain.len());
+        canonical.push_str(&canonical_local);
+        canonical.push('@');
+        canonical.push_str(&canonical_domain);
+        if canonical.len() > MAX_ADDRESS_OCTETS {
+            return Err(AddressError::TooLong {
+                len: canonical.len(),
+            });
+        }
+        Ok(EmailAddress {
+            original: input.to_owned(),
+            canonical,
+            at: canonical_local.len(),
+        })
+    }
+
+    /// The address exactly as it was given.
+    pub fn as_str(&self) -> &str {
+        &self.original
+    }
+
+    /// The canonical key: lowercased local part, `@`, lowercase ASCII domain.
+    /// Use it to key stores and suppression lists.
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    /// The canonical local part (before `@`).
+    pub fn local_part(&self) -> &str {
+        self.canonical.get(..self.at).unwrap_or_default()
+    }
+
+    /// The canonical domain (after `@`), lowercase ASCII.
+    pub fn domain(&self) -> &str {
+        self.canonical.get(self.at + 1..).unwrap_or_default()
+    }
+}
+
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii()
+}
+
+/// Validate a local part and return its canonical form.
+fn canonical_local(local: &str) -> Result<String, AddressError> {
+    if let Some(inner) = local.strip_prefix('"') {
+        let inner = inner
+            .strip_suffix('"')
+            .ok_or(AddressError::MalformedQuotedLocalPart)?;
+        let mut content = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some(escaped) => content.push(escaped),
+                    None => return Err(AddressError::MalformedQuotedLocalPart),
+                },
+                '"' => return Err(AddressError::MalformedQuotedLocalPart),
+                c => content.push(c),
+            }
+        }
+        let lowered = content.to_lowercase();
+        if !lowered.is_empty() && check_dot_atom(&lowered, 0).is_ok() {
+            return Ok(lowered);
+        }
+        let mut quoted = String::with_capacity(lowered.len() + 2);
+        quoted.push('"');
+        for c in lowered.chars() {
+            if c == '"' || c == '\\' {
+                quoted.push('\\');
+            }
+            quoted.push(c);
+        }
+        quoted.push('"');
+        return Ok(quoted);
+    }
+    check_dot_atom(local, 0)?;
+    Ok(local.to_lowercase())
+}
+
+fn check_dot_atom(local: &str, offset: usize) -> Result<(), AddressError> {
+    if local.starts_with('.') {
+        return Err(AddressError::LeadingDot);
+    }
+    if local.ends_with('.') {
+        return Err(AddressError::TrailingDot);
+    }
+    if local.contains("..") {
+        return Err(AddressError::DoubledDot);
+    }
+    for (i, c) in local.char_indices() {
+        if c.is_whitespace() {
+            return Err(AddressError::Whitespace {
+                position: offset + i,
+            });
+        }
+        if c != '.' && !is_atext(c) {
+            return Err(AddressError::InvalidLocalCharacter { ch: c });
+        }
+    }
+    Ok(())
+}
+
+/// Validate a domain and return its canonical (lowercase ASCII) form.
+fn canonical_domain(
+    domain: &str,
+    offset: usize,
+    options: AddressOptions,
+) -> Result<String, AddressError> {
+    if let Some(literal) = domain.strip_prefix('[') {
+        if !options.allow_ip_literal {
+            return Err(AddressError::IpLiteralNotAllowed);
+        }
+        let invalid = || AddressError::InvalidDomain {
+            domain: domain.to_owned(),
+        };
+        let literal = literal.strip_suffix(']').ok_or_else(invalid)?;
+        if let Some(v6) = literal
+            .strip_prefix("IPv6:")
+            .or_else(|| literal.strip_prefix("ipv6:"))
+        {
+            let ip: Ipv6Addr = v6.parse().map_err(|_| invalid())?;
+            return Ok(format!("[ipv6:{ip}]"));
+        }
+        let ip: Ipv4Addr = literal.parse().map_err(|_| invalid())?;
+        return Ok(format!("[{ip}]"));
+    }
+    for (i, c) in domain.char_indices() {
+        if c.is_whitespace() {
+            return Err(AddressError::Whitespace {
+                position: offset + i,
+            });
+        }
+        // Only letters, digits, hyphens, dots and non-ASCII (IDN) text. This
+        // also keeps `%` away from the URL host parser, which would
+        // percent-decode it.
+        if !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || !c.is_ascii()) {
+            return Err(AddressError::InvalidDomain {
+                domain: domain.to_owned(),
+            });
+        }
+    }
+    let invalid = || AddressError::InvalidDomain {
+        domain: domain.to_owned(),
+    };
+    let ascii = match url::Host::parse(domain) {
+        Ok(url::Host::Domain(d)) => d,
+        Ok(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => return Err(invalid()),
+        Err(_) => {
+            // The host parser reports over-long labels as a generic error;
+            // say which rule failed when we can tell.
+            if let Some(label) = domain.split('.').find(|l| l.len() > MAX_LABEL_OCTETS) {
+                return Err(AddressError::DomainLabelTooLong { len: label.len() });
+            }
+            return Err(invalid());
+        }
+    };
+    let mut labels = 0usize;
+    for label in ascii.split('.') {
+        labels += 1;
+        if label.len() > MAX_LABEL_OCTETS {
+            return Err(AddressError::DomainLabelTooLong { len: label.len() });
+        }
+        let ldh = label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if label.is_empty() || !ldh || label.starts_with('-') || label.ends_with('-') {
+            return Err(invalid());
+        }
+    }
+    if labels < 2 {
+        return Err(AddressError::DomainWithoutDot {
+            domain: domain.to_owned(),
+        });
+    }
+    // A numeric top-level label is never a host name (and `1.2.3.4` would be
+    // an unbracketed IP address).
+    if ascii
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(invalid());
+    }
+    Ok(ascii)
+}
+
+impl FromStr for EmailAddress {
+    type Err = AddressError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EmailAddress::parse(s)
+    }
+}
+
+impl TryFrom<String> for EmailAddress {
+    type Error = AddressError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        EmailAddress::parse(&s)
+    }
+}
+
+impl TryFrom<&str> for EmailAddress {
+    type Error = AddressError;
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        EmailAddress::parse(s)
+    }
+}
+
+impl From<EmailAddress> for String {
+    fn from(a: EmailAddress) -> String {
+        a.original
+    }
+}
+
+impl PartialEq for EmailAddress {
+    fn eq(&self, other: &Self) -> bool {
+        self.canonical == other.canonical
+    }
+}
+impl Eq for EmailAddress {}
+
+impl Hash for EmailAddress {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.canonical.hash(state);
+    }
+}
+
+impl PartialOrd for EmailAddress {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for EmailAddress {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.canonical.cmp(&other.canonical)
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    /// The address as given (it is personal data: mind where you print it).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.original)
+    }
+}
+
+impl fmt::Debug for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let first = self.local_part().chars().next().unwrap_or('?');
+        write!(f, "EmailAddress({first}***@{})", self.domain())
+    }
+}
+
+/// Why a string is not an acceptable [`TenantId`], [`ListId`] or
+/// [`EventId`](crate::EventId).
+///
+/// A host error in the caller's data: answer 400, never retry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdError {
+    /// The id is empty.
+    #[error("the id is empty")]
+    Empty,
+    /// The id is longer than 128 bytes.
+    #[error("the id is {len} bytes long; at most 128 are allowed")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The id holds a control character.
+    #[error("the id holds control character U+{code:04X}")]
+    ControlCharacter {
+        /// The character's code point.
+        code: u32,
+    },
+    /// The id starts or ends with whitespace (two spellings of one id).
+    #[error("the id starts or ends with whitespace")]
+    SurroundingWhitespace,
+}
+
+/// Longest id in bytes.
+pub const MAX_ID_BYTES: usize = 128;
+
+pub(crate) fn check_id(s: &str) -> Result<(), IdError> {
+    if s.is_empty() {
+        return Err(IdError::Empty);
+    }
+    if s.len() > MAX_ID_BYTES {
+        return Err(IdError::TooLong { len: s.len() });
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(IdError::ControlCharacter { code: u32::from(c) });
+    }
+    if s.trim() != s {
+        return Err(IdError::SurroundingWhitespace);
+    }
+    Ok(())
+}
+
+macro_rules! id_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        ///
+        /// Non-empty, at most 128 bytes, no control characters and no
+        /// surrounding whitespace; serde goes through the same check.
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Check and wrap an id.
+            ///
+            /// # Errors
+            ///
+            /// An [`IdError`] when the text is empty, longer than 128 bytes,
+            /// holds a control character or surrounding whitespace.
+            pub fn new(id: impl Into<String>) -> Result<Self, $crate::address::IdError> {
+                let id = id.into();
+                $crate::address::check_id(&id)?;
+                Ok($name(id))
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::address::IdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::address::IdError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $name::new(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = $crate::address::IdError;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                $name::new(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+pub(crate) use id_newtype;
+
+id_newtype!(
+    /// The account that sends mail: a customer of the platform.
+    TenantId
+);
+id_newtype!(
+    /// One mailing list or topic of a tenant.
+    ListId
+);
+
+/// Where a suppression applies.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Every tenant and list (hard bounces, soft-bounce streaks).
+    Global,
+    /// Every list of one tenant (complaints, tenant-wide opt-outs).
+    Tenant(TenantId),
+    /// One list of one tenant (list opt-outs).
+    List(TenantId, ListId),
+}
+
+impl Scope {
+    /// Whether mail from `tenant` on `list` falls under this scope.
+    pub fn covers(&self, tenant: &TenantId, list: &ListId) -> bool {
+        match self {
+            Scope::Global => true,
+            Scope::Tenant(t) => t == tenant,
+            Scope::List(t, l) => t == tenant && l == list,
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Global => f.write_str("global"),
+            Scope::Tenant(t) => write!(f, "tenant `{t}`"),
+            Scope::List(t, l) => write!(f, "list `{l}` of tenant `{t}`"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_local_part_that_needs_no_quotes_is_unquoted() {
+        let a = EmailAddress::parse("\"Bob\"@example.com").unwrap();
+        assert_eq!(a.canonical(), "bob@example.com");
+        let b = EmailAddress::parse("\"Bob Smith\"@example.com").unwrap();
+        assert_eq!(b.canonical(), "\"bob smith\"@example.com");
+        let again = EmailAddress::parse(b.canonical()).unwrap();
+        assert_eq!(again.canonical(), b.canonical());
+    }
+
+    #[test]
+    fn percent_is_not_decoded_in_domains() {
+        assert!(matches!(
+            EmailAddress::parse("a@ex%61mple.com"),
+            Err(AddressError::InvalidDomain { .. })
+        ));
+    }
+
+    #[test]
+    fn scope_covers() {
+        let t = TenantId::new("t").unwrap();
+        let u = TenantId::new("u").unwrap();
+        let l = ListId::new("l").unwrap();
+        let m = ListId::new("m").unwrap();
+        assert!(Scope::Global.covers(&u, &m));
+        assert!(Scope::Tenant(t.clone()).covers(&t, &m));
+        assert!(!Scope::Tenant(t.clone()).covers(&u, &l));
+        assert!(Scope::List(t.clone(), l.clone()).covers(&t, &l));
+        assert!(!Scope::List(t.clone(), l).covers(&t, &m));
+    }
+}

@@ -1,0 +1,220 @@
+//! A store-conformance suite a host runs against its own [`ConsentStore`].
+//!
+//! ```
+//! use consentry::{conformance, MemoryStore};
+//!
+//! conformance::check_consent_store(MemoryStore::new)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Call it from a test of your crate with a factory that returns an empty
+//! store each time (a fresh database, a fresh schema, a fresh tenant).
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+
+use crate::address::{EmailAddress, ListId, TenantId};
+use crate::consent::{Action, Basis, ConsentEvent, EventId, Evidence, OptOutChannel};
+use crate::ports::{AppendOutcome, ConsentStore};
+
+/// A conformance check that failed, with what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("store conformance check `{check}` failed: {detail}")]
+pub struct ConformanceFailure {
+    /// The check's name.
+    pub check: &'static str,
+    /// What went wrong.
+    pub detail: String,
+}
+
+fn fail(check: &'static str, detail: impl Into<String>) -> ConformanceFailure {
+    ConformanceFailure {
+        check,
+        detail: detail.into(),
+    }
+}
+
+fn base_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+fn fixture(
+    id: &str,
+    address: &str,
+    minutes: i64,
+    action: Action,
+) -> Result<ConsentEvent, ConformanceFailure> {
+    let err = |e: &dyn std::fmt::Display| fail("fixture", e.to_string());
+    Ok(ConsentEvent {
+        id: EventId::new(id).map_err(|e| err(&e))?,
+        at: base_time() + TimeDelta::minutes(minutes),
+        tenant: TenantId::new("conformance-tenant").map_err(|e| err(&e))?,
+        list: Some(ListId::new("conformance-list").map_err(|e| err(&e))?),
+        address: EmailAddress::parse(address).map_err(|e| err(&e))?,
+        action,
+        evidence: Evidence {
+            text: Some(format!("conformance fixture {id}")),
+            ..Evidence::default()
+        },
+    })
+}
+
+fn opt_in() -> Action {
+    Action::OptedIn {
+        basis: Basis::ExpressForm,
+    }
+}
+
+fn store_err<E: std::error::Error>(check: &'static str) -> impl Fn(E) -> ConformanceFailure {
+    move |e| fail(check, format!("store error: {e}"))
+}
+
+/// Run every check against stores made by `make` (one fresh store per check).
+///
+/// Checks: append is idempotent by event id and keeps the first event;
+/// nothing appended is lost; `events_for` isolates addresses and matches by
+/// canonical key; append order is kept per address; an unknown address has
+/// no events.
+///
+/// # Errors
+///
+/// The first [`ConformanceFailure`], naming the check.
+pub fn check_consent_store<S, F>(mut make: F) -> Result<(), ConformanceFailure>
+where
+    S: ConsentStore,
+    F: FnMut() -> S,
+{
+    idempotent_append(&make())?;
+    nothing_lost(&make())?;
+    isolation(&make())?;
+    order_kept(&make())?;
+    Ok(())
+}
+
+fn idempotent_append<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
+    const CHECK: &str = "idempotent_append";
+    let first = fixture("dup-1", "dup@example.com", 0, opt_in())?;
+    let again = fixture(
+        "dup-1",
+        "dup@example.com",
+        5,
+        Action::OptedOut {
+            via: OptOutChannel::Admin,
+        },
+    )?;
+    let o1 = store.append(&first).map_err(store_err(CHECK))?;
+    let o2 = store.append(&first).map_err(store_err(CHECK))?;
+    let o3 = store.append(&again).map_err(store_err(CHECK))?;
+    if o1 != AppendOutcome::Appended {
+        return Err(fail(CHECK, format!("first append returned {o1:?}")));
+    }
+    if o2 != AppendOutcome::Duplicate || o3 != AppendOutcome::Duplicate {
+        return Err(fail(
+            CHECK,
+            format!("repeated id returned {o2:?} and {o3:?}, expected Duplicate"),
+        ));
+    }
+    let events = store.events_for(&first.address).map_err(store_err(CHECK))?;
+    if events != vec![first] {
+        return Err(fail(
+            CHECK,
+            format!(
+                "expected exactly the first event, found {} events",
+                events.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn nothing_lost<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
+    const CHECK: &str = "nothing_lost";
+    let mut appended = Vec::new();
+    for i in 0..200 {
+        let address = format!("user{}@example.com", i % 17);
+        let action = if i % 5 == 0 {
+            Action::SoftBounced
+        } else {
+            opt_in()
+        };
+        let e = fixture(&format!("lost-{i}"), &address, i, action)?;
+        store.append(&e).map_err(store_err(CHECK))?;
+        appended.push(e);
+    }
+    let mut found = 0usize;
+    for i in 0..17 {
+        let address = EmailAddress::parse(&format!("user{i}@example.com"))
+            .map_err(|e| fail(CHECK, e.to_string()))?;
+        let events = store.events_for(&address).map_err(store_err(CHECK))?;
+        for e in &events {
+            if !appended.contains(e) {
+                return Err(fail(CHECK, format!("event `{}` was altered", e.id)));
+            }
+        }
+        found += events.len();
+    }
+    if found != appended.len() {
+        return Err(fail(
+            CHECK,
+            format!("appended {} events, found {found}", appended.len()),
+        ));
+    }
+    Ok(())
+}
+
+fn isolation<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
+    const CHECK: &str = "isolation";
+    let ann = fixture("iso-1", "Ann@Example.COM", 0, opt_in())?;
+    let bob = fixture("iso-2", "bob@example.com", 1, opt_in())?;
+    let ann_plus = fixture("iso-3", "ann+news@example.com", 2, opt_in())?;
+    for e in [&ann, &bob, &ann_plus] {
+        store.append(e).map_err(store_err(CHECK))?;
+    }
+    let lookup = EmailAddress::parse("ann@example.com").map_err(|e| fail(CHECK, e.to_string()))?;
+    let events = store.events_for(&lookup).map_err(store_err(CHECK))?;
+    if events != vec![ann] {
+        return Err(fail(
+            CHECK,
+            format!(
+                "lookup by canonical address must return exactly its one event, found {:?}",
+                events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>()
+            ),
+        ));
+    }
+    let nobody =
+        EmailAddress::parse("nobody@example.com").map_err(|e| fail(CHECK, e.to_string()))?;
+    let none = store.events_for(&nobody).map_err(store_err(CHECK))?;
+    if !none.is_empty() {
+        return Err(fail(CHECK, "an unknown address returned events"));
+    }
+    Ok(())
+}
+
+fn order_kept<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
+    const CHECK: &str = "order_kept";
+    // Appended out of time order on purpose: the store keeps append order;
+    // the fold does the sorting.
+    let ids = ["ord-c", "ord-a", "ord-b", "ord-e", "ord-d"];
+    let mut expected = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let minutes = 100 - i64::try_from(i).unwrap_or(0) * 10;
+        let e = fixture(id, "order@example.com", minutes, opt_in())?;
+        store.append(&e).map_err(store_err(CHECK))?;
+        expected.push(e);
+    }
+    let address =
+        EmailAddress::parse("order@example.com").map_err(|e| fail(CHECK, e.to_string()))?;
+    let events = store.events_for(&address).map_err(store_err(CHECK))?;
+    if events != expected {
+        return Err(fail(
+            CHECK,
+            format!(
+                "expected append order {:?}, found {:?}",
+                ids,
+                events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>()
+            ),
+        ));
+    }
+    Ok(())
+}

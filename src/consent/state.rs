@@ -1,0 +1,591 @@
+//! The fold: a consent state derived from an event history.
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::event::{Action, Basis, ConsentEvent, ConsentKey, EventId, OptOutChannel};
+use super::policy::LedgerPolicy;
+use crate::address::Scope;
+use crate::decision::{ids, Reason};
+
+/// A permission to send promotional mail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    /// The basis of the opt-in that granted it.
+    pub basis: Basis,
+    /// When it was granted.
+    pub since: DateTime<Utc>,
+    /// The event that granted it.
+    pub event: EventId,
+    /// Whether its evidence is weak (no policy version or no source).
+    pub weak_evidence: bool,
+}
+
+/// A double opt-in request waiting for its confirmation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingConfirmation {
+    /// When the request was made.
+    pub requested_at: DateTime<Utc>,
+    /// The last moment a confirmation is accepted.
+    pub expires_at: DateTime<Utc>,
+    /// The request event.
+    pub event: EventId,
+}
+
+/// Why an address is suppressed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SuppressionReason {
+    /// The person opted out.
+    OptedOut {
+        /// Through which channel.
+        via: OptOutChannel,
+    },
+    /// The person complained (marked as spam).
+    Complaint,
+    /// A hard bounce.
+    HardBounce,
+    /// Soft bounces in a row reached the threshold.
+    SoftBounceStreak {
+        /// How many in a row.
+        count: u32,
+    },
+}
+
+/// An active suppression.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// Where it applies.
+    pub scope: Scope,
+    /// Why.
+    pub reason: SuppressionReason,
+    /// Since when.
+    pub since: DateTime<Utc>,
+    /// The event that caused it.
+    pub event: EventId,
+}
+
+impl Suppression {
+    /// Whether this suppression blocks transactional mail too (only
+    /// deliverability problems do; opt-outs and complaints are about
+    /// marketing).
+    pub fn blocks_transactional(&self) -> bool {
+        matches!(
+            self.reason,
+            SuppressionReason::HardBounce | SuppressionReason::SoftBounceStreak { .. }
+        )
+    }
+}
+
+/// The consent state of one (tenant, list, address): the fold of its events.
+///
+/// Build it with [`ConsentState::replay`]; it never changes afterwards. It
+/// holds no clock: `now` was fixed when it was built.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentState {
+    key: ConsentKey,
+    as_of: DateTime<Utc>,
+    permission: Option<Permission>,
+    pending: Option<PendingConfirmation>,
+    suppressions: Vec<Suppression>,
+    account_cancelled: Option<DateTime<Utc>>,
+    soft_bounce_streak: u32,
+    opted_out_ever: bool,
+    events_applied: usize,
+    explanation: Vec<Reason>,
+}
+
+/// Sort order of the fold: by time; at equal times opt-in-like events
+/// first (so the opt-out wins); then by id; a total order for the rare
+/// same-id ties so the fold never depends on input order.
+fn fold_order(a: &ConsentEvent, b: &ConsentEvent) -> Ordering {
+    a.at.cmp(&b.at)
+        .then_with(|| a.action.is_opt_out_like().cmp(&b.action.is_opt_out_like()))
+        .then_with(|| a.id.cmp(&b.id))
+        .then_with(|| {
+            let ja = serde_json::to_string(a).unwrap_or_default();
+            let jb = serde_json::to_string(b).unwrap_or_default();
+            ja.cmp(&jb)
+        })
+}
+
+impl ConsentState {
+    /// The state of a key with no history: no permission, nothing suppressed.
+    pub fn empty(key: ConsentKey, now: DateTime<Utc>) -> Self {
+        ConsentState {
+            key,
+            as_of: now,
+            permission: None,
+            pending: None,
+            suppressions: Vec::new(),
+            account_cancelled: None,
+            soft_bounce_streak: 0,
+            opted_out_ever: false,
+            events_applied: 0,
+            explanation: Vec::new(),
+        }
+    }
+
+    /// Fold `events` into the state of `key` as of `now`.
+    ///
+    /// The events may come in any order and may include events about other
+    /// keys (they are skipped, see [`ConsentEvent::concerns`]) and repeated
+    /// ids (applied once). They are sorted by time; at an equal time
+    /// opt-out-like events apply after opt-in-like ones, so the opt-out wins.
+    /// Opt-in-like events dated after `now` are ignored; opt-out-like ones
+    /// apply whatever their date.
+    ///
+    /// The rules, each named in [`explain`](Self::explain) when it applies:
+    /// an opt-out beats every earlier opt-in; after an opt-out or complaint
+    /// only a later express act restores permission; a double opt-in request
+    /// is pending until confirmed within the window; a hard bounce or a run
+    /// of soft bounces suppresses globally until cleared; a complaint
+    /// suppresses the tenant; a cancelled account stops all mail.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use consentry::{
+    ///     Action, Basis, ConsentEvent, ConsentKey, ConsentState, EmailAddress, EventId,
+    ///     Evidence, LedgerPolicy, ListId, OptOutChannel, TenantId,
+    /// };
+    ///
+    /// let key = ConsentKey::new(
+    ///     TenantId::new("acme")?,
+    ///     ListId::new("news")?,
+    ///     EmailAddress::parse("ann@example.com")?,
+    /// );
+    /// let at = |h| Utc.with_ymd_and_hms(2026, 1, 1, h, 0, 0).unwrap();
+    /// let event = |id: &str, h, action| ConsentEvent {
+    ///     id: EventId::new(id).unwrap(),
+    ///     at: at(h),
+    ///     tenant: key.tenant.clone(),
+    ///     list: Some(key.list.clone()),
+    ///     address: key.address.clone(),
+    ///     action,
+    ///     evidence: Evidence::default(),
+    /// };
+    /// let events = [
+    ///     event("2", 2, Action::OptedOut { via: OptOutChannel::OneClick }),
+    ///     event("1", 1, Action::OptedIn { basis: Basis::ExpressForm }),
+    ///     event("3", 3, Action::OptedIn {
+    ///         basis: Basis::Imported { attestation: "CRM export".into() },
+    ///     }),
+    /// ];
+    /// let state = ConsentState::replay(&key, &events, &LedgerPolicy::default(), at(4));
+    /// assert!(!state.permits_promotional());
+    /// assert!(state.permits_transactional());
+    /// assert!(state
+    ///     .explain()
+    ///     .iter()
+    ///     .any(|r| r.rule.as_str() == "consent.opt_out.express_act_required"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replay<'a, I>(
+        key: &ConsentKey,
+        events: I,
+        policy: &LedgerPolicy,
+        now: DateTime<Utc>,
+    ) -> Self
+    where
+        I: IntoIterator<Item = &'a ConsentEvent>,
+    {
+        let mut relevant: Vec<&ConsentEvent> =
+            events.into_iter().filter(|e| e.concerns(key)).collect();
+        relevant.sort_by(|a, b| fold_order(a, b));
+        let mut seen: HashSet<&EventId> = HashSet::with_capacity(relevant.len());
+        let mut state = ConsentState::empty(key.clone(), now);
+        for event in relevant {
+            if !seen.insert(&event.id) {
+                continue;
+            }
+            state.apply(event, policy, now);
+        }
+        state.finish(policy, now);
+        state
+    }
+
+    fn note(&mut self, reason: Reason) {
+        self.explanation.push(reason);
+    }
+
+    fn list_scope(&self, event: &ConsentEvent) -> Scope {
+        match &event.list {
+            Some(list) => Scope::List(event.tenant.clone(), list.clone()),
+            None => Scope::Tenant(event.tenant.clone()),
+        }
+    }
+
+    fn apply(&mut self, event: &ConsentEvent, policy: &LedgerPolicy, now: DateTime<Utc>) {
+        if event.at > now && !event.action.is_opt_out_like() {
+            self.note(Reason::new(
+                ids::FUTURE_OPT_IN_IGNORED,
+                format!(
+                    "event `{}` ({}) is dated {} after now ({}) and was ignored",
+                    event.id,
+                    event.action.name(),
+                    event.at,
+                    now
+                ),
+            ));
+            return;
+        }
+        self.events_applied += 1;
+        match &event.action {
+            Action::OptedIn { basis } => self.opt_in(event, basis, policy),
+            Action::OptedOut { via } => {
+                let scope = self.list_scope(event);
+                self.block(
+                    event,
+                    scope,
+                    SuppressionReason::OptedOut { via: *via },
+                    format!("opted out via {via} on {}", event.at),
+                );
+            }
+            Action::Complained => {
+                let scope = Scope::Tenant(event.tenant.clone());
+                self.block(
+                    event,
+                    scope,
+                    SuppressionReason::Complaint,
+                    format!(
+                        "complained on {}; suppressed for every list of tenant `{}`",
+                        event.at, event.tenant
+                    ),
+                );
+            }
+            Action::HardBounced => {
+                if !self
+                    .suppressions
+                    .iter()
+                    .any(|s| s.reason == SuppressionReason::HardBounce)
+                {
+                    self.suppressions.push(Suppression {
+                        scope: Scope::Global,
+                        reason: SuppressionReason::HardBounce,
+                        since: event.at,
+                        event: event.id.clone(),
+                    });
+                    self.note(Reason::new(
+                        ids::HARD_BOUNCE,
+                        format!(
+                            "hard bounce on {}; suppressed globally until cleared",
+                            event.at
+                        ),
+                    ));
+                }
+            }
+            Action::SoftBounced => {
+                self.soft_bounce_streak = self.soft_bounce_streak.saturating_add(1);
+                let threshold = policy.soft_bounce_threshold();
+                let already = self
+                    .suppressions
+                    .iter()
+                    .any(|s| matches!(s.reason, SuppressionReason::SoftBounceStreak { .. }));
+                if self.soft_bounce_streak >= threshold && !already {
+                    self.suppressions.push(Suppression {
+                        scope: Scope::Global,
+                        reason: SuppressionReason::SoftBounceStreak {
+                            count: self.soft_bounce_streak,
+                        },
+                        since: event.at,
+                        event: event.id.clone(),
+                    });
+                    self.note(Reason::new(
+                        ids::SOFT_BOUNCE_STREAK,
+                        format!(
+                            "{} soft bounces in a row by {} (threshold {threshold}); suppressed globally until cleared",
+                            self.soft_bounce_streak, event.at
+                        ),
+                    ));
+                }
+            }
+            Action::Delivered => {
+                self.soft_bounce_streak = 0;
+            }
+            Action::SuppressionCleared { by } => {
+                self.soft_bounce_streak = 0;
+                let before = self.suppressions.len();
+                self.suppressions.retain(|s| !s.blocks_transactional());
+                if self.suppressions.len() != before {
+                    self.note(Reason::new(
+                        ids::SUPPRESSION_CLEARED,
+                        format!("bounce suppression cleared by `{by}` on {}", event.at),
+                    ));
+                }
+            }
+            Action::AccountCancelled => {
+                if self.account_cancelled.is_none() {
+                    self.account_cancelled = Some(event.at);
+                    self.note(Reason::new(
+                        ids::ACCOUNT_CANCELLED,
+                        format!(
+                            "account cancelled on {}; all mail from tenant `{}` stops",
+                            event.at, event.tenant
+                        ),
+                    ));
+                }
+            }
+            Action::AccountReopened => {
+                if self.account_cancelled.take().is_some() {
+                    self.note(Reason::new(
+                        ids::ACCOUNT_REOPENED,
+                        format!("account reopened on {}", event.at),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn block(
+        &mut self,
+        event: &ConsentEvent,
+        scope: Scope,
+        reason: SuppressionReason,
+        what: String,
+    ) {
+        self.opted_out_ever = true;
+        self.pending = None;
+        let rule = if reason == SuppressionReason::Complaint {
+            ids::COMPLAINT
+        } else {
+            ids::OPT_OUT_BEATS_OPT_IN
+        };
+        let sentence = match self.permission.take() {
+            Some(p) => format!("{what}; withdraws the permission granted on {}", p.since),
+            None => what,
+        };
+        self.note(Reason::new(rule, sentence));
+        // One suppression per scope and reason kind is enough.
+        let duplicate = self.suppressions.iter().any(|s| {
+            s.scope == scope && std::mem::discriminant(&s.reason) == std::mem::discriminant(&reason)
+        });
+        if !duplicate {
+            self.suppressions.push(Suppression {
+                scope,
+                reason,
+                since: event.at,
+                event: event.id.clone(),
+            });
+        }
+    }
+
+    fn opt_in(&mut self, event: &ConsentEvent, basis: &Basis, policy: &LedgerPolicy) {
+        match basis {
+            Basis::DoubleOptInRequested => {
+                let expires_at = event.at + policy.double_opt_in_window();
+                self.pending = Some(PendingConfirmation {
+                    requested_at: event.at,
+                    expires_at,
+                    event: event.id.clone(),
+                });
+                self.note(Reason::new(
+                    ids::DOUBLE_OPT_IN_PENDING,
+                    format!(
+                        "double opt-in requested on {}; pending until confirmed (by {expires_at})",
+                        event.at
+                    ),
+                ));
+                return;
+            }
+            Basis::DoubleOptInConfirmed => match self.pending.take() {
+                Some(p) if event.at <= p.expires_at => {}
+                Some(p) => {
+                    self.note(Reason::new(
+                        ids::DOUBLE_OPT_IN_EXPIRED,
+                        format!(
+                            "confirmation on {} came after the window closed on {}; ignored",
+                            event.at, p.expires_at
+                        ),
+                    ));
+                    return;
+                }
+                None => {
+                    self.note(Reason::new(
+                        ids::DOUBLE_OPT_IN_EXPIRED,
+                        format!(
+                            "confirmation on {} matches no pending request; ignored",
+                            event.at
+                        ),
+                    ));
+                    return;
+                }
+            },
+            Basis::ExpressForm if !policy.single_opt_in_allowed => {
+                self.note(Reason::new(
+                    ids::SINGLE_OPT_IN_NOT_ACCEPTED,
+                    format!(
+                        "form opt-in on {} grants nothing: the policy requires double opt-in",
+                        event.at
+                    ),
+                ));
+                return;
+            }
+            Basis::ExistingCustomer if !policy.soft_opt_in_counts => {
+                self.note(Reason::new(
+                    ids::SOFT_OPT_IN_NOT_ACCEPTED,
+                    format!(
+                        "existing-customer opt-in on {} grants nothing: the policy does not accept soft opt-in",
+                        event.at
+                    ),
+                ));
+                return;
+            }
+            Basis::ExpressForm | Basis::ExistingCustomer | Basis::Imported { .. } => {}
+        }
+        if self.opted_out_ever && !basis.is_express() {
+            self.note(Reason::new(
+                ids::EXPRESS_ACT_REQUIRED,
+                format!(
+                    "{} opt-in on {} ignored: after an opt-out or complaint only an express act of the person restores permission",
+                    basis_name(basis),
+                    event.at
+                ),
+            ));
+            return;
+        }
+        let weak = event.evidence.is_weak();
+        let replace = match &self.permission {
+            None => true,
+            Some(p) => p.weak_evidence && !weak,
+        };
+        if !replace {
+            return;
+        }
+        // An express act after an opt-out or complaint lifts them for this key.
+        let lifted_before = self.suppressions.len();
+        self.suppressions.retain(|s| s.blocks_transactional());
+        let lifted = lifted_before != self.suppressions.len();
+        self.permission = Some(Permission {
+            basis: basis.clone(),
+            since: event.at,
+            event: event.id.clone(),
+            weak_evidence: weak,
+        });
+        let rule = if *basis == Basis::DoubleOptInConfirmed {
+            ids::DOUBLE_OPT_IN_CONFIRMED
+        } else {
+            ids::OPT_IN_GRANTED
+        };
+        let mut sentence = format!(
+            "{} opt-in on {} grants permission",
+            basis_name(basis),
+            event.at
+        );
+        if lifted {
+            sentence.push_str("; lifts the earlier opt-out or complaint for this list");
+        }
+        self.note(Reason::new(rule, sentence));
+        if weak {
+            self.note(Reason::new(
+                ids::OPT_IN_WEAK_EVIDENCE,
+                format!(
+                    "the opt-in on {} was recorded without a policy version or a source; its evidence is weak",
+                    event.at
+                ),
+            ));
+        }
+    }
+
+    fn finish(&mut self, _policy: &LedgerPolicy, now: DateTime<Utc>) {
+        if let Some(p) = &self.pending {
+            if p.expires_at < now {
+                let expired = p.expires_at;
+                self.pending = None;
+                self.note(Reason::new(
+                    ids::DOUBLE_OPT_IN_EXPIRED,
+                    format!("the double opt-in request expired unconfirmed on {expired}"),
+                ));
+            }
+        }
+        if self.permission.is_none() && self.pending.is_none() && !self.opted_out_ever {
+            self.note(Reason::new(
+                ids::NO_PERMISSION,
+                "no permission is recorded for this address and list",
+            ));
+        }
+    }
+
+    /// The key this state is about.
+    pub fn key(&self) -> &ConsentKey {
+        &self.key
+    }
+
+    /// The `now` the state was computed at.
+    pub fn as_of(&self) -> DateTime<Utc> {
+        self.as_of
+    }
+
+    /// Whether promotional mail may be sent: a permission is held, nothing
+    /// is suppressed at any scope, and the account is not cancelled.
+    ///
+    /// Weak evidence does not change this answer; the eligibility decision
+    /// looks at [`Permission::weak_evidence`] itself.
+    pub fn permits_promotional(&self) -> bool {
+        self.permission.is_some() && self.suppressions.is_empty() && self.account_open()
+    }
+
+    /// Whether transactional mail may be sent: the address is deliverable
+    /// (no bounce suppression) and the account is not cancelled. Opt-outs
+    /// and complaints do not stop transactional mail.
+    pub fn permits_transactional(&self) -> bool {
+        self.account_open() && !self.suppressions.iter().any(|s| s.blocks_transactional())
+    }
+
+    /// The permission held, with its basis and since-when.
+    pub fn permission(&self) -> Option<&Permission> {
+        self.permission.as_ref()
+    }
+
+    /// A double opt-in request still waiting (and not yet expired at `now`).
+    pub fn pending_confirmation(&self) -> Option<&PendingConfirmation> {
+        self.pending.as_ref()
+    }
+
+    /// The active suppressions, with scope and reason.
+    pub fn suppressions(&self) -> &[Suppression] {
+        &self.suppressions
+    }
+
+    /// When the account was cancelled, if it is cancelled now.
+    pub fn account_cancelled_since(&self) -> Option<DateTime<Utc>> {
+        self.account_cancelled
+    }
+
+    /// Whether the account is open (never cancelled, or reopened).
+    pub fn account_open(&self) -> bool {
+        self.account_cancelled.is_none()
+    }
+
+    /// Whether the person has ever opted out or complained for this key.
+    pub fn has_opted_out(&self) -> bool {
+        self.opted_out_ever
+    }
+
+    /// Soft bounces since the last delivery or clearing.
+    pub fn soft_bounce_streak(&self) -> u32 {
+        self.soft_bounce_streak
+    }
+
+    /// How many distinct events shaped the state.
+    pub fn events_applied(&self) -> usize {
+        self.events_applied
+    }
+
+    /// The rules that shaped the state, in the order they applied.
+    pub fn explain(&self) -> &[Reason] {
+        &self.explanation
+    }
+}
+
+fn basis_name(basis: &Basis) -> &'static str {
+    match basis {
+        Basis::ExpressForm => "form",
+        Basis::DoubleOptInRequested => "double opt-in request",
+        Basis::DoubleOptInConfirmed => "confirmed double",
+        Basis::ExistingCustomer => "existing-customer (soft)",
+        Basis::Imported { .. } => "imported",
+    }
+}

@@ -1,0 +1,202 @@
+//! Shared vocabulary of explanations: [`RuleId`], [`Reason`] and the rule
+//! catalogue.
+//!
+//! Every decision consentry makes carries the rules that produced it. A rule
+//! id is a stable, dotted string (`consent.opt_out.beats_opt_in`) that hosts
+//! may log, index and show to an auditor; the sentence beside it is for
+//! people and may be reworded between releases. Rule ids never change
+//! meaning: a rule that changes gets a new id, and the CHANGELOG says so.
+//!
+//! [`CATALOGUE`] lists every rule id with the source it comes from.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A stable identifier of one rule, such as `consent.opt_out.beats_opt_in`.
+///
+/// The crate's own ids are constants (see [`CATALOGUE`]); hosts that load
+/// their own policies may mint their own with [`RuleId::new`].
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RuleId(Cow<'static, str>);
+
+impl RuleId {
+    /// A rule id from a static string; usable in `const` items.
+    pub const fn from_static(id: &'static str) -> Self {
+        RuleId(Cow::Borrowed(id))
+    }
+
+    /// A rule id from any string (for host-defined rules).
+    pub fn new(id: impl Into<String>) -> Self {
+        RuleId(Cow::Owned(id.into()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RuleId({})", self.0)
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One step of an explanation: the rule that applied and a sentence saying
+/// what it did in this case.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Reason {
+    /// The stable rule id; match on this, not on the sentence.
+    pub rule: RuleId,
+    /// A human sentence for logs and audit reports.
+    pub sentence: String,
+}
+
+impl Reason {
+    /// A reason from a rule and a sentence.
+    pub fn new(rule: RuleId, sentence: impl Into<String>) -> Self {
+        Reason {
+            rule,
+            sentence: sentence.into(),
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}", self.rule, self.sentence)
+    }
+}
+
+/// What the catalogue knows about one rule id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// The rule id.
+    pub id: &'static str,
+    /// Where the rule comes from (statute, RFC, the privacy statement).
+    pub source: &'static str,
+    /// What the rule says.
+    pub summary: &'static str,
+}
+
+macro_rules! rules {
+    ($( $(#[$doc:meta])* $name:ident = $id:literal, source = $source:literal, summary = $summary:literal; )*) => {
+        /// The rule ids of the consent ledger and the rest of the crate, as
+        /// constants.
+        pub mod ids {
+            use super::RuleId;
+            $(
+                $(#[$doc])*
+                pub const $name: RuleId = RuleId::from_static($id);
+            )*
+        }
+
+        /// Every rule id the crate can emit, with its source.
+        pub const CATALOGUE: &[RuleInfo] = &[
+            $( RuleInfo { id: $id, source: $source, summary: $summary }, )*
+        ];
+    };
+}
+
+rules! {
+    /// An opt-in was recorded and grants permission to send promotional mail.
+    OPT_IN_GRANTED = "consent.opt_in.granted",
+        source = "GDPR Art. 7(1); privacy statement (permission-based email)",
+        summary = "an opt-in with an accepted basis grants permission for promotional mail";
+    /// An opt-in lacks a policy version or a source and is marked weak.
+    OPT_IN_WEAK_EVIDENCE = "consent.opt_in.weak_evidence",
+        source = "GDPR Art. 7(1) (the controller must be able to demonstrate consent)",
+        summary = "an opt-in recorded without a policy version or a source is accepted but weak";
+    /// Single opt-in is not accepted under the ledger policy.
+    SINGLE_OPT_IN_NOT_ACCEPTED = "consent.opt_in.single_not_accepted",
+        source = "ledger policy (host configuration)",
+        summary = "a form opt-in grants nothing when the policy requires double opt-in";
+    /// Soft opt-in (existing customer) is not accepted under the ledger policy.
+    SOFT_OPT_IN_NOT_ACCEPTED = "consent.opt_in.soft_not_accepted",
+        source = "ledger policy (host configuration); ePrivacy Art. 13(2)",
+        summary = "an existing-customer basis grants nothing when the policy does not accept soft opt-in";
+    /// Rule 1: an opt-out beats every earlier opt-in.
+    OPT_OUT_BEATS_OPT_IN = "consent.opt_out.beats_opt_in",
+        source = "15 U.S.C. 7704(a)(4); GDPR Art. 7(3); privacy statement (opt-out in every promotional footer)",
+        summary = "an opt-out withdraws every permission granted before it";
+    /// Rule 2: after an opt-out or a complaint only an express act restores permission.
+    EXPRESS_ACT_REQUIRED = "consent.opt_out.express_act_required",
+        source = "15 U.S.C. 7704(a)(4)(A) (no mail after an objection unless affirmative consent); GDPR Art. 7(3)",
+        summary = "after an opt-out or complaint, an import or soft opt-in never restores permission; only a later form opt-in or confirmed double opt-in does";
+    /// Rule 3: a double opt-in request stays pending until confirmed.
+    DOUBLE_OPT_IN_PENDING = "consent.double_opt_in.pending",
+        source = "M3AAWG sender best common practices (confirmed opt-in)",
+        summary = "a double opt-in request grants nothing until it is confirmed";
+    /// Rule 3: a confirmation within the window grants permission.
+    DOUBLE_OPT_IN_CONFIRMED = "consent.double_opt_in.confirmed",
+        source = "M3AAWG sender best common practices (confirmed opt-in)",
+        summary = "a confirmation of a pending request within the window grants permission";
+    /// Rule 3: a confirmation after the window, or without a request, is ignored.
+    DOUBLE_OPT_IN_EXPIRED = "consent.double_opt_in.expired",
+        source = "ledger policy (double opt-in window, default 7 days)",
+        summary = "a confirmation after the window, or with no pending request, is ignored";
+    /// Rule 4: a hard bounce suppresses the address everywhere.
+    HARD_BOUNCE = "consent.bounce.hard",
+        source = "RFC 5321 section 4.2.1 (5yz permanent failure); bulk-sender requirements",
+        summary = "a hard bounce suppresses the address globally until a suppression-cleared event";
+    /// Rule 4: N soft bounces in a row suppress the address everywhere.
+    SOFT_BOUNCE_STREAK = "consent.bounce.soft_streak",
+        source = "ledger policy (soft-bounce threshold, default 3)",
+        summary = "consecutive soft bounces up to the threshold suppress the address globally";
+    /// Rule 4: a suppression-cleared event lifts a bounce suppression.
+    SUPPRESSION_CLEARED = "consent.bounce.cleared",
+        source = "ledger policy",
+        summary = "a suppression-cleared event lifts a bounce suppression (never an opt-out or a complaint)";
+    /// Rule 5: a complaint suppresses the address for the whole tenant.
+    COMPLAINT = "consent.complaint.tenant",
+        source = "RFC 6449 (feedback loops); 15 U.S.C. 7704(a)(4)",
+        summary = "a spam complaint suppresses the address for every list of the tenant";
+    /// Rule 6: a cancelled account stops all mail, transactional included.
+    ACCOUNT_CANCELLED = "consent.account.cancelled",
+        source = "privacy statement (account mail stops only when the account is cancelled)",
+        summary = "a cancelled account stops all mail from the tenant, transactional included";
+    /// Rule 6: a reopened account restores mail.
+    ACCOUNT_REOPENED = "consent.account.reopened",
+        source = "privacy statement",
+        summary = "a reopened account restores transactional mail";
+    /// An opt-in dated after `now` is ignored until its time comes.
+    FUTURE_OPT_IN_IGNORED = "consent.event.future_opt_in_ignored",
+        source = "consentry safety bias",
+        summary = "an opt-in-like event dated after `now` is ignored; opt-out-like events apply at once whatever their date";
+    /// No opt-in was ever recorded.
+    NO_PERMISSION = "consent.opt_in.none",
+        source = "privacy statement (permission-based email)",
+        summary = "no permission is recorded for this address and list";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_ids_are_unique_and_dotted() {
+        let mut seen = std::collections::BTreeSet::new();
+        for rule in CATALOGUE {
+            assert!(seen.insert(rule.id), "duplicate rule id {}", rule.id);
+            assert!(rule.id.split('.').count() >= 3, "{} is not dotted", rule.id);
+            assert!(!rule.source.is_empty() && !rule.summary.is_empty());
+        }
+    }
+
+    #[test]
+    fn rule_id_round_trips_through_serde_as_a_plain_string() {
+        let json = serde_json::to_string(&ids::HARD_BOUNCE).unwrap();
+        assert_eq!(json, "\"consent.bounce.hard\"");
+        let back: RuleId = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, ids::HARD_BOUNCE);
+    }
+}

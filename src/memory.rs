@@ -1,0 +1,134 @@
+//! In-memory reference implementations of the ports, thread-safe, for tests
+//! and small deployments.
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::sync::{Mutex, PoisonError, RwLock};
+
+use crate::address::EmailAddress;
+use crate::consent::{ConsentEvent, EventId};
+use crate::message::OutboundMessage;
+use crate::ports::{AppendOutcome, ConsentStore, Mailer};
+
+#[derive(Default)]
+struct Inner {
+    ids: HashSet<EventId>,
+    by_address: HashMap<String, Vec<ConsentEvent>>,
+}
+
+/// A thread-safe in-memory [`ConsentStore`], indexed by canonical address.
+///
+/// Its error type is [`Infallible`]. A panic in another thread while holding
+/// its lock does not poison it: every append is applied whole or not at all.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: RwLock<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many events are stored.
+    pub fn len(&self) -> usize {
+        self.inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .ids
+            .len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The canonical addresses that have events, sorted.
+    pub fn addresses(&self) -> Vec<String> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<String> = inner.by_address.keys().cloned().collect();
+        out.sort();
+        out
+    }
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("events", &self.len())
+            .finish()
+    }
+}
+
+impl ConsentStore for MemoryStore {
+    type Error = Infallible;
+
+    fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, Infallible> {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if inner.ids.contains(&event.id) {
+            return Ok(AppendOutcome::Duplicate);
+        }
+        // Reserve first so the two inserts below cannot fail half-way.
+        inner.ids.reserve(1);
+        let key = event.address.canonical().to_owned();
+        inner.by_address.entry(key).or_default().push(event.clone());
+        inner.ids.insert(event.id.clone());
+        Ok(AppendOutcome::Appended)
+    }
+
+    fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Infallible> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(inner
+            .by_address
+            .get(address.canonical())
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// A [`Mailer`] that records every message instead of sending it, like
+/// lettre's `StubTransport`.
+#[derive(Default)]
+pub struct RecordingMailer {
+    sent: Mutex<Vec<OutboundMessage>>,
+}
+
+impl RecordingMailer {
+    /// A mailer that has sent nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every message delivered so far, in order.
+    pub fn sent(&self) -> Vec<OutboundMessage> {
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl std::fmt::Debug for RecordingMailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self
+            .sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("RecordingMailer").field("sent", &n).finish()
+    }
+}
+
+impl Mailer for RecordingMailer {
+    type Error = Infallible;
+
+    fn deliver(&self, message: &OutboundMessage) -> Result<(), Infallible> {
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(message.clone());
+        Ok(())
+    }
+}

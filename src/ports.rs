@@ -1,0 +1,97 @@
+//! Ports: the small traits a host implements for persistence and delivery.
+//!
+//! They are synchronous, take `&self`, are object-safe and have an
+//! associated error type, like lettre's `Transport`. The pure core never
+//! calls them; the [`Driver`](crate::Driver) reads through them, calls the
+//! core and writes its effects back.
+
+use std::sync::Arc;
+
+use crate::address::EmailAddress;
+use crate::consent::ConsentEvent;
+use crate::message::OutboundMessage;
+
+/// What an append did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// The event was new and is now stored.
+    Appended,
+    /// An event with this id was already stored; nothing changed.
+    Duplicate,
+}
+
+/// Persistence of consent events (suppressions are derived from them).
+///
+/// Implementations must pass
+/// [`conformance::check_consent_store`](crate::conformance::check_consent_store):
+/// append is idempotent by event id (a repeated id keeps the first event),
+/// nothing appended is lost, `events_for` returns only that person's events
+/// (matched by canonical address) in the order they were appended.
+pub trait ConsentStore {
+    /// The store's error; the driver wraps it in
+    /// [`ServiceError::Store`](crate::ServiceError::Store).
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Append one event unless an event with its id is already stored.
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure (I/O, lock, constraint). On error nothing
+    /// must have been stored.
+    fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, Self::Error>;
+
+    /// Every event about `address` (by canonical key), in append order.
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure.
+    fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error>;
+}
+
+/// Delivery of one message.
+pub trait Mailer {
+    /// The mailer's error; the driver wraps it in
+    /// [`ServiceError::Mailer`](crate::ServiceError::Mailer).
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Hand one message over for delivery.
+    ///
+    /// # Errors
+    ///
+    /// The transport's failure; the message may be retried.
+    fn deliver(&self, message: &OutboundMessage) -> Result<(), Self::Error>;
+}
+
+impl<T: ConsentStore + ?Sized> ConsentStore for &T {
+    type Error = T::Error;
+    fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, Self::Error> {
+        (**self).append(event)
+    }
+    fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
+        (**self).events_for(address)
+    }
+}
+
+impl<T: ConsentStore + ?Sized> ConsentStore for Arc<T> {
+    type Error = T::Error;
+    fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, Self::Error> {
+        (**self).append(event)
+    }
+    fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
+        (**self).events_for(address)
+    }
+}
+
+impl<T: Mailer + ?Sized> Mailer for &T {
+    type Error = T::Error;
+    fn deliver(&self, message: &OutboundMessage) -> Result<(), Self::Error> {
+        (**self).deliver(message)
+    }
+}
+
+impl<T: Mailer + ?Sized> Mailer for Arc<T> {
+    type Error = T::Error;
+    fn deliver(&self, message: &OutboundMessage) -> Result<(), Self::Error> {
+        (**self).deliver(message)
+    }
+}
