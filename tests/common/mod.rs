@@ -1,0 +1,82 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use consentry::{
+    Action, Basis, ConsentEvent, ConsentKey, EmailAddress, EventId, Evidence, ListId,
+    OptOutChannel, TenantId,
+};
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 5, 12, 0, 0).unwrap()
+}
+
+pub fn at(hours: i64) -> DateTime<Utc> {
+    t0() + TimeDelta::hours(hours)
+}
+
+pub fn addr(s: &str) -> EmailAddress {
+    EmailAddress::parse(s).unwrap()
+}
+
+pub fn key(tenant: &str, list: &str, address: &str) -> ConsentKey {
+    ConsentKey::new(
+        TenantId::new(tenant).unwrap(),
+        ListId::new(list).unwrap(),
+        addr(address),
+    )
+}
+
+pub fn strong_evidence() -> Evidence {
+    Evidence {
+        source_url: Some("https://shop.example/signup".parse().unwrap()),
+        policy_version: Some("2026-01".into()),
+        ..Evidence::default()
+    }
+}
+
+/// An event for `key`'s tenant, list and address.
+pub fn ev(key: &ConsentKey, id: &str, hours: i64, action: Action) -> ConsentEvent {
+    ConsentEvent {
+        id: EventId::new(id).unwrap(),
+        at: at(hours),
+        tenant: key.tenant.clone(),
+        list: Some(key.list.clone()),
+        address: key.address.clone(),
+        action,
+        evidence: strong_evidence(),
+    }
+}
+
+pub fn form() -> Action {
+    Action::OptedIn {
+        basis: Basis::ExpressForm,
+    }
+}
+pub fn requested() -> Action {
+    Action::OptedIn {
+        basis: Basis::DoubleOptInRequested,
+    }
+}
+pub fn confirmed() -> Action {
+    Action::OptedIn {
+        basis: Basis::DoubleOptInConfirmed,
+    }
+}
+pub fn imported() -> Action {
+    Action::OptedIn {
+        basis: Basis::Imported {
+            attestation: "CRM export".into(),
+        },
+    }
+}
+pub fn customer() -> Action {
+    Action::OptedIn {
+        basis: Basis::ExistingCustomer,
+    }
+}
+pub fn opt_out() -> Action {
+    Action::OptedOut {
+        via: OptOutChannel::FooterLink,
+    }
+}

@@ -1,0 +1,53 @@
+//! Properties of the public types that hosts rely on.
+#![allow(clippy::unwrap_used)]
+
+use consentry::{
+    ConsentEvent, ConsentState, ConsentStore, Driver, EmailAddress, LedgerPolicy, Mailer,
+    MemoryStore, OutboundMessage, Reason, RecordingMailer, ServiceError,
+};
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+#[test]
+fn main_types_are_send_and_sync() {
+    assert_send_sync::<EmailAddress>();
+    assert_send_sync::<ConsentEvent>();
+    assert_send_sync::<ConsentState>();
+    assert_send_sync::<LedgerPolicy>();
+    assert_send_sync::<Reason>();
+    assert_send_sync::<OutboundMessage>();
+    assert_send_sync::<MemoryStore>();
+    assert_send_sync::<RecordingMailer>();
+    assert_send_sync::<Driver<MemoryStore, RecordingMailer>>();
+    assert_send_sync::<ServiceError<std::io::Error, std::io::Error>>();
+}
+
+#[test]
+fn ports_are_object_safe() {
+    let store: Box<dyn ConsentStore<Error = std::convert::Infallible>> =
+        Box::new(MemoryStore::new());
+    let mailer: Box<dyn Mailer<Error = std::convert::Infallible>> =
+        Box::new(RecordingMailer::new());
+    assert!(store
+        .events_for(&EmailAddress::parse("a@example.com").unwrap())
+        .unwrap()
+        .is_empty());
+    let msg = OutboundMessage::new(
+        EmailAddress::parse("news@shop.example").unwrap(),
+        EmailAddress::parse("a@example.com").unwrap(),
+        "Receipt",
+    )
+    .unwrap();
+    mailer.deliver(&msg).unwrap();
+}
+
+#[test]
+fn errors_are_std_errors() {
+    fn is_error<E: std::error::Error + Send + Sync + 'static>() {}
+    is_error::<consentry::AddressError>();
+    is_error::<consentry::IdError>();
+    is_error::<consentry::EventError>();
+    is_error::<consentry::LedgerPolicyError>();
+    is_error::<consentry::MessageError>();
+    is_error::<ServiceError<std::io::Error, std::io::Error>>();
+}
