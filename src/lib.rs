@@ -17,13 +17,16 @@
 //! implementations.
 
 pub mod address;
+pub mod classify;
 pub mod conformance;
 pub mod consent;
 pub mod decision;
 pub mod driver;
+pub mod eligibility;
 pub mod memory;
 pub mod message;
 pub mod ports;
+pub mod unsubscribe;
 
 pub use address::{AddressError, AddressOptions, EmailAddress, IdError, ListId, Scope, TenantId};
 pub use consent::{

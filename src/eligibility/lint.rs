@@ -1,0 +1,420 @@
+//! The pre-send compliance lint.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::Requirement;
+use crate::address::EmailAddress;
+use crate::classify::{html_to_text, Classification, Link};
+use crate::decision::{ids, RuleId};
+use crate::message::OutboundMessage;
+use crate::unsubscribe::{is_one_click_post, parse_list_unsubscribe};
+
+/// How serious a [`ComplianceIssue`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Sending would break a rule: the message must not go out.
+    Error,
+    /// Worth fixing; sending is allowed.
+    Warning,
+}
+
+/// One problem the lint found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplianceIssue {
+    /// The rule broken.
+    pub rule: RuleId,
+    /// How serious it is.
+    pub severity: Severity,
+    /// What is wrong, for the person fixing the template.
+    pub message: String,
+}
+
+impl ComplianceIssue {
+    fn error(rule: RuleId, message: impl Into<String>) -> Self {
+        ComplianceIssue {
+            rule,
+            severity: Severity::Error,
+            message: message.into(),
+        }
+    }
+}
+
+/// The sender's physical postal address (15 U.S.C. 7704(a)(5)(A)(iii)): a
+/// street address, or a post office box or private mailbox registered
+/// under Postal Service rules (16 CFR 316.2(p)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostalAddress {
+    /// The street line (`742 Evergreen Terrace`), if any.
+    #[serde(default)]
+    pub street: Option<String>,
+    /// The PO box line (`PO Box 1234`), if any.
+    #[serde(default)]
+    pub po_box: Option<String>,
+    /// The city.
+    pub city: String,
+    /// The state or region, if any.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The postal code.
+    pub postal_code: String,
+    /// The country.
+    pub country: String,
+}
+
+/// A sender profile that cannot be used.
+///
+/// A configuration error: fix the profile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// No sending domain is listed.
+    #[error("the sender profile lists no domain")]
+    NoDomain,
+    /// A listed domain is not a valid domain.
+    #[error("`{0}` is not a valid sending domain")]
+    BadDomain(String),
+    /// The postal address lacks a part.
+    #[error("the postal address has no {0}")]
+    IncompletePostalAddress(&'static str),
+}
+
+/// Who sends: their domains, postal address and unsubscribe endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SenderProfile {
+    /// The sender's own domains; From and Reply-To must be at one of them
+    /// or a subdomain.
+    pub domains: Vec<String>,
+    /// The postal address every promotional message shows.
+    pub postal_address: PostalAddress,
+    /// Where the sender's unsubscribe links point; when set, only links
+    /// starting with it count as the unsubscribe link.
+    #[serde(default)]
+    pub unsubscribe_url_prefix: Option<Url>,
+}
+
+impl SenderProfile {
+    /// Check the profile.
+    ///
+    /// # Errors
+    ///
+    /// [`ProfileError::NoDomain`], [`ProfileError::BadDomain`] or
+    /// [`ProfileError::IncompletePostalAddress`].
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        if self.domains.is_empty() {
+            return Err(ProfileError::NoDomain);
+        }
+        for d in &self.domains {
+            canonical_domain(d).ok_or_else(|| ProfileError::BadDomain(d.clone()))?;
+        }
+        let p = &self.postal_address;
+        let blank = |s: &Option<String>| s.as_deref().is_none_or(|v| v.trim().is_empty());
+        if blank(&p.street) && blank(&p.po_box) {
+            return Err(ProfileError::IncompletePostalAddress("street or PO box"));
+        }
+        if p.city.trim().is_empty() {
+            return Err(ProfileError::IncompletePostalAddress("city"));
+        }
+        if p.postal_code.trim().is_empty() {
+            return Err(ProfileError::IncompletePostalAddress("postal code"));
+        }
+        if p.country.trim().is_empty() {
+            return Err(ProfileError::IncompletePostalAddress("country"));
+        }
+        Ok(())
+    }
+
+    fn owns(&self, address: &EmailAddress) -> bool {
+        let domain = address.domain();
+        self.domains
+            .iter()
+            .filter_map(|d| canonical_domain(d))
+            .any(|d| {
+                domain == d
+                    || domain
+                        .strip_suffix(d.as_str())
+                        .is_some_and(|rest| rest.ends_with('.'))
+            })
+    }
+}
+
+fn canonical_domain(d: &str) -> Option<String> {
+    EmailAddress::parse(&format!("x@{d}"))
+        .ok()
+        .map(|a| a.domain().to_owned())
+}
+
+/// Lowercase and reduce every run of non-alphanumerics to one space, so
+/// `P.O. Box 12,` and `po box 12` compare equal.
+fn normalise(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut gap = true;
+    for c in s.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+            gap = false;
+        } else if c == '.' {
+            // "P.O." and "PO" are the same word.
+        } else if !gap {
+            out.push(' ');
+            gap = true;
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+struct Rendered {
+    text: String,
+    links: Vec<Link>,
+}
+
+static URL_IN_TEXT: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r#"https?://[^\s<>"')\]]+"#).ok());
+
+fn render(msg: &OutboundMessage) -> Rendered {
+    let mut text = String::new();
+    let mut links = Vec::new();
+    if let Some(html) = msg.html() {
+        let h = html_to_text(html);
+        text.push_str(&h.text);
+        links.extend(h.links);
+    }
+    if let Some(plain) = msg.text() {
+        if let Some(re) = URL_IN_TEXT.as_ref() {
+            for line in plain.lines() {
+                for m in re.find_iter(line) {
+                    links.push(Link {
+                        href: m.as_str().to_owned(),
+                        text: line.to_owned(),
+                    });
+                }
+            }
+        }
+        text.push('\n');
+        text.push_str(plain);
+    }
+    Rendered { text, links }
+}
+
+fn is_unsubscribe_link(link: &Link, profile: &SenderProfile) -> bool {
+    let Ok(url) = Url::parse(&link.href) else {
+        return false;
+    };
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return false;
+    }
+    match &profile.unsubscribe_url_prefix {
+        Some(prefix) => url.as_str().starts_with(prefix.as_str()),
+        None => {
+            let words = ["unsubscribe", "opt-out", "opt out", "optout"];
+            let hay = format!("{} {}", link.href, link.text).to_lowercase();
+            words.iter().any(|w| hay.contains(w))
+        }
+    }
+}
+
+fn has_postal_address(text: &str, p: &PostalAddress) -> bool {
+    let body = normalise(text);
+    let contains = |part: &str| {
+        let n = normalise(part);
+        !n.is_empty() && body.contains(&n)
+    };
+    let line = [&p.street, &p.po_box]
+        .into_iter()
+        .flatten()
+        .any(|l| contains(l));
+    line && contains(&p.city) && contains(&p.postal_code)
+}
+
+fn has_ad_label(text: &str) -> bool {
+    let t = text.to_lowercase();
+    [
+        "advertisement",
+        "this is an ad",
+        "[ad]",
+        "(ad)",
+        "sponsored",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+fn check(
+    requirement: Requirement,
+    msg: &OutboundMessage,
+    rendered: &Rendered,
+    profile: &SenderProfile,
+) -> Option<ComplianceIssue> {
+    match requirement {
+        Requirement::UnsubscribeLink => {
+            if rendered
+                .links
+                .iter()
+                .any(|l| is_unsubscribe_link(l, profile))
+            {
+                None
+            } else {
+                Some(ComplianceIssue::error(
+                    ids::LINT_UNSUBSCRIBE_LINK,
+                    match &profile.unsubscribe_url_prefix {
+                        Some(p) => format!("the body has no http(s) link under `{p}`"),
+                        None => "the body has no http(s) link labelled unsubscribe or opt-out"
+                            .to_owned(),
+                    },
+                ))
+            }
+        }
+        Requirement::PostalAddress => {
+            if has_postal_address(&rendered.text, &profile.postal_address) {
+                None
+            } else {
+                Some(ComplianceIssue::error(
+                    ids::LINT_POSTAL_ADDRESS,
+                    "the body does not show the sender's postal address (street or PO box, city and postal code)",
+                ))
+            }
+        }
+        Requirement::ListUnsubscribeHeader => match msg.header("List-Unsubscribe") {
+            None => Some(ComplianceIssue::error(
+                ids::LINT_LIST_UNSUBSCRIBE,
+                "the List-Unsubscribe header is missing",
+            )),
+            Some(v) => match parse_list_unsubscribe(v) {
+                Ok(uris) if uris.iter().any(|u| u.scheme() == "https") => None,
+                Ok(_) => Some(ComplianceIssue::error(
+                    ids::LINT_LIST_UNSUBSCRIBE,
+                    "List-Unsubscribe has no https URI (one-click needs one)",
+                )),
+                Err(e) => Some(ComplianceIssue::error(
+                    ids::LINT_LIST_UNSUBSCRIBE,
+                    format!("List-Unsubscribe is malformed: {e}"),
+                )),
+            },
+        },
+        Requirement::OneClickPost => match msg.header("List-Unsubscribe-Post") {
+            Some(v) if is_one_click_post(v) => None,
+            Some(_) => Some(ComplianceIssue::error(
+                ids::LINT_ONE_CLICK,
+                "List-Unsubscribe-Post must be exactly `List-Unsubscribe=One-Click`",
+            )),
+            None => Some(ComplianceIssue::error(
+                ids::LINT_ONE_CLICK,
+                "the List-Unsubscribe-Post header is missing",
+            )),
+        },
+        Requirement::AdvertisementLabel => {
+            if has_ad_label(&rendered.text) || has_ad_label(msg.subject()) {
+                None
+            } else {
+                Some(ComplianceIssue::error(
+                    ids::LINT_AD_LABEL,
+                    "the message does not identify itself as an advertisement",
+                ))
+            }
+        }
+    }
+}
+
+/// Check a message against a list of requirements (from a
+/// [`SendDecision`](super::SendDecision) or a
+/// [`CampaignPlan`](super::CampaignPlan)).
+pub fn check_requirements(
+    msg: &OutboundMessage,
+    requirements: &[Requirement],
+    profile: &SenderProfile,
+) -> Vec<ComplianceIssue> {
+    let rendered = render(msg);
+    requirements
+        .iter()
+        .filter_map(|r| check(*r, msg, &rendered, profile))
+        .collect()
+}
+
+/// Check a message before it is handed to a [`Mailer`](crate::Mailer).
+///
+/// For promotional mail: a working unsubscribe link in the body, the
+/// sender's postal address in the body, `List-Unsubscribe` with an https
+/// URI, `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, and a subject
+/// that does not pose as transactional (a transactional cue or a `Re:` /
+/// `Fwd:` prefix). For every message: From and Reply-To at one of the
+/// sender's domains. Every issue is an [`Severity::Error`]: a promotional
+/// message with any issue must not be sent.
+///
+/// ```
+/// use consentry::classify::{Classifier, Message, DeclaredKind};
+/// use consentry::eligibility::{lint, PostalAddress, SenderProfile};
+/// use consentry::{EmailAddress, OutboundMessage};
+///
+/// let profile = SenderProfile {
+///     domains: vec!["shop.example".into()],
+///     postal_address: PostalAddress {
+///         street: None,
+///         po_box: Some("PO Box 1234".into()),
+///         city: "Springfield".into(),
+///         region: Some("IL".into()),
+///         postal_code: "62701".into(),
+///         country: "US".into(),
+///     },
+///     unsubscribe_url_prefix: None,
+/// };
+/// let msg = OutboundMessage::new(
+///     EmailAddress::parse("news@shop.example")?,
+///     EmailAddress::parse("ann@example.com")?,
+///     "Spring sale",
+/// )?
+/// .with_text("40% off everything.\nUnsubscribe: https://shop.example/u/abc\nShop Inc., P.O. Box 1234, Springfield, IL 62701")?
+/// .with_header("List-Unsubscribe", "<https://shop.example/u/abc>")?
+/// .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")?;
+/// let class = Classifier::default().classify(&Message::from_outbound(&msg, DeclaredKind::Unspecified));
+/// assert!(lint(&msg, &class, &profile).is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn lint(
+    msg: &OutboundMessage,
+    classification: &Classification,
+    profile: &SenderProfile,
+) -> Vec<ComplianceIssue> {
+    let mut issues = Vec::new();
+    if !profile.owns(msg.from()) {
+        issues.push(ComplianceIssue::error(
+            ids::LINT_FROM,
+            format!(
+                "From is at `{}`, not one of the sender's domains",
+                msg.from().domain()
+            ),
+        ));
+    }
+    if let Some(reply_to) = msg.reply_to() {
+        if !profile.owns(reply_to) {
+            issues.push(ComplianceIssue::error(
+                ids::LINT_REPLY_TO,
+                format!(
+                    "Reply-To is at `{}`, not one of the sender's domains",
+                    reply_to.domain()
+                ),
+            ));
+        }
+    }
+    if classification.class.is_promotional() {
+        let subject = msg.subject().trim_start().to_lowercase();
+        let fake_reply = ["re:", "fw:", "fwd:"]
+            .iter()
+            .any(|p| subject.starts_with(p));
+        if classification.subject_transactional || fake_reply {
+            issues.push(ComplianceIssue::error(
+                ids::LINT_DECEPTIVE_SUBJECT,
+                "the subject of a promotional message poses as a receipt, reply or account notice",
+            ));
+        }
+        issues.extend(check_requirements(
+            msg,
+            &super::PROMOTIONAL_REQUIREMENTS,
+            profile,
+        ));
+    }
+    issues
+}

@@ -1,0 +1,446 @@
+//! The primary-purpose test, case by case. Each case cites where its
+//! expected answer comes from: the statute (15 U.S.C. 7702(17)), the FTC's
+//! primary-purpose rule (16 CFR 316.3) or the FTC's "CAN-SPAM Act: A
+//! Compliance Guide for Business" (the guide).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use consentry::classify::{
+    Classifier, DeclaredKind, Lexicon, LexiconError, Message, MessageClass,
+    TransactionalCategory as Cat,
+};
+use proptest::prelude::*;
+
+use MessageClass::{Promotional as Promo, Transactional as Trans};
+
+struct Case {
+    name: &'static str,
+    message: Message,
+    class: MessageClass,
+    rule: &'static str,
+}
+
+fn text(subject: &str, body: &str) -> Message {
+    Message::text(subject, body)
+}
+
+fn cases() -> Vec<Case> {
+    let filler = "We have been thinking about how people garden in small spaces. ".repeat(40);
+    vec![
+        // 16 CFR 316.3(a)(2); the guide, "combined content": a receipt first,
+        // a coupon at the end, a neutral subject -> transactional.
+        Case {
+            name: "receipt first, coupon at the end, neutral subject",
+            message: text(
+                "Your order #1042",
+                "Thank you for your order. Order total: $31.00 for 2 items.\n\
+                 It will ship on Monday.\n\nP.S. Here is a coupon: 10% off your next visit.",
+            ),
+            class: Trans(Cat::Transaction),
+            rule: "canspam.primary_purpose.transactional_first",
+        },
+        // 16 CFR 316.3(a)(2)(i): the same receipt with an ad in the subject line.
+        Case {
+            name: "the same receipt with 20% off in the subject",
+            message: text(
+                "20% off your next order + your receipt",
+                "Thank you for your order. Order total: $31.00.\nCoupon: 10% off next time.",
+            ),
+            class: Promo,
+            rule: "canspam.primary_purpose.subject_line",
+        },
+        // 16 CFR 316.3(a)(2)(ii): the transactional part is not at the beginning.
+        Case {
+            name: "promotional banner before the receipt",
+            message: text(
+                "Thanks for shopping with us",
+                "SPRING SALE: new arrivals, free shipping on everything!\n\n\
+                 Your order #1042 has been received. Order total: $31.00.",
+            ),
+            class: Promo,
+            rule: "canspam.primary_purpose.transactional_not_first",
+        },
+        // 15 U.S.C. 7702(17)(A)(ii): product recall information.
+        Case {
+            name: "recall notice",
+            message: text(
+                "Important: product recall of the KettlePro 2",
+                "The KettlePro 2 you bought in March is being recalled because the handle \
+                 can overheat. Stop using it and we will send a replacement.",
+            ),
+            class: Trans(Cat::WarrantyRecallSafetySecurity),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 15 U.S.C. 7702(17)(A)(iii): account balance / statement.
+        Case {
+            name: "monthly statement",
+            message: text(
+                "Your monthly statement is ready",
+                "Your account statement for October is now available. Your balance is $12.40.",
+            ),
+            class: Trans(Cat::AccountNotice),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 15 U.S.C. 7702(17)(A)(iii): change in terms of a membership.
+        Case {
+            name: "changed membership terms",
+            message: text(
+                "Changes to your membership",
+                "We are making changes to our membership agreement effective 1 January. \
+                 Membership renewal will move to the anniversary of your signup.",
+            ),
+            class: Trans(Cat::AccountNotice),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 15 U.S.C. 7702(17)(A)(iv): employment-related benefit plan.
+        Case {
+            name: "benefits notice",
+            message: text(
+                "Open enrollment starts Monday",
+                "Benefits enrollment for 2027 opens on Monday. Review your benefits plan \
+                 and your 401(k) election before 30 November.",
+            ),
+            class: Trans(Cat::Employment),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 15 U.S.C. 7702(17)(A)(v): a product upgrade the recipient is entitled to.
+        Case {
+            name: "delivery of a software upgrade",
+            message: text(
+                "Version 4.2 for your licence",
+                "The upgrade is now available to download for your licence. Your licence key \
+                 is ready in your account.",
+            ),
+            class: Trans(Cat::Delivery),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // The guide: "a message to former customers announcing a new product
+        // line" is commercial and must comply.
+        Case {
+            name: "new product line announced to former customers",
+            message: text(
+                "Introducing the Trail line",
+                "As a past customer, we thought you would like to see our new product line \
+                 of trail shoes, in stores from Friday.",
+            ),
+            class: Promo,
+            rule: "canspam.primary_purpose.commercial_only",
+        },
+        // The guide: the law makes no exception for business-to-business email.
+        Case {
+            name: "business-to-business promotion",
+            message: text(
+                "Cut your fleet's fuel bill",
+                "Our fleet telematics suite helps logistics teams save up to 12% on fuel. \
+                 Book a demo today: special pricing for teams of 50+ vehicles.",
+            ),
+            class: Promo,
+            rule: "canspam.primary_purpose.commercial_only",
+        },
+        // 15 U.S.C. 7702(17)(A)(v): delivery of goods already bought.
+        Case {
+            name: "shipping notice",
+            message: text(
+                "On its way",
+                "Good news: your parcel has been shipped. Tracking number: 1Z999AA10123456784.",
+            ),
+            class: Trans(Cat::Delivery),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 15 U.S.C. 7702(17)(A)(ii): security information.
+        Case {
+            name: "password reset",
+            message: text(
+                "Reset your password",
+                "We received a password reset request for your account. The link expires \
+                 in one hour.",
+            ),
+            class: Trans(Cat::WarrantyRecallSafetySecurity),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 15 U.S.C. 7702(17)(A)(i): confirming an agreed transaction.
+        Case {
+            name: "booking confirmation",
+            message: text(
+                "Booking confirmed: 12 May",
+                "Your booking is confirmed for two nights from 12 May. Amount paid: €240.",
+            ),
+            class: Trans(Cat::Transaction),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 16 CFR 316.3; 15 U.S.C. 7704(a)(2): a label does not change the content.
+        Case {
+            name: "declared transactional, content is an advertisement",
+            message: text(
+                "Account update",
+                "Flash sale! 40% off all jackets, shop now.",
+            )
+            .declared(DeclaredKind::Transactional),
+            class: Promo,
+            rule: "canspam.primary_purpose.commercial_only",
+        },
+        // 16 CFR 316.3(a)(3) covers "other" content; consentry fails closed.
+        Case {
+            name: "no cue at all",
+            message: text(
+                "Thoughts from our team",
+                "We have been thinking about how people garden in small spaces.",
+            ),
+            class: Promo,
+            rule: "canspam.primary_purpose.no_cue",
+        },
+        // The sender's own promotional label is always honoured.
+        Case {
+            name: "declared promotional receipt",
+            message: text("Your receipt", "Thank you for your order. Order total: $5.")
+                .declared(DeclaredKind::Promotional),
+            class: Promo,
+            rule: "canspam.primary_purpose.declared_promotional",
+        },
+        // 16 CFR 316.3(a)(2): HTML is judged on its visible text, in order.
+        Case {
+            name: "HTML receipt with a coupon in the footer",
+            message: Message::html(
+                "Receipt for order 1042",
+                "<html><body><h1>Thank you for your order</h1><table><tr><td>Order total</td>\
+                 <td>$31.00</td></tr></table><footer><p>Coupon: <b>15% off</b> next time</p>\
+                 </footer></body></html>",
+            ),
+            class: Trans(Cat::Transaction),
+            rule: "canspam.primary_purpose.transactional_first",
+        },
+        // Script content is not shown to the recipient and does not count.
+        Case {
+            name: "HTML receipt with an ad only inside a script",
+            message: Message::html(
+                "Receipt",
+                "<script>var banner='50% off sale';</script><p>Thank you for your purchase. \
+                 Amount charged: $9.</p>",
+            ),
+            class: Trans(Cat::Transaction),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 16 CFR 316.3(a)(2)(i): warranty notice with an upsell in the subject.
+        Case {
+            name: "warranty notice with an upsell subject",
+            message: text(
+                "Upgrade now: your warranty expires soon",
+                "Your warranty coverage expires on 1 June.",
+            ),
+            class: Promo,
+            rule: "canspam.primary_purpose.subject_line",
+        },
+        // 15 U.S.C. 7702(17)(A)(iii): subscription notice.
+        Case {
+            name: "subscription renewal notice",
+            message: text(
+                "Your plan renews on 3 March",
+                "Your subscription will renew on 3 March at $8 a month.",
+            ),
+            class: Trans(Cat::AccountNotice),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 15 U.S.C. 7702(17)(A)(iv): pay information.
+        Case {
+            name: "pay stub available",
+            message: text(
+                "October pay",
+                "Your pay stub for October is available in the portal.",
+            ),
+            class: Trans(Cat::Employment),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 16 CFR 316.3(a)(2)(ii): a shop-now banner first, tracking second.
+        Case {
+            name: "tracking notice under a shop-now banner",
+            message: text(
+                "Shipping update",
+                "Shop now: new arrivals for autumn!\nYour order has been shipped. \
+                 Tracking number 1Z999.",
+            ),
+            class: Promo,
+            rule: "canspam.primary_purpose.transactional_not_first",
+        },
+        // 16 CFR 316.3(a)(2)(ii): transactional content far from the beginning.
+        Case {
+            name: "receipt buried after a long editorial",
+            message: text(
+                "News from the shop",
+                &format!("{filler}\nYour order #77 has been received. Coupon: 10% off."),
+            ),
+            class: Promo,
+            rule: "canspam.primary_purpose.transactional_not_first",
+        },
+        // Real mail has curly quotes and symbols; classification is unchanged.
+        Case {
+            name: "receipt with non-ASCII characters",
+            message: text(
+                "Your order — “Café Léa”",
+                "Thank you for your order at “Café Léa” © 2026. Order total: 18,50 €. \
+                 Don’t miss our new collection next week.",
+            ),
+            class: Trans(Cat::Transaction),
+            rule: "canspam.primary_purpose.transactional_first",
+        },
+        // 15 U.S.C. 7702(17)(A)(ii): security alert.
+        Case {
+            name: "suspicious sign-in alert",
+            message: text(
+                "Security alert",
+                "We noticed suspicious activity: a new sign-in to your account from Lisbon.",
+            ),
+            class: Trans(Cat::WarrantyRecallSafetySecurity),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // 15 U.S.C. 7702(17)(A)(iii): loan balance.
+        Case {
+            name: "loan statement",
+            message: text(
+                "Loan statement",
+                "Your loan statement is ready. Payment due 5 December; interest rate 4.1%.",
+            ),
+            class: Trans(Cat::AccountNotice),
+            rule: "canspam.primary_purpose.transactional_only",
+        },
+        // The guide: commercial content promoting an event is commercial.
+        Case {
+            name: "webinar invitation",
+            message: text(
+                "Join our webinar",
+                "Register now for our webinar on inbox placement. Early access for the first 100.",
+            ),
+            class: Promo,
+            rule: "canspam.primary_purpose.commercial_only",
+        },
+        // 16 CFR 316.3(a)(2): statement first, cross-sell after, neutral subject.
+        Case {
+            name: "statement with a cross-sell at the end",
+            message: text(
+                "Your account statement",
+                "Your account statement for Q3 is now available.\n\nCheck out our new \
+                 savings products.",
+            ),
+            class: Trans(Cat::AccountNotice),
+            rule: "canspam.primary_purpose.transactional_first",
+        },
+        // 16 CFR 316.3(a)(2)(i): an abandoned-cart reminder reads as an ad.
+        Case {
+            name: "abandoned cart reminder",
+            message: text(
+                "Last chance: your order is waiting",
+                "You left 2 items in your cart. Complete your order today!",
+            ),
+            class: Promo,
+            rule: "canspam.primary_purpose.subject_line",
+        },
+        // 15 U.S.C. 7702(17)(A)(ii) with 316.3(a)(2): recall first, goodwill offer after.
+        Case {
+            name: "recall with a goodwill discount after it",
+            message: text(
+                "Safety notice about your heater",
+                "Safety notice: your heater model H2 is subject to a product recall. \
+                 Unplug it now.\n\nAs an apology, take 15% off any replacement.",
+            ),
+            class: Trans(Cat::WarrantyRecallSafetySecurity),
+            rule: "canspam.primary_purpose.transactional_first",
+        },
+    ]
+}
+
+#[test]
+fn primary_purpose_cases() {
+    let classifier = Classifier::default();
+    let cases = cases();
+    assert!(cases.len() >= 25);
+    let mut failures = Vec::new();
+    for case in &cases {
+        let c = classifier.classify(&case.message);
+        if c.class != case.class || c.reasons[0].rule.as_str() != case.rule {
+            failures.push(format!(
+                "{}: got {:?} by {} ({}), expected {:?} by {}\n  cues: {:?}",
+                case.name,
+                c.class,
+                c.reasons[0].rule,
+                c.reasons[0].sentence,
+                case.class,
+                case.rule,
+                c.cues.iter().map(|q| &q.text).collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_transactional_declaration_never_downgrades_and_says_so() {
+    let c = Classifier::default().classify(
+        &Message::text("Your account", "Flash sale! 40% off, shop now.")
+            .declared(DeclaredKind::Transactional),
+    );
+    assert_eq!(c.class, Promo);
+    assert!(c
+        .reasons
+        .iter()
+        .any(|r| r.rule.as_str() == "canspam.primary_purpose.declared_mismatch"));
+}
+
+#[test]
+fn custom_lexicons_load_from_json_and_bad_patterns_are_named() {
+    let json = r#"{
+        "promotional": ["\\bangebot\\b", "\\brabatt\\b"],
+        "transactional": { "transaction": ["\\bbestellbest(ä|a)tigung\\b"] }
+    }"#;
+    let lexicon: Lexicon = serde_json::from_str(json).unwrap();
+    let classifier = Classifier::from_lexicon(lexicon).unwrap();
+    let c = classifier.classify(&Message::text("Bestellbestätigung", "Danke."));
+    assert_eq!(c.class, Trans(Cat::Transaction));
+    let c = classifier.classify(&Message::text("Angebot", "20 Rabatt"));
+    assert_eq!(c.class, Promo);
+
+    let bad: Lexicon = serde_json::from_str(
+        r#"{ "promotional": ["ok", "[unclosed"], "transactional": { "delivery": ["x"] } }"#,
+    )
+    .unwrap();
+    match Classifier::from_lexicon(bad) {
+        Err(LexiconError::BadPattern { pattern, .. }) => assert_eq!(pattern, "[unclosed"),
+        other => panic!("{other:?}"),
+    }
+    let unknown = r#"{ "promotional": ["x"], "transactional": { "gifts": ["y"] } }"#;
+    assert!(serde_json::from_str::<Lexicon>(unknown).is_err());
+}
+
+#[test]
+fn default_lexicon_round_trips_through_serde() {
+    let lx = Lexicon::default();
+    let json = serde_json::to_string(&lx).unwrap();
+    assert_eq!(serde_json::from_str::<Lexicon>(&json).unwrap(), lx);
+}
+
+static CLASSIFIER: std::sync::LazyLock<Classifier> = std::sync::LazyLock::new(Classifier::default);
+
+proptest! {
+    #[test]
+    fn classification_never_panics_and_is_deterministic(subject in ".{0,80}", body in ".{0,600}", html in any::<bool>()) {
+        let classifier = &*CLASSIFIER;
+        let m = if html { Message::html(subject, body) } else { Message::text(subject, body) };
+        let a = classifier.classify(&m);
+        let b = classifier.classify(&m);
+        prop_assert_eq!(&a, &b);
+        prop_assert!(!a.reasons.is_empty());
+        let json = serde_json::to_string(&a).unwrap();
+        prop_assert_eq!(serde_json::from_str::<consentry::classify::Classification>(&json).unwrap(), a);
+    }
+
+    #[test]
+    fn a_promotional_subject_always_makes_mixed_mail_promotional(extra in "[a-z ]{0,40}") {
+        let m = Message::text(
+            format!("Flash sale {extra}"),
+            format!("Thank you for your order. Order total: $3. {extra}"),
+        );
+        prop_assert_eq!(CLASSIFIER.classify(&m).class, Promo);
+    }
+}
