@@ -1,15 +1,22 @@
 //! The synchronous driver: reads through the ports, calls the pure core and
 //! writes its effects back.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::address::{EmailAddress, ListId, TenantId};
+use crate::classify::{Classification, Classifier, DeclaredKind, Message};
 use crate::consent::{
     ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy, LedgerPolicyError,
 };
+use crate::decision::{ids, Reason};
+use crate::eligibility::{
+    check_requirements, decide, lint, ComplianceIssue, SendContext, SendDecision, SenderProfile,
+    Severity,
+};
+use crate::message::{MessageError, OutboundMessage};
 use crate::ports::{AppendOutcome, ConsentStore, Mailer};
 
 /// An error of a driver operation: the host's store or mailer failed, or the
@@ -37,6 +44,56 @@ where
 
 /// The [`ServiceError`] of a driver over store `S` and mailer `M`.
 pub type DriverError<S, M> = ServiceError<<S as ConsentStore>::Error, <M as Mailer>::Error>;
+
+/// Builds the message for one recipient from the template (personal
+/// unsubscribe token, greeting).
+pub type Personalise<'a> =
+    &'a (dyn Fn(&OutboundMessage, &EmailAddress) -> Result<OutboundMessage, MessageError> + Sync);
+
+/// One message to send to an audience.
+#[derive(Clone, Copy)]
+pub struct Campaign<'a> {
+    /// The message; its `To` is replaced per recipient.
+    pub template: &'a OutboundMessage,
+    /// What the sender declares it to be.
+    pub declared: DeclaredKind,
+    /// The tenant, list and time of the send.
+    pub context: &'a SendContext,
+    /// The sender's domains and postal address, for the lint.
+    pub profile: &'a SenderProfile,
+    /// Per-recipient rendering; `None` sends the template as it is.
+    pub personalise: Option<Personalise<'a>>,
+}
+
+impl std::fmt::Debug for Campaign<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Campaign")
+            .field("template", self.template)
+            .field("declared", &self.declared)
+            .field("context", self.context)
+            .field("personalise", &self.personalise.is_some())
+            .finish()
+    }
+}
+
+/// What a send did: the classification, the lint, and the fate of each
+/// recipient.
+#[derive(Debug)]
+pub struct SendReport<E> {
+    /// How the message was classified.
+    pub classification: Classification,
+    /// What the lint found in the template.
+    pub lint: Vec<ComplianceIssue>,
+    /// Whether the lint blocked the whole send (a promotional message with
+    /// an error). When set, nothing was sent.
+    pub blocked: bool,
+    /// Recipients handed to the mailer.
+    pub sent: Vec<EmailAddress>,
+    /// Recipients not sent to, with why.
+    pub suppressed: Vec<(EmailAddress, Vec<Reason>)>,
+    /// Recipients whose delivery the mailer refused, with its error.
+    pub failed: Vec<(EmailAddress, E)>,
+}
 
 /// One person's whole history, for a subject access request (GDPR Art. 15)
 /// or an auditor. It holds that person's events and the states derived from
@@ -183,6 +240,90 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             events,
             states,
         })
+    }
+
+    /// Send a message to an audience: classify it, lint it, decide for each
+    /// recipient from the stored history, and hand only eligible messages to
+    /// the mailer. A promotional message with a lint error is not sent at
+    /// all. Repeated addresses in the audience (by canonical key) get one
+    /// message.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Store`] if the store fails (recipients handled before
+    /// the failure were sent). A mailer failure is not an error of the whole
+    /// send: it is listed in [`SendReport::failed`].
+    pub fn send<'b, I>(
+        &self,
+        campaign: &Campaign<'_>,
+        audience: I,
+        classifier: &Classifier,
+    ) -> Result<SendReport<M::Error>, DriverError<S, M>>
+    where
+        I: IntoIterator<Item = &'b EmailAddress>,
+    {
+        let ctx = campaign.context;
+        let message = Message::from_outbound(campaign.template, campaign.declared);
+        let classification = classifier.classify(&message);
+        let issues = lint(campaign.template, &classification, campaign.profile);
+        let blocked = classification.class.is_promotional()
+            && issues.iter().any(|i| i.severity == Severity::Error);
+        let mut report = SendReport {
+            classification,
+            lint: issues,
+            blocked,
+            sent: Vec::new(),
+            suppressed: Vec::new(),
+            failed: Vec::new(),
+        };
+        if blocked {
+            return Ok(report);
+        }
+        let mut seen = HashSet::new();
+        for address in audience {
+            if !seen.insert(address.canonical().to_owned()) {
+                continue;
+            }
+            let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
+            let state = self.state(&key, ctx.now)?;
+            let requirements = match decide(&state, &report.classification, ctx) {
+                SendDecision::Suppress { reasons } => {
+                    report.suppressed.push((address.clone(), reasons));
+                    continue;
+                }
+                SendDecision::Send { requirements, .. } => requirements,
+            };
+            let message = match campaign.personalise {
+                Some(render) => match render(campaign.template, address) {
+                    Ok(m) => m.to_recipient(address.clone()),
+                    Err(e) => {
+                        report.suppressed.push((
+                            address.clone(),
+                            vec![Reason::new(
+                                ids::LINT_UNSUBSCRIBE_LINK,
+                                format!("the personalised message could not be built: {e}"),
+                            )],
+                        ));
+                        continue;
+                    }
+                },
+                None => campaign.template.to_recipient(address.clone()),
+            };
+            let unmet = check_requirements(&message, &requirements, campaign.profile);
+            if !unmet.is_empty() {
+                let reasons = unmet
+                    .into_iter()
+                    .map(|i| Reason::new(i.rule, i.message))
+                    .collect();
+                report.suppressed.push((address.clone(), reasons));
+                continue;
+            }
+            match self.mailer.deliver(&message) {
+                Ok(()) => report.sent.push(address.clone()),
+                Err(e) => report.failed.push((address.clone(), e)),
+            }
+        }
+        Ok(report)
     }
 
     /// [`Driver::export`] rendered as pretty JSON.

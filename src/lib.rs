@@ -35,7 +35,7 @@ pub use consent::{
     SuppressionReason,
 };
 pub use decision::{Reason, RuleId, RuleInfo, CATALOGUE};
-pub use driver::{Driver, DriverError, ServiceError, SubjectExport};
+pub use driver::{Campaign, Driver, DriverError, SendReport, ServiceError, SubjectExport};
 pub use memory::{MemoryStore, RecordingMailer};
 pub use message::{Header, MessageError, OutboundMessage};
 pub use ports::{AppendOutcome, ConsentStore, Mailer};

@@ -388,11 +388,14 @@ impl Classifier {
                 MessageClass::Promotional,
                 Reason::new(
                     ids::CLASSIFY_COMMERCIAL_ONLY,
-                    format!(
-                        "only commercial content (first cue {}{})",
-                        cue_text(&subject, true),
-                        cue_text(&scan, true)
-                    ),
+                    format!("only commercial content (first cue {})", {
+                        let in_subject = cue_text(&subject, true);
+                        if in_subject.is_empty() {
+                            cue_text(&scan, true)
+                        } else {
+                            in_subject
+                        }
+                    }),
                 ),
             ),
             (false, Some((_, cat))) => (

@@ -266,7 +266,11 @@ pub(crate) fn evaluate(
         MessageClass::Transactional(_) => Causes(suppressed & Causes::BLOCKS_TRANSACTIONAL),
         MessageClass::Promotional => {
             let mut bits = suppressed;
+            // An opt-out or complaint already says why there is no
+            // permission; "no permission" is reported only on its own.
+            let explained = Causes::COMPLAINED | Causes::OPTED_OUT_TENANT | Causes::OPTED_OUT_LIST;
             match permission {
+                None if bits & explained != 0 => {}
                 None => bits |= Causes::NO_PERMISSION,
                 Some(p) if p.weak_evidence && !ctx.allow_weak_evidence => {
                     bits |= Causes::WEAK_EVIDENCE;

@@ -1,0 +1,704 @@
+//! Send decisions, campaign planning, the lint and the driver's send.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::sync::LazyLock;
+
+use common::*;
+use consentry::classify::{Classification, Classifier, DeclaredKind, Message};
+use consentry::eligibility::{
+    decide, lint, plan, AudienceMember, PostalAddress, Requirement, SendContext, SendDecision,
+    SenderProfile, SuppressionIndex, SuppressionKind,
+};
+use consentry::{
+    Action, Campaign, ConsentEvent, ConsentKey, ConsentState, Driver, EmailAddress, Evidence,
+    LedgerPolicy, ListId, Mailer, MemoryStore, OutboundMessage, RecordingMailer, Scope, TenantId,
+};
+use proptest::prelude::*;
+
+static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(Classifier::default);
+
+fn newsletter() -> Classification {
+    CLASSIFIER.classify(&Message::text("Summer sale", "30% off sandals. Shop now."))
+}
+fn receipt() -> Classification {
+    CLASSIFIER.classify(&Message::text("Your receipt", "Thank you for your order."))
+}
+fn ctx() -> SendContext {
+    SendContext::new(
+        TenantId::new("acme").unwrap(),
+        ListId::new("news").unwrap(),
+        at(1000),
+    )
+}
+fn state(k: &ConsentKey, events: &[ConsentEvent]) -> ConsentState {
+    ConsentState::replay(k, events, &LedgerPolicy::default(), at(1000))
+}
+fn rules(d: &SendDecision) -> Vec<&str> {
+    d.reasons().iter().map(|r| r.rule.as_str()).collect()
+}
+
+#[test]
+fn who_gets_the_newsletter_and_who_gets_the_receipt() {
+    let k = key("acme", "news", "ann@example.com");
+    let table: Vec<(&str, Vec<ConsentEvent>, bool, bool, &str)> = vec![
+        (
+            "subscribed",
+            vec![ev(&k, "a", 0, form())],
+            true,
+            true,
+            "eligibility.promotional.permitted",
+        ),
+        (
+            "never subscribed",
+            vec![],
+            false,
+            true,
+            "eligibility.promotional.no_permission",
+        ),
+        (
+            "opted out",
+            vec![ev(&k, "a", 0, form()), ev(&k, "b", 1, opt_out())],
+            false,
+            true,
+            "eligibility.promotional.opted_out",
+        ),
+        (
+            "complained",
+            vec![ev(&k, "a", 0, form()), ev(&k, "b", 1, Action::Complained)],
+            false,
+            true,
+            "eligibility.promotional.complained",
+        ),
+        (
+            "hard bounce",
+            vec![ev(&k, "a", 0, form()), ev(&k, "b", 1, Action::HardBounced)],
+            false,
+            false,
+            "eligibility.undeliverable",
+        ),
+        (
+            "account cancelled",
+            vec![
+                ev(&k, "a", 0, form()),
+                ev(&k, "b", 1, Action::AccountCancelled),
+            ],
+            false,
+            false,
+            "eligibility.account_cancelled",
+        ),
+    ];
+    for (name, events, promo, trans, rule) in table {
+        let s = state(&k, &events);
+        let d = decide(&s, &newsletter(), &ctx());
+        assert_eq!(d.is_send(), promo, "{name}: newsletter {d:?}");
+        assert_eq!(rules(&d)[0], rule, "{name}");
+        let d = decide(&s, &receipt(), &ctx());
+        assert_eq!(d.is_send(), trans, "{name}: receipt {d:?}");
+    }
+}
+
+#[test]
+fn promotional_requirements_include_the_ad_label_without_affirmative_consent() {
+    let k = key("acme", "news", "ann@example.com");
+    let d = decide(&state(&k, &[ev(&k, "a", 0, form())]), &newsletter(), &ctx());
+    let SendDecision::Send { requirements, .. } = d else {
+        panic!()
+    };
+    assert_eq!(
+        requirements,
+        [
+            Requirement::UnsubscribeLink,
+            Requirement::PostalAddress,
+            Requirement::ListUnsubscribeHeader,
+            Requirement::OneClickPost
+        ]
+    );
+    let d = decide(
+        &state(&k, &[ev(&k, "a", 0, customer())]),
+        &newsletter(),
+        &ctx(),
+    );
+    let SendDecision::Send { requirements, .. } = d else {
+        panic!()
+    };
+    assert!(requirements.contains(&Requirement::AdvertisementLabel));
+    let d = decide(&state(&k, &[ev(&k, "a", 0, form())]), &receipt(), &ctx());
+    let SendDecision::Send { requirements, .. } = d else {
+        panic!()
+    };
+    assert!(requirements.is_empty());
+}
+
+#[test]
+fn weak_evidence_fails_closed_unless_the_host_allows_it() {
+    let k = key("acme", "news", "ann@example.com");
+    let mut e = ev(&k, "a", 0, form());
+    e.evidence = Evidence::default();
+    let s = state(&k, &[e]);
+    let d = decide(&s, &newsletter(), &ctx());
+    assert_eq!(rules(&d), ["eligibility.promotional.weak_evidence"]);
+    assert!(decide(&s, &newsletter(), &ctx().allow_weak_evidence(true)).is_send());
+    assert!(decide(&s, &receipt(), &ctx()).is_send());
+}
+
+#[test]
+fn a_state_for_another_list_never_authorises_a_send() {
+    let other = key("acme", "offers", "ann@example.com");
+    let s = state(&other, &[ev(&other, "a", 0, form())]);
+    let d = decide(&s, &newsletter(), &ctx());
+    assert_eq!(rules(&d)[0], "eligibility.key_mismatch");
+    assert!(!decide(&s, &receipt(), &ctx()).is_send());
+}
+
+#[test]
+fn plan_counts_each_rule_once_per_recipient() {
+    let ann = addr("ann@example.com");
+    let mut index = SuppressionIndex::new();
+    index.insert(&ann, &Scope::Global, SuppressionKind::HardBounce);
+    index.insert(&ann, &Scope::Global, SuppressionKind::SoftBounceStreak);
+    index.insert(&ann, &Scope::Global, SuppressionKind::HardBounce); // duplicate
+    let permission = Some(consentry::eligibility::PermissionSummary {
+        express: true,
+        weak_evidence: false,
+    });
+    let members = [AudienceMember {
+        address: &ann,
+        permission,
+    }];
+    let p = plan(members, &index, &newsletter(), &ctx());
+    assert_eq!(p.counts.get("eligibility.undeliverable"), Some(&1));
+    assert_eq!(p.suppressed[0].reasons.len(), 2);
+    assert_eq!(index.lookup(&ann, &ctx().tenant, &ctx().list).len(), 2);
+}
+
+#[test]
+fn plan_scopes_are_respected() {
+    let ann = addr("ann@example.com");
+    let (acme, news, offers) = (
+        TenantId::new("acme").unwrap(),
+        ListId::new("news").unwrap(),
+        ListId::new("offers").unwrap(),
+    );
+    let globex = TenantId::new("globex").unwrap();
+    let permitted = Some(consentry::eligibility::PermissionSummary {
+        express: true,
+        weak_evidence: false,
+    });
+    let member = || {
+        [AudienceMember {
+            address: &ann,
+            permission: permitted,
+        }]
+    };
+    let mut index = SuppressionIndex::new();
+    index.insert(
+        &ann,
+        &Scope::List(acme.clone(), offers.clone()),
+        SuppressionKind::OptedOut,
+    );
+    index.insert(
+        &ann,
+        &Scope::Tenant(globex.clone()),
+        SuppressionKind::Complaint,
+    );
+    assert_eq!(
+        plan(member(), &index, &newsletter(), &ctx()).sendable.len(),
+        1
+    );
+    let offers_ctx = SendContext::new(acme.clone(), offers, at(1000));
+    assert!(plan(member(), &index, &newsletter(), &offers_ctx)
+        .sendable
+        .is_empty());
+    let globex_ctx = SendContext::new(globex, news, at(1000));
+    assert!(plan(member(), &index, &newsletter(), &globex_ctx)
+        .sendable
+        .is_empty());
+    assert_eq!(
+        plan(member(), &index, &receipt(), &globex_ctx)
+            .sendable
+            .len(),
+        1
+    );
+}
+
+// ---------------------------------------------------------------------------
+// plan == decide, and opted-out addresses never get promotional mail
+
+fn arb_actions() -> impl Strategy<Value = Vec<(u8, i64, bool)>> {
+    prop::collection::vec((0u8..12, 0i64..300, any::<bool>()), 0..8)
+}
+
+fn action(code: u8) -> Action {
+    match code {
+        0 | 1 => form(),
+        2 => requested(),
+        3 => confirmed(),
+        4 => customer(),
+        5 => imported(),
+        6 => opt_out(),
+        7 => Action::Complained,
+        8 => Action::HardBounced,
+        9 => Action::SoftBounced,
+        10 => Action::AccountCancelled,
+        _ => Action::AccountReopened,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn the_planner_agrees_with_decide_for_every_recipient(
+        people in prop::collection::vec(arb_actions(), 1..25),
+        promotional in any::<bool>(),
+    ) {
+        let mut states = Vec::new();
+        for (i, actions) in people.iter().enumerate() {
+            let k = key("acme", "news", &format!("p{i}@example.com"));
+            let other = key("acme", "offers", &format!("p{i}@example.com"));
+            let events: Vec<ConsentEvent> = actions
+                .iter()
+                .enumerate()
+                .map(|(j, (code, h, elsewhere))| {
+                    ev(if *elsewhere { &other } else { &k }, &format!("e{i}-{j}"), *h, action(*code))
+                })
+                .collect();
+            states.push(state(&k, &events));
+        }
+        let mut index = SuppressionIndex::new();
+        for s in &states {
+            index.insert_state(s);
+        }
+        let class = if promotional { newsletter() } else { receipt() };
+        let p = plan(states.iter().map(AudienceMember::from_state), &index, &class, &ctx());
+        for s in &states {
+            let d = decide(s, &class, &ctx());
+            let planned = p.sendable.contains(&&s.key().address);
+            prop_assert_eq!(d.is_send(), planned, "{:?} vs plan for {:?}", d, s.key().address);
+            if !planned {
+                let sup = p.suppressed.iter().find(|x| x.address == &s.key().address).unwrap();
+                prop_assert_eq!(&sup.reasons, &d.reasons().to_vec());
+            }
+        }
+        let total: usize = p.suppressed.len() + p.sendable.len();
+        prop_assert_eq!(total, states.len());
+    }
+
+    #[test]
+    fn an_opted_out_address_never_gets_promotional_mail(
+        before in arb_actions(),
+        after in prop::collection::vec((0u8..12, any::<bool>()), 0..6),
+        out_at in 0i64..300,
+    ) {
+        let k = key("acme", "news", "ann@example.com");
+        let mut events: Vec<ConsentEvent> = before
+            .iter()
+            .enumerate()
+            .map(|(j, (code, h, _))| ev(&k, &format!("b{j}"), (*h).min(out_at), action(*code)))
+            .collect();
+        events.push(ev(&k, "out", out_at, opt_out()));
+        // After the opt-out: anything but an express act of the person.
+        for (j, (code, _)) in after.iter().enumerate() {
+            let a = action(*code);
+            if matches!(&a, Action::OptedIn { basis } if basis.is_express()) {
+                continue;
+            }
+            events.push(ev(&k, &format!("a{j}"), out_at + 1 + j as i64, a));
+        }
+        let s = state(&k, &events);
+        prop_assert!(!decide(&s, &newsletter(), &ctx()).is_send());
+        let mut index = SuppressionIndex::new();
+        index.insert_state(&s);
+        let p = plan([AudienceMember::from_state(&s)], &index, &newsletter(), &ctx());
+        prop_assert!(p.sendable.is_empty());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The lint
+
+fn profile() -> SenderProfile {
+    SenderProfile {
+        domains: vec!["shop.example".into()],
+        postal_address: PostalAddress {
+            street: Some("100 Harbour Road".into()),
+            po_box: None,
+            city: "Portland".into(),
+            region: Some("ME".into()),
+            postal_code: "04101".into(),
+            country: "US".into(),
+        },
+        unsubscribe_url_prefix: Some("https://mail.shop.example/u".parse().unwrap()),
+    }
+}
+
+const FOOTER: &str = "<p>Shop Inc, 100 Harbour Road, Portland, ME 04101</p>\
+    <p><a href=\"https://mail.shop.example/u?token=abc\">Unsubscribe</a></p>";
+
+fn good_promo() -> OutboundMessage {
+    OutboundMessage::new(
+        addr("deals@news.shop.example"),
+        addr("ann@example.com"),
+        "Summer sale",
+    )
+    .unwrap()
+    .with_html(format!("<p>30% off sandals.</p>{FOOTER}"))
+    .unwrap()
+    .with_header(
+        "List-Unsubscribe",
+        "<https://mail.shop.example/u?token=abc>, <mailto:u@shop.example>",
+    )
+    .unwrap()
+    .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    .unwrap()
+}
+
+fn lint_rules(msg: &OutboundMessage, p: &SenderProfile) -> Vec<String> {
+    let c = CLASSIFIER.classify(&Message::from_outbound(msg, DeclaredKind::Unspecified));
+    lint(msg, &c, p)
+        .into_iter()
+        .map(|i| i.rule.to_string())
+        .collect()
+}
+
+#[test]
+fn a_compliant_promotional_message_passes() {
+    assert!(lint_rules(&good_promo(), &profile()).is_empty());
+    profile().validate().unwrap();
+}
+
+#[test]
+fn each_missing_element_is_reported() {
+    let p = profile();
+    let base = || {
+        OutboundMessage::new(
+            addr("deals@shop.example"),
+            addr("ann@example.com"),
+            "Summer sale",
+        )
+        .unwrap()
+    };
+
+    let no_footer = base()
+        .with_html("<p>30% off sandals.</p>")
+        .unwrap()
+        .with_header(
+            "List-Unsubscribe",
+            "<https://mail.shop.example/u?token=abc>",
+        )
+        .unwrap()
+        .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        .unwrap();
+    assert_eq!(
+        lint_rules(&no_footer, &p),
+        ["lint.unsubscribe_link", "lint.postal_address"]
+    );
+
+    let no_headers = base()
+        .with_html(format!("<p>30% off.</p>{FOOTER}"))
+        .unwrap();
+    assert_eq!(
+        lint_rules(&no_headers, &p),
+        ["lint.list_unsubscribe", "lint.list_unsubscribe_post"]
+    );
+
+    let http_only = base()
+        .with_html(format!("<p>30% off.</p>{FOOTER}"))
+        .unwrap()
+        .with_header(
+            "List-Unsubscribe",
+            "<http://mail.shop.example/u?token=abc>, <mailto:u@shop.example>",
+        )
+        .unwrap()
+        .with_header("List-Unsubscribe-Post", "List-Unsubscribe=one-click")
+        .unwrap();
+    assert_eq!(
+        lint_rules(&http_only, &p),
+        ["lint.list_unsubscribe", "lint.list_unsubscribe_post"]
+    );
+
+    let foreign_link = base()
+        .with_html("<p>30% off.</p><p>Shop Inc, 100 Harbour Road, Portland 04101</p><a href=\"https://evil.example/unsubscribe\">Unsubscribe</a>").unwrap()
+        .with_header("List-Unsubscribe", "<https://mail.shop.example/u?token=abc>").unwrap()
+        .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click").unwrap();
+    assert_eq!(lint_rules(&foreign_link, &p), ["lint.unsubscribe_link"]);
+}
+
+#[test]
+fn a_po_box_counts_as_a_postal_address() {
+    let mut p = profile();
+    p.postal_address.street = None;
+    p.postal_address.po_box = Some("PO Box 1234".into());
+    let msg = OutboundMessage::new(addr("deals@shop.example"), addr("ann@example.com"), "Summer sale")
+        .unwrap()
+        .with_text("30% off.\nUnsubscribe: https://mail.shop.example/u?token=abc\nShop Inc., P.O. Box 1234, Portland, ME 04101")
+        .unwrap()
+        .with_header("List-Unsubscribe", "<https://mail.shop.example/u?token=abc>").unwrap()
+        .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click").unwrap();
+    assert!(
+        lint_rules(&msg, &p).is_empty(),
+        "{:?}",
+        lint_rules(&msg, &p)
+    );
+}
+
+#[test]
+fn subjects_posing_as_transactional_and_foreign_senders_are_reported() {
+    let p = profile();
+    let fake_reply = OutboundMessage::new(
+        addr("deals@shop.example"),
+        addr("ann@example.com"),
+        "RE: our call",
+    )
+    .unwrap()
+    .with_html(format!("<p>Flash sale, 40% off.</p>{FOOTER}"))
+    .unwrap()
+    .with_header(
+        "List-Unsubscribe",
+        "<https://mail.shop.example/u?token=abc>",
+    )
+    .unwrap()
+    .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    .unwrap();
+    assert_eq!(lint_rules(&fake_reply, &p), ["lint.deceptive_subject"]);
+
+    let spoofed = good_promo().to_recipient(addr("ann@example.com"));
+    let spoofed = OutboundMessage::new(
+        addr("deals@shop.example.evil.example"),
+        addr("ann@example.com"),
+        spoofed.subject(),
+    )
+    .unwrap()
+    .with_reply_to(addr("replies@elsewhere.example"))
+    .with_html(spoofed.html().unwrap())
+    .unwrap()
+    .with_header(
+        "List-Unsubscribe",
+        "<https://mail.shop.example/u?token=abc>",
+    )
+    .unwrap()
+    .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    .unwrap();
+    assert_eq!(
+        lint_rules(&spoofed, &p),
+        ["lint.from_domain", "lint.reply_to_domain"]
+    );
+
+    let receipt = OutboundMessage::new(
+        addr("orders@other.example"),
+        addr("ann@example.com"),
+        "Your receipt",
+    )
+    .unwrap()
+    .with_text("Thank you for your order.")
+    .unwrap();
+    assert_eq!(lint_rules(&receipt, &p), ["lint.from_domain"]);
+}
+
+#[test]
+fn incomplete_profiles_are_refused() {
+    let mut p = profile();
+    p.postal_address.street = None;
+    assert!(p.validate().is_err());
+    let mut p = profile();
+    p.domains = vec!["not a domain".into()];
+    assert!(p.validate().is_err());
+}
+
+// ---------------------------------------------------------------------------
+// The driver's send
+
+struct BrokenMailer;
+#[derive(Debug, thiserror::Error)]
+#[error("smtp 451")]
+struct Smtp451;
+impl Mailer for BrokenMailer {
+    type Error = Smtp451;
+    fn deliver(&self, _: &OutboundMessage) -> Result<(), Smtp451> {
+        Err(Smtp451)
+    }
+}
+
+fn seeded<M: Mailer>(mailer: M) -> Driver<MemoryStore, M> {
+    let d = Driver::new(MemoryStore::new(), mailer, LedgerPolicy::default()).unwrap();
+    let ann = key("acme", "news", "ann@example.com");
+    let bob = key("acme", "news", "bob@example.com");
+    d.record(&ev(&ann, "a1", 0, form())).unwrap();
+    d.record(&ev(&bob, "b1", 0, form())).unwrap();
+    d.record(&ev(&bob, "b2", 1, opt_out())).unwrap();
+    d
+}
+
+#[test]
+fn the_driver_sends_only_to_eligible_recipients_and_dedups() {
+    let d = seeded(RecordingMailer::new());
+    let p = profile();
+    let ctx = ctx();
+    let audience = [
+        addr("ann@example.com"),
+        addr("ANN@example.com"),
+        addr("bob@example.com"),
+    ];
+    let campaign = Campaign {
+        template: &good_promo(),
+        declared: DeclaredKind::Unspecified,
+        context: &ctx,
+        profile: &p,
+        personalise: None,
+    };
+    let report = d.send(&campaign, &audience, &CLASSIFIER).unwrap();
+    assert!(!report.blocked);
+    assert_eq!(report.sent, [addr("ann@example.com")]);
+    assert_eq!(report.suppressed.len(), 1);
+    assert_eq!(d.mailer().sent().len(), 1);
+    assert_eq!(d.mailer().sent()[0].to().as_str(), "ann@example.com");
+
+    // The opted-out person still gets the receipt.
+    let receipt = OutboundMessage::new(
+        addr("orders@shop.example"),
+        addr("x@shop.example"),
+        "Your receipt",
+    )
+    .unwrap()
+    .with_text("Thank you for your order. Order total: $3.")
+    .unwrap();
+    let campaign = Campaign {
+        template: &receipt,
+        declared: DeclaredKind::Transactional,
+        ..campaign
+    };
+    let report = d.send(&campaign, &audience, &CLASSIFIER).unwrap();
+    assert_eq!(report.sent.len(), 2);
+}
+
+#[test]
+fn a_promotional_message_with_lint_errors_is_not_sent_at_all() {
+    let d = seeded(RecordingMailer::new());
+    let p = profile();
+    let ctx = ctx();
+    let bad = OutboundMessage::new(
+        addr("deals@shop.example"),
+        addr("x@shop.example"),
+        "Summer sale",
+    )
+    .unwrap()
+    .with_text("30% off sandals.")
+    .unwrap();
+    let campaign = Campaign {
+        template: &bad,
+        declared: DeclaredKind::Unspecified,
+        context: &ctx,
+        profile: &p,
+        personalise: None,
+    };
+    let report = d
+        .send(&campaign, &[addr("ann@example.com")], &CLASSIFIER)
+        .unwrap();
+    assert!(report.blocked);
+    assert!(report.sent.is_empty());
+    assert!(d.mailer().sent().is_empty());
+    assert!(report.lint.len() >= 4);
+}
+
+#[test]
+fn mailer_failures_are_reported_per_recipient() {
+    let d = seeded(BrokenMailer);
+    let p = profile();
+    let ctx = ctx();
+    let campaign = Campaign {
+        template: &good_promo(),
+        declared: DeclaredKind::Unspecified,
+        context: &ctx,
+        profile: &p,
+        personalise: None,
+    };
+    let report = d
+        .send(&campaign, &[addr("ann@example.com")], &CLASSIFIER)
+        .unwrap();
+    assert!(report.sent.is_empty());
+    assert_eq!(report.failed.len(), 1);
+}
+
+#[test]
+fn implied_consent_recipients_need_an_ad_label() {
+    let d = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .unwrap();
+    let k = key("acme", "news", "quinn@example.com");
+    d.record(&ev(&k, "q1", 0, customer())).unwrap();
+    let p = profile();
+    let ctx = ctx();
+    let campaign = Campaign {
+        template: &good_promo(),
+        declared: DeclaredKind::Unspecified,
+        context: &ctx,
+        profile: &p,
+        personalise: None,
+    };
+    let report = d
+        .send(&campaign, std::slice::from_ref(&k.address), &CLASSIFIER)
+        .unwrap();
+    assert!(report.sent.is_empty());
+    assert_eq!(
+        report.suppressed[0].1[0].rule.as_str(),
+        "lint.advertisement_label"
+    );
+
+    let labelled = OutboundMessage::new(
+        addr("deals@shop.example"),
+        addr("x@shop.example"),
+        "Summer sale",
+    )
+    .unwrap()
+    .with_html(format!("<p>Advertisement. 30% off sandals.</p>{FOOTER}"))
+    .unwrap()
+    .with_header(
+        "List-Unsubscribe",
+        "<https://mail.shop.example/u?token=abc>",
+    )
+    .unwrap()
+    .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    .unwrap();
+    let campaign = Campaign {
+        template: &labelled,
+        ..campaign
+    };
+    let report = d
+        .send(&campaign, std::slice::from_ref(&k.address), &CLASSIFIER)
+        .unwrap();
+    assert_eq!(report.sent.len(), 1);
+}
+
+#[test]
+fn personalisation_gives_each_recipient_their_own_message() {
+    let d = seeded(RecordingMailer::new());
+    let p = profile();
+    let ctx = ctx();
+    let personalise = |m: &OutboundMessage, to: &EmailAddress| {
+        m.clone()
+            .with_header("X-Recipient-Token", format!("tok-{}", to.local_part()))
+    };
+    let campaign = Campaign {
+        template: &good_promo(),
+        declared: DeclaredKind::Unspecified,
+        context: &ctx,
+        profile: &p,
+        personalise: Some(&personalise),
+    };
+    d.send(&campaign, &[addr("ann@example.com")], &CLASSIFIER)
+        .unwrap();
+    assert_eq!(
+        d.mailer().sent()[0].header("X-Recipient-Token"),
+        Some("tok-ann")
+    );
+}
