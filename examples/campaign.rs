@@ -146,7 +146,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("   every suppressed address:");
         for s in &p.suppressed {
-            let why: Vec<String> = s.reasons.iter().map(|r| r.to_string()).collect();
+            let why: Vec<String> = s.reasons().iter().map(|r| r.to_string()).collect();
             println!(
                 "     {:<26} ({})\n        {}",
                 s.address.as_str(),

@@ -231,6 +231,7 @@ impl EmailAddress {
 
     /// The canonical key: lowercased local part, `@`, lowercase ASCII domain.
     /// Use it to key stores and suppression lists.
+    #[inline]
     pub fn canonical(&self) -> &str {
         &self.canonical
     }

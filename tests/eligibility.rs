@@ -174,7 +174,7 @@ fn plan_counts_each_rule_once_per_recipient() {
     }];
     let p = plan(members, &index, &newsletter(), &ctx());
     assert_eq!(p.counts.get("eligibility.undeliverable"), Some(&1));
-    assert_eq!(p.suppressed[0].reasons.len(), 2);
+    assert_eq!(p.suppressed[0].reasons().len(), 2);
     assert_eq!(index.lookup(&ann, &ctx().tenant, &ctx().list).len(), 2);
 }
 
@@ -284,7 +284,7 @@ proptest! {
             prop_assert_eq!(d.is_send(), planned, "{:?} vs plan for {:?}", d, s.key().address);
             if !planned {
                 let sup = p.suppressed.iter().find(|x| x.address == &s.key().address).unwrap();
-                prop_assert_eq!(&sup.reasons, &d.reasons().to_vec());
+                prop_assert_eq!(&sup.reasons(), &d.reasons().to_vec());
             }
         }
         let total: usize = p.suppressed.len() + p.sendable.len();

@@ -21,8 +21,8 @@ pub use lint::{
     check_requirements, lint, ComplianceIssue, PostalAddress, ProfileError, SenderProfile, Severity,
 };
 pub use plan::{
-    plan, AudienceMember, CampaignPlan, CampaignScope, SuppressedRecipient, SuppressionIndex,
-    SuppressionKind,
+    plan, plan_each, AudienceMember, CampaignPlan, CampaignScope, PlanSummary, Planned,
+    SuppressedRecipient, SuppressionIndex, SuppressionKind,
 };
 
 use crate::address::{ListId, Scope, TenantId};
@@ -171,6 +171,7 @@ impl Causes {
         | Self::UNDELIVERABLE_SOFT
         | Self::ACCOUNT_CANCELLED;
 
+    #[inline]
     pub(crate) fn bits(self) -> u16 {
         self.0
     }
@@ -244,6 +245,7 @@ impl Causes {
 }
 
 /// The cause bit of a suppression found for the campaign's key.
+#[inline]
 pub(crate) fn cause_of(kind: SuppressionKind, scope_is_list: bool) -> u16 {
     match kind {
         SuppressionKind::HardBounce => Causes::UNDELIVERABLE_HARD,
@@ -256,6 +258,7 @@ pub(crate) fn cause_of(kind: SuppressionKind, scope_is_list: bool) -> u16 {
 }
 
 /// The core both [`decide`] and [`plan`] use: which causes stop this send.
+#[inline]
 pub(crate) fn evaluate(
     class: MessageClass,
     permission: Option<PermissionSummary>,

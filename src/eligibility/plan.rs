@@ -1,6 +1,7 @@
 //! Campaign planning: one pass over an audience against a suppression index.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use foldhash::fast::RandomState;
 use serde::Serialize;
@@ -43,20 +44,34 @@ struct Entry {
     kind: SuppressionKind,
 }
 
-/// Most addresses carry one suppression; only the rest pay for a second
-/// allocation.
+/// One suppressed address: its canonical key (to confirm a fingerprint
+/// match), its entries in the arena, and the next address sharing its
+/// fingerprint (almost never any).
 #[derive(Clone, Debug)]
-enum Entries {
-    One(Entry),
-    Many(Box<[Entry]>),
+struct Record {
+    key: Box<str>,
+    start: u32,
+    len: u32,
+    next: u32,
 }
 
-impl Entries {
-    fn as_slice(&self) -> &[Entry] {
-        match self {
-            Entries::One(e) => std::slice::from_ref(e),
-            Entries::Many(es) => es,
+const NONE: u32 = u32::MAX;
+
+/// Hashes a `u64` fingerprint to itself: it already is a good hash.
+#[derive(Clone, Copy, Debug, Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
         }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -71,18 +86,29 @@ pub struct CampaignScope {
 /// Suppressions at mixed scopes, keyed by canonical address, for planning
 /// large campaigns.
 ///
-/// Keys are the canonical form [`EmailAddress`] computed when it was
-/// parsed, so a lookup allocates nothing and lowercases nothing. Tenants and
-/// lists are interned to `u32`s so checking a hit's scope compares
-/// integers. Build it from the [`ConsentState`]s of the campaign's (tenant,
-/// list) with [`SuppressionIndex::insert_state`] to get exactly the answers
-/// of [`decide`](super::decide); entries inserted by hand from other keys
-/// can only make the planner stricter.
+/// A lookup hashes the canonical key [`EmailAddress`] computed when it was
+/// parsed (no allocation, no lowercasing) and probes a table of 64-bit
+/// fingerprints, 16 bytes a slot, small enough to stay in cache; a hit is
+/// confirmed against the stored key, so the answers are exact whatever the
+/// fingerprints. Tenants and lists are interned to `u32`s so checking a
+/// hit's scope compares integers.
+///
+/// Build it from the [`ConsentState`]s of the campaign's (tenant, list) with
+/// [`SuppressionIndex::insert_state`] to get exactly the answers of
+/// [`decide`](super::decide); entries inserted by hand from other keys can
+/// only make the planner stricter.
 #[derive(Clone, Debug, Default)]
 pub struct SuppressionIndex {
-    map: HashMap<Box<str>, Entries, RandomState>,
+    seed: foldhash::quality::RandomState,
+    map: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
+    records: Vec<Record>,
+    /// The entries of every address, each address's contiguous.
+    arena: Vec<Entry>,
     tenants: HashMap<TenantId, u32, RandomState>,
     lists: HashMap<(u32, ListId), u32, RandomState>,
+    /// Tests force every fingerprint to collide to exercise the chains.
+    #[cfg(test)]
+    all_collide: bool,
 }
 
 impl SuppressionIndex {
@@ -94,19 +120,48 @@ impl SuppressionIndex {
     /// An empty index with room for `n` addresses.
     pub fn with_capacity(n: usize) -> Self {
         SuppressionIndex {
-            map: HashMap::with_capacity_and_hasher(n, RandomState::default()),
+            map: HashMap::with_capacity_and_hasher(n, BuildHasherDefault::default()),
+            records: Vec::with_capacity(n),
+            arena: Vec::with_capacity(n),
             ..Self::default()
         }
     }
 
     /// How many addresses carry at least one suppression.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.records.len()
     }
 
     /// Whether the index is empty.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.records.is_empty()
+    }
+
+    /// An estimate of the heap bytes the index holds: the hash table's
+    /// slots and control bytes at its current capacity, the records, every
+    /// key's text and the entries (allocator overhead not included). For
+    /// capacity planning.
+    pub fn heap_bytes(&self) -> usize {
+        fn table<K, V>(capacity: usize) -> usize {
+            if capacity == 0 {
+                return 0;
+            }
+            // hashbrown keeps at most 7/8 of its power-of-two buckets full
+            // and one control byte per bucket plus a group's worth.
+            let buckets = (capacity.saturating_mul(8) / 7).next_power_of_two();
+            buckets * (std::mem::size_of::<(K, V)>() + 1) + 16
+        }
+        let keys: usize = self.records.iter().map(|r| r.key.len()).sum();
+        let tenants: usize = self.tenants.keys().map(|t| t.as_str().len()).sum();
+        let lists: usize = self.lists.keys().map(|(_, l)| l.as_str().len()).sum();
+        table::<u64, u32>(self.map.capacity())
+            + self.records.capacity() * std::mem::size_of::<Record>()
+            + keys
+            + self.arena.capacity() * std::mem::size_of::<Entry>()
+            + table::<TenantId, u32>(self.tenants.capacity())
+            + tenants
+            + table::<(u32, ListId), u32>(self.lists.capacity())
+            + lists
     }
 
     fn intern_tenant(&mut self, tenant: &TenantId) -> u32 {
@@ -117,6 +172,29 @@ impl SuppressionIndex {
     fn intern_list(&mut self, tenant: u32, list: &ListId) -> u32 {
         let next = u32::try_from(self.lists.len()).unwrap_or(u32::MAX);
         *self.lists.entry((tenant, list.clone())).or_insert(next)
+    }
+
+    #[inline]
+    fn fingerprint(&self, canonical: &str) -> u64 {
+        #[cfg(test)]
+        if self.all_collide {
+            return 42;
+        }
+        self.seed.hash_one(canonical)
+    }
+
+    /// The record of a canonical key, if it has one.
+    #[inline]
+    fn find(&self, canonical: &str) -> Option<usize> {
+        let mut i = *self.map.get(&self.fingerprint(canonical))?;
+        while i != NONE {
+            let record = self.records.get(i as usize)?;
+            if &*record.key == canonical {
+                return Some(i as usize);
+            }
+            i = record.next;
+        }
+        None
     }
 
     /// Record a suppression of `address` at `scope`. Inserting the same
@@ -131,19 +209,41 @@ impl SuppressionIndex {
             }
         };
         let entry = Entry { scope, kind };
-        match self.map.get_mut(address.canonical()) {
-            None => {
-                self.map
-                    .insert(address.canonical().into(), Entries::One(entry));
-            }
-            Some(existing) => {
-                if existing.as_slice().contains(&entry) {
-                    return;
-                }
-                let mut all = existing.as_slice().to_vec();
-                all.push(entry);
-                *existing = Entries::Many(all.into_boxed_slice());
-            }
+        let arena_len = u32::try_from(self.arena.len()).unwrap_or(u32::MAX);
+        let canonical = address.canonical();
+        let Some(i) = self.find(canonical) else {
+            let fingerprint = self.fingerprint(canonical);
+            let index = u32::try_from(self.records.len()).unwrap_or(NONE);
+            let next = self.map.insert(fingerprint, index).unwrap_or(NONE);
+            self.arena.push(entry);
+            self.records.push(Record {
+                key: canonical.into(),
+                start: arena_len,
+                len: 1,
+                next,
+            });
+            return;
+        };
+        let Some(record) = self.records.get_mut(i) else {
+            return;
+        };
+        let (start, len) = (record.start as usize, record.len as usize);
+        let existing = self.arena.get(start..start + len).unwrap_or_default();
+        if existing.contains(&entry) {
+            return;
+        }
+        if start + len == self.arena.len() {
+            // The address's entries are last: grow them in place.
+            self.arena.push(entry);
+            record.len += 1;
+        } else {
+            // Move them to the end (the old slots are left unused;
+            // addresses rarely gain a second suppression).
+            let moved: Vec<Entry> = existing.to_vec();
+            self.arena.extend(moved);
+            self.arena.push(entry);
+            record.start = arena_len;
+            record.len += 1;
         }
     }
 
@@ -166,6 +266,17 @@ impl SuppressionIndex {
         }
     }
 
+    #[inline]
+    fn entries_of(&self, canonical: &str) -> &[Entry] {
+        self.find(canonical)
+            .and_then(|i| self.records.get(i))
+            .and_then(|r| {
+                let start = r.start as usize;
+                self.arena.get(start..start + r.len as usize)
+            })
+            .unwrap_or_default()
+    }
+
     /// Resolve a campaign's tenant and list once, before the per-recipient
     /// loop.
     pub fn scope_for(&self, tenant: &TenantId, list: &ListId) -> CampaignScope {
@@ -176,12 +287,10 @@ impl SuppressionIndex {
 
     /// The cause bits of every suppression of `address` that covers the
     /// campaign. Zero when nothing applies.
+    #[inline]
     pub(crate) fn causes(&self, address: &EmailAddress, scope: CampaignScope) -> u16 {
-        let Some(entries) = self.map.get(address.canonical()) else {
-            return 0;
-        };
         let mut bits = 0;
-        for e in entries.as_slice() {
+        for e in self.entries_of(address.canonical()) {
             let (covers, is_list) = match e.scope {
                 ScopeKey::Global => (true, false),
                 ScopeKey::Tenant(t) => (Some(t) == scope.tenant, false),
@@ -203,11 +312,7 @@ impl SuppressionIndex {
         list: &ListId,
     ) -> Vec<SuppressionKind> {
         let scope = self.scope_for(tenant, list);
-        let Some(entries) = self.map.get(address.canonical()) else {
-            return Vec::new();
-        };
-        entries
-            .as_slice()
+        self.entries_of(address.canonical())
             .iter()
             .filter(|e| match e.scope {
                 ScopeKey::Global => true,
@@ -239,13 +344,39 @@ impl<'a> AudienceMember<'a> {
     }
 }
 
-/// A recipient the plan suppresses, with why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A recipient the plan suppresses, with why. The reasons are kept as a
+/// few bits and spelled out on demand, so planning a large audience
+/// allocates nothing per suppressed recipient either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SuppressedRecipient<'a> {
     /// The recipient.
     pub address: &'a EmailAddress,
-    /// Why, most severe first.
-    pub reasons: Vec<Reason>,
+    causes: Causes,
+}
+
+impl SuppressedRecipient<'_> {
+    /// Why, most severe first (the same reasons [`decide`](super::decide)
+    /// gives).
+    pub fn reasons(&self) -> Vec<Reason> {
+        self.causes.reasons()
+    }
+
+    /// Whether one of the reasons is this rule.
+    pub fn has_rule(&self, rule: &str) -> bool {
+        Causes::ALL
+            .iter()
+            .any(|bit| self.causes.bits() & bit != 0 && Causes::reason_of(*bit).0.as_str() == rule)
+    }
+}
+
+impl Serialize for SuppressedRecipient<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("SuppressedRecipient", 2)?;
+        st.serialize_field("address", self.address)?;
+        st.serialize_field("reasons", &self.reasons())?;
+        st.end()
+    }
 }
 
 /// The plan for a whole audience.
@@ -304,36 +435,144 @@ pub fn plan<'a, I>(
 where
     I: IntoIterator<Item = AudienceMember<'a>>,
 {
-    let class = classification.class;
-    let scope = index.scope_for(&ctx.tenant, &ctx.list);
     let audience = audience.into_iter();
     let mut sendable = Vec::with_capacity(audience.size_hint().0);
     let mut suppressed = Vec::new();
-    let mut counts = [0usize; Causes::RULE_SLOTS];
-    let mut any_implied = false;
-    for member in audience {
-        let bits = index.causes(member.address, scope);
-        let causes = evaluate(class, member.permission, bits, ctx);
-        if causes.bits() == 0 {
-            sendable.push(member.address);
-            any_implied |= !member.permission.is_some_and(|p| p.express);
-        } else {
-            let mut slots = 0u16;
-            for bit in Causes::ALL {
-                if causes.bits() & bit != 0 {
-                    slots |= 1 << Causes::rule_slot(bit);
-                }
+    let summary = run(audience, index, classification, ctx, |members, causes| {
+        for (m, c) in members.iter().zip(causes) {
+            if c.bits() == 0 {
+                sendable.push(m.address);
+            } else {
+                suppressed.push(SuppressedRecipient {
+                    address: m.address,
+                    causes: *c,
+                });
             }
-            for (i, c) in counts.iter_mut().enumerate() {
-                if slots & (1 << i) != 0 {
-                    *c += 1;
-                }
-            }
-            suppressed.push(SuppressedRecipient {
-                address: member.address,
-                reasons: causes.reasons(),
-            });
         }
+    });
+    CampaignPlan {
+        class: summary.class,
+        requirements: summary.requirements,
+        sendable,
+        suppressed,
+        counts: summary.counts,
+    }
+}
+
+/// Recipients looked up together before their outcomes are handed over.
+const CHUNK: usize = 32;
+
+/// One recipient's outcome, as [`plan_each`] hands it over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Planned<'a> {
+    /// May be sent to.
+    Send(&'a EmailAddress),
+    /// May not, with why.
+    Suppress(SuppressedRecipient<'a>),
+}
+
+/// The totals of a [`plan_each`] pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanSummary {
+    /// The message's class.
+    pub class: MessageClass,
+    /// What the message must carry for the sendable recipients.
+    pub requirements: Vec<Requirement>,
+    /// How many may be sent to.
+    pub sendable: usize,
+    /// How many may not.
+    pub suppressed: usize,
+    /// How many recipients each rule suppressed.
+    pub counts: BTreeMap<RuleId, usize>,
+}
+
+/// [`plan`] without collecting: each recipient's outcome goes to `each` as
+/// it is decided (to write a send queue directly, say), and the totals come
+/// back. Allocates nothing per recipient.
+pub fn plan_each<'a, I, F>(
+    audience: I,
+    index: &SuppressionIndex,
+    classification: &Classification,
+    ctx: &SendContext,
+    mut each: F,
+) -> PlanSummary
+where
+    I: IntoIterator<Item = AudienceMember<'a>>,
+    F: FnMut(Planned<'a>),
+{
+    run(
+        audience.into_iter(),
+        index,
+        classification,
+        ctx,
+        |members, causes| {
+            for (m, c) in members.iter().zip(causes) {
+                if c.bits() == 0 {
+                    each(Planned::Send(m.address));
+                } else {
+                    each(Planned::Suppress(SuppressedRecipient {
+                        address: m.address,
+                        causes: *c,
+                    }));
+                }
+            }
+        },
+    )
+}
+
+/// The one pass both [`plan`] and [`plan_each`] make: lookups and decisions
+/// a chunk at a time in a tight loop with no data-dependent branch (so the
+/// processor overlaps the cache misses of several recipients), then the
+/// chunk's outcomes to `sink`, then the totals.
+fn run<'a, I, F>(
+    mut audience: I,
+    index: &SuppressionIndex,
+    classification: &Classification,
+    ctx: &SendContext,
+    mut sink: F,
+) -> PlanSummary
+where
+    I: Iterator<Item = AudienceMember<'a>>,
+    F: FnMut(&[AudienceMember<'a>], &[Causes]),
+{
+    let class = classification.class;
+    let scope = index.scope_for(&ctx.tenant, &ctx.list);
+    let mut counts = [0usize; Causes::RULE_SLOTS];
+    let mut all_express = true;
+    let (mut n_send, mut n_suppress) = (0usize, 0usize);
+    let mut chunk: Vec<AudienceMember<'a>> = Vec::with_capacity(CHUNK);
+    let mut causes = [Causes::default(); CHUNK];
+    loop {
+        chunk.clear();
+        chunk.extend(audience.by_ref().take(CHUNK));
+        if chunk.is_empty() {
+            break;
+        }
+        for (slot, member) in causes.iter_mut().zip(&chunk) {
+            let found = index.causes(member.address, scope);
+            *slot = evaluate(class, member.permission, found, ctx);
+        }
+        let decided = causes.get(..chunk.len()).unwrap_or_default();
+        for (member, c) in chunk.iter().zip(decided) {
+            let send = c.bits() == 0;
+            n_send += usize::from(send);
+            all_express &= !send || member.permission.is_some_and(|p| p.express);
+            if !send {
+                n_suppress += 1;
+                let mut slots = 0u16;
+                for bit in Causes::ALL {
+                    if c.bits() & bit != 0 {
+                        slots |= 1 << Causes::rule_slot(bit);
+                    }
+                }
+                for (i, n) in counts.iter_mut().enumerate() {
+                    if slots & (1 << i) != 0 {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+        sink(&chunk, decided);
     }
     let mut by_rule: BTreeMap<RuleId, usize> = BTreeMap::new();
     for bit in Causes::ALL {
@@ -343,16 +582,54 @@ where
             by_rule.insert(rule, n);
         }
     }
-    let requirements = if sendable.is_empty() {
+    let requirements = if n_send == 0 {
         Vec::new()
     } else {
-        requirements_for(class, !any_implied)
+        requirements_for(class, all_express)
     };
-    CampaignPlan {
+    PlanSummary {
         class,
         requirements,
-        sendable,
-        suppressed,
+        sendable: n_send,
+        suppressed: n_suppress,
         counts: by_rule,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colliding_fingerprints_still_give_exact_answers() {
+        let mut index = SuppressionIndex {
+            all_collide: true,
+            ..SuppressionIndex::default()
+        };
+        let t = TenantId::new("t").unwrap();
+        let l = ListId::new("l").unwrap();
+        let a = EmailAddress::parse("a@example.com").unwrap();
+        let b = EmailAddress::parse("b@example.com").unwrap();
+        let c = EmailAddress::parse("c@example.com").unwrap();
+        index.insert(&a, &Scope::Global, SuppressionKind::HardBounce);
+        index.insert(
+            &b,
+            &Scope::List(t.clone(), l.clone()),
+            SuppressionKind::OptedOut,
+        );
+        index.insert(&a, &Scope::Tenant(t.clone()), SuppressionKind::Complaint);
+        index.insert(
+            &b,
+            &Scope::List(t.clone(), l.clone()),
+            SuppressionKind::OptedOut,
+        );
+        assert_eq!(index.len(), 2);
+        assert_eq!(
+            index.lookup(&a, &t, &l),
+            [SuppressionKind::HardBounce, SuppressionKind::Complaint]
+        );
+        assert_eq!(index.lookup(&b, &t, &l), [SuppressionKind::OptedOut]);
+        assert!(index.lookup(&c, &t, &l).is_empty());
+        assert!(index.heap_bytes() > 0);
     }
 }
