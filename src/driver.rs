@@ -3,11 +3,14 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use sha2::Digest;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::address::{EmailAddress, ListId, TenantId};
 use crate::classify::{Classification, Classifier, DeclaredKind, Message};
+use crate::consent::{Action, EventId, Evidence, OptOutChannel};
 use crate::consent::{
     ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy, LedgerPolicyError,
 };
@@ -18,6 +21,10 @@ use crate::eligibility::{
 };
 use crate::message::{MessageError, OutboundMessage};
 use crate::ports::{AppendOutcome, ConsentStore, Mailer};
+use crate::unsubscribe::{
+    deadline, may_change_state, BusinessCalendar, Deadline, KeyRing, OptOutRule, RequestRefused,
+    TokenError,
+};
 
 /// An error of a driver operation: the host's store or mailer failed, or the
 /// caller's input was refused before anything was stored.
@@ -93,6 +100,66 @@ pub struct SendReport<E> {
     pub suppressed: Vec<(EmailAddress, Vec<Reason>)>,
     /// Recipients whose delivery the mailer refused, with its error.
     pub failed: Vec<(EmailAddress, E)>,
+}
+
+/// What the host's unsubscribe endpoint received.
+#[derive(Clone, Copy, Debug)]
+pub struct OneClickRequest<'a> {
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<&'a str>,
+    /// The request body.
+    pub body: &'a [u8],
+    /// The token from the URL's `token` query parameter.
+    pub token: &'a str,
+}
+
+/// How the driver verifies tokens and computes deadlines.
+#[derive(Clone, Debug)]
+pub struct UnsubscribeSettings {
+    /// The keys tokens are verified with.
+    pub keys: KeyRing,
+    /// The deadline rules in force (the strictest wins).
+    pub rules: Vec<OptOutRule>,
+    /// The business-day calendar.
+    pub calendar: BusinessCalendar,
+}
+
+/// The answer to an honoured one-click request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OneClickConfirmation {
+    /// Whose opt-out, for which list.
+    pub key: ConsentKey,
+    /// The opt-out event (derived from the token, so a replay has the same id).
+    pub event: EventId,
+    /// Whether this request recorded it, or an earlier one had.
+    pub newly_recorded: bool,
+    /// When the opt-out was first received.
+    pub received_at: DateTime<Utc>,
+    /// By when it must take effect, and under which rule.
+    pub deadline: Deadline,
+}
+
+/// Why a one-click request changed nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OneClickError<S>
+where
+    S: std::error::Error + 'static,
+{
+    /// Not a one-click POST (a GET from a link scanner, a wrong body). Show
+    /// a confirmation page whose button POSTs; change nothing.
+    #[error("request refused: {0}")]
+    Refused(#[from] RequestRefused),
+    /// The token is malformed, forged, signed by an unknown key or expired.
+    /// Answer 400 or ask the person to confirm their address.
+    #[error("token refused: {0}")]
+    Token(#[from] TokenError),
+    /// The store failed; nothing may have been recorded. Retry (the event id
+    /// is stable, so a retry cannot record twice).
+    #[error("consent store failed")]
+    Store(#[source] S),
 }
 
 /// One person's whole history, for a subject access request (GDPR Art. 15)
@@ -324,6 +391,64 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             }
         }
         Ok(report)
+    }
+
+    /// Handle a request to an unsubscribe URL: only a one-click POST with a
+    /// valid token records an opt-out (via one-click) for the token's
+    /// tenant, list and address, once; a replay records nothing new. The
+    /// confirmation carries the compliance deadline.
+    ///
+    /// # Errors
+    ///
+    /// [`OneClickError::Refused`] for anything but a one-click POST,
+    /// [`OneClickError::Token`] for a bad token, [`OneClickError::Store`]
+    /// when the store fails. In every error case nothing was recorded.
+    pub fn handle_one_click(
+        &self,
+        settings: &UnsubscribeSettings,
+        request: &OneClickRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<OneClickConfirmation, OneClickError<S::Error>> {
+        may_change_state(request.method, request.content_type, request.body)?;
+        let token = settings.keys.verify(request.token, now)?;
+        let digest = sha2::Sha256::digest(request.token.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let id = EventId::new(format!("one-click-{hex}")).map_err(|_| TokenError::Malformed)?;
+        let event = ConsentEvent {
+            id: id.clone(),
+            at: now,
+            tenant: token.tenant.clone(),
+            list: Some(token.list.clone()),
+            address: token.address.clone(),
+            action: Action::OptedOut {
+                via: OptOutChannel::OneClick,
+            },
+            evidence: Evidence {
+                text: Some(format!(
+                    "RFC 8058 one-click POST; token signed by key `{}` at {}",
+                    token.key_id, token.issued_at
+                )),
+                ..Evidence::default()
+            },
+        };
+        let outcome = self.store.append(&event).map_err(OneClickError::Store)?;
+        let received_at = match outcome {
+            AppendOutcome::Appended => now,
+            AppendOutcome::Duplicate => self
+                .store
+                .events_for(&token.address)
+                .map_err(OneClickError::Store)?
+                .into_iter()
+                .find(|e| e.id == id)
+                .map_or(now, |e| e.at),
+        };
+        Ok(OneClickConfirmation {
+            key: ConsentKey::new(token.tenant, token.list, token.address),
+            event: id,
+            newly_recorded: outcome == AppendOutcome::Appended,
+            received_at,
+            deadline: deadline(received_at, &settings.rules, &settings.calendar),
+        })
     }
 
     /// [`Driver::export`] rendered as pretty JSON.

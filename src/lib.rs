@@ -3,7 +3,10 @@
 //! # Modules
 //!
 //! - [`address`] — [`EmailAddress`], [`TenantId`], [`ListId`], [`Scope`].
+//! - [`classify`] — the CAN-SPAM primary-purpose test.
 //! - [`consent`] — events, evidence, the ledger policy and the fold.
+//! - [`eligibility`] — send decisions, campaign planning, the pre-send lint.
+//! - [`unsubscribe`] — List-Unsubscribe headers and one-click requests.
 //! - [`decision`] — [`RuleId`], [`Reason`] and the rule [`CATALOGUE`].
 //! - [`message`] — [`OutboundMessage`].
 //! - [`ports`] — [`ConsentStore`] and [`Mailer`], implemented by the host.
@@ -35,7 +38,10 @@ pub use consent::{
     SuppressionReason,
 };
 pub use decision::{Reason, RuleId, RuleInfo, CATALOGUE};
-pub use driver::{Campaign, Driver, DriverError, SendReport, ServiceError, SubjectExport};
+pub use driver::{
+    Campaign, Driver, DriverError, OneClickConfirmation, OneClickError, OneClickRequest,
+    SendReport, ServiceError, SubjectExport, UnsubscribeSettings,
+};
 pub use memory::{MemoryStore, RecordingMailer};
 pub use message::{Header, MessageError, OutboundMessage};
 pub use ports::{AppendOutcome, ConsentStore, Mailer};

@@ -1,12 +1,32 @@
-//! Unsubscribe: RFC 2369 / RFC 8058 headers and one-click request handling.
+//! Unsubscribe that cannot be forged or tripped: signed tokens, RFC 2369 /
+//! RFC 8058 headers, one-click request handling and opt-out deadlines.
+//!
+//! - [`KeyRing`] issues and verifies HMAC-SHA256 tokens naming the tenant,
+//!   list and address, valid at least 30 days after the send.
+//! - [`build_unsubscribe_headers`] writes `List-Unsubscribe` (https, with
+//!   the token) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`;
+//!   [`read_unsubscribe_headers`] parses incoming ones.
+//! - [`may_change_state`] lets only a one-click POST through: a GET (a mail
+//!   scanner following the link) never unsubscribes anyone.
+//! - [`deadline`] says by when an opt-out must take effect.
+//!
+//! [`Driver::handle_one_click`](crate::Driver::handle_one_click) puts them
+//! together.
 
 mod body;
+mod deadline;
 mod headers;
+mod token;
 
 pub use body::{
     may_change_state, parse_one_click_body, OneClickBodyError, RequestRefused, MAX_BODY_BYTES,
 };
+pub use deadline::{deadline, BusinessCalendar, CalendarError, Deadline, OptOutRule};
 pub use headers::{
     build_unsubscribe_headers, is_one_click_post, parse_list_unsubscribe, read_unsubscribe_headers,
     HeaderError, UnsubscribeHeaders, UnsubscribeOffer, MAX_HEADER_BYTES, ONE_CLICK_POST_VALUE,
+};
+pub use token::{
+    KeyError, KeyRing, TokenError, TokenKey, VerifiedToken, MAX_TOKEN_BYTES, MIN_SECRET_BYTES,
+    MIN_VALIDITY_DAYS, TOKEN_VERSION,
 };

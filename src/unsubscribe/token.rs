@@ -1,0 +1,372 @@
+//! Signed unsubscribe tokens: HMAC-SHA256 over tenant, list, address and
+//! issue time, with key ids for rotation.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, TimeDelta, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::address::{EmailAddress, ListId, TenantId};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The token format version this crate issues.
+pub const TOKEN_VERSION: &str = "v1";
+/// The shortest validity allowed: CAN-SPAM requires the opt-out mechanism
+/// to work for at least 30 days after the message is sent (15 U.S.C.
+/// 7704(a)(3)(A)(ii)).
+pub const MIN_VALIDITY_DAYS: u32 = 30;
+/// Shortest secret accepted, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Longest token read, in bytes; longer input is malformed without further
+/// work.
+pub const MAX_TOKEN_BYTES: usize = 2048;
+
+/// Domain separation for the MAC input.
+const CONTEXT: &[u8] = b"consentry-unsubscribe";
+/// Separates payload fields; ids and addresses never hold control characters.
+const SEP: char = '\u{1f}';
+
+/// Why a key or key ring cannot be built.
+///
+/// A configuration error: fix the key material; do not start with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The secret is shorter than 32 bytes.
+    #[error("the secret is {0} bytes long; at least 32 are required")]
+    SecretTooShort(usize),
+    /// The key id is empty, longer than 32 bytes or not `[A-Za-z0-9_-]`.
+    #[error("`{0}` is not a valid key id (1 to 32 of A-Z a-z 0-9 _ -)")]
+    BadKeyId(String),
+    /// Two keys share an id.
+    #[error("key id `{0}` is used twice")]
+    DuplicateKeyId(String),
+    /// The active key id names no key of the ring.
+    #[error("no key has the id `{0}`")]
+    UnknownActiveKey(String),
+    /// The validity is shorter than 30 days.
+    #[error("a token validity of {0} days is shorter than CAN-SPAM's 30")]
+    ValidityTooShort(u32),
+}
+
+/// Why a token does not verify. Every variant means "change nothing":
+/// answer 400 (or show a page asking the person to confirm their address).
+/// No variant carries secret material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not four dot-separated parts, bad base64, an unparseable payload or
+    /// an over-long input.
+    #[error("the token is malformed")]
+    Malformed,
+    /// A version this crate does not issue.
+    #[error("token version `{0}` is not supported")]
+    UnsupportedVersion(String),
+    /// The key id names no key in the ring (retired, or forged).
+    #[error("the token's key `{0}` is unknown")]
+    UnknownKey(String),
+    /// The signature does not match (tampered or forged).
+    #[error("the token's signature does not match")]
+    BadSignature,
+    /// Older than the validity window.
+    #[error("the token was issued at {issued_at} and expired at {expired_at}")]
+    Expired {
+        /// When it was issued.
+        issued_at: DateTime<Utc>,
+        /// When it stopped being valid.
+        expired_at: DateTime<Utc>,
+    },
+}
+
+/// A secret key, redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+struct Secret(Vec<u8>);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<{} bytes redacted>)", self.0.len())
+    }
+}
+
+/// One signing key: an id (printed in tokens, so it can be rotated) and a
+/// secret of at least 32 bytes. `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct TokenKey {
+    id: String,
+    secret: Secret,
+}
+
+impl TokenKey {
+    /// A key from an id and a secret.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::BadKeyId`] or [`KeyError::SecretTooShort`].
+    pub fn new(id: impl Into<String>, secret: impl Into<Vec<u8>>) -> Result<Self, KeyError> {
+        let id = id.into();
+        let ok = !id.is_empty()
+            && id.len() <= 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(KeyError::BadKeyId(id.escape_default().to_string()));
+        }
+        let secret = secret.into();
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(KeyError::SecretTooShort(secret.len()));
+        }
+        Ok(TokenKey {
+            id,
+            secret: Secret(secret),
+        })
+    }
+
+    /// The key id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        // HMAC accepts keys of any length; this cannot fail.
+        let mut mac = match HmacSha256::new_from_slice(&self.secret.0) {
+            Ok(m) => m,
+            Err(_) => unreachable_mac(),
+        };
+        mac.update(CONTEXT);
+        mac.update(b"\0");
+        mac.update(self.id.as_bytes());
+        mac.update(b"\0");
+        mac
+    }
+}
+
+#[allow(clippy::panic)] // HMAC's new_from_slice accepts every key length
+fn unreachable_mac() -> HmacSha256 {
+    panic!("HMAC-SHA256 rejected a key; hmac accepts any length")
+}
+
+/// Several keys, one of them active for signing; the others still verify
+/// tokens issued before a rotation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRing {
+    keys: Vec<TokenKey>,
+    active: usize,
+    validity_days: u32,
+}
+
+/// What a verified token says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedToken {
+    /// The tenant that sent the message.
+    pub tenant: TenantId,
+    /// The list it was sent on.
+    pub list: ListId,
+    /// The recipient.
+    pub address: EmailAddress,
+    /// When the token was issued (the send time).
+    pub issued_at: DateTime<Utc>,
+    /// The key that signed it.
+    pub key_id: String,
+}
+
+impl KeyRing {
+    /// A ring with one key, active, and the default validity of 90 days.
+    pub fn new(active: TokenKey) -> Self {
+        KeyRing {
+            keys: vec![active],
+            active: 0,
+            validity_days: 90,
+        }
+    }
+
+    /// Add a verify-only key (a key being retired, or one not yet active).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::DuplicateKeyId`] if its id is taken.
+    pub fn with_key(mut self, key: TokenKey) -> Result<Self, KeyError> {
+        if self.keys.iter().any(|k| k.id == key.id) {
+            return Err(KeyError::DuplicateKeyId(key.id));
+        }
+        self.keys.push(key);
+        Ok(self)
+    }
+
+    /// Make the key with this id the one that signs.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::UnknownActiveKey`].
+    pub fn with_active(mut self, id: &str) -> Result<Self, KeyError> {
+        self.active = self
+            .keys
+            .iter()
+            .position(|k| k.id == id)
+            .ok_or_else(|| KeyError::UnknownActiveKey(id.to_owned()))?;
+        Ok(self)
+    }
+
+    /// Set how long tokens stay valid after issue: at least 30 days.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::ValidityTooShort`] below 30 days.
+    pub fn with_validity_days(mut self, days: u32) -> Result<Self, KeyError> {
+        if days < MIN_VALIDITY_DAYS {
+            return Err(KeyError::ValidityTooShort(days));
+        }
+        self.validity_days = days;
+        Ok(self)
+    }
+
+    /// How long tokens stay valid.
+    pub fn validity(&self) -> TimeDelta {
+        TimeDelta::days(i64::from(self.validity_days))
+    }
+
+    fn active_key(&self) -> Option<&TokenKey> {
+        self.keys.get(self.active)
+    }
+
+    /// Issue a token for a message sent to `address` on `list` of `tenant`
+    /// at `issued_at`. URL-safe: `v1.<key id>.<payload>.<signature>`, the
+    /// last two base64url without padding.
+    ///
+    /// The payload is signed, not encrypted: whoever holds the link can read
+    /// the address in it (the recipient, who knows it).
+    ///
+    /// ```
+    /// use chrono::{TimeDelta, TimeZone, Utc};
+    /// use consentry::unsubscribe::{KeyRing, TokenError, TokenKey};
+    /// use consentry::{EmailAddress, ListId, TenantId};
+    ///
+    /// let ring = KeyRing::new(TokenKey::new("k2026", [7u8; 32].to_vec())?);
+    /// let sent = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+    /// let token = ring.issue(
+    ///     &TenantId::new("acme")?,
+    ///     &ListId::new("news")?,
+    ///     &EmailAddress::parse("Ann@Example.com")?,
+    ///     sent,
+    /// );
+    /// let ok = ring.verify(&token, sent + TimeDelta::days(29))?;
+    /// assert_eq!(ok.address.canonical(), "ann@example.com");
+    /// assert!(matches!(ring.verify(&token, sent + TimeDelta::days(91)), Err(TokenError::Expired { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn issue(
+        &self,
+        tenant: &TenantId,
+        list: &ListId,
+        address: &EmailAddress,
+        issued_at: DateTime<Utc>,
+    ) -> String {
+        let payload = format!(
+            "{}{SEP}{}{SEP}{}{SEP}{}",
+            tenant,
+            list,
+            address.canonical(),
+            issued_at.timestamp()
+        );
+        let Some(key) = self.active_key() else {
+            return String::new();
+        };
+        let mut mac = key.mac();
+        mac.update(payload.as_bytes());
+        let signature = mac.finalize().into_bytes();
+        format!(
+            "{TOKEN_VERSION}.{}.{}.{}",
+            key.id,
+            URL_SAFE_NO_PAD.encode(payload.as_bytes()),
+            URL_SAFE_NO_PAD.encode(signature)
+        )
+    }
+
+    /// Verify a token at `now`: version, key id, signature (compared in
+    /// constant time) and age.
+    ///
+    /// # Errors
+    ///
+    /// A [`TokenError`]; the only way to get `Ok` is a token this ring (or a
+    /// ring sharing a key) issued within the validity window.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<VerifiedToken, TokenError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::Malformed);
+        }
+        let mut parts = token.split('.');
+        let (Some(version), Some(kid), Some(payload_b64), Some(sig_b64), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(TokenError::Malformed);
+        };
+        if version != TOKEN_VERSION {
+            if version.len() <= 8 && version.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(TokenError::UnsupportedVersion(version.to_owned()));
+            }
+            return Err(TokenError::Malformed);
+        }
+        let key = self.keys.iter().find(|k| k.id == kid).ok_or_else(|| {
+            TokenError::UnknownKey(
+                kid.chars()
+                    .take(32)
+                    .collect::<String>()
+                    .escape_default()
+                    .to_string(),
+            )
+        })?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| TokenError::Malformed)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(sig_b64)
+            .map_err(|_| TokenError::Malformed)?;
+        let mut mac = key.mac();
+        mac.update(&payload);
+        mac.verify_slice(&signature)
+            .map_err(|_| TokenError::BadSignature)?;
+        // Authentic from here on: a parse failure is our own format's fault.
+        let payload = String::from_utf8(payload).map_err(|_| TokenError::Malformed)?;
+        let mut fields = payload.split(SEP);
+        let (Some(tenant), Some(list), Some(address), Some(issued), None) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            return Err(TokenError::Malformed);
+        };
+        let issued_at = issued
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
+            .ok_or(TokenError::Malformed)?;
+        let expired_at = issued_at + self.validity();
+        if now > expired_at {
+            return Err(TokenError::Expired {
+                issued_at,
+                expired_at,
+            });
+        }
+        Ok(VerifiedToken {
+            tenant: TenantId::new(tenant).map_err(|_| TokenError::Malformed)?,
+            list: ListId::new(list).map_err(|_| TokenError::Malformed)?,
+            address: EmailAddress::parse_with(
+                address,
+                crate::address::AddressOptions::default().allow_ip_literal(true),
+            )
+            .map_err(|_| TokenError::Malformed)?,
+            issued_at,
+            key_id: key.id.clone(),
+        })
+    }
+}

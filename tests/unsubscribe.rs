@@ -1,0 +1,584 @@
+//! Tokens, headers, one-click bodies, deadlines and the one-click handler.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
+use common::*;
+use consentry::unsubscribe::*;
+use consentry::{
+    Driver, LedgerPolicy, ListId, MemoryStore, OneClickError, OneClickRequest, RecordingMailer,
+    TenantId, UnsubscribeSettings,
+};
+use proptest::prelude::*;
+use url::Url;
+
+fn ring() -> KeyRing {
+    KeyRing::new(TokenKey::new("k1", vec![1u8; 32]).unwrap())
+}
+fn acme() -> TenantId {
+    TenantId::new("acme").unwrap()
+}
+fn news() -> ListId {
+    ListId::new("news").unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Tokens
+
+#[test]
+fn a_token_verifies_for_its_own_tenant_list_and_address_only() {
+    let r = ring();
+    let t = r.issue(&acme(), &news(), &addr("Ann@Example.com"), t0());
+    let v = r.verify(&t, t0() + TimeDelta::days(10)).unwrap();
+    assert_eq!(v.tenant, acme());
+    assert_eq!(v.list, news());
+    assert_eq!(v.address.canonical(), "ann@example.com");
+    assert_eq!(v.issued_at, t0());
+    assert_eq!(v.key_id, "k1");
+}
+
+#[test]
+fn tokens_live_at_least_30_days_and_never_less() {
+    let r = ring().with_validity_days(30).unwrap();
+    let t = r.issue(&acme(), &news(), &addr("ann@example.com"), t0());
+    assert!(r.verify(&t, t0() + TimeDelta::days(30)).is_ok());
+    assert!(matches!(
+        r.verify(&t, t0() + TimeDelta::days(30) + TimeDelta::seconds(1)),
+        Err(TokenError::Expired { .. })
+    ));
+    assert_eq!(
+        ring().with_validity_days(29).unwrap_err(),
+        KeyError::ValidityTooShort(29)
+    );
+    assert!(ring().with_validity_days(365).is_ok());
+}
+
+#[test]
+fn keys_rotate_without_breaking_old_links() {
+    let old = TokenKey::new("k2025", vec![2u8; 40]).unwrap();
+    let new = TokenKey::new("k2026", vec![3u8; 40]).unwrap();
+    let before = KeyRing::new(old.clone());
+    let token = before.issue(&acme(), &news(), &addr("ann@example.com"), t0());
+    let after = KeyRing::new(new).with_key(old).unwrap();
+    assert!(
+        after.verify(&token, t0()).is_ok(),
+        "old tokens still verify"
+    );
+    assert!(after
+        .issue(&acme(), &news(), &addr("a@b.example"), t0())
+        .starts_with("v1.k2026."));
+    let retired = KeyRing::new(TokenKey::new("k2026", vec![3u8; 40]).unwrap());
+    assert_eq!(
+        retired.verify(&token, t0()),
+        Err(TokenError::UnknownKey("k2025".into()))
+    );
+    assert!(after.clone().with_active("k2025").is_ok());
+    assert!(after.with_active("nope").is_err());
+}
+
+#[test]
+fn each_failure_has_its_own_error_and_no_secret_leaks() {
+    let r = ring();
+    let t = r.issue(&acme(), &news(), &addr("ann@example.com"), t0());
+    let parts: Vec<&str> = t.split('.').collect();
+    assert_eq!(r.verify("", t0()), Err(TokenError::Malformed));
+    assert_eq!(r.verify("a.b.c", t0()), Err(TokenError::Malformed));
+    assert_eq!(
+        r.verify(&format!("v2.{}.{}.{}", parts[1], parts[2], parts[3]), t0()),
+        Err(TokenError::UnsupportedVersion("v2".into()))
+    );
+    assert_eq!(
+        r.verify(&format!("v1.k1.{}.{}", parts[2], "A".repeat(43)), t0()),
+        Err(TokenError::BadSignature)
+    );
+    assert_eq!(
+        r.verify(&format!("v1.k1.!!.{}", parts[3]), t0()),
+        Err(TokenError::Malformed)
+    );
+    assert!(r.verify(&"x".repeat(5000), t0()).is_err());
+
+    let key = TokenKey::new("k1", b"super-secret-material-0123456789".to_vec()).unwrap();
+    let debug = format!("{key:?} {:?}", KeyRing::new(key.clone()));
+    assert!(!debug.contains("super-secret"), "{debug}");
+    assert!(TokenKey::new("k1", vec![0; 31]).is_err());
+    assert!(TokenKey::new("bad.id", vec![0; 32]).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn changing_any_byte_of_a_token_makes_it_fail(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let r = ring();
+        let t = r.issue(&acme(), &news(), &addr("ann@example.com"), t0());
+        let mut bytes = t.clone().into_bytes();
+        let i = pos.index(bytes.len());
+        prop_assume!(bytes[i] != byte);
+        bytes[i] = byte;
+        if let Ok(s) = String::from_utf8(bytes) {
+            // Base64 without padding has slack bits in its last character:
+            // a change there could decode to the same bytes, which is not a
+            // forgery. Anything that verifies must say exactly what the
+            // original said.
+            if let Ok(v) = r.verify(&s, t0()) {
+                prop_assert_eq!(v, r.verify(&t, t0()).unwrap());
+                prop_assert!(i == t.len() - 1 || i == t.rfind('.').unwrap() - 1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_token_never_verifies_for_another_person_list_or_tenant(
+        a in "[a-z]{1,8}", b in "[a-z]{1,8}", l in "[a-z]{1,8}", t in "[a-z]{1,8}",
+    ) {
+        prop_assume!(a != b);
+        let r = ring();
+        let token = r.issue(&TenantId::new(t.clone()).unwrap(), &ListId::new(l.clone()).unwrap(), &addr(&format!("{a}@example.com")), t0());
+        let v = r.verify(&token, t0()).unwrap();
+        prop_assert_eq!(v.address.canonical(), format!("{a}@example.com"));
+        prop_assert_eq!(v.list.as_str(), l.as_str());
+        prop_assert_eq!(v.tenant.as_str(), t.as_str());
+        // Splicing another person's payload under this signature fails.
+        let other = r.issue(&TenantId::new(t).unwrap(), &ListId::new(l).unwrap(), &addr(&format!("{b}@example.com")), t0());
+        let (_, ts) = token.rsplit_once('.').unwrap();
+        let (op, _) = other.rsplit_once('.').unwrap();
+        prop_assert_eq!(r.verify(&format!("{op}.{ts}"), t0()), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn arbitrary_tokens_never_panic_and_never_verify(s in any::<String>(), dotted in "v1\\.k1\\.[A-Za-z0-9_-]{0,60}\\.[A-Za-z0-9_-]{0,60}") {
+        let r = ring();
+        prop_assert!(r.verify(&s, t0()).is_err());
+        prop_assert!(r.verify(&dotted, t0()).is_err());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Headers
+
+#[test]
+fn list_unsubscribe_parses_with_comments_and_folding() {
+    let uris = parse_list_unsubscribe(
+        "(Use this command to get off the list)\r\n     <mailto:list-manager@host.com?body=unsubscribe%20list>,\r\n <https://www.host.com/list.cgi?cmd=unsub&lst=list>",
+    )
+    .unwrap();
+    assert_eq!(uris.len(), 2);
+    assert_eq!(uris[0].scheme(), "mailto");
+    assert_eq!(
+        uris[1].as_str(),
+        "https://www.host.com/list.cgi?cmd=unsub&lst=list"
+    );
+    // Whitespace inside the brackets is ignored (RFC 2369).
+    let folded = parse_list_unsubscribe("<https://host.example/u?\r\n t=1>").unwrap();
+    assert_eq!(folded[0].as_str(), "https://host.example/u?t=1");
+}
+
+#[test]
+fn malformed_list_unsubscribe_values_are_typed_errors() {
+    assert_eq!(parse_list_unsubscribe(""), Err(HeaderError::Empty));
+    assert_eq!(
+        parse_list_unsubscribe("(only a comment)"),
+        Err(HeaderError::Empty)
+    );
+    assert_eq!(
+        parse_list_unsubscribe("<https://x.example"),
+        Err(HeaderError::Unterminated('<'))
+    );
+    assert_eq!(
+        parse_list_unsubscribe("(open <https://x.example>"),
+        Err(HeaderError::Unterminated('('))
+    );
+    assert!(matches!(
+        parse_list_unsubscribe("https://x.example"),
+        Err(HeaderError::UnexpectedCharacter { .. })
+    ));
+    assert!(matches!(
+        parse_list_unsubscribe("<https://a.example> <https://b.example>"),
+        Err(HeaderError::UnexpectedCharacter { .. })
+    ));
+    assert!(matches!(
+        parse_list_unsubscribe("<not a uri>"),
+        Err(HeaderError::BadUri { .. })
+    ));
+    assert!(matches!(
+        parse_list_unsubscribe(&"<https://x.example>,".repeat(300)),
+        Err(HeaderError::TooLong(_))
+    ));
+}
+
+#[test]
+fn one_click_needs_an_https_uri_and_the_exact_post_value() {
+    let cases = [
+        (
+            "<https://x.example/u>",
+            Some("List-Unsubscribe=One-Click"),
+            true,
+        ),
+        (
+            "<https://x.example/u>",
+            Some("  List-Unsubscribe=One-Click  "),
+            true,
+        ),
+        (
+            "<mailto:u@x.example>, <https://x.example/u>",
+            Some("List-Unsubscribe=One-Click"),
+            true,
+        ),
+        (
+            "<http://x.example/u>",
+            Some("List-Unsubscribe=One-Click"),
+            false,
+        ),
+        (
+            "<mailto:u@x.example>",
+            Some("List-Unsubscribe=One-Click"),
+            false,
+        ),
+        (
+            "<https://x.example/u>",
+            Some("List-Unsubscribe=one-click"),
+            false,
+        ),
+        (
+            "<https://x.example/u>",
+            Some("List-Unsubscribe=One-Click; x=1"),
+            false,
+        ),
+        ("<https://x.example/u>", None, false),
+    ];
+    for (lu, post, expected) in cases {
+        assert_eq!(
+            read_unsubscribe_headers(lu, post).unwrap().one_click,
+            expected,
+            "{lu} / {post:?}"
+        );
+    }
+}
+
+#[test]
+fn building_headers_refuses_http_and_injection() {
+    let base = Url::parse("https://mail.shop.example/u").unwrap();
+    let h = build_unsubscribe_headers(&base, "v1.k1.a.b", None).unwrap();
+    assert_eq!(
+        h.list_unsubscribe,
+        "<https://mail.shop.example/u?token=v1.k1.a.b>"
+    );
+    let offer =
+        read_unsubscribe_headers(&h.list_unsubscribe, Some(h.list_unsubscribe_post)).unwrap();
+    assert!(offer.one_click);
+
+    let http = Url::parse("http://mail.shop.example/u").unwrap();
+    assert!(matches!(
+        build_unsubscribe_headers(&http, "t", None),
+        Err(HeaderError::NotHttps(_))
+    ));
+    for evil in ["t\r\nBcc: x@y.example", "t\n", "t>", "<t", "t\0"] {
+        assert!(
+            matches!(
+                build_unsubscribe_headers(&base, evil, None),
+                Err(HeaderError::Injection(_))
+            ),
+            "{evil:?}"
+        );
+    }
+    assert!(
+        build_unsubscribe_headers(&base, "t", Some("u@x.example>\r\nBcc: y@z.example")).is_err()
+    );
+    assert!(build_unsubscribe_headers(&base, "t", Some("not an address")).is_err());
+}
+
+// ---------------------------------------------------------------------------
+// One-click bodies
+
+const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+
+fn multipart(fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = String::new();
+    for (k, v) in fields {
+        b.push_str(&format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    b.push_str("--XyZ--\r\n");
+    b.into_bytes()
+}
+
+#[test]
+fn only_the_exact_one_click_body_is_accepted() {
+    assert!(parse_one_click_body(FORM, b"List-Unsubscribe=One-Click").is_ok());
+    assert!(parse_one_click_body(
+        Some("application/x-www-form-urlencoded; charset=utf-8"),
+        b"List-Unsubscribe=One-Click\r\n"
+    )
+    .is_ok());
+    assert!(parse_one_click_body(FORM, b"List-Unsubscribe=One%2DClick").is_ok());
+    for bad in [
+        &b""[..],
+        b"List-Unsubscribe=one-click",
+        b"List-Unsubscribe=One-Click&also=1",
+        b"unsubscribe=1",
+        b"List-Unsubscribe",
+    ] {
+        assert_eq!(
+            parse_one_click_body(FORM, bad),
+            Err(OneClickBodyError::NotOneClick),
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    let mp = Some("multipart/form-data; boundary=XyZ");
+    assert!(parse_one_click_body(mp, &multipart(&[("List-Unsubscribe", "One-Click")])).is_ok());
+    assert_eq!(
+        parse_one_click_body(
+            mp,
+            &multipart(&[("List-Unsubscribe", "One-Click"), ("x", "y")])
+        ),
+        Err(OneClickBodyError::NotOneClick)
+    );
+    assert_eq!(
+        parse_one_click_body(mp, &multipart(&[("Other", "One-Click")])),
+        Err(OneClickBodyError::NotOneClick)
+    );
+    assert!(matches!(
+        parse_one_click_body(Some("multipart/form-data"), b"x"),
+        Err(OneClickBodyError::MalformedMultipart(_))
+    ));
+    assert!(matches!(
+        parse_one_click_body(mp, b"--XyZ\r\nno headers"),
+        Err(OneClickBodyError::MalformedMultipart(_))
+    ));
+    assert!(matches!(
+        parse_one_click_body(Some("text/plain"), b"List-Unsubscribe=One-Click"),
+        Err(OneClickBodyError::UnsupportedContentType(_))
+    ));
+    assert_eq!(
+        parse_one_click_body(None, b"List-Unsubscribe=One-Click"),
+        Err(OneClickBodyError::MissingContentType)
+    );
+    assert!(matches!(
+        parse_one_click_body(FORM, &vec![b'a'; 9000]),
+        Err(OneClickBodyError::Oversized(9000))
+    ));
+}
+
+#[test]
+fn a_get_never_changes_state() {
+    for method in ["GET", "HEAD", "OPTIONS", "PUT", "get"] {
+        assert!(
+            matches!(
+                may_change_state(method, FORM, b"List-Unsubscribe=One-Click"),
+                Err(RequestRefused::NotPost(_))
+            ),
+            "{method}"
+        );
+    }
+    assert!(may_change_state("post", FORM, b"List-Unsubscribe=One-Click").is_ok());
+    assert!(matches!(
+        may_change_state("POST", FORM, b"confirm=yes"),
+        Err(RequestRefused::Body(_))
+    ));
+}
+
+proptest! {
+    #[test]
+    fn body_parsing_never_panics(ct in proptest::option::of(".{0,60}"), body in prop::collection::vec(any::<u8>(), 0..300)) {
+        let _ = parse_one_click_body(ct.as_deref(), &body);
+        let _ = may_change_state("POST", ct.as_deref(), &body);
+    }
+
+    #[test]
+    fn header_parsing_never_panics(s in ".{0,200}") {
+        let _ = parse_list_unsubscribe(&s);
+        let _ = read_unsubscribe_headers(&s, Some(&s));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Deadlines
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+#[test]
+fn us_federal_holidays_with_observed_dates() {
+    assert_eq!(
+        BusinessCalendar::us_federal_holidays(2026),
+        [
+            d(2026, 1, 1),
+            d(2026, 1, 19),
+            d(2026, 2, 16),
+            d(2026, 5, 25),
+            d(2026, 6, 19),
+            d(2026, 7, 3),
+            d(2026, 9, 7),
+            d(2026, 10, 12),
+            d(2026, 11, 11),
+            d(2026, 11, 26),
+            d(2026, 12, 25)
+        ]
+    );
+    // 1 January 2022 was a Saturday: observed on Friday 31 December 2021.
+    assert!(BusinessCalendar::us_federal_holidays(2021).contains(&d(2021, 12, 31)));
+    assert!(!BusinessCalendar::us_federal_holidays(2022).contains(&d(2022, 1, 1)));
+    // Sunday 4 July 2027 is observed on Monday the 5th.
+    assert!(BusinessCalendar::us_federal_holidays(2027).contains(&d(2027, 7, 5)));
+    // No Juneteenth before 2021.
+    assert_eq!(BusinessCalendar::us_federal_holidays(2020).len(), 10);
+}
+
+#[test]
+fn the_strictest_configured_rule_wins() {
+    let cal = BusinessCalendar::us_federal(2026..=2027, 0).unwrap();
+    let received = Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).unwrap();
+    let canspam = deadline(received, &[OptOutRule::CanSpam], &cal);
+    assert_eq!(
+        canspam.at,
+        Utc.with_ymd_and_hms(2026, 12, 7, 23, 59, 59).unwrap()
+    );
+    assert_eq!(deadline(received, &[], &cal), canspam);
+    let both = deadline(
+        received,
+        &[OptOutRule::BulkSender, OptOutRule::CanSpam],
+        &cal,
+    );
+    assert_eq!(both.rule, OptOutRule::BulkSender);
+    assert_eq!(both.at, received + TimeDelta::hours(48));
+    // A US Eastern calendar (UTC-5): the day ends five hours later in UTC.
+    let eastern = BusinessCalendar::us_federal(2026..=2027, -5 * 3600).unwrap();
+    let d = deadline(received, &[OptOutRule::CanSpam], &eastern);
+    assert_eq!(d.at, Utc.with_ymd_and_hms(2026, 12, 8, 4, 59, 59).unwrap());
+}
+
+#[test]
+fn calendars_load_from_json_and_refuse_nonsense() {
+    let cal: BusinessCalendar =
+        serde_json::from_str(r#"{"weekend": ["Fri", "Sat"], "holidays": ["2026-04-01"]}"#).unwrap();
+    assert!(!cal.is_business_day(d(2026, 4, 3))); // a Friday
+    assert!(cal.is_business_day(d(2026, 4, 5))); // a Sunday
+    assert!(!cal.is_business_day(d(2026, 4, 1)));
+    let all = r#"{"weekend": ["Mon","Tue","Wed","Thu","Fri","Sat","Sun"]}"#;
+    assert!(serde_json::from_str::<BusinessCalendar>(all).is_err());
+    assert!(serde_json::from_str::<BusinessCalendar>(r#"{"utc_offset_seconds": 90000}"#).is_err());
+}
+
+fn arb_time() -> impl Strategy<Value = DateTime<Utc>> {
+    (0i64..3 * 365 * 24 * 60)
+        .prop_map(|m| Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::minutes(m))
+}
+
+fn arb_rules() -> impl Strategy<Value = Vec<OptOutRule>> {
+    prop::sample::subsequence(vec![OptOutRule::CanSpam, OptOutRule::BulkSender], 0..=2)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn deadlines_are_after_receipt_and_monotone(a in arb_time(), b in arb_time(), rules in arb_rules(), offset in -12i32..14) {
+        let cal = BusinessCalendar::us_federal(2025..=2029, offset * 3600).unwrap();
+        let (early, late) = if a <= b { (a, b) } else { (b, a) };
+        let de = deadline(early, &rules, &cal);
+        let dl = deadline(late, &rules, &cal);
+        prop_assert!(de.at > early);
+        prop_assert!(dl.at >= de.at, "{early} -> {}, {late} -> {}", de.at, dl.at);
+    }
+
+    #[test]
+    fn a_business_day_deadline_never_falls_on_a_weekend_or_holiday(at in arb_time(), offset in -12i32..14) {
+        let cal = BusinessCalendar::us_federal(2025..=2029, offset * 3600).unwrap();
+        let dl = deadline(at, &[OptOutRule::CanSpam], &cal);
+        let local = dl.at.with_timezone(&chrono::FixedOffset::east_opt(offset * 3600).unwrap()).date_naive();
+        prop_assert!(cal.is_business_day(local));
+        prop_assert!(!matches!(local.weekday(), Weekday::Sat | Weekday::Sun));
+        prop_assert!(dl.at - at <= TimeDelta::days(20));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The one-click handler
+
+fn settings() -> UnsubscribeSettings {
+    UnsubscribeSettings {
+        keys: ring(),
+        rules: vec![OptOutRule::CanSpam, OptOutRule::BulkSender],
+        calendar: BusinessCalendar::us_federal(2026..=2027, 0).unwrap(),
+    }
+}
+
+#[test]
+fn one_click_records_once_and_refuses_everything_else() {
+    let driver = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .unwrap();
+    let k = key("acme", "news", "ann@example.com");
+    driver.record(&ev(&k, "in", 0, form())).unwrap();
+    let s = settings();
+    let token = s
+        .keys
+        .issue(&acme(), &news(), &addr("ANN@example.com"), at(1));
+    let post = OneClickRequest {
+        method: "POST",
+        content_type: FORM,
+        body: b"List-Unsubscribe=One-Click",
+        token: &token,
+    };
+
+    let get = OneClickRequest {
+        method: "GET",
+        ..post
+    };
+    assert!(matches!(
+        driver.handle_one_click(&s, &get, at(2)),
+        Err(OneClickError::Refused(_))
+    ));
+    let empty = OneClickRequest { body: b"", ..post };
+    assert!(matches!(
+        driver.handle_one_click(&s, &empty, at(2)),
+        Err(OneClickError::Refused(_))
+    ));
+    assert_eq!(driver.store().len(), 1);
+
+    let c = driver.handle_one_click(&s, &post, at(2)).unwrap();
+    assert!(c.newly_recorded);
+    assert_eq!(c.key, k);
+    assert_eq!(c.deadline.at, at(2) + TimeDelta::hours(48));
+    assert!(!driver.state(&k, at(3)).unwrap().permits_promotional());
+
+    let again = driver.handle_one_click(&s, &post, at(5)).unwrap();
+    assert!(!again.newly_recorded);
+    assert_eq!(again.received_at, at(2));
+    assert_eq!(again.event, c.event);
+    assert_eq!(driver.store().len(), 2);
+
+    let expired = driver.handle_one_click(&s, &post, at(1) + TimeDelta::days(91));
+    assert!(matches!(
+        expired,
+        Err(OneClickError::Token(TokenError::Expired { .. }))
+    ));
+
+    let bob_token = s
+        .keys
+        .issue(&acme(), &news(), &addr("bob@example.com"), at(1));
+    let mut forged = bob_token.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let bad = OneClickRequest {
+        token: &forged,
+        ..post
+    };
+    assert!(matches!(
+        driver.handle_one_click(&s, &bad, at(2)),
+        Err(OneClickError::Token(_))
+    ));
+    assert_eq!(driver.store().len(), 2, "a forged token changes nothing");
+}
