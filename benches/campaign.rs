@@ -20,6 +20,9 @@ use consentry::eligibility::{
     SuppressionKind,
 };
 use consentry::{EmailAddress, ListId, Scope, TenantId};
+mod common;
+
+use common::{median, time};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 /// Resident memory of this process, from /proc (Linux); 0 elsewhere.
@@ -213,19 +216,6 @@ fn bench(c: &mut Criterion) {
         median(&mut plan_ratio),
         median(&mut each_ratio)
     );
-}
-
-/// Wall time of one call, in seconds (benches may read the clock).
-#[allow(clippy::disallowed_methods)]
-fn time(f: impl FnOnce()) -> f64 {
-    let start = std::time::Instant::now();
-    f();
-    start.elapsed().as_secs_f64()
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 criterion_group!(benches, bench);

@@ -12,6 +12,9 @@
 use std::hint::black_box;
 
 use consentry::classify::{Classifier, Lexicon, Message};
+mod common;
+
+use common::{median, time};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use regex::Regex;
 
@@ -94,19 +97,6 @@ fn bench(c: &mut Criterion) {
         median(&mut ratio),
         median(&mut trap)
     );
-}
-
-/// Wall time of one call, in seconds (benches may read the clock).
-#[allow(clippy::disallowed_methods)]
-fn time(f: impl FnOnce()) -> f64 {
-    let start = std::time::Instant::now();
-    f();
-    start.elapsed().as_secs_f64()
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 criterion_group!(benches, bench);

@@ -27,7 +27,7 @@ pub use plan::{
 
 use crate::address::{ListId, Scope, TenantId};
 use crate::classify::{Classification, MessageClass};
-use crate::consent::{ConsentState, Permission, SuppressionReason};
+use crate::consent::{ConsentState, Permission};
 use crate::decision::{ids, Reason, RuleId};
 
 /// The campaign a decision is made for.
@@ -334,12 +334,7 @@ fn basis_word(p: &Permission) -> &'static str {
 pub(crate) fn state_causes(state: &ConsentState) -> u16 {
     let mut bits = 0u16;
     for s in state.suppressions() {
-        let kind = match s.reason {
-            SuppressionReason::OptedOut { .. } => SuppressionKind::OptedOut,
-            SuppressionReason::Complaint => SuppressionKind::Complaint,
-            SuppressionReason::HardBounce => SuppressionKind::HardBounce,
-            SuppressionReason::SoftBounceStreak { .. } => SuppressionKind::SoftBounceStreak,
-        };
+        let kind = SuppressionKind::of(&s.reason);
         bits |= cause_of(kind, matches!(s.scope, Scope::List(..)));
     }
     if !state.account_open() {

@@ -30,6 +30,18 @@ pub enum SuppressionKind {
     AccountCancelled,
 }
 
+impl SuppressionKind {
+    /// The kind of a ledger suppression.
+    pub fn of(reason: &SuppressionReason) -> Self {
+        match reason {
+            SuppressionReason::OptedOut { .. } => SuppressionKind::OptedOut,
+            SuppressionReason::Complaint => SuppressionKind::Complaint,
+            SuppressionReason::HardBounce => SuppressionKind::HardBounce,
+            SuppressionReason::SoftBounceStreak { .. } => SuppressionKind::SoftBounceStreak,
+        }
+    }
+}
+
 /// A scope with its tenant and list interned to small numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ScopeKey {
@@ -252,13 +264,7 @@ impl SuppressionIndex {
     pub fn insert_state(&mut self, state: &ConsentState) {
         let address = &state.key().address;
         for s in state.suppressions() {
-            let kind = match s.reason {
-                SuppressionReason::OptedOut { .. } => SuppressionKind::OptedOut,
-                SuppressionReason::Complaint => SuppressionKind::Complaint,
-                SuppressionReason::HardBounce => SuppressionKind::HardBounce,
-                SuppressionReason::SoftBounceStreak { .. } => SuppressionKind::SoftBounceStreak,
-            };
-            self.insert(address, &s.scope, kind);
+            self.insert(address, &s.scope, SuppressionKind::of(&s.reason));
         }
         if !state.account_open() {
             let scope = Scope::Tenant(state.key().tenant.clone());
