@@ -282,6 +282,55 @@ rules! {
     LINT_REPLY_TO = "lint.reply_to_domain",
         source = "15 U.S.C. 7704(a)(1)",
         summary = "Reply-To is an address of the sender's own domain";
+    /// A strictly necessary item needs no consent.
+    COOKIE_NECESSARY = "cookie.strictly_necessary",
+        source = "ePrivacy Directive 2002/58/EC Art. 5(3)",
+        summary = "storage strictly necessary for the service the visitor asked for needs no consent";
+    /// The visitor granted the item's category.
+    COOKIE_GRANTED = "cookie.granted",
+        source = "ePrivacy Art. 5(3); GDPR Art. 4(11), 7",
+        summary = "an item is set when the visitor's current choice grants its category";
+    /// The visitor did not grant the item's category.
+    COOKIE_NOT_GRANTED = "cookie.not_granted",
+        source = "ePrivacy Art. 5(3)",
+        summary = "an item whose category the visitor did not grant is not set";
+    /// No decision yet: only strictly necessary items.
+    COOKIE_NO_DECISION = "cookie.no_decision",
+        source = "ePrivacy Art. 5(3)",
+        summary = "until the visitor decides, only strictly necessary items are set";
+    /// The choice was made under an older policy revision.
+    COOKIE_STALE_REVISION = "cookie.stale.revision",
+        source = "GDPR Art. 7 and recital 42 (informed consent to the purposes as they are)",
+        summary = "a choice made under an earlier policy revision no longer holds: ask again";
+    /// The choice is older than the validity window.
+    COOKIE_STALE_AGE = "cookie.stale.expired",
+        source = "cookie policy (consent validity window, default 6 months)",
+        summary = "a choice older than the validity window no longer holds: ask again";
+    /// Global Privacy Control refuses advertising and any sale or sharing.
+    COOKIE_GPC = "cookie.gpc",
+        source = "Global Privacy Control specification; Cal. Code Regs. tit. 11, 7025",
+        summary = "a Sec-GPC: 1 signal refuses advertising and any sale or sharing of personal data, whatever the banner said";
+    /// Do Not Track, configured to act like GPC.
+    COOKIE_DNT = "cookie.dnt",
+        source = "site policy (DNT configured to act like GPC)",
+        summary = "a DNT: 1 signal refuses advertising when the site honours DNT";
+    /// The ad opt-out cookie is present.
+    COOKIE_AD_OPT_OUT = "cookie.ad_opt_out",
+        source = "privacy statement (advertising opt-out cookie)",
+        summary = "while the generic ad opt-out cookie is present, no ad impression is recorded";
+    /// Lifetime capped at the policy maximum.
+    COOKIE_LIFETIME_CAPPED = "cookie.lifetime_capped",
+        source = "cookie policy (maximum lifetime, default 13 months); RFC 6265bis 400-day cap",
+        summary = "an item's Max-Age never exceeds the policy's maximum lifetime";
+    /// An email open or click is recorded: the recipient allows tracking.
+    BEACON_ALLOWED = "beacon.allowed",
+        source = "privacy statement (web beacons); ePrivacy Art. 5(3)",
+        summary = "email open and click tracking is recorded where the recipient's tracking preference allows it";
+    /// An email open or click is not recorded.
+    BEACON_DENIED = "beacon.denied",
+        source = "privacy statement (web beacons); ePrivacy Art. 5(3)",
+        summary = "email open and click tracking is not recorded where the recipient refused it or never chose";
+
     /// Lint: a promotional message sent on an implied basis lacks an ad label.
     LINT_AD_LABEL = "lint.advertisement_label",
         source = "15 U.S.C. 7704(a)(5)(A)(i), (B)",

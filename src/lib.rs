@@ -5,6 +5,7 @@
 //! - [`address`] — [`EmailAddress`], [`TenantId`], [`ListId`], [`Scope`].
 //! - [`classify`] — the CAN-SPAM primary-purpose test.
 //! - [`consent`] — events, evidence, the ledger policy and the fold.
+//! - [`cookie`] — cookie catalogue, visitor choices, GPC, beacons.
 //! - [`eligibility`] — send decisions, campaign planning, the pre-send lint.
 //! - [`unsubscribe`] — List-Unsubscribe headers and one-click requests.
 //! - [`decision`] — [`RuleId`], [`Reason`] and the rule [`CATALOGUE`].
@@ -23,6 +24,7 @@ pub mod address;
 pub mod classify;
 pub mod conformance;
 pub mod consent;
+pub mod cookie;
 pub mod decision;
 pub mod driver;
 pub mod eligibility;

@@ -1,0 +1,135 @@
+//! What may a page store on this visitor's device?
+//!
+//! A site's cookie policy, a first visit (strictly necessary only), a
+//! visitor who accepts analytics only, a visitor whose browser sends GPC,
+//! and a policy revision that makes the site ask again.
+//!
+//! Run with `cargo run --example cookies`.
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use consentry::cookie::{
+    needs_prompt, AdOptOut, Category, ConsentMethod, CookieConsent, CookieDecision, CookiePolicy,
+    PrivacySignals,
+};
+
+const POLICY: &str = r#"{
+  "revision": 7,
+  "consent_validity_days": 183,
+  "max_lifetime_days": 395,
+  "cookies": [
+    {"name": "sid", "domain": "shop.example", "category": "strictly_necessary", "lifetime": "session"},
+    {"name": "consentry_choice", "domain": "shop.example", "category": "strictly_necessary", "lifetime": {"days": 183}, "script_access": true},
+    {"name": "lang", "domain": "shop.example", "category": "preferences", "lifetime": {"days": 365}},
+    {"name": "_ga", "domain": "shop.example", "category": "analytics", "lifetime": {"days": 395}, "script_access": true},
+    {"name": "ads_id", "domain": "shop.example", "category": "advertising", "lifetime": {"days": 90}, "same_site": "none"}
+  ]
+}"#;
+
+fn show(
+    title: &str,
+    policy: &CookiePolicy,
+    consent: Option<&CookieConsent>,
+    signals: &PrivacySignals,
+    now: DateTime<Utc>,
+) {
+    println!("== {title}");
+    println!("   ask the visitor: {}", needs_prompt(consent, policy, now));
+    for spec in &policy.cookies {
+        match policy.decide_cookie(spec, consent, signals, now) {
+            CookieDecision::Allow {
+                attributes,
+                reasons,
+            } => {
+                let header = attributes.map(|a| a.render("VALUE")).unwrap_or_default();
+                let rule = reasons
+                    .first()
+                    .map(|r| r.rule.to_string())
+                    .unwrap_or_default();
+                println!("   set    {:<17} {header}  [{rule}]", spec.name);
+            }
+            CookieDecision::Refuse { reasons } => {
+                for r in reasons.iter().take(1) {
+                    println!("   refuse {:<17} {r}", spec.name);
+                }
+            }
+        }
+    }
+    println!();
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut policy: CookiePolicy = serde_json::from_str(POLICY)?;
+    let report = policy.validate();
+    if !report.is_ok() {
+        return Err(format!("invalid policy: {:?}", report.errors).into());
+    }
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 5, 1, 12, 0, 0)
+        .single()
+        .ok_or("date")?;
+    let quiet = PrivacySignals::from_header_values(&[], &[]);
+
+    // 1. First visit: no choice yet.
+    show("first visit", &policy, None, &quiet, t0);
+
+    // 2. The visitor accepts analytics only; the choice goes into a cookie
+    //    and comes back on the next request.
+    let choice = CookieConsent::new(
+        [Category::Analytics],
+        policy.revision,
+        t0,
+        ConsentMethod::PerCategory,
+    );
+    let value = choice.to_cookie_value();
+    println!("consent cookie value: {value}\n");
+    let read_back = CookieConsent::read(Some(&value));
+    show(
+        "accepted analytics only",
+        &policy,
+        read_back.as_ref(),
+        &quiet,
+        t0 + TimeDelta::minutes(1),
+    );
+
+    // 3. Another visitor accepted everything earlier, but their browser now
+    //    sends Sec-GPC: 1.
+    let all = CookieConsent::accept_all(policy.revision, t0);
+    let gpc = PrivacySignals::from_header_values(&["1"], &[]);
+    show(
+        "accepted all, browser sends GPC",
+        &policy,
+        Some(&all),
+        &gpc,
+        t0 + TimeDelta::days(2),
+    );
+    for d in policy.deletions(Some(&all), Some(&all), &gpc, t0 + TimeDelta::days(2)) {
+        println!(
+            "   delete {:<17} {}",
+            d.name,
+            d.set_cookie.unwrap_or_default()
+        );
+    }
+    let opt_out = AdOptOut::new("shop.example");
+    let impression = opt_out.may_record_impression(Some("sid=abc"), &gpc);
+    let why: Vec<String> = impression.reasons.iter().map(|r| r.to_string()).collect();
+    println!(
+        "   record an ad impression? {} ({})",
+        impression.record,
+        why.join("; ")
+    );
+    println!(
+        "   ad opt-out cookie, re-issued each visit: {}\n",
+        opt_out.set_cookie()
+    );
+
+    // 4. The site adds a cookie and bumps the revision: everyone is asked again.
+    policy.revision += 1;
+    show(
+        "after policy revision 8",
+        &policy,
+        read_back.as_ref(),
+        &quiet,
+        t0 + TimeDelta::days(30),
+    );
+    Ok(())
+}

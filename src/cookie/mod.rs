@@ -1,0 +1,35 @@
+//! Cookies, privacy signals and web beacons: what a page may store on a
+//! visitor's device and what tracking may record.
+//!
+//! - [`CookiePolicy`] — the site's catalogue ([`CookieSpec`]s by
+//!   [`Category`]), validated all at once.
+//! - [`CookieConsent`] — the visitor's choice, in a compact, versioned,
+//!   checksummed cookie value; stale when the policy revision changed or
+//!   it is older than the validity window.
+//! - [`PrivacySignals`] — `Sec-GPC` (and `DNT`).
+//! - [`CookiePolicy::decide_cookie`] — allow (with `Set-Cookie` attributes)
+//!   or refuse, with the rule; [`CookiePolicy::deletions`] after a
+//!   withdrawal.
+//! - [`AdOptOut`] — the generic advertising opt-out cookie.
+//! - [`BeaconPolicy`] and [`sanitize_page_beacon`]: email opens and clicks,
+//!   page beacons.
+
+mod beacon;
+mod consent;
+mod decide;
+mod policy;
+mod signals;
+
+pub use beacon::{
+    sanitize_page_beacon, BeaconDecision, BeaconError, BeaconPolicy, PageBeacon, TrackingPreference,
+};
+pub use consent::{
+    needs_prompt, ConsentMethod, ConsentStatus, ConsentValueError, CookieConsent,
+    CONSENT_COOKIE_NAME, CONSENT_VALUE_VERSION, MAX_COOKIE_VALUE_BYTES,
+};
+pub use decide::{AdImpressionDecision, AdOptOut, CookieDecision, Deletion, SetCookieAttributes};
+pub use policy::{
+    Category, CookiePolicy, CookieSpec, Lifetime, PolicyError, PolicyReport, PolicyWarning,
+    SameSitePolicy, Storage, BROWSER_MAX_AGE_DAYS,
+};
+pub use signals::PrivacySignals;

@@ -1,0 +1,370 @@
+//! The site's cookie catalogue and its validation.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+/// What a cookie (or other stored item) is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Needed for the service the visitor asked for (session, load
+    /// balancing, security, the consent choice itself): exempt from consent
+    /// under ePrivacy Art. 5(3).
+    StrictlyNecessary,
+    /// Remembers choices (language, region).
+    Preferences,
+    /// Measures use of the site.
+    Analytics,
+    /// Advertising and cross-site tracking.
+    Advertising,
+}
+
+impl Category {
+    /// Every category, in order.
+    pub const ALL: [Category; 4] = [
+        Category::StrictlyNecessary,
+        Category::Preferences,
+        Category::Analytics,
+        Category::Advertising,
+    ];
+
+    pub(crate) fn bit(self) -> u8 {
+        match self {
+            Category::StrictlyNecessary => 1,
+            Category::Preferences => 2,
+            Category::Analytics => 4,
+            Category::Advertising => 8,
+        }
+    }
+
+    /// The category's stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::StrictlyNecessary => "strictly_necessary",
+            Category::Preferences => "preferences",
+            Category::Analytics => "analytics",
+            Category::Advertising => "advertising",
+        }
+    }
+}
+
+/// How long an item lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifetime {
+    /// Until the browser session ends.
+    Session,
+    /// A fixed number of days.
+    Days(u32),
+}
+
+/// Where an item is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Storage {
+    /// An HTTP cookie (`Set-Cookie`).
+    HttpCookie,
+    /// The browser's local storage (set by script).
+    LocalStorage,
+    /// A Flash local shared object: browsers' cookie controls do not clear it.
+    FlashLso,
+}
+
+/// `SameSite` for a cookie.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SameSitePolicy {
+    /// Sent only on same-site requests.
+    Strict,
+    /// Sent on same-site requests and top-level navigations (the default).
+    #[default]
+    Lax,
+    /// Sent on every request (needs `Secure`).
+    None,
+}
+
+/// One item of the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CookieSpec {
+    /// The cookie name.
+    pub name: String,
+    /// The domain it is set for (`shop.example`).
+    pub domain: String,
+    /// The path (`/` by default).
+    #[serde(default = "root_path")]
+    pub path: String,
+    /// What it is for.
+    pub category: Category,
+    /// How long it lives.
+    pub lifetime: Lifetime,
+    /// Where it is stored.
+    #[serde(default = "http_cookie")]
+    pub storage: Storage,
+    /// Whether it is linked to personal data (an account id, an email).
+    #[serde(default)]
+    pub linked_to_personal_data: bool,
+    /// Whether page scripts must read it (then it is not `HttpOnly`).
+    #[serde(default)]
+    pub script_access: bool,
+    /// Its `SameSite` attribute.
+    #[serde(default)]
+    pub same_site: SameSitePolicy,
+}
+
+fn root_path() -> String {
+    "/".to_owned()
+}
+fn http_cookie() -> Storage {
+    Storage::HttpCookie
+}
+
+/// The site's cookie policy: a catalogue with a revision number.
+///
+/// Loadable from JSON or TOML; [`CookiePolicy::validate`] reports every
+/// problem at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CookiePolicy {
+    /// Bumped whenever the catalogue changes in a way visitors must be
+    /// asked about again.
+    pub revision: u32,
+    /// Days a visitor's choice stays valid (default 183, about six months).
+    #[serde(default = "default_validity")]
+    pub consent_validity_days: u32,
+    /// The longest lifetime any item may have (default 395, about 13 months).
+    #[serde(default = "default_max_lifetime")]
+    pub max_lifetime_days: u32,
+    /// The catalogue.
+    pub cookies: Vec<CookieSpec>,
+}
+
+fn default_validity() -> u32 {
+    183
+}
+fn default_max_lifetime() -> u32 {
+    395
+}
+
+/// Browsers cap cookie lifetimes at 400 days (RFC 6265bis).
+pub const BROWSER_MAX_AGE_DAYS: u32 = 400;
+
+/// Cookie names of well-known analytics and advertising tools: filing one of
+/// them as strictly necessary is an error.
+const KNOWN_TRACKERS: &[(&str, Category)] = &[
+    ("_ga", Category::Analytics),
+    ("_gid", Category::Analytics),
+    ("_gat", Category::Analytics),
+    ("__utma", Category::Analytics),
+    ("__utmb", Category::Analytics),
+    ("__utmz", Category::Analytics),
+    ("_hj", Category::Analytics),
+    ("mp_", Category::Analytics),
+    ("ajs_", Category::Analytics),
+    ("_pk_", Category::Analytics),
+    ("_fbp", Category::Advertising),
+    ("_fbc", Category::Advertising),
+    ("fr", Category::Advertising),
+    ("_gcl", Category::Advertising),
+    ("IDE", Category::Advertising),
+    ("test_cookie", Category::Advertising),
+    ("_uetsid", Category::Advertising),
+    ("_uetvid", Category::Advertising),
+    ("_ttp", Category::Advertising),
+    ("li_fat_id", Category::Advertising),
+    ("personalization_id", Category::Advertising),
+];
+
+/// What a known tracker's name says it is, if anything.
+fn tracker_category(name: &str) -> Option<Category> {
+    KNOWN_TRACKERS.iter().find_map(|(prefix, cat)| {
+        let exact = matches!(*prefix, "fr" | "IDE" | "test_cookie");
+        let hit = if exact {
+            name == *prefix
+        } else {
+            name.starts_with(prefix)
+        };
+        hit.then_some(*cat)
+    })
+}
+
+/// A problem that makes a policy unusable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// An item lives longer than the policy's cap.
+    #[error("`{name}` lives {days} days; the cap is {cap}")]
+    LifetimeOverCap {
+        /// The item.
+        name: String,
+        /// Its lifetime.
+        days: u32,
+        /// The cap.
+        cap: u32,
+    },
+    /// A known analytics or advertising cookie is filed as strictly necessary.
+    #[error("`{name}` is a known {actual} cookie but is filed as strictly necessary")]
+    TrackerFiledAsNecessary {
+        /// The item.
+        name: String,
+        /// What its name says it is.
+        actual: String,
+    },
+    /// Two items share a name on one domain and path.
+    #[error("`{name}` appears twice on `{domain}{path}`")]
+    Duplicate {
+        /// The name.
+        name: String,
+        /// The domain.
+        domain: String,
+        /// The path.
+        path: String,
+    },
+    /// A name that is not an RFC 6265 token, or an empty domain.
+    #[error("`{0}` is not a valid cookie name or has no domain")]
+    BadName(String),
+    /// The cap exceeds what browsers allow, or a window is zero.
+    #[error("{0}")]
+    BadSetting(String),
+    /// `SameSite=None` without `Secure` is rejected by browsers; consentry
+    /// always sets `Secure`, so this flags only script-set storage.
+    #[error("`{0}` uses SameSite=None outside an HTTP cookie")]
+    SameSiteNoneOutsideCookie(String),
+}
+
+/// Something worth fixing that does not stop the policy being used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum PolicyWarning {
+    /// A Flash LSO: browsers' cookie controls do not clear it, so a
+    /// withdrawal cannot be honoured by deleting cookies.
+    FlashLso {
+        /// The item.
+        name: String,
+    },
+    /// An item linked to personal data in the advertising category: under
+    /// GPC it will always be refused.
+    PersonalDataForAdvertising {
+        /// The item.
+        name: String,
+    },
+}
+
+/// Every problem and warning of a policy, found in one pass.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyReport {
+    /// Problems that make the policy unusable.
+    pub errors: Vec<PolicyError>,
+    /// Things worth fixing.
+    pub warnings: Vec<PolicyWarning>,
+}
+
+impl PolicyReport {
+    /// Whether the policy may be used.
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+}
+
+impl CookiePolicy {
+    /// Check the whole policy and report every problem at once.
+    ///
+    /// ```
+    /// use consentry::cookie::{CookiePolicy, PolicyError};
+    ///
+    /// let policy: CookiePolicy = serde_json::from_str(r#"{
+    ///   "revision": 3,
+    ///   "cookies": [
+    ///     {"name": "session", "domain": "shop.example", "category": "strictly_necessary", "lifetime": "session"},
+    ///     {"name": "_ga", "domain": "shop.example", "category": "strictly_necessary", "lifetime": {"days": 730}}
+    ///   ]
+    /// }"#)?;
+    /// let report = policy.validate();
+    /// assert_eq!(report.errors.len(), 2); // over the 395-day cap, and a tracker filed as necessary
+    /// assert!(matches!(report.errors[0], PolicyError::LifetimeOverCap { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn validate(&self) -> PolicyReport {
+        let mut report = PolicyReport::default();
+        if self.max_lifetime_days == 0 || self.max_lifetime_days > BROWSER_MAX_AGE_DAYS {
+            report.errors.push(PolicyError::BadSetting(format!(
+                "max_lifetime_days is {}; it must be between 1 and {BROWSER_MAX_AGE_DAYS}",
+                self.max_lifetime_days
+            )));
+        }
+        if self.consent_validity_days == 0 || self.consent_validity_days > 3660 {
+            report.errors.push(PolicyError::BadSetting(format!(
+                "consent_validity_days is {}; it must be between 1 and 3660",
+                self.consent_validity_days
+            )));
+        }
+        let mut seen = BTreeSet::new();
+        for c in &self.cookies {
+            if !is_token(&c.name) || c.domain.trim().is_empty() {
+                report
+                    .errors
+                    .push(PolicyError::BadName(c.name.escape_default().to_string()));
+            }
+            if let Lifetime::Days(days) = c.lifetime {
+                if days > self.max_lifetime_days {
+                    report.errors.push(PolicyError::LifetimeOverCap {
+                        name: c.name.clone(),
+                        days,
+                        cap: self.max_lifetime_days,
+                    });
+                }
+            }
+            if c.category == Category::StrictlyNecessary {
+                if let Some(actual) = tracker_category(&c.name) {
+                    report.errors.push(PolicyError::TrackerFiledAsNecessary {
+                        name: c.name.clone(),
+                        actual: actual.as_str().to_owned(),
+                    });
+                }
+            }
+            let key = (
+                c.name.clone(),
+                c.domain.to_ascii_lowercase(),
+                c.path.clone(),
+            );
+            if !seen.insert(key) {
+                report.errors.push(PolicyError::Duplicate {
+                    name: c.name.clone(),
+                    domain: c.domain.clone(),
+                    path: c.path.clone(),
+                });
+            }
+            if c.same_site == SameSitePolicy::None && c.storage != Storage::HttpCookie {
+                report
+                    .errors
+                    .push(PolicyError::SameSiteNoneOutsideCookie(c.name.clone()));
+            }
+            if c.storage == Storage::FlashLso {
+                report.warnings.push(PolicyWarning::FlashLso {
+                    name: c.name.clone(),
+                });
+            }
+            if c.category == Category::Advertising && c.linked_to_personal_data {
+                report
+                    .warnings
+                    .push(PolicyWarning::PersonalDataForAdvertising {
+                        name: c.name.clone(),
+                    });
+            }
+        }
+        report
+    }
+
+    /// The catalogue entry with this name, domain and path.
+    pub fn spec(&self, name: &str) -> Option<&CookieSpec> {
+        self.cookies.iter().find(|c| c.name == name)
+    }
+}

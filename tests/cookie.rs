@@ -1,0 +1,461 @@
+//! Cookie policy, the visitor's choice, privacy signals and beacons.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use consentry::cookie::*;
+use proptest::prelude::*;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap()
+}
+
+fn policy() -> CookiePolicy {
+    serde_json::from_str(
+        r#"{
+        "revision": 4,
+        "cookies": [
+            {"name": "sid", "domain": "shop.example", "category": "strictly_necessary", "lifetime": "session"},
+            {"name": "consentry_choice", "domain": "shop.example", "category": "strictly_necessary", "lifetime": {"days": 183}, "script_access": true},
+            {"name": "lang", "domain": "shop.example", "category": "preferences", "lifetime": {"days": 365}},
+            {"name": "_ga", "domain": "shop.example", "category": "analytics", "lifetime": {"days": 390}, "script_access": true},
+            {"name": "ads_id", "domain": "shop.example", "category": "advertising", "lifetime": {"days": 90}, "linked_to_personal_data": true, "same_site": "none"},
+            {"name": "recent", "domain": "shop.example", "category": "preferences", "lifetime": {"days": 30}, "storage": "local_storage"}
+        ]
+    }"#,
+    )
+    .unwrap()
+}
+
+fn spec<'a>(p: &'a CookiePolicy, name: &str) -> &'a CookieSpec {
+    p.spec(name).unwrap()
+}
+
+#[test]
+fn gpc_counts_only_an_exact_1() {
+    let cases: [(&[&str], bool); 8] = [
+        (&["1"], true),
+        (&[" 1 "], true),
+        (&["0"], false),
+        (&["true"], false),
+        (&["1, 1"], false),
+        (&["0", "1"], true),
+        (&["yes", "2"], false),
+        (&[], false),
+    ];
+    for (values, expected) in cases {
+        assert_eq!(
+            PrivacySignals::from_header_values(values, &[]).gpc,
+            expected,
+            "{values:?}"
+        );
+    }
+}
+
+#[test]
+fn dnt_is_informational_unless_configured() {
+    let p = policy();
+    let accepted = CookieConsent::accept_all(4, now());
+    let dnt = PrivacySignals::from_header_values(&[], &["1"]);
+    assert!(dnt.dnt && !dnt.opts_out_of_sale());
+    assert!(p
+        .decide_cookie(spec(&p, "ads_id"), Some(&accepted), &dnt, now())
+        .is_allowed());
+    let strict = dnt.dnt_acts_as_gpc(true);
+    let d = p.decide_cookie(spec(&p, "ads_id"), Some(&accepted), &strict, now());
+    assert_eq!(d.reasons()[0].rule.as_str(), "cookie.dnt");
+}
+
+#[test]
+fn a_first_visit_gets_strictly_necessary_items_only() {
+    let p = policy();
+    let quiet = PrivacySignals::default();
+    let allowed: Vec<&str> = p
+        .cookies
+        .iter()
+        .filter(|c| p.decide_cookie(c, None, &quiet, now()).is_allowed())
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(allowed, ["sid", "consentry_choice"]);
+    let d = p.decide_cookie(spec(&p, "_ga"), None, &quiet, now());
+    assert_eq!(d.reasons()[0].rule.as_str(), "cookie.no_decision");
+}
+
+#[test]
+fn analytics_only_sets_analytics_and_nothing_else() {
+    let p = policy();
+    let choice = CookieConsent::new([Category::Analytics], 4, now(), ConsentMethod::PerCategory);
+    let quiet = PrivacySignals::default();
+    assert!(p
+        .decide_cookie(spec(&p, "_ga"), Some(&choice), &quiet, now())
+        .is_allowed());
+    for refused in ["lang", "ads_id", "recent"] {
+        let d = p.decide_cookie(spec(&p, refused), Some(&choice), &quiet, now());
+        assert_eq!(
+            d.reasons()[0].rule.as_str(),
+            "cookie.not_granted",
+            "{refused}"
+        );
+    }
+}
+
+#[test]
+fn gpc_beats_an_earlier_banner_consent() {
+    let p = policy();
+    let accepted = CookieConsent::accept_all(4, now());
+    let gpc = PrivacySignals::from_header_values(&["1"], &[]);
+    let d = p.decide_cookie(spec(&p, "ads_id"), Some(&accepted), &gpc, now());
+    assert!(!d.is_allowed());
+    assert_eq!(d.reasons()[0].rule.as_str(), "cookie.gpc");
+    assert!(p
+        .decide_cookie(spec(&p, "_ga"), Some(&accepted), &gpc, now())
+        .is_allowed());
+    // And the advertising cookie already set must go.
+    let deletions = p.deletions(Some(&accepted), Some(&accepted), &gpc, now());
+    assert_eq!(
+        deletions
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect::<Vec<_>>(),
+        ["ads_id"]
+    );
+}
+
+#[test]
+fn set_cookie_attributes_are_safe_and_capped() {
+    let mut p = policy();
+    p.max_lifetime_days = 180;
+    let accepted = CookieConsent::accept_all(4, now());
+    let quiet = PrivacySignals::default();
+    let CookieDecision::Allow {
+        attributes: Some(a),
+        reasons,
+    } = p.decide_cookie(spec(&p, "_ga"), Some(&accepted), &quiet, now())
+    else {
+        panic!()
+    };
+    assert_eq!(a.max_age_seconds, Some(180 * 86_400));
+    assert!(reasons
+        .iter()
+        .any(|r| r.rule.as_str() == "cookie.lifetime_capped"));
+    let header = a.render("GA1.2.3");
+    assert!(header.starts_with("_ga=GA1.2.3"), "{header}");
+    assert!(
+        header.contains("Secure") && !header.contains("HttpOnly"),
+        "{header}"
+    );
+    assert!(
+        header.contains("Max-Age=15552000") && header.contains("SameSite=Lax"),
+        "{header}"
+    );
+
+    let CookieDecision::Allow {
+        attributes: Some(sid),
+        ..
+    } = p.decide_cookie(spec(&p, "sid"), None, &quiet, now())
+    else {
+        panic!()
+    };
+    let header = sid.render("s3ss10n");
+    assert!(
+        header.contains("HttpOnly") && header.contains("Secure") && !header.contains("Max-Age"),
+        "{header}"
+    );
+    let removal = sid.render_removal();
+    assert!(
+        removal.contains("Max-Age=0") && removal.contains("1970"),
+        "{removal}"
+    );
+
+    let CookieDecision::Allow { attributes, .. } =
+        p.decide_cookie(spec(&p, "recent"), Some(&accepted), &quiet, now())
+    else {
+        panic!()
+    };
+    assert!(attributes.is_none(), "local storage has no Set-Cookie");
+}
+
+#[test]
+fn withdrawal_lists_what_to_delete() {
+    let p = policy();
+    let before = CookieConsent::accept_all(4, now());
+    let after = CookieConsent::reject_all(4, now() + TimeDelta::days(1));
+    let gone = p.deletions(
+        Some(&before),
+        Some(&after),
+        &PrivacySignals::default(),
+        now() + TimeDelta::days(1),
+    );
+    let names: Vec<&str> = gone.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["lang", "_ga", "ads_id", "recent"]);
+    assert!(gone[1].set_cookie.as_deref().unwrap().contains("Max-Age=0"));
+    assert!(gone[3].set_cookie.is_none());
+}
+
+#[test]
+fn a_stored_choice_goes_stale_with_the_revision_or_age() {
+    let p = policy();
+    let choice = CookieConsent::accept_all(4, now());
+    assert_eq!(
+        choice.status(&p, now() + TimeDelta::days(100)),
+        ConsentStatus::Current
+    );
+    assert!(matches!(
+        choice.status(&p, now() + TimeDelta::days(184)),
+        ConsentStatus::Expired { .. }
+    ));
+    let old = CookieConsent::accept_all(3, now());
+    assert_eq!(
+        old.status(&p, now()),
+        ConsentStatus::RevisionChanged {
+            given_under: 3,
+            current: 4
+        }
+    );
+    let d = p.decide_cookie(
+        spec(&p, "_ga"),
+        Some(&old),
+        &PrivacySignals::default(),
+        now(),
+    );
+    assert_eq!(d.reasons()[0].rule.as_str(), "cookie.stale.revision");
+    // A refusal is a decision: no new question before an acceptance would get one.
+    let refused = CookieConsent::reject_all(4, now());
+    assert!(!needs_prompt(
+        Some(&refused),
+        &p,
+        now() + TimeDelta::days(100)
+    ));
+    assert!(needs_prompt(
+        Some(&refused),
+        &p,
+        now() + TimeDelta::days(184)
+    ));
+    assert!(needs_prompt(None, &p, now()));
+}
+
+#[test]
+fn validation_reports_every_problem_at_once() {
+    let p: CookiePolicy = serde_json::from_str(
+        r#"{
+        "revision": 1,
+        "max_lifetime_days": 395,
+        "cookies": [
+            {"name": "sid", "domain": "shop.example", "category": "strictly_necessary", "lifetime": {"days": 500}},
+            {"name": "_ga", "domain": "shop.example", "category": "strictly_necessary", "lifetime": "session"},
+            {"name": "_fbp", "domain": "shop.example", "category": "strictly_necessary", "lifetime": "session"},
+            {"name": "sid", "domain": "SHOP.example", "category": "preferences", "lifetime": "session"},
+            {"name": "bad name", "domain": "shop.example", "category": "preferences", "lifetime": "session"},
+            {"name": "lso", "domain": "shop.example", "category": "analytics", "lifetime": "session", "storage": "flash_lso"}
+        ]
+    }"#,
+    )
+    .unwrap();
+    let r = p.validate();
+    assert!(!r.is_ok());
+    assert!(
+        matches!(&r.errors[0], PolicyError::LifetimeOverCap { name, days: 500, cap: 395 } if name == "sid")
+    );
+    assert!(
+        matches!(&r.errors[1], PolicyError::TrackerFiledAsNecessary { name, actual } if name == "_ga" && actual == "analytics")
+    );
+    assert!(
+        matches!(&r.errors[2], PolicyError::TrackerFiledAsNecessary { name, actual } if name == "_fbp" && actual == "advertising")
+    );
+    assert!(matches!(&r.errors[3], PolicyError::Duplicate { .. }));
+    assert!(matches!(&r.errors[4], PolicyError::BadName(_)));
+    assert_eq!(r.errors.len(), 5);
+    assert_eq!(r.warnings, [PolicyWarning::FlashLso { name: "lso".into() }]);
+
+    let mut too_long = policy();
+    too_long.max_lifetime_days = 500;
+    assert!(matches!(
+        too_long.validate().errors[0],
+        PolicyError::BadSetting(_)
+    ));
+    assert!(policy().validate().is_ok());
+    assert!(
+        serde_json::from_str::<CookiePolicy>(r#"{"revision": 1, "cookies": [], "extra": 1}"#)
+            .is_err()
+    );
+}
+
+#[test]
+fn mangled_consent_values_mean_no_decision() {
+    let good = CookieConsent::new([Category::Analytics], 4, now(), ConsentMethod::PerCategory)
+        .to_cookie_value();
+    assert!(CookieConsent::read(Some(&good)).is_some());
+    let cases = [
+        ("", ConsentValueError::Empty),
+        ("_ga=GA1.2.3", ConsentValueError::Foreign),
+        ("c2.4.5.1.p.abc", ConsentValueError::Foreign),
+        (&good[..good.len() - 3], ConsentValueError::Tampered),
+        ("c1.4.5", ConsentValueError::Malformed),
+    ];
+    for (value, expected) in cases {
+        assert_eq!(
+            CookieConsent::from_cookie_value(value),
+            Err(expected),
+            "{value}"
+        );
+        assert!(CookieConsent::read(Some(value)).is_none());
+    }
+    assert!(matches!(
+        CookieConsent::from_cookie_value(&"c1.".repeat(2000)),
+        Err(ConsentValueError::TooLong(_))
+    ));
+    // Granting advertising by editing the bits is caught.
+    let forged = good.replacen(".5.", ".f.", 1);
+    assert_eq!(
+        CookieConsent::from_cookie_value(&forged),
+        Err(ConsentValueError::Tampered)
+    );
+}
+
+#[test]
+fn the_ad_opt_out_cookie_is_generic_and_reissued_at_the_browser_cap() {
+    let opt = AdOptOut::new("shop.example");
+    let set = opt.set_cookie();
+    assert!(set.starts_with("consentry_ad_opt_out=1;"), "{set}");
+    assert!(set.contains("Max-Age=34560000"), "400 days: {set}");
+    assert!(opt.present_in("sid=abc; consentry_ad_opt_out=1; lang=fr"));
+    assert!(!opt.present_in("sid=abc; lang=fr"));
+    assert!(!opt.present_in(";;=;"));
+    let quiet = PrivacySignals::default();
+    let d = opt.may_record_impression(Some("consentry_ad_opt_out=1"), &quiet);
+    assert!(!d.record);
+    assert_eq!(d.reasons[0].rule.as_str(), "cookie.ad_opt_out");
+    assert!(opt.may_record_impression(Some("sid=1"), &quiet).record);
+    let gpc = PrivacySignals::from_header_values(&["1"], &[]);
+    assert!(!opt.may_record_impression(None, &gpc).record);
+}
+
+#[test]
+fn email_beacons_follow_the_recipient_preference() {
+    let strict = BeaconPolicy::default();
+    assert!(strict.decide_open(TrackingPreference::Allow).record);
+    assert!(!strict.decide_open(TrackingPreference::Deny).record);
+    assert!(!strict.decide_click(TrackingPreference::Unknown).record);
+    let lax = BeaconPolicy {
+        record_opens_when_unknown: true,
+        record_clicks_when_unknown: false,
+    };
+    assert!(lax.decide_open(TrackingPreference::Unknown).record);
+    assert!(!lax.decide_click(TrackingPreference::Unknown).record);
+    assert!(!lax.decide_open(TrackingPreference::Deny).record);
+}
+
+#[test]
+fn page_beacons_keep_only_cookie_id_time_and_page() {
+    let b = sanitize_page_beacon(
+        [
+            ("uid", "customer-42"),
+            ("cid", "GA1.2.99"),
+            (
+                "page",
+                "https://user:pw@shop.example/orders/42?email=ann%40example.com#top",
+            ),
+            ("screen", "1920x1080"),
+            ("ts", "1999-01-01"),
+        ],
+        now(),
+    )
+    .unwrap();
+    assert_eq!(b.cookie_id.as_deref(), Some("GA1.2.99"));
+    assert_eq!(b.page.as_str(), "https://shop.example/orders/42");
+    assert_eq!(b.at, now());
+    let json = serde_json::to_string(&b).unwrap();
+    for leaked in ["customer-42", "ann", "1920", "1999", "pw"] {
+        assert!(!json.contains(leaked), "{leaked} in {json}");
+    }
+    let bad_id = sanitize_page_beacon(
+        [("cid", "<script>"), ("page", "https://shop.example/")],
+        now(),
+    )
+    .unwrap();
+    assert_eq!(bad_id.cookie_id, None);
+    assert_eq!(
+        sanitize_page_beacon([("cid", "x")], now()),
+        Err(BeaconError::MissingPage)
+    );
+    assert_eq!(
+        sanitize_page_beacon([("page", "javascript:alert(1)")], now()),
+        Err(BeaconError::BadPage)
+    );
+}
+
+fn arb_consent() -> impl Strategy<Value = CookieConsent> {
+    (
+        prop::collection::btree_set(prop::sample::select(Category::ALL.to_vec()), 0..4),
+        0u32..1000,
+        0i64..4_000_000_000,
+        prop::sample::select(vec![
+            ConsentMethod::AcceptAll,
+            ConsentMethod::RejectAll,
+            ConsentMethod::PerCategory,
+            ConsentMethod::Gpc,
+            ConsentMethod::Default,
+        ]),
+    )
+        .prop_map(|(cats, rev, secs, method)| {
+            CookieConsent::new(
+                cats,
+                rev,
+                DateTime::<Utc>::from_timestamp(secs, 0).unwrap(),
+                method,
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn the_consent_value_round_trips(c in arb_consent()) {
+        let v = c.to_cookie_value();
+        prop_assert!(v.len() <= MAX_COOKIE_VALUE_BYTES);
+        prop_assert!(v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)), "{}", v);
+        prop_assert_eq!(CookieConsent::from_cookie_value(&v).unwrap(), c.clone());
+        let json = serde_json::to_string(&c).unwrap();
+        prop_assert_eq!(serde_json::from_str::<CookieConsent>(&json).unwrap(), c);
+    }
+
+    #[test]
+    fn arbitrary_values_never_panic_and_never_grant(s in any::<String>(), t in "c1\\.[0-9]{1,3}\\.[0-9a-f]{1,2}\\.[0-9]{1,10}\\.[a-z]\\.[A-Za-z0-9_-]{0,10}") {
+        let p = policy();
+        for v in [s.as_str(), t.as_str()] {
+            let read = CookieConsent::read(Some(v));
+            prop_assert!(read.is_none());
+            for c in p.cookies.iter().filter(|c| c.category != Category::StrictlyNecessary) {
+                prop_assert!(!p.decide_cookie(c, read.as_ref(), &PrivacySignals::default(), now()).is_allowed());
+            }
+        }
+    }
+
+    #[test]
+    fn with_gpc_no_advertising_cookie_is_ever_set(c in proptest::option::of(arb_consent()), days in 0u32..400, dnt in any::<bool>()) {
+        let mut p = policy();
+        p.cookies.push(CookieSpec {
+            name: "ad2".into(), domain: "shop.example".into(), path: "/".into(),
+            category: Category::Advertising, lifetime: Lifetime::Days(days), storage: Storage::HttpCookie,
+            linked_to_personal_data: false, script_access: false, same_site: SameSitePolicy::Lax,
+        });
+        let gpc = PrivacySignals::from_header_values(&["1"], if dnt { &["1"] } else { &[] });
+        for spec in p.cookies.iter().filter(|s| s.category == Category::Advertising) {
+            prop_assert!(!p.decide_cookie(spec, c.as_ref(), &gpc, now()).is_allowed());
+        }
+    }
+
+    #[test]
+    fn cookie_decisions_are_deterministic(c in proptest::option::of(arb_consent()), gpc in any::<bool>()) {
+        let p = policy();
+        let s = PrivacySignals { gpc, ..PrivacySignals::default() };
+        for spec in &p.cookies {
+            prop_assert_eq!(p.decide_cookie(spec, c.as_ref(), &s, now()), p.decide_cookie(spec, c.as_ref(), &s, now()));
+        }
+    }
+}
