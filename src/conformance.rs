@@ -75,7 +75,9 @@ fn store_err<E: std::error::Error>(check: &'static str) -> impl Fn(E) -> Conform
 /// Checks: append is idempotent by event id and keeps the first event;
 /// nothing appended is lost; `events_for` isolates addresses and matches by
 /// canonical key; append order is kept per address; an unknown address has
-/// no events.
+/// no events; and, for stores that support erasure, erasing one address
+/// deletes its events, keeps its hashed suppressions findable, reserves the
+/// erased ids and touches nobody else.
 ///
 /// # Errors
 ///
@@ -89,6 +91,72 @@ where
     nothing_lost(&make())?;
     isolation(&make())?;
     order_kept(&make())?;
+    erasure(&make())?;
+    Ok(())
+}
+
+/// If the store supports erasure: erasing one address deletes its events,
+/// keeps the given hashed suppressions findable, and touches nobody else.
+fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
+    const CHECK: &str = "erasure";
+    let gone = fixture("er-1", "gone@example.com", 0, opt_in())?;
+    let out = fixture(
+        "er-2",
+        "gone@example.com",
+        1,
+        Action::OptedOut {
+            via: OptOutChannel::FooterLink,
+        },
+    )?;
+    let stays = fixture("er-3", "stays@example.com", 2, opt_in())?;
+    for e in [&gone, &out, &stays] {
+        store.append(e).map_err(store_err(CHECK))?;
+    }
+    let salt = b"conformance-salt-0123";
+    let keep = crate::retention::erasure_plan(salt, &gone.address, &[gone.clone(), out.clone()]);
+    let Some(deleted) = store
+        .erase(&gone.address, &keep)
+        .map_err(store_err(CHECK))?
+    else {
+        return Ok(()); // erasure not supported: nothing to check
+    };
+    if deleted != 2 {
+        return Err(fail(
+            CHECK,
+            format!("erase reported {deleted} deleted events, expected 2"),
+        ));
+    }
+    if !store
+        .events_for(&gone.address)
+        .map_err(store_err(CHECK))?
+        .is_empty()
+    {
+        return Err(fail(
+            CHECK,
+            "events of the erased address are still returned",
+        ));
+    }
+    let hash = crate::retention::AddressHash::new(salt, &gone.address);
+    let kept = store.erased_suppressions(&hash).map_err(store_err(CHECK))?;
+    if kept != keep {
+        return Err(fail(
+            CHECK,
+            format!(
+                "expected {} kept suppressions, found {}",
+                keep.len(),
+                kept.len()
+            ),
+        ));
+    }
+    if store.events_for(&stays.address).map_err(store_err(CHECK))? != vec![stays.clone()] {
+        return Err(fail(CHECK, "erasing one address changed another's events"));
+    }
+    if store.append(&gone).map_err(store_err(CHECK))? != AppendOutcome::Duplicate {
+        return Err(fail(
+            CHECK,
+            "an erased event's id was accepted again (a replayed webhook would restore it)",
+        ));
+    }
     Ok(())
 }
 

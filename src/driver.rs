@@ -10,17 +10,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::{EmailAddress, ListId, TenantId};
 use crate::classify::{Classification, Classifier, DeclaredKind, Message};
-use crate::consent::{Action, EventId, Evidence, OptOutChannel};
+use crate::consent::{Action, EventId, Evidence, OptOutChannel, Suppression};
 use crate::consent::{
     ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy, LedgerPolicyError,
 };
+use crate::cookie::CookieConsent;
 use crate::decision::{ids, Reason};
+use crate::disclosure::DisclosureRecord;
 use crate::eligibility::{
     check_requirements, decide, lint, ComplianceIssue, SendContext, SendDecision, SenderProfile,
     Severity,
 };
 use crate::message::{MessageError, OutboundMessage};
 use crate::ports::{AppendOutcome, ConsentStore, Mailer};
+use crate::retention::{erasure_plan, AddressHash, ErasedSuppression};
 use crate::unsubscribe::{
     deadline, may_change_state, BusinessCalendar, Deadline, KeyRing, OptOutRule, RequestRefused,
     TokenError,
@@ -47,6 +50,10 @@ where
     /// An export could not be rendered as JSON.
     #[error("export could not be serialised")]
     Export(#[source] serde_json::Error),
+    /// The operation needs something this driver or store does not have
+    /// (an erasure salt, a store that can erase). A configuration error.
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
 }
 
 /// The [`ServiceError`] of a driver over store `S` and mailer `M`.
@@ -175,6 +182,15 @@ pub struct SubjectExport {
     pub events: Vec<ConsentEvent>,
     /// The state of every (tenant, list) the events mention.
     pub states: Vec<ConsentState>,
+    /// Every active suppression, across those states, once each.
+    #[serde(default)]
+    pub suppressions: Vec<Suppression>,
+    /// The disclosures logged about the person.
+    #[serde(default)]
+    pub disclosures: Vec<DisclosureRecord>,
+    /// Their cookie choice, when the host passes it.
+    #[serde(default)]
+    pub cookie_consent: Option<CookieConsent>,
 }
 
 /// The sync driver over a [`ConsentStore`] and a [`Mailer`].
@@ -208,11 +224,36 @@ pub struct SubjectExport {
 /// assert!(driver.state(&key, now)?.permits_promotional());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 pub struct Driver<S, M> {
     store: S,
     mailer: M,
     policy: LedgerPolicy,
+    erasure_salt: Option<Vec<u8>>,
+}
+
+impl<S: std::fmt::Debug, M: std::fmt::Debug> std::fmt::Debug for Driver<S, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("store", &self.store)
+            .field("mailer", &self.mailer)
+            .field("policy", &self.policy)
+            .field(
+                "erasure_salt",
+                &self.erasure_salt.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// What an erasure did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureReceipt {
+    /// The salted hash that now stands for the address.
+    pub hash: AddressHash,
+    /// How many events were deleted.
+    pub events_deleted: usize,
+    /// The suppressions kept as salted hashes.
+    pub kept: Vec<ErasedSuppression>,
 }
 
 impl<S: ConsentStore, M: Mailer> Driver<S, M> {
@@ -227,6 +268,77 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             store,
             mailer,
             policy,
+            erasure_salt: None,
+        })
+    }
+
+    /// Enable erasure with a secret salt (at least 16 bytes) for the
+    /// suppression hashes. Keep it stable: a new salt makes every kept
+    /// suppression unfindable.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Unsupported`] for a salt shorter than 16 bytes.
+    pub fn with_erasure_salt(
+        mut self,
+        salt: impl Into<Vec<u8>>,
+    ) -> Result<Self, DriverError<S, M>> {
+        let salt = salt.into();
+        if salt.len() < 16 {
+            return Err(ServiceError::Unsupported(
+                "an erasure salt needs at least 16 bytes",
+            ));
+        }
+        self.erasure_salt = Some(salt);
+        Ok(self)
+    }
+
+    /// Every event about `address`, with the suppressions kept for it after
+    /// an erasure standing in as events.
+    fn history(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, DriverError<S, M>> {
+        let mut events = self
+            .store
+            .events_for(address)
+            .map_err(ServiceError::Store)?;
+        if let Some(salt) = &self.erasure_salt {
+            let hash = AddressHash::new(salt, address);
+            let kept = self
+                .store
+                .erased_suppressions(&hash)
+                .map_err(ServiceError::Store)?;
+            events.extend(
+                kept.iter()
+                    .enumerate()
+                    .filter_map(|(n, k)| k.as_event(address, n)),
+            );
+        }
+        Ok(events)
+    }
+
+    /// Erase everything stored about `address` (GDPR Art. 17) but its
+    /// suppressions, which stay as salted hashes: a later lookup by address
+    /// still finds them, so the person is never mailed again, and a
+    /// re-import cannot resubscribe them.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Unsupported`] without an erasure salt or with a store
+    /// that cannot erase; [`ServiceError::Store`] when the store fails.
+    pub fn erase(&self, address: &EmailAddress) -> Result<ErasureReceipt, DriverError<S, M>> {
+        let salt = self.erasure_salt.as_ref().ok_or(ServiceError::Unsupported(
+            "erasure needs Driver::with_erasure_salt",
+        ))?;
+        let events = self.history(address)?;
+        let kept = erasure_plan(salt, address, &events);
+        let deleted = self
+            .store
+            .erase(address, &kept)
+            .map_err(ServiceError::Store)?
+            .ok_or(ServiceError::Unsupported("this consent store cannot erase"))?;
+        Ok(ErasureReceipt {
+            hash: AddressHash::new(salt, address),
+            events_deleted: deleted,
+            kept,
         })
     }
 
@@ -266,10 +378,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         key: &ConsentKey,
         now: DateTime<Utc>,
     ) -> Result<ConsentState, DriverError<S, M>> {
-        let events = self
-            .store
-            .events_for(&key.address)
-            .map_err(ServiceError::Store)?;
+        let events = self.history(&key.address)?;
         Ok(ConsentState::replay(key, &events, &self.policy, now))
     }
 
@@ -283,10 +392,24 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         address: &EmailAddress,
         now: DateTime<Utc>,
     ) -> Result<SubjectExport, DriverError<S, M>> {
-        let mut events = self
-            .store
-            .events_for(address)
-            .map_err(ServiceError::Store)?;
+        self.export_with(address, now, &[], None)
+    }
+
+    /// One person's whole history, active suppressions, the disclosures
+    /// logged about them (records about anyone else are left out) and, if
+    /// given, their cookie choice.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Store`] when the store fails.
+    pub fn export_with(
+        &self,
+        address: &EmailAddress,
+        now: DateTime<Utc>,
+        disclosures: &[DisclosureRecord],
+        cookie_consent: Option<&CookieConsent>,
+    ) -> Result<SubjectExport, DriverError<S, M>> {
+        let mut events = self.history(address)?;
         // Defence in depth: a faulty store must not leak another person's data.
         events.retain(|e| e.address == *address);
         events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
@@ -294,18 +417,31 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             .iter()
             .filter_map(|e| e.list.clone().map(|l| (e.tenant.clone(), l)))
             .collect();
-        let states = keys
+        let states: Vec<ConsentState> = keys
             .into_iter()
             .map(|(tenant, list)| {
                 let key = ConsentKey::new(tenant, list, address.clone());
                 ConsentState::replay(&key, &events, &self.policy, now)
             })
             .collect();
+        let mut suppressions: Vec<Suppression> = Vec::new();
+        for s in states.iter().flat_map(|s| s.suppressions()) {
+            if !suppressions.contains(s) {
+                suppressions.push(s.clone());
+            }
+        }
         Ok(SubjectExport {
             address: address.canonical().to_owned(),
             exported_at: now,
             events,
             states,
+            suppressions,
+            disclosures: disclosures
+                .iter()
+                .filter(|d| d.subject == *address)
+                .cloned()
+                .collect(),
+            cookie_consent: cookie_consent.cloned(),
         })
     }
 

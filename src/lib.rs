@@ -9,8 +9,12 @@
 //! - [`eligibility`] — send decisions, campaign planning, the pre-send lint.
 //! - [`unsubscribe`] — List-Unsubscribe headers and one-click requests.
 //! - [`decision`] — [`RuleId`], [`Reason`] and the rule [`CATALOGUE`].
+//! - [`disclosure`] — who may see personal data, for what.
 //! - [`message`] — [`OutboundMessage`].
+//! - [`notice`] — policy versions and change notices.
 //! - [`ports`] — [`ConsentStore`] and [`Mailer`], implemented by the host.
+//! - [`referral`] — the one-time refer-a-friend invite.
+//! - [`retention`] — keep or purge, and erasure that keeps suppressions.
 //! - [`driver`] — the sync [`Driver`] over the ports.
 //! - [`memory`] — in-memory [`MemoryStore`] and [`RecordingMailer`].
 //! - [`conformance`] — the store-conformance suite.
@@ -26,11 +30,15 @@ pub mod conformance;
 pub mod consent;
 pub mod cookie;
 pub mod decision;
+pub mod disclosure;
 pub mod driver;
 pub mod eligibility;
 pub mod memory;
 pub mod message;
+pub mod notice;
 pub mod ports;
+pub mod referral;
+pub mod retention;
 pub mod unsubscribe;
 
 pub use address::{AddressError, AddressOptions, EmailAddress, IdError, ListId, Scope, TenantId};
@@ -41,8 +49,8 @@ pub use consent::{
 };
 pub use decision::{Reason, RuleId, RuleInfo, CATALOGUE};
 pub use driver::{
-    Campaign, Driver, DriverError, OneClickConfirmation, OneClickError, OneClickRequest,
-    SendReport, ServiceError, SubjectExport, UnsubscribeSettings,
+    Campaign, Driver, DriverError, ErasureReceipt, OneClickConfirmation, OneClickError,
+    OneClickRequest, SendReport, ServiceError, SubjectExport, UnsubscribeSettings,
 };
 pub use memory::{MemoryStore, RecordingMailer};
 pub use message::{Header, MessageError, OutboundMessage};

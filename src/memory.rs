@@ -9,11 +9,13 @@ use crate::address::EmailAddress;
 use crate::consent::{ConsentEvent, EventId};
 use crate::message::OutboundMessage;
 use crate::ports::{AppendOutcome, ConsentStore, Mailer};
+use crate::retention::{AddressHash, ErasedSuppression};
 
 #[derive(Default)]
 struct Inner {
     ids: HashSet<EventId>,
     by_address: HashMap<String, Vec<ConsentEvent>>,
+    erased: HashMap<AddressHash, Vec<ErasedSuppression>>,
 }
 
 /// A thread-safe in-memory [`ConsentStore`], indexed by canonical address.
@@ -31,7 +33,8 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// How many events are stored.
+    /// How many event ids were ever appended (an erased event keeps its id
+    /// reserved, so a replayed webhook cannot bring it back).
     pub fn len(&self) -> usize {
         self.inner
             .read()
@@ -85,6 +88,35 @@ impl ConsentStore for MemoryStore {
             .get(address.canonical())
             .cloned()
             .unwrap_or_default())
+    }
+
+    fn erased_suppressions(
+        &self,
+        hash: &AddressHash,
+    ) -> Result<Vec<ErasedSuppression>, Infallible> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(inner.erased.get(hash).cloned().unwrap_or_default())
+    }
+
+    fn erase(
+        &self,
+        address: &EmailAddress,
+        keep: &[ErasedSuppression],
+    ) -> Result<Option<usize>, Infallible> {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let removed = inner
+            .by_address
+            .remove(address.canonical())
+            .unwrap_or_default();
+        // The ids stay reserved: a replayed webhook of an erased event must
+        // not bring it back.
+        for s in keep {
+            let kept = inner.erased.entry(s.hash).or_default();
+            if !kept.contains(s) {
+                kept.push(s.clone());
+            }
+        }
+        Ok(Some(removed.len()))
     }
 }
 

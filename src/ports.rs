@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
 use crate::message::OutboundMessage;
+use crate::retention::{AddressHash, ErasedSuppression};
 
 /// What an append did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +47,37 @@ pub trait ConsentStore {
     ///
     /// The store's own failure.
     fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error>;
+
+    /// The suppressions kept, as salted hashes, for an erased address.
+    /// Stores that do not support erasure keep the default: none.
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure.
+    fn erased_suppressions(
+        &self,
+        hash: &AddressHash,
+    ) -> Result<Vec<ErasedSuppression>, Self::Error> {
+        let _ = hash;
+        Ok(Vec::new())
+    }
+
+    /// Delete every event about `address` and keep `keep` (its
+    /// suppressions as salted hashes), atomically. Returns how many events
+    /// were deleted, or `None` when the store does not support erasure (the
+    /// default).
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure; then nothing must have changed.
+    fn erase(
+        &self,
+        address: &EmailAddress,
+        keep: &[ErasedSuppression],
+    ) -> Result<Option<usize>, Self::Error> {
+        let _ = (address, keep);
+        Ok(None)
+    }
 }
 
 /// Delivery of one message.
@@ -70,6 +102,19 @@ impl<T: ConsentStore + ?Sized> ConsentStore for &T {
     fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
         (**self).events_for(address)
     }
+    fn erased_suppressions(
+        &self,
+        hash: &AddressHash,
+    ) -> Result<Vec<ErasedSuppression>, Self::Error> {
+        (**self).erased_suppressions(hash)
+    }
+    fn erase(
+        &self,
+        address: &EmailAddress,
+        keep: &[ErasedSuppression],
+    ) -> Result<Option<usize>, Self::Error> {
+        (**self).erase(address, keep)
+    }
 }
 
 impl<T: ConsentStore + ?Sized> ConsentStore for Arc<T> {
@@ -79,6 +124,19 @@ impl<T: ConsentStore + ?Sized> ConsentStore for Arc<T> {
     }
     fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
         (**self).events_for(address)
+    }
+    fn erased_suppressions(
+        &self,
+        hash: &AddressHash,
+    ) -> Result<Vec<ErasedSuppression>, Self::Error> {
+        (**self).erased_suppressions(hash)
+    }
+    fn erase(
+        &self,
+        address: &EmailAddress,
+        keep: &[ErasedSuppression],
+    ) -> Result<Option<usize>, Self::Error> {
+        (**self).erase(address, keep)
     }
 }
 

@@ -1,0 +1,203 @@
+//! `DisclosurePolicy::decide` under the default policy, beside a
+//! hand-written `match` of the same rules, on the same 1,024 requests.
+//!
+//! `cargo bench --bench disclosure`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod common;
+
+use std::hint::black_box;
+
+use common::{median, time};
+use consentry::disclosure::{
+    DataCategory as D, DataSet, DisclosurePolicy, DisclosureRequest, LegalProcess, Purpose,
+    Recipient, SubjectRegion, Transfer, TransferMechanism,
+};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+/// A deterministic spread of requests (xorshift, fixed seed).
+fn requests(n: usize) -> Vec<DisclosureRequest> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..n)
+        .map(|_| {
+            let recipient = match next() % 12 {
+                0 => Recipient::Employee,
+                1 | 2 => Recipient::ServiceProvider {
+                    forbids_own_use: next() % 4 != 0,
+                    requires_confidentiality: next() % 4 != 0,
+                },
+                3 => Recipient::PaymentProcessor,
+                4 => Recipient::ReferralPartner {
+                    introduced_customer: next() % 2 == 0,
+                },
+                5 => Recipient::Court,
+                6 => Recipient::Regulator,
+                7 => Recipient::LawEnforcement,
+                8 | 9 => Recipient::AdPartner,
+                10 => Recipient::OtherThirdParty,
+                _ => Recipient::PublicForum,
+            };
+            let purpose = Purpose::ALL[(next() % 8) as usize];
+            let data: DataSet = (0..(1 + next() % 3))
+                .map(|_| D::ALL[(next() % 10) as usize])
+                .collect();
+            let mut r = DisclosureRequest::new(recipient, purpose, data);
+            if next() % 3 == 0 {
+                r = r.with_legal_process(LegalProcess::Subpoena);
+            }
+            if next() % 4 == 0 {
+                r = r.with_transfer(Transfer {
+                    recipient_country: ["US", "DE", "IN"][(next() % 3) as usize].into(),
+                    subject_region: [SubjectRegion::EuEea, SubjectRegion::Other]
+                        [(next() % 2) as usize],
+                    mechanism: (next() % 2 == 0)
+                        .then_some(TransferMechanism::StandardContractualClauses),
+                });
+            }
+            r
+        })
+        .collect()
+}
+
+/// The default policy written by hand: forbids first, then permits, else deny.
+fn hand_written(r: &DisclosureRequest) -> bool {
+    let personal = r.data.has_personal();
+    let has = |c| r.data.contains(c);
+    let only = |allowed: &[D]| r.data.iter().all(|c| allowed.contains(&c));
+    if matches!(
+        r.purpose,
+        Purpose::SaleOrRental | Purpose::RecipientOwnMarketing
+    ) && personal
+    {
+        return false;
+    }
+    if has(D::PaymentCard) && r.recipient != Recipient::PaymentProcessor {
+        return false;
+    }
+    if has(D::AccountCredentials) {
+        return false;
+    }
+    match r.recipient {
+        Recipient::AdPartner if personal => return false,
+        Recipient::ReferralPartner { .. }
+            if has(D::PaymentCard)
+                || has(D::AccountCredentials)
+                || has(D::UsageLogs)
+                || has(D::UploadedContacts) =>
+        {
+            return false
+        }
+        _ => {}
+    }
+    if let Some(t) = &r.transfer {
+        if t.leaves_protected_region() && t.mechanism.is_none() && personal {
+            return false;
+        }
+    }
+    match (r.recipient, r.purpose) {
+        (
+            Recipient::ServiceProvider {
+                forbids_own_use: true,
+                requires_confidentiality: true,
+            },
+            Purpose::ProvideService | Purpose::CustomerSupport | Purpose::Payment,
+        ) => true,
+        (Recipient::PaymentProcessor, Purpose::Payment) => only(&[
+            D::Name,
+            D::Email,
+            D::PostalAddress,
+            D::Phone,
+            D::PaymentCard,
+        ]),
+        (
+            Recipient::ReferralPartner {
+                introduced_customer: true,
+            },
+            Purpose::ReferralAttribution,
+        ) => only(&[D::Name, D::Email, D::AnonymousAggregate]),
+        (
+            Recipient::Court | Recipient::Regulator | Recipient::LawEnforcement,
+            Purpose::LegalCompliance,
+        ) => r.legal_process.is_some(),
+        (Recipient::AdPartner, Purpose::AdMeasurement) => only(&[D::AnonymousAggregate]),
+        (
+            Recipient::Employee,
+            Purpose::ProvideService
+            | Purpose::CustomerSupport
+            | Purpose::Payment
+            | Purpose::LegalCompliance,
+        ) => true,
+        _ => false,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let policy = DisclosurePolicy::default();
+    let reqs = requests(1024);
+    let permitted = reqs
+        .iter()
+        .filter(|r| policy.decide(r).is_permitted())
+        .count();
+    for r in &reqs {
+        assert_eq!(policy.decide(r).is_permitted(), hand_written(r), "{r:?}");
+    }
+    eprintln!(
+        "{permitted} of {} requests permitted; engine and hand-written agree on all",
+        reqs.len()
+    );
+
+    let mut g = c.benchmark_group("disclosure_decide_1024_requests");
+    g.throughput(Throughput::Elements(reqs.len() as u64));
+    g.bench_function("baseline: hand-written match", |b| {
+        b.iter(|| reqs.iter().filter(|r| hand_written(black_box(r))).count())
+    });
+    g.bench_function("consentry: DisclosurePolicy::decide", |b| {
+        b.iter(|| {
+            reqs.iter()
+                .filter(|r| policy.decide(black_box(r)).is_permitted())
+                .count()
+        })
+    });
+    g.finish();
+
+    let rounds = 31;
+    let mut ratio = Vec::new();
+    let mut per = Vec::new();
+    for _ in 0..rounds {
+        let base = time(|| {
+            for _ in 0..200 {
+                black_box(reqs.iter().filter(|r| hand_written(black_box(r))).count());
+            }
+        });
+        let ours = time(|| {
+            for _ in 0..200 {
+                black_box(
+                    reqs.iter()
+                        .filter(|r| policy.decide(black_box(r)).is_permitted())
+                        .count(),
+                );
+            }
+        });
+        ratio.push(ours / base);
+        per.push(ours / (200.0 * reqs.len() as f64) * 1e9);
+    }
+    eprintln!(
+        "interleaved, median of {rounds} rounds: decide / hand-written = {:.2}x; {:.1} ns a decision",
+        median(&mut ratio),
+        median(&mut per)
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

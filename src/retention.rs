@@ -1,0 +1,341 @@
+//! Retention: what to keep, for how long; and erasure that keeps the
+//! suppression.
+//!
+//! [`RetentionPolicy::due`] answers keep or purge for a record, with the
+//! rule. [`erasure_plan`] turns a person's history into the salted-hash
+//! suppressions that must outlive the erasure of everything else, so a
+//! re-import never mails them again.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::address::{EmailAddress, ListId, TenantId};
+use crate::consent::{Action, ConsentEvent, EventId, Evidence, OptOutChannel};
+use crate::decision::{Reason, RuleId};
+
+/// How long each kind of record is kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RetentionPolicy {
+    /// Days a referred friend's address is kept after its one-time invite
+    /// was sent (the attribution window; default 30).
+    pub referral_attribution_days: u32,
+    /// Days a referred friend's address is kept when no invite went out
+    /// (default 7).
+    pub referral_unsent_days: u32,
+    /// Days web server logs are kept (default 90).
+    pub web_log_days: u32,
+    /// Days consent evidence is kept after the relationship ends (default
+    /// 1095, three years, to answer complaints and audits).
+    pub consent_evidence_after_relationship_days: u32,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        RetentionPolicy {
+            referral_attribution_days: 30,
+            referral_unsent_days: 7,
+            web_log_days: 90,
+            consent_evidence_after_relationship_days: 1095,
+        }
+    }
+}
+
+/// A retained record, as far as retention cares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A friend's address given for a referral.
+    ReferralAddress {
+        /// When the one-time invite was sent, if it was.
+        invite_sent_at: Option<DateTime<Utc>>,
+    },
+    /// A web server log line.
+    WebLog,
+    /// Evidence of consent (an event with its evidence).
+    ConsentEvidence {
+        /// When the relationship ended (account closed, last list left), if
+        /// it has.
+        relationship_ended_at: Option<DateTime<Utc>>,
+    },
+    /// A suppression entry: kept forever, so the person is never mailed
+    /// again.
+    Suppression,
+}
+
+/// A record to judge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetainedRecord {
+    /// What it is.
+    pub kind: RecordKind,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Keep or purge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum RetentionAction {
+    /// Keep it, until the date given (`None`: indefinitely, or until an
+    /// event such as the end of the relationship).
+    Keep {
+        /// When it becomes due.
+        until: Option<DateTime<Utc>>,
+    },
+    /// Purge it now.
+    Purge,
+}
+
+/// The answer of [`RetentionPolicy::due`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionDecision {
+    /// Keep or purge.
+    pub action: RetentionAction,
+    /// The rule that applies.
+    pub reason: Reason,
+}
+
+/// Rule: referral addresses.
+pub const RETAIN_REFERRAL: RuleId = RuleId::from_static("retention.referral_address");
+/// Rule: web logs.
+pub const RETAIN_WEB_LOG: RuleId = RuleId::from_static("retention.web_log");
+/// Rule: consent evidence.
+pub const RETAIN_CONSENT_EVIDENCE: RuleId = RuleId::from_static("retention.consent_evidence");
+/// Rule: suppression entries.
+pub const RETAIN_SUPPRESSION: RuleId = RuleId::from_static("retention.suppression_forever");
+
+fn days(n: u32) -> TimeDelta {
+    TimeDelta::days(i64::from(n))
+}
+
+impl RetentionPolicy {
+    /// Keep or purge `record` at `now`, with the rule.
+    ///
+    /// ```
+    /// use chrono::{TimeDelta, TimeZone, Utc};
+    /// use consentry::retention::{RecordKind, RetainedRecord, RetentionAction, RetentionPolicy};
+    ///
+    /// let p = RetentionPolicy::default();
+    /// let sent = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    /// let friend = RetainedRecord {
+    ///     kind: RecordKind::ReferralAddress { invite_sent_at: Some(sent) },
+    ///     created_at: sent,
+    /// };
+    /// assert!(matches!(p.due(&friend, sent + TimeDelta::days(10)).action, RetentionAction::Keep { .. }));
+    /// assert_eq!(p.due(&friend, sent + TimeDelta::days(31)).action, RetentionAction::Purge);
+    /// ```
+    pub fn due(&self, record: &RetainedRecord, now: DateTime<Utc>) -> RetentionDecision {
+        let until = |at: DateTime<Utc>| {
+            if now > at {
+                RetentionAction::Purge
+            } else {
+                RetentionAction::Keep { until: Some(at) }
+            }
+        };
+        let (action, rule, sentence) = match &record.kind {
+            RecordKind::ReferralAddress {
+                invite_sent_at: Some(sent),
+            } => (
+                until(*sent + days(self.referral_attribution_days)),
+                RETAIN_REFERRAL,
+                format!(
+                    "a referred address is kept {} days after its one-time invite, for attribution",
+                    self.referral_attribution_days
+                ),
+            ),
+            RecordKind::ReferralAddress {
+                invite_sent_at: None,
+            } => (
+                until(record.created_at + days(self.referral_unsent_days)),
+                RETAIN_REFERRAL,
+                format!(
+                    "a referred address whose invite never went out is kept {} days",
+                    self.referral_unsent_days
+                ),
+            ),
+            RecordKind::WebLog => (
+                until(record.created_at + days(self.web_log_days)),
+                RETAIN_WEB_LOG,
+                format!("web logs are kept {} days", self.web_log_days),
+            ),
+            RecordKind::ConsentEvidence {
+                relationship_ended_at: None,
+            } => (
+                RetentionAction::Keep { until: None },
+                RETAIN_CONSENT_EVIDENCE,
+                "consent evidence is kept while the relationship lasts".to_owned(),
+            ),
+            RecordKind::ConsentEvidence {
+                relationship_ended_at: Some(end),
+            } => (
+                until(*end + days(self.consent_evidence_after_relationship_days)),
+                RETAIN_CONSENT_EVIDENCE,
+                format!(
+                    "consent evidence is kept {} days after the relationship ends",
+                    self.consent_evidence_after_relationship_days
+                ),
+            ),
+            RecordKind::Suppression => (
+                RetentionAction::Keep { until: None },
+                RETAIN_SUPPRESSION,
+                "suppression entries are kept forever (as a salted hash after erasure) so the person is never mailed again".to_owned(),
+            ),
+        };
+        RetentionDecision {
+            action,
+            reason: Reason::new(rule, sentence),
+        }
+    }
+}
+
+/// A salted SHA-256 of a canonical address: finds a suppression again by
+/// address without keeping the address.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AddressHash([u8; 32]);
+
+impl AddressHash {
+    /// The salted hash of `address`'s canonical form. Keep the salt secret
+    /// and stable: a new salt makes every stored hash unfindable.
+    pub fn new(salt: &[u8], address: &EmailAddress) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"consentry-suppression\0");
+        h.update((salt.len() as u64).to_be_bytes());
+        h.update(salt);
+        h.update(address.canonical().as_bytes());
+        AddressHash(h.finalize().into())
+    }
+
+    /// The hash as lowercase hex.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AddressHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AddressHash({})", self.to_hex())
+    }
+}
+
+impl Serialize for AddressHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for AddressHash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bytes = s.as_bytes();
+        if bytes.len() != 64 {
+            return Err(serde::de::Error::custom("an address hash is 64 hex digits"));
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in bytes.chunks(2).enumerate() {
+            let hex = std::str::from_utf8(pair).map_err(serde::de::Error::custom)?;
+            let byte = u8::from_str_radix(hex, 16).map_err(serde::de::Error::custom)?;
+            if let Some(slot) = out.get_mut(i) {
+                *slot = byte;
+            }
+        }
+        Ok(AddressHash(out))
+    }
+}
+
+/// What an erased suppression was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasedKind {
+    /// An opt-out.
+    OptedOut,
+    /// A complaint.
+    Complaint,
+    /// A hard bounce.
+    Bounce,
+}
+
+/// A suppression that outlives the erasure of a person's records: the
+/// salted hash of their address, where it applies and since when.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ErasedSuppression {
+    /// The salted hash of the address.
+    pub hash: AddressHash,
+    /// The tenant the suppression belongs to.
+    pub tenant: TenantId,
+    /// The list, or `None` for every list of the tenant.
+    pub list: Option<ListId>,
+    /// What it was.
+    pub kind: ErasedKind,
+    /// When it began.
+    pub since: DateTime<Utc>,
+}
+
+impl ErasedSuppression {
+    /// The event the fold sees in place of the erased history, so rule 2
+    /// (only an express act restores permission) still holds after erasure.
+    pub fn as_event(&self, address: &EmailAddress, n: usize) -> Option<ConsentEvent> {
+        let hex = self.hash.to_hex();
+        let id = EventId::new(format!("erased-{}-{n}", hex.get(..16).unwrap_or(&hex))).ok()?;
+        let action = match self.kind {
+            ErasedKind::OptedOut => Action::OptedOut {
+                via: OptOutChannel::Admin,
+            },
+            ErasedKind::Complaint => Action::Complained,
+            ErasedKind::Bounce => Action::HardBounced,
+        };
+        Some(ConsentEvent {
+            id,
+            at: self.since,
+            tenant: self.tenant.clone(),
+            list: self.list.clone(),
+            address: address.clone(),
+            action,
+            evidence: Evidence {
+                text: Some("suppression kept after erasure (salted hash)".to_owned()),
+                ..Evidence::default()
+            },
+        })
+    }
+}
+
+/// The suppressions to keep when erasing everything about `address`: one
+/// per opt-out, complaint and hard bounce in its history (even one later lifted
+/// by a new opt-in: after erasure, only a new express act mails them
+/// again).
+pub fn erasure_plan(
+    salt: &[u8],
+    address: &EmailAddress,
+    events: &[ConsentEvent],
+) -> Vec<ErasedSuppression> {
+    let hash = AddressHash::new(salt, address);
+    let mut out: Vec<ErasedSuppression> = Vec::new();
+    for e in events.iter().filter(|e| e.address == *address) {
+        let (kind, list) = match e.action {
+            Action::OptedOut { .. } => (ErasedKind::OptedOut, e.list.clone()),
+            Action::Complained => (ErasedKind::Complaint, None),
+            Action::HardBounced => (ErasedKind::Bounce, None),
+            _ => continue,
+        };
+        let s = ErasedSuppression {
+            hash,
+            tenant: e.tenant.clone(),
+            list,
+            kind,
+            since: e.at,
+        };
+        if !out
+            .iter()
+            .any(|x| x.tenant == s.tenant && x.list == s.list && x.kind == s.kind)
+        {
+            out.push(s);
+        }
+    }
+    out
+}

@@ -1,0 +1,303 @@
+//! Retention, erasure, refer-a-friend, policy notices and subject access.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use chrono::TimeDelta;
+use common::*;
+use consentry::cookie::CookieConsent;
+use consentry::disclosure::{
+    DataCategory, DataSet, DisclosurePolicy, DisclosureRequest, LegalProcess, Purpose, Recipient,
+};
+use consentry::notice::{notice_plan, NoticeError, NoticeRecipient, PolicyVersion};
+use consentry::referral::{decide_referral, ReferralDecision, ReferralRequest};
+use consentry::retention::*;
+use consentry::{
+    Action, ConsentState, ConsentStore, Driver, LedgerPolicy, MemoryStore, RecordingMailer,
+    ServiceError,
+};
+
+#[test]
+fn retention_rules_per_record_kind() {
+    let p = RetentionPolicy::default();
+    let rec = |kind| RetainedRecord {
+        kind,
+        created_at: t0(),
+    };
+    let purge = |r: &RetainedRecord, days| {
+        p.due(r, t0() + TimeDelta::days(days)).action == RetentionAction::Purge
+    };
+
+    let unsent = rec(RecordKind::ReferralAddress {
+        invite_sent_at: None,
+    });
+    assert!(!purge(&unsent, 7) && purge(&unsent, 8));
+    let sent = rec(RecordKind::ReferralAddress {
+        invite_sent_at: Some(t0() + TimeDelta::days(2)),
+    });
+    assert!(!purge(&sent, 32) && purge(&sent, 33));
+    let log = rec(RecordKind::WebLog);
+    assert!(!purge(&log, 90) && purge(&log, 91));
+    let live = rec(RecordKind::ConsentEvidence {
+        relationship_ended_at: None,
+    });
+    assert_eq!(
+        p.due(&live, t0() + TimeDelta::days(5000)).action,
+        RetentionAction::Keep { until: None }
+    );
+    let ended = rec(RecordKind::ConsentEvidence {
+        relationship_ended_at: Some(t0()),
+    });
+    assert!(!purge(&ended, 1095) && purge(&ended, 1096));
+    let sup = rec(RecordKind::Suppression);
+    let d = p.due(&sup, t0() + TimeDelta::days(100_000));
+    assert_eq!(d.action, RetentionAction::Keep { until: None });
+    assert_eq!(d.reason.rule.as_str(), "retention.suppression_forever");
+}
+
+#[test]
+fn erasure_keeps_the_suppression_so_a_reimport_never_mails_them() {
+    let d = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .unwrap()
+    .with_erasure_salt(b"a-secret-salt-of-16+".to_vec())
+    .unwrap();
+    let k = key("acme", "news", "ann@example.com");
+    d.record(&ev(&k, "a", 0, form())).unwrap();
+    d.record(&ev(&k, "b", 1, opt_out())).unwrap();
+    d.record(&ev(&k, "c", 2, Action::HardBounced)).unwrap();
+
+    let receipt = d.erase(&addr("ANN@example.com")).unwrap();
+    assert_eq!(receipt.events_deleted, 3);
+    assert_eq!(receipt.kept.len(), 2);
+    assert!(d
+        .store()
+        .events_for(&addr("ann@example.com"))
+        .unwrap()
+        .is_empty());
+
+    // The export holds no plaintext history, only the hashed suppressions' effect.
+    let export = d.export_json(&addr("ann@example.com"), at(3)).unwrap();
+    assert!(!export.contains("\"id\": \"a\""), "{export}");
+
+    // The tenant re-imports Ann: the kept suppression still wins.
+    d.record(&ev(&k, "reimport", 10, imported())).unwrap();
+    let s = d.state(&k, at(11)).unwrap();
+    assert!(!s.permits_promotional(), "{:#?}", s.explain());
+    assert!(!s.permits_transactional(), "the hard bounce is kept too");
+
+    // A replayed webhook of an erased event does not come back.
+    assert_eq!(
+        d.record(&ev(&k, "a", 0, form())).unwrap(),
+        consentry::AppendOutcome::Duplicate
+    );
+
+    let no_salt = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .unwrap();
+    assert!(matches!(
+        no_salt.erase(&addr("x@example.com")),
+        Err(ServiceError::Unsupported(_))
+    ));
+    assert!(Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default()
+    )
+    .unwrap()
+    .with_erasure_salt(b"short".to_vec())
+    .is_err());
+}
+
+#[test]
+fn address_hashes_depend_on_the_salt_and_the_canonical_key_only() {
+    let a = AddressHash::new(b"salt-one-0123456", &addr("Bob@Example.com"));
+    let b = AddressHash::new(b"salt-one-0123456", &addr("bob@example.com"));
+    let c = AddressHash::new(b"salt-two-0123456", &addr("bob@example.com"));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let json = serde_json::to_string(&a).unwrap();
+    assert_eq!(serde_json::from_str::<AddressHash>(&json).unwrap(), a);
+    assert!(serde_json::from_str::<AddressHash>("\"zz\"").is_err());
+}
+
+fn referral(friend: &str) -> ReferralRequest {
+    ReferralRequest {
+        tenant: key("acme", "news", "x@example.com").tenant,
+        list: key("acme", "news", "x@example.com").list,
+        referrer: addr("ann@example.com"),
+        friend: addr(friend),
+        at: at(5),
+    }
+}
+
+#[test]
+fn a_friend_gets_one_invite_never_a_subscription() {
+    let p = RetentionPolicy::default();
+    let fk = key("acme", "news", "bob@example.com");
+    let clean = ConsentState::replay(&fk, [], &LedgerPolicy::default(), at(5));
+    let d = decide_referral(&referral("bob@example.com"), false, &clean, &p);
+    let ReferralDecision::Send {
+        requirements,
+        friend_address_retention,
+        ..
+    } = &d
+    else {
+        panic!("{d:?}")
+    };
+    assert!(requirements.contains(&consentry::eligibility::Requirement::UnsubscribeLink));
+    assert_eq!(
+        friend_address_retention.action,
+        RetentionAction::Keep {
+            until: Some(at(5) + TimeDelta::days(30))
+        }
+    );
+    // Sending the invite records nothing: the friend still has no permission.
+    assert!(!serde_json::to_string(&d).unwrap().contains("opted_in"));
+    assert!(!clean.permits_promotional());
+
+    assert!(
+        !decide_referral(&referral("bob@example.com"), true, &clean, &p).is_send(),
+        "only once"
+    );
+    let opted_out = ConsentState::replay(
+        &fk,
+        &[ev(&fk, "o", 1, opt_out())],
+        &LedgerPolicy::default(),
+        at(5),
+    );
+    assert!(!decide_referral(&referral("bob@example.com"), false, &opted_out, &p).is_send());
+    let bounced = ConsentState::replay(
+        &fk,
+        &[ev(&fk, "o", 1, Action::HardBounced)],
+        &LedgerPolicy::default(),
+        at(5),
+    );
+    assert!(!decide_referral(&referral("bob@example.com"), false, &bounced, &p).is_send());
+    let ak = key("acme", "news", "ann@example.com");
+    let self_state = ConsentState::replay(&ak, [], &LedgerPolicy::default(), at(5));
+    assert!(!decide_referral(&referral("ANN@example.com"), false, &self_state, &p).is_send());
+    assert!(
+        !decide_referral(&referral("carol@example.com"), false, &clean, &p).is_send(),
+        "state of another address"
+    );
+}
+
+fn version(id: &str, day: i64, material: bool) -> PolicyVersion {
+    PolicyVersion {
+        id: id.into(),
+        effective_from: t0() + TimeDelta::days(day),
+        material,
+        summary: format!("version {id}"),
+    }
+}
+
+#[test]
+fn material_changes_are_emailed_and_old_consents_flagged() {
+    let ann = NoticeRecipient {
+        address: addr("ann@example.com"),
+        active_relationship: true,
+        consent_policy_version: Some("2025-06".into()),
+    };
+    let bob = NoticeRecipient {
+        address: addr("bob@example.com"),
+        active_relationship: true,
+        consent_policy_version: Some("2026-01".into()),
+    };
+    let gone = NoticeRecipient {
+        address: addr("cy@example.com"),
+        active_relationship: false,
+        consent_policy_version: Some("2025-06".into()),
+    };
+    let audience = [ann, bob, gone];
+    let plan = notice_plan(
+        &version("2025-06", 0, false),
+        &version("2026-01", 30, true),
+        &audience,
+    )
+    .unwrap();
+    assert!(plan.home_page_notice && plan.material);
+    assert_eq!(
+        plan.email,
+        [addr("ann@example.com"), addr("bob@example.com")]
+    );
+    assert_eq!(plan.needs_fresh_notice, [addr("ann@example.com")]);
+
+    let minor = notice_plan(
+        &version("2026-01", 30, false),
+        &version("2026-02", 60, false),
+        &audience,
+    )
+    .unwrap();
+    assert!(
+        minor.home_page_notice && minor.email.is_empty() && minor.needs_fresh_notice.is_empty()
+    );
+    assert!(matches!(
+        notice_plan(&version("b", 60, false), &version("a", 30, true), &audience),
+        Err(NoticeError::NotNewer { .. })
+    ));
+}
+
+#[test]
+fn notice_recipients_derive_from_history() {
+    let k = key("acme", "news", "ann@example.com");
+    let events = [ev(&k, "a", 0, form()), ev(&k, "b", 5, customer())];
+    let r = NoticeRecipient::from_history(&k.address, &events, &LedgerPolicy::default(), at(10));
+    assert!(r.active_relationship);
+    assert_eq!(r.consent_policy_version.as_deref(), Some("2026-01"));
+    let out = [ev(&k, "a", 0, form()), ev(&k, "b", 5, opt_out())];
+    assert!(
+        !NoticeRecipient::from_history(&k.address, &out, &LedgerPolicy::default(), at(10))
+            .active_relationship
+    );
+}
+
+#[test]
+fn subject_access_holds_history_suppressions_disclosures_and_cookie_choice_of_one_person() {
+    let d = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .unwrap();
+    let ann = key("acme", "news", "ann@example.com");
+    let bob = key("acme", "news", "bob@example.com");
+    d.record(&ev(&ann, "a1", 0, form())).unwrap();
+    d.record(&ev(&ann, "a2", 1, opt_out())).unwrap();
+    d.record(&ev(&bob, "b1", 0, form())).unwrap();
+    let policy = DisclosurePolicy::default();
+    let req = DisclosureRequest::new(
+        Recipient::Court,
+        Purpose::LegalCompliance,
+        DataSet::from([DataCategory::Email]),
+    )
+    .with_legal_process(LegalProcess::CourtOrder);
+    let logs = [
+        policy.decide(&req).record(&ann.address, &req, at(2)),
+        policy.decide(&req).record(&bob.address, &req, at(2)),
+    ];
+    let cookie = CookieConsent::reject_all(3, at(1));
+    let export = d
+        .export_with(&addr("Ann@example.com"), at(3), &logs, Some(&cookie))
+        .unwrap();
+    assert_eq!(export.events.len(), 2);
+    assert_eq!(export.suppressions.len(), 1);
+    assert_eq!(export.disclosures.len(), 1);
+    assert!(export.disclosures[0].audit);
+    assert_eq!(export.cookie_consent, Some(cookie));
+    let json = serde_json::to_string(&export).unwrap();
+    assert!(!json.contains("bob@"), "{json}");
+    let back: consentry::SubjectExport = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, export);
+}
