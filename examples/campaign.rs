@@ -11,50 +11,19 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use consentry::classify::{Classifier, DeclaredKind, Message};
-use consentry::eligibility::{plan, AudienceMember, SendContext, SenderProfile, SuppressionIndex};
+use consentry::eligibility::{plan, AudienceMember, SendContext, SuppressionIndex};
 use consentry::{
-    Action, Campaign, ConsentEvent, ConsentKey, ConsentState, Driver, EmailAddress, EventId,
-    Evidence, LedgerPolicy, ListId, MemoryStore, OutboundMessage, RecordingMailer, TenantId,
+    Campaign, ConsentKey, ConsentState, Driver, EmailAddress, LedgerPolicy, MemoryStore,
+    OutboundMessage, RecordingMailer,
 };
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct Fixture {
-    tenant: String,
-    list: String,
-    now: DateTime<Utc>,
-    sender: SenderProfile,
-    contacts: Vec<Contact>,
-}
-
-#[derive(Deserialize)]
-struct Contact {
-    address: String,
-    note: String,
-    events: Vec<FixtureEvent>,
-}
-
-#[derive(Deserialize)]
-struct FixtureEvent {
-    id: String,
-    at: DateTime<Utc>,
-    action: Action,
-    #[serde(default)]
-    evidence: Evidence,
-    /// Another tenant than the fixture's.
-    tenant: Option<String>,
-    /// Another list than the fixture's; `*` for every list of the tenant.
-    list: Option<String>,
-}
+#[path = "support/fixture.rs"]
+mod fixture;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/campaign.json");
-    let fixture: Fixture = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-    fixture.sender.validate()?;
-    let tenant = TenantId::new(fixture.tenant.as_str())?;
-    let list = ListId::new(fixture.list.as_str())?;
+    let fixture = fixture::load()?;
+    let (tenant, list) = fixture.ids()?;
     let now = fixture.now;
 
     // 1. Record every event through the driver (validated, deduplicated).
@@ -66,25 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut audience = Vec::new();
     let mut notes = BTreeMap::new();
     for contact in &fixture.contacts {
-        let address = EmailAddress::parse(&contact.address)?;
-        for e in &contact.events {
-            let event = ConsentEvent {
-                id: EventId::new(e.id.as_str())?,
-                at: e.at,
-                tenant: match &e.tenant {
-                    Some(t) => TenantId::new(t.as_str())?,
-                    None => tenant.clone(),
-                },
-                list: match e.list.as_deref() {
-                    Some("*") => None,
-                    Some(l) => Some(ListId::new(l)?),
-                    None => Some(list.clone()),
-                },
-                address: address.clone(),
-                action: e.action.clone(),
-                evidence: e.evidence.clone(),
-            };
-            driver.record(&event)?;
+        let (address, events) = contact.events(&tenant, &list)?;
+        for event in &events {
+            driver.record(event)?;
         }
         notes.insert(address.canonical().to_owned(), contact.note.clone());
         audience.push(address);

@@ -21,8 +21,13 @@
 //!
 //! # Features
 //!
-//! None yet: the crate is the pure core plus the in-memory reference
-//! implementations.
+//! Without features the crate is the pure core plus the in-memory
+//! reference implementations. Optional integrations:
+//!
+//! - `sqlite` — `sqlite::SqliteStore`, a [`ConsentStore`] on SQLite
+//!   (rusqlite with its bundled SQLite; nothing to install).
+//! - `lettre` — `lettre_mailer::LettreMailer`, a [`Mailer`] over any lettre
+//!   `Transport`.
 
 pub mod address;
 pub mod classify;
@@ -33,12 +38,16 @@ pub mod decision;
 pub mod disclosure;
 pub mod driver;
 pub mod eligibility;
+#[cfg(feature = "lettre")]
+pub mod lettre_mailer;
 pub mod memory;
 pub mod message;
 pub mod notice;
 pub mod ports;
 pub mod referral;
 pub mod retention;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod unsubscribe;
 
 pub use address::{AddressError, AddressOptions, EmailAddress, IdError, ListId, Scope, TenantId};

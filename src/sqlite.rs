@@ -1,0 +1,386 @@
+//! [`SqliteStore`]: a [`ConsentStore`] on SQLite (feature `sqlite`).
+//!
+//! rusqlite with its bundled SQLite: nothing to install. A file database
+//! runs in WAL mode with a busy timeout, so several stores (threads or
+//! processes) may share one file. Every append is one transaction and is
+//! idempotent through a unique constraint on the event id; lookups use an
+//! index on the canonical address. The schema is created and migrated by
+//! numbered migrations when the store opens, and a file that is not a
+//! consentry database is refused with a typed error.
+
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+
+use crate::address::{EmailAddress, ListId, TenantId};
+use crate::consent::ConsentEvent;
+use crate::ports::{AppendOutcome, ConsentStore};
+use crate::retention::{AddressHash, ErasedSuppression};
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The numbered migrations, applied in order inside one transaction each.
+const MIGRATIONS: &[&str] = &[
+    // 1: events, keyed by a sequence (append order) with a unique event id.
+    "CREATE TABLE consentry_events (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        id        TEXT    NOT NULL UNIQUE,
+        canonical TEXT,
+        tenant    TEXT,
+        list      TEXT,
+        body      TEXT
+    );
+    CREATE INDEX consentry_events_by_address ON consentry_events (canonical, seq);
+    CREATE INDEX consentry_events_by_tenant ON consentry_events (tenant, list);",
+    // 2: suppressions kept as salted hashes after erasure.
+    "CREATE TABLE consentry_erased (
+        hash TEXT NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (hash, body)
+    );",
+];
+
+/// Why the SQLite store failed.
+///
+/// `Sqlite` errors with a busy or locked database may be retried; the others
+/// are configuration or data problems to fix before retrying.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SqliteStoreError {
+    /// The file is not an SQLite database (or is encrypted, or corrupt).
+    #[error("the file is not an SQLite database, or it is corrupt")]
+    NotADatabase,
+    /// An SQLite database that is not consentry's: it has tables but no
+    /// consentry schema. Refused rather than written into.
+    #[error("the database belongs to another application (no consentry schema)")]
+    Foreign,
+    /// A newer consentry wrote this database.
+    #[error("the database has schema version {found}; this build knows up to {known}")]
+    SchemaTooNew {
+        /// The version found.
+        found: u32,
+        /// The newest this build knows.
+        known: u32,
+    },
+    /// A stored row does not decode (edited by hand, or damaged).
+    #[error("a stored row does not decode: {0}")]
+    Corrupt(String),
+    /// Any other SQLite failure.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+fn classify(e: rusqlite::Error) -> SqliteStoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
+            SqliteStoreError::NotADatabase
+        }
+        _ => SqliteStoreError::Sqlite(e),
+    }
+}
+
+/// A thread-safe SQLite consent store.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Open (or create) a store in a file, migrating its schema.
+    ///
+    /// # Errors
+    ///
+    /// [`SqliteStoreError::NotADatabase`] for a file that is not SQLite,
+    /// [`SqliteStoreError::Foreign`] for another application's database,
+    /// [`SqliteStoreError::SchemaTooNew`] for a newer schema, or the SQLite
+    /// failure.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, SqliteStoreError> {
+        let conn = Connection::open(path).map_err(classify)?;
+        Self::setup(conn, true)
+    }
+
+    /// A fresh store in memory (for tests and tools).
+    ///
+    /// # Errors
+    ///
+    /// The SQLite failure.
+    pub fn open_in_memory() -> Result<Self, SqliteStoreError> {
+        let conn = Connection::open_in_memory().map_err(classify)?;
+        Self::setup(conn, false)
+    }
+
+    fn setup(mut conn: Connection, file: bool) -> Result<Self, SqliteStoreError> {
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(classify)?;
+        if file {
+            // Reading the journal mode is the first real read of the file:
+            // a non-database fails here.
+            let _mode: String = conn
+                .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+                .map_err(classify)?;
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(classify)?;
+        }
+        Self::migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn migrate(conn: &mut Connection) -> Result<(), SqliteStoreError> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        let has_meta: bool = tx
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'consentry_meta'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(classify)?
+            > 0;
+        let version: u32 = if has_meta {
+            tx.query_row(
+                "SELECT value FROM consentry_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map_err(classify)?
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| {
+                SqliteStoreError::Corrupt("consentry_meta has no schema_version".into())
+            })?
+        } else {
+            let tables: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(classify)?;
+            if tables > 0 {
+                return Err(SqliteStoreError::Foreign);
+            }
+            tx.execute_batch(
+                "CREATE TABLE consentry_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                 INSERT INTO consentry_meta (key, value) VALUES ('schema_version', 0);",
+            )
+            .map_err(classify)?;
+            0
+        };
+        let known = u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX);
+        if version > known {
+            return Err(SqliteStoreError::SchemaTooNew {
+                found: version,
+                known,
+            });
+        }
+        for (n, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql).map_err(classify)?;
+            tx.execute(
+                "UPDATE consentry_meta SET value = ?1 WHERE key = 'schema_version'",
+                params![i64::try_from(n + 1).unwrap_or(i64::MAX)],
+            )
+            .map_err(classify)?;
+        }
+        tx.commit().map_err(classify)?;
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The schema version of the open database.
+    ///
+    /// # Errors
+    ///
+    /// The SQLite failure.
+    pub fn schema_version(&self) -> Result<u32, SqliteStoreError> {
+        let conn = self.lock();
+        let v: i64 = conn
+            .query_row(
+                "SELECT value FROM consentry_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(classify)?;
+        u32::try_from(v).map_err(|_| SqliteStoreError::Corrupt("schema_version".into()))
+    }
+
+    /// How many event ids were ever appended (erased events keep theirs).
+    ///
+    /// # Errors
+    ///
+    /// The SQLite failure.
+    pub fn len(&self) -> Result<usize, SqliteStoreError> {
+        let conn = self.lock();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM consentry_events", [], |r| r.get(0))
+            .map_err(classify)?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Whether no event was ever appended.
+    ///
+    /// # Errors
+    ///
+    /// The SQLite failure.
+    pub fn is_empty(&self) -> Result<bool, SqliteStoreError> {
+        Ok(self.len()? == 0)
+    }
+
+    /// The campaign planner's audience lookup: every address with an event
+    /// for `list` of `tenant` or for all of the tenant's lists, in first
+    /// appearance order.
+    ///
+    /// # Errors
+    ///
+    /// The SQLite failure, or [`SqliteStoreError::Corrupt`] for a stored
+    /// address that no longer parses.
+    pub fn audience(
+        &self,
+        tenant: &TenantId,
+        list: &ListId,
+    ) -> Result<Vec<EmailAddress>, SqliteStoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT canonical FROM consentry_events
+                 WHERE tenant = ?1 AND (list = ?2 OR list IS NULL) AND canonical IS NOT NULL
+                 GROUP BY canonical ORDER BY min(seq)",
+            )
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map(params![tenant.as_str(), list.as_str()], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(classify)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let canonical = row.map_err(classify)?;
+            out.push(
+                EmailAddress::parse_with(
+                    &canonical,
+                    crate::address::AddressOptions::default().allow_ip_literal(true),
+                )
+                .map_err(|e| SqliteStoreError::Corrupt(format!("stored address: {e}")))?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+impl ConsentStore for SqliteStore {
+    type Error = SqliteStoreError;
+
+    fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, SqliteStoreError> {
+        let body =
+            serde_json::to_string(event).map_err(|e| SqliteStoreError::Corrupt(e.to_string()))?;
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        let changed = tx
+            .execute(
+                "INSERT OR IGNORE INTO consentry_events (id, canonical, tenant, list, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    event.id.as_str(),
+                    event.address.canonical(),
+                    event.tenant.as_str(),
+                    event.list.as_ref().map(ListId::as_str),
+                    body
+                ],
+            )
+            .map_err(classify)?;
+        tx.commit().map_err(classify)?;
+        Ok(if changed == 1 {
+            AppendOutcome::Appended
+        } else {
+            AppendOutcome::Duplicate
+        })
+    }
+
+    fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, SqliteStoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT body FROM consentry_events WHERE canonical = ?1 AND body IS NOT NULL ORDER BY seq",
+            )
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map(params![address.canonical()], |r| r.get::<_, String>(0))
+            .map_err(classify)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let body = row.map_err(classify)?;
+            let event: ConsentEvent = serde_json::from_str(&body)
+                .map_err(|e| SqliteStoreError::Corrupt(format!("event row: {e}")))?;
+            out.push(event);
+        }
+        Ok(out)
+    }
+
+    fn erased_suppressions(
+        &self,
+        hash: &AddressHash,
+    ) -> Result<Vec<ErasedSuppression>, SqliteStoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT body FROM consentry_erased WHERE hash = ?1 ORDER BY rowid")
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map(params![hash.to_hex()], |r| r.get::<_, String>(0))
+            .map_err(classify)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let body = row.map_err(classify)?;
+            out.push(
+                serde_json::from_str(&body)
+                    .map_err(|e| SqliteStoreError::Corrupt(format!("erased row: {e}")))?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn erase(
+        &self,
+        address: &EmailAddress,
+        keep: &[ErasedSuppression],
+    ) -> Result<Option<usize>, SqliteStoreError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        // Tombstones: the row (and its unique id) stays so a replayed
+        // webhook cannot bring the event back; everything personal goes.
+        let deleted = tx
+            .execute(
+                "UPDATE consentry_events SET canonical = NULL, tenant = NULL, list = NULL, body = NULL
+                 WHERE canonical = ?1",
+                params![address.canonical()],
+            )
+            .map_err(classify)?;
+        for s in keep {
+            let body =
+                serde_json::to_string(s).map_err(|e| SqliteStoreError::Corrupt(e.to_string()))?;
+            tx.execute(
+                "INSERT OR IGNORE INTO consentry_erased (hash, body) VALUES (?1, ?2)",
+                params![s.hash.to_hex(), body],
+            )
+            .map_err(classify)?;
+        }
+        tx.commit().map_err(classify)?;
+        Ok(Some(deleted))
+    }
+}

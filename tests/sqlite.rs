@@ -1,0 +1,218 @@
+//! The SQLite store (feature `sqlite`).
+#![cfg(feature = "sqlite")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::thread;
+
+use common::*;
+use consentry::sqlite::{SqliteStore, SqliteStoreError, SCHEMA_VERSION};
+use consentry::{
+    conformance, Action, AppendOutcome, ConsentStore, Driver, LedgerPolicy, RecordingMailer,
+};
+
+struct TempDir(std::path::PathBuf);
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("consentry-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn file(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn sqlite_passes_the_conformance_suite_in_memory_and_on_file() {
+    conformance::check_consent_store(|| SqliteStore::open_in_memory().unwrap()).unwrap();
+    let dir = TempDir::new("conformance");
+    let mut n = 0;
+    conformance::check_consent_store(|| {
+        n += 1;
+        SqliteStore::open(dir.file(&format!("c{n}.sqlite3"))).unwrap()
+    })
+    .unwrap();
+}
+
+#[test]
+fn closing_and_reopening_the_file_keeps_every_event() {
+    let dir = TempDir::new("reopen");
+    let path = dir.file("store.sqlite3");
+    let k = key("acme", "news", "ann@example.com");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        for i in 0..50 {
+            store
+                .append(&ev(&k, &format!("e{i}"), i, Action::SoftBounced))
+                .unwrap();
+        }
+        store.append(&ev(&k, "in", 0, form())).unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let events = store.events_for(&addr("ANN@example.com")).unwrap();
+    assert_eq!(events.len(), 51);
+    assert_eq!(events[0].id.as_str(), "e0");
+    assert_eq!(
+        store.append(&ev(&k, "e7", 7, Action::SoftBounced)).unwrap(),
+        AppendOutcome::Duplicate
+    );
+    assert_eq!(
+        store.audience(&k.tenant, &k.list).unwrap(),
+        [addr("ann@example.com")]
+    );
+    // The driver over the reopened store derives the same state.
+    let d = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default()).unwrap();
+    let s = d.state(&k, at(100)).unwrap();
+    assert!(
+        !s.permits_transactional(),
+        "50 soft bounces in a row suppress"
+    );
+}
+
+#[test]
+fn several_threads_and_connections_writing_at_once_lose_nothing() {
+    let dir = TempDir::new("threads");
+    let path = dir.file("store.sqlite3");
+    let shared = Arc::new(SqliteStore::open(&path).unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let shared = Arc::clone(&shared);
+            let path = path.clone();
+            thread::spawn(move || {
+                // Half the threads share one store; the others open their own
+                // connection to the same file (WAL + busy timeout).
+                let own = (t % 2 == 1).then(|| SqliteStore::open(&path).unwrap());
+                let store: &SqliteStore = own.as_ref().unwrap_or(&shared);
+                for i in 0..250 {
+                    let k = key("acme", "news", &format!("u{}@example.com", i % 13));
+                    let id = if i % 10 == 0 {
+                        format!("shared-{i}")
+                    } else {
+                        format!("t{t}-{i}")
+                    };
+                    store.append(&ev(&k, &id, i, Action::Delivered)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let expected = 4 * 225 + 25;
+    assert_eq!(shared.len().unwrap(), expected);
+    let total: usize = (0..13)
+        .map(|i| {
+            shared
+                .events_for(&addr(&format!("u{i}@example.com")))
+                .unwrap()
+                .len()
+        })
+        .sum();
+    assert_eq!(total, expected);
+}
+
+#[test]
+fn a_corrupt_or_foreign_file_is_a_typed_error() {
+    let dir = TempDir::new("bad");
+    let junk = dir.file("junk.sqlite3");
+    std::fs::write(&junk, vec![0x42u8; 8192]).unwrap();
+    assert!(matches!(
+        SqliteStore::open(&junk),
+        Err(SqliteStoreError::NotADatabase)
+    ));
+
+    let text = dir.file("notes.txt");
+    std::fs::write(
+        &text,
+        "SQLite format 3\0 but not really a database at all, just text that goes on",
+    )
+    .unwrap();
+    assert!(SqliteStore::open(&text).is_err());
+
+    let foreign = dir.file("other-app.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&foreign).unwrap();
+        conn.execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL);")
+            .unwrap();
+    }
+    assert!(matches!(
+        SqliteStore::open(&foreign),
+        Err(SqliteStoreError::Foreign)
+    ));
+
+    let newer = dir.file("newer.sqlite3");
+    drop(SqliteStore::open(&newer).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&newer).unwrap();
+        conn.execute(
+            "UPDATE consentry_meta SET value = 99 WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
+    }
+    assert!(matches!(
+        SqliteStore::open(&newer),
+        Err(SqliteStoreError::SchemaTooNew { found: 99, .. })
+    ));
+
+    let damaged = dir.file("damaged.sqlite3");
+    let store = SqliteStore::open(&damaged).unwrap();
+    let k = key("acme", "news", "ann@example.com");
+    store.append(&ev(&k, "a", 0, form())).unwrap();
+    drop(store);
+    {
+        let conn = rusqlite::Connection::open(&damaged).unwrap();
+        conn.execute("UPDATE consentry_events SET body = '{not json'", [])
+            .unwrap();
+    }
+    let store = SqliteStore::open(&damaged).unwrap();
+    assert!(matches!(
+        store.events_for(&k.address),
+        Err(SqliteStoreError::Corrupt(_))
+    ));
+}
+
+#[test]
+fn migrations_upgrade_an_older_schema() {
+    let dir = TempDir::new("migrate");
+    let path = dir.file("v1.sqlite3");
+    {
+        // A database as version 1 left it.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE consentry_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             INSERT INTO consentry_meta VALUES ('schema_version', 1);
+             CREATE TABLE consentry_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+                canonical TEXT, tenant TEXT, list TEXT, body TEXT);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let salted = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default())
+        .unwrap()
+        .with_erasure_salt(b"0123456789abcdef".to_vec())
+        .unwrap();
+    let k = key("acme", "news", "ann@example.com");
+    salted.record(&ev(&k, "a", 0, form())).unwrap();
+    salted.record(&ev(&k, "b", 1, opt_out())).unwrap();
+    let receipt = salted.erase(&k.address).unwrap();
+    assert_eq!(receipt.events_deleted, 2);
+    salted.record(&ev(&k, "c", 2, imported())).unwrap();
+    assert!(!salted.state(&k, at(3)).unwrap().permits_promotional());
+}
