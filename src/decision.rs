@@ -37,6 +37,15 @@ impl RuleId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id as a `&'static str` when it was built from one (every id of
+    /// the crate's own catalogue); an empty string for a host-minted id.
+    pub const fn as_static(&self) -> &'static str {
+        match &self.0 {
+            Cow::Borrowed(s) => s,
+            Cow::Owned(_) => "",
+        }
+    }
 }
 
 impl std::borrow::Borrow<str> for RuleId {
@@ -330,6 +339,119 @@ rules! {
     BEACON_DENIED = "beacon.denied",
         source = "privacy statement (web beacons); ePrivacy Art. 5(3)",
         summary = "email open and click tracking is not recorded where the recipient refused it or never chose";
+
+    /// Unsubscribe deadline: CAN-SPAM's 10 business days.
+    DEADLINE_CANSPAM = "unsubscribe.deadline.canspam_10_business_days",
+        source = "15 U.S.C. 7704(a)(4)(A); 16 CFR 316.5",
+        summary = "an opt-out takes effect within 10 business days of receipt";
+    /// Unsubscribe deadline: the bulk senders' 48 hours.
+    DEADLINE_BULK_SENDER = "unsubscribe.deadline.bulk_sender_48_hours",
+        source = "mailbox providers' bulk-sender requirements (2024)",
+        summary = "a one-click unsubscribe is honoured within 2 days";
+
+    /// Disclosure: never sold, rented or shared for own marketing.
+    DISCLOSURE_NEVER_SELL = "disclosure.never_sell",
+        source = "privacy statement; Cal. Civ. Code 1798.120",
+        summary = "personal data is never sold, rented or shared for a third party's own promotional use";
+    /// Disclosure: payment card data to the processor alone.
+    DISCLOSURE_CARD_PROCESSOR_ONLY = "disclosure.payment_card.processor_only",
+        source = "privacy statement; PCI DSS",
+        summary = "payment card data goes to the payment processor alone";
+    /// Disclosure: credentials to nobody.
+    DISCLOSURE_CREDENTIALS = "disclosure.credentials.nobody",
+        source = "privacy statement",
+        summary = "account credentials go to nobody";
+    /// Disclosure: ad partners get anonymous data only.
+    DISCLOSURE_AD_ANONYMOUS_ONLY = "disclosure.ad_partner.anonymous_only",
+        source = "privacy statement (advertising)",
+        summary = "ad partners get anonymous, non-personal data only";
+    /// Disclosure: limits on what a referral partner gets.
+    DISCLOSURE_REFERRAL_LIMITED = "disclosure.referral_partner.limited",
+        source = "privacy statement (referral partners)",
+        summary = "a referral partner never gets payment data, credentials, usage logs or uploaded contacts";
+    /// Disclosure: transfers out of the EU, EEA or Switzerland.
+    DISCLOSURE_TRANSFER_MECHANISM = "disclosure.transfer.mechanism_required",
+        source = "GDPR Arts. 44-46; Swiss FADP Art. 16; EU-U.S. Data Privacy Framework",
+        summary = "personal data of people in the EU, EEA or Switzerland leaves only under a recorded transfer mechanism";
+    /// Disclosure: contracted service providers.
+    DISCLOSURE_SERVICE_PROVIDER = "disclosure.service_provider",
+        source = "privacy statement (service providers); GDPR Art. 28",
+        summary = "a service provider whose contract forbids own use and requires confidentiality gets what the service needs";
+    /// Disclosure: the payment processor.
+    DISCLOSURE_PAYMENT_PROCESSOR = "disclosure.payment_processor",
+        source = "privacy statement (payments)",
+        summary = "the payment processor gets what a payment needs";
+    /// Disclosure: the introducing partner.
+    DISCLOSURE_REFERRAL_PARTNER = "disclosure.referral_partner",
+        source = "privacy statement (referral partners)",
+        summary = "the partner who introduced a customer gets limited account facts for attribution";
+    /// Disclosure: legal process.
+    DISCLOSURE_LEGAL_PROCESS = "disclosure.legal_process",
+        source = "privacy statement (legal process)",
+        summary = "disclosure under legal process is permitted and logged for audit";
+    /// Disclosure: anonymous aggregates to ad partners.
+    DISCLOSURE_AD_AGGREGATE = "disclosure.ad_partner.aggregate",
+        source = "privacy statement (advertising)",
+        summary = "ad partners may get anonymous aggregate data to measure advertising";
+    /// Disclosure: employees and agents.
+    DISCLOSURE_EMPLOYEE = "disclosure.employee",
+        source = "privacy statement (employees and agents)",
+        summary = "employees and agents see data for business purposes only";
+    /// Disclosure: nothing permits the request.
+    DISCLOSURE_DEFAULT_DENY = "disclosure.default_deny",
+        source = "consentry fail-closed rule",
+        summary = "a disclosure no rule permits is denied";
+    /// Collection of card data or credentials over https only.
+    DISCLOSURE_COLLECTION_HTTPS = "disclosure.collection.https",
+        source = "privacy statement (encrypted transmission of sensitive account information)",
+        summary = "a form asking for payment card data or credentials is served and posted over https";
+
+    /// Retention: referral addresses.
+    RETAIN_REFERRAL = "retention.referral_address",
+        source = "privacy statement (refer-a-friend); GDPR Art. 5(1)(e)",
+        summary = "a referred friend's address is kept until its one-time invite is sent and the attribution window closes";
+    /// Retention: web logs.
+    RETAIN_WEB_LOG = "retention.web_log",
+        source = "retention policy; GDPR Art. 5(1)(e)",
+        summary = "web logs are kept for the configured number of days";
+    /// Retention: consent evidence.
+    RETAIN_CONSENT_EVIDENCE = "retention.consent_evidence",
+        source = "GDPR Art. 7(1); retention policy",
+        summary = "consent evidence is kept while the relationship lasts and a configured period after";
+    /// Retention: suppressions forever.
+    RETAIN_SUPPRESSION = "retention.suppression_forever",
+        source = "15 U.S.C. 7704(a)(4); privacy statement",
+        summary = "suppression entries are kept forever, as a salted hash after erasure, so the person is never mailed again";
+
+    /// Referral: once per friend per tenant.
+    REFERRAL_ONCE = "referral.once",
+        source = "privacy statement (one-time refer-a-friend mail)",
+        summary = "a friend's address gets at most one invite from a tenant";
+    /// Referral: never to a suppressed address.
+    REFERRAL_SUPPRESSED = "referral.suppressed",
+        source = "15 U.S.C. 7704(a)(4); 16 CFR 316.4 (forward-to-a-friend)",
+        summary = "no invite to an address suppressed or opted out";
+    /// Referral: no self-referral.
+    REFERRAL_SELF = "referral.self",
+        source = "consentry rule",
+        summary = "a referrer cannot refer themselves";
+    /// Referral: the invite may go out, creating no consent.
+    REFERRAL_PERMITTED = "referral.permitted",
+        source = "privacy statement (refer-a-friend)",
+        summary = "the one invite may go out; it subscribes the friend to nothing and carries an opt-out";
+    /// Referral: the friend's state is for another key.
+    REFERRAL_MISMATCH = "referral.state_mismatch",
+        source = "consentry fail-closed rule",
+        summary = "a consent state for another address, tenant or list never authorises an invite";
+
+    /// Notice: material changes are emailed.
+    NOTICE_MATERIAL = "notice.material_change",
+        source = "privacy statement (notice of material changes); FTC Act s. 5",
+        summary = "a material policy change is emailed to everyone with an active relationship";
+    /// Notice: every change on the home page.
+    NOTICE_HOME_PAGE = "notice.home_page",
+        source = "privacy statement (policy changes)",
+        summary = "every policy change is announced on the home page";
 
     /// Lint: a promotional message sent on an implied basis lacks an ad label.
     LINT_AD_LABEL = "lint.advertisement_label",

@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::address::EmailAddress;
-use crate::decision::RuleId;
+use crate::decision::{ids, RuleId};
 
 /// Who would receive the data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -875,7 +875,7 @@ pub enum TransferNote {
 }
 
 /// The rule id of the default deny (no rule permits the request).
-pub const DEFAULT_DENY: RuleId = RuleId::from_static("disclosure.default_deny");
+pub const DEFAULT_DENY: RuleId = ids::DISCLOSURE_DEFAULT_DENY;
 static DEFAULT_DENY_RULE: RuleId = DEFAULT_DENY;
 
 /// A decision with the rules that made it.
@@ -994,14 +994,14 @@ pub struct DisclosureRecord {
 }
 
 fn rule(
-    id: &'static str,
+    id: RuleId,
     effect: Effect,
     description: &str,
     audit: bool,
     when: Condition,
 ) -> DisclosureRule {
     DisclosureRule {
-        id: RuleId::from_static(id),
+        id,
         effect,
         description: description.to_owned(),
         audit,
@@ -1020,7 +1020,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
     use RecipientKind as R;
     vec![
         rule(
-            "disclosure.never_sell",
+            ids::DISCLOSURE_NEVER_SELL,
             Effect::Forbid,
             "personal data is never sold, rented or shared for a third party's own promotional use",
             false,
@@ -1031,7 +1031,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.payment_card.processor_only",
+            ids::DISCLOSURE_CARD_PROCESSOR_ONLY,
             Effect::Forbid,
             "payment card data goes to the payment processor alone",
             false,
@@ -1042,7 +1042,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.credentials.nobody",
+            ids::DISCLOSURE_CREDENTIALS,
             Effect::Forbid,
             "account credentials go to nobody",
             false,
@@ -1052,7 +1052,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.ad_partner.anonymous_only",
+            ids::DISCLOSURE_AD_ANONYMOUS_ONLY,
             Effect::Forbid,
             "ad partners get anonymous, non-personal data only",
             false,
@@ -1063,7 +1063,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.referral_partner.limited",
+            ids::DISCLOSURE_REFERRAL_LIMITED,
             Effect::Forbid,
             "a referral partner never gets payment data, credentials, usage logs or uploaded contacts",
             false,
@@ -1074,7 +1074,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.transfer.mechanism_required",
+            ids::DISCLOSURE_TRANSFER_MECHANISM,
             Effect::Forbid,
             "personal data of people in the EU, EEA or Switzerland leaves them only under a recorded transfer mechanism",
             false,
@@ -1086,7 +1086,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.service_provider",
+            ids::DISCLOSURE_SERVICE_PROVIDER,
             Effect::Permit,
             "a contracted service provider whose contract forbids own use and requires confidentiality gets what the service needs",
             false,
@@ -1099,7 +1099,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.payment_processor",
+            ids::DISCLOSURE_PAYMENT_PROCESSOR,
             Effect::Permit,
             "the payment processor gets what a payment needs",
             false,
@@ -1111,7 +1111,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.referral_partner",
+            ids::DISCLOSURE_REFERRAL_PARTNER,
             Effect::Permit,
             "the partner who introduced a customer gets limited account facts for attribution",
             false,
@@ -1124,7 +1124,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.legal_process",
+            ids::DISCLOSURE_LEGAL_PROCESS,
             Effect::Permit,
             "disclosure under legal process (court order, subpoena, search warrant, law-enforcement or regulator request) is permitted and logged for audit",
             true,
@@ -1136,7 +1136,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.ad_partner.aggregate",
+            ids::DISCLOSURE_AD_AGGREGATE,
             Effect::Permit,
             "ad partners may get anonymous aggregate data to measure advertising",
             false,
@@ -1148,7 +1148,7 @@ pub fn default_rules() -> Vec<DisclosureRule> {
             },
         ),
         rule(
-            "disclosure.employee",
+            ids::DISCLOSURE_EMPLOYEE,
             Effect::Permit,
             "employees and agents see data for business purposes only",
             false,
@@ -1181,7 +1181,7 @@ pub struct CollectionDecision {
 }
 
 /// The rule id of [`check_collection_point`].
-pub const COLLECTION_HTTPS: RuleId = RuleId::from_static("disclosure.collection.https");
+pub const COLLECTION_HTTPS: RuleId = ids::DISCLOSURE_COLLECTION_HTTPS;
 
 /// Check that a form asking for payment card data or credentials is served
 /// and posted over https, as the statement promises encrypted transmission

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::{EmailAddress, ListId, TenantId};
 use crate::consent::{Action, Basis, ConsentEvent, ConsentKey, ConsentState, LedgerPolicy};
-use crate::decision::{Reason, RuleId};
+use crate::decision::{ids, Reason, RuleId};
 
 /// One version of the privacy policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,9 +112,9 @@ pub enum NoticeError {
 }
 
 /// Rule: a material change is emailed to everyone with a relationship.
-pub const NOTICE_MATERIAL: RuleId = RuleId::from_static("notice.material_change");
+pub const NOTICE_MATERIAL: RuleId = ids::NOTICE_MATERIAL;
 /// Rule: every change gets a home-page notice.
-pub const NOTICE_HOME_PAGE: RuleId = RuleId::from_static("notice.home_page");
+pub const NOTICE_HOME_PAGE: RuleId = ids::NOTICE_HOME_PAGE;
 
 /// Plan the notice of a change from `previous` to `next`.
 ///

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::{EmailAddress, ListId, TenantId};
 use crate::consent::ConsentState;
-use crate::decision::{Reason, RuleId};
+use crate::decision::{ids, Reason, RuleId};
 use crate::eligibility::Requirement;
 use crate::retention::{RecordKind, RetainedRecord, RetentionDecision, RetentionPolicy};
 
@@ -25,15 +25,15 @@ pub struct ReferralRequest {
 }
 
 /// Rule: one invite per friend address per tenant.
-pub const REFERRAL_ONCE: RuleId = RuleId::from_static("referral.once");
+pub const REFERRAL_ONCE: RuleId = ids::REFERRAL_ONCE;
 /// Rule: never to a suppressed address.
-pub const REFERRAL_SUPPRESSED: RuleId = RuleId::from_static("referral.suppressed");
+pub const REFERRAL_SUPPRESSED: RuleId = ids::REFERRAL_SUPPRESSED;
 /// Rule: a referrer cannot refer themselves.
-pub const REFERRAL_SELF: RuleId = RuleId::from_static("referral.self");
+pub const REFERRAL_SELF: RuleId = ids::REFERRAL_SELF;
 /// Rule: the invite may go out; it creates no consent.
-pub const REFERRAL_PERMITTED: RuleId = RuleId::from_static("referral.permitted");
+pub const REFERRAL_PERMITTED: RuleId = ids::REFERRAL_PERMITTED;
 /// Rule: the friend's state belongs to another tenant, list or address.
-pub const REFERRAL_MISMATCH: RuleId = RuleId::from_static("referral.state_mismatch");
+pub const REFERRAL_MISMATCH: RuleId = ids::REFERRAL_MISMATCH;
 
 /// The answer for a referral invite. Deliberately exhaustive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::address::{EmailAddress, ListId, TenantId};
 use crate::consent::{Action, ConsentEvent, EventId, Evidence, OptOutChannel};
-use crate::decision::{Reason, RuleId};
+use crate::decision::{ids, Reason, RuleId};
 
 /// How long each kind of record is kept.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,13 +98,13 @@ pub struct RetentionDecision {
 }
 
 /// Rule: referral addresses.
-pub const RETAIN_REFERRAL: RuleId = RuleId::from_static("retention.referral_address");
+pub const RETAIN_REFERRAL: RuleId = ids::RETAIN_REFERRAL;
 /// Rule: web logs.
-pub const RETAIN_WEB_LOG: RuleId = RuleId::from_static("retention.web_log");
+pub const RETAIN_WEB_LOG: RuleId = ids::RETAIN_WEB_LOG;
 /// Rule: consent evidence.
-pub const RETAIN_CONSENT_EVIDENCE: RuleId = RuleId::from_static("retention.consent_evidence");
+pub const RETAIN_CONSENT_EVIDENCE: RuleId = ids::RETAIN_CONSENT_EVIDENCE;
 /// Rule: suppression entries.
-pub const RETAIN_SUPPRESSION: RuleId = RuleId::from_static("retention.suppression_forever");
+pub const RETAIN_SUPPRESSION: RuleId = ids::RETAIN_SUPPRESSION;
 
 fn days(n: u32) -> TimeDelta {
     TimeDelta::days(i64::from(n))

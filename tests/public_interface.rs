@@ -51,3 +51,43 @@ fn errors_are_std_errors() {
     is_error::<consentry::MessageError>();
     is_error::<ServiceError<std::io::Error, std::io::Error>>();
 }
+
+#[test]
+fn every_rule_id_the_crate_emits_is_in_the_catalogue() {
+    use consentry::CATALOGUE;
+    let known = |id: &str| CATALOGUE.iter().any(|r| r.id == id);
+    let mut emitted: Vec<String> = consentry::disclosure::default_rules()
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    emitted.extend(
+        [
+            consentry::disclosure::DEFAULT_DENY,
+            consentry::disclosure::COLLECTION_HTTPS,
+            consentry::retention::RETAIN_REFERRAL,
+            consentry::retention::RETAIN_WEB_LOG,
+            consentry::retention::RETAIN_CONSENT_EVIDENCE,
+            consentry::retention::RETAIN_SUPPRESSION,
+            consentry::referral::REFERRAL_ONCE,
+            consentry::referral::REFERRAL_SUPPRESSED,
+            consentry::referral::REFERRAL_SELF,
+            consentry::referral::REFERRAL_PERMITTED,
+            consentry::referral::REFERRAL_MISMATCH,
+            consentry::notice::NOTICE_MATERIAL,
+            consentry::notice::NOTICE_HOME_PAGE,
+        ]
+        .iter()
+        .map(|r| r.to_string()),
+    );
+    emitted.extend(
+        [
+            consentry::unsubscribe::OptOutRule::CanSpam,
+            consentry::unsubscribe::OptOutRule::BulkSender,
+        ]
+        .iter()
+        .map(|r| r.id().to_owned()),
+    );
+    for id in emitted {
+        assert!(known(&id), "`{id}` is not in decision::CATALOGUE");
+    }
+}

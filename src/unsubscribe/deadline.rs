@@ -23,8 +23,8 @@ impl OptOutRule {
     /// The rule's stable id.
     pub fn id(self) -> &'static str {
         match self {
-            OptOutRule::CanSpam => "unsubscribe.deadline.canspam_10_business_days",
-            OptOutRule::BulkSender => "unsubscribe.deadline.bulk_sender_48_hours",
+            OptOutRule::CanSpam => crate::decision::ids::DEADLINE_CANSPAM.as_static(),
+            OptOutRule::BulkSender => crate::decision::ids::DEADLINE_BULK_SENDER.as_static(),
         }
     }
 }
