@@ -58,10 +58,9 @@ fn show(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut policy: CookiePolicy = serde_json::from_str(POLICY)?;
-    let report = policy.validate();
-    if !report.is_ok() {
-        return Err(format!("invalid policy: {:?}", report.errors).into());
+    let (mut policy, warnings) = CookiePolicy::from_json(POLICY)?;
+    for w in warnings {
+        println!("policy warning: {w:?}");
     }
     let t0 = Utc
         .with_ymd_and_hms(2026, 5, 1, 12, 0, 0)

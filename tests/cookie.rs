@@ -459,3 +459,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn policies_load_from_json_and_toml_validated() {
+    let json = serde_json::to_string(&policy()).unwrap();
+    let (p, warnings) = CookiePolicy::from_json(&json).unwrap();
+    assert_eq!(p, policy());
+    assert_eq!(
+        warnings,
+        [PolicyWarning::PersonalDataForAdvertising {
+            name: "ads_id".into()
+        }]
+    );
+    let toml = r#"
+revision = 2
+[[cookies]]
+name = "sid"
+domain = "shop.example"
+category = "strictly_necessary"
+lifetime = "session"
+[[cookies]]
+name = "lso"
+domain = "shop.example"
+category = "analytics"
+lifetime = { days = 30 }
+storage = "flash_lso"
+"#;
+    let (p, warnings) = CookiePolicy::from_toml(toml).unwrap();
+    assert_eq!(p.cookies.len(), 2);
+    assert_eq!(warnings, [PolicyWarning::FlashLso { name: "lso".into() }]);
+    let bad = toml.replace("lifetime = { days = 30 }", "lifetime = { days = 900 }");
+    assert!(
+        matches!(CookiePolicy::from_toml(&bad), Err(PolicyLoadError::Invalid(e)) if e.len() == 1)
+    );
+    assert!(matches!(
+        CookiePolicy::from_toml("revision = \"x\""),
+        Err(PolicyLoadError::Parse(_))
+    ));
+}

@@ -29,7 +29,7 @@ pub use consent::{
 };
 pub use decide::{AdImpressionDecision, AdOptOut, CookieDecision, Deletion, SetCookieAttributes};
 pub use policy::{
-    Category, CookiePolicy, CookieSpec, Lifetime, PolicyError, PolicyReport, PolicyWarning,
-    SameSitePolicy, Storage, BROWSER_MAX_AGE_DAYS,
+    Category, CookiePolicy, CookieSpec, Lifetime, PolicyError, PolicyLoadError, PolicyReport,
+    PolicyWarning, SameSitePolicy, Storage, BROWSER_MAX_AGE_DAYS,
 };
 pub use signals::PrivacySignals;

@@ -233,6 +233,20 @@ pub enum PolicyError {
     SameSiteNoneOutsideCookie(String),
 }
 
+/// Why a cookie policy could not be loaded.
+///
+/// A configuration error: fix the policy file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyLoadError {
+    /// The text does not parse.
+    #[error("the cookie policy does not parse: {0}")]
+    Parse(String),
+    /// The policy parses but has errors (all of them).
+    #[error("the cookie policy is invalid: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<PolicyError>),
+}
+
 /// Something worth fixing that does not stop the policy being used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -361,6 +375,39 @@ impl CookiePolicy {
             }
         }
         report
+    }
+
+    /// Load a policy from JSON and validate it: the policy and its warnings,
+    /// or every problem at once.
+    ///
+    /// # Errors
+    ///
+    /// A [`PolicyLoadError`]: the text does not parse (naming the unknown
+    /// field or value), or the policy has errors.
+    pub fn from_json(text: &str) -> Result<(Self, Vec<PolicyWarning>), PolicyLoadError> {
+        let policy: CookiePolicy =
+            serde_json::from_str(text).map_err(|e| PolicyLoadError::Parse(e.to_string()))?;
+        policy.checked()
+    }
+
+    /// Load a policy from TOML and validate it.
+    ///
+    /// # Errors
+    ///
+    /// As [`CookiePolicy::from_json`].
+    pub fn from_toml(text: &str) -> Result<(Self, Vec<PolicyWarning>), PolicyLoadError> {
+        let policy: CookiePolicy =
+            toml::from_str(text).map_err(|e| PolicyLoadError::Parse(e.to_string()))?;
+        policy.checked()
+    }
+
+    fn checked(self) -> Result<(Self, Vec<PolicyWarning>), PolicyLoadError> {
+        let report = self.validate();
+        if report.is_ok() {
+            Ok((self, report.warnings))
+        } else {
+            Err(PolicyLoadError::Invalid(report.errors))
+        }
     }
 
     /// The catalogue entry with this name, domain and path.
