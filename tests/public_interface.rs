@@ -20,6 +20,12 @@ fn main_types_are_send_and_sync() {
     assert_send_sync::<RecordingMailer>();
     assert_send_sync::<Driver<MemoryStore, RecordingMailer>>();
     assert_send_sync::<ServiceError<std::io::Error, std::io::Error>>();
+    assert_send_sync::<consentry::classify::Classifier>();
+    assert_send_sync::<consentry::eligibility::SuppressionIndex>();
+    assert_send_sync::<consentry::disclosure::DisclosurePolicy>();
+    assert_send_sync::<consentry::cookie::CookiePolicy>();
+    assert_send_sync::<consentry::unsubscribe::KeyRing>();
+    assert_send_sync::<consentry::UnsubscribeSettings>();
 }
 
 #[test]

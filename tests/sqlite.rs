@@ -216,3 +216,10 @@ fn migrations_upgrade_an_older_schema() {
     salted.record(&ev(&k, "c", 2, imported())).unwrap();
     assert!(!salted.state(&k, at(3)).unwrap().permits_promotional());
 }
+
+#[test]
+fn the_sqlite_store_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<SqliteStore>();
+    assert_send_sync::<SqliteStoreError>();
+}

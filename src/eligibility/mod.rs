@@ -38,7 +38,9 @@ pub struct SendContext {
     pub tenant: TenantId,
     /// The list (or transactional stream) the message goes out on.
     pub list: ListId,
-    /// When the decision is made (recorded for the audit trail).
+    /// When the decision is made. The driver derives each recipient's
+    /// state as of this moment; hosts calling [`decide`] directly should
+    /// pass a state replayed at the same `now`.
     pub now: DateTime<Utc>,
     /// Whether promotional mail may go out on a permission whose evidence is
     /// weak. Off by default: weak evidence fails closed.
