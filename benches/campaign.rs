@@ -112,53 +112,42 @@ fn bench(c: &mut Criterion) {
     assert_eq!(check.sendable.len(), AUDIENCE - 90_000);
     drop(check);
 
+    // The three contenders, each one full pass over the audience.
+    let baseline = || {
+        let mut hits = 0usize;
+        for a in &audience {
+            if set.contains(a.canonical()) {
+                hits += 1;
+            }
+        }
+        black_box(hits)
+    };
+    let members = || {
+        audience.iter().map(|a| AudienceMember {
+            address: a,
+            permission,
+        })
+    };
+    let collect = || black_box(plan(members(), &index, &newsletter, &ctx).sendable.len());
+    let stream = || {
+        let mut sendable = 0usize;
+        plan_each(members(), &index, &newsletter, &ctx, |p| {
+            if let Planned::Send(_) = p {
+                sendable += 1;
+            }
+        });
+        black_box(sendable)
+    };
+
     let mut g = c.benchmark_group("campaign_1m_recipients_100k_suppressed");
     g.sample_size(20);
     g.throughput(Throughput::Elements(AUDIENCE as u64));
     g.bench_function("baseline: bare loop, same lookups, foldhash set", |b| {
-        b.iter(|| {
-            let mut hits = 0usize;
-            for a in &audience {
-                if set.contains(a.canonical()) {
-                    hits += 1;
-                }
-            }
-            black_box(hits)
-        })
+        b.iter(baseline)
     });
-    g.bench_function("consentry: plan", |b| {
-        b.iter(|| {
-            let p = plan(
-                audience.iter().map(|a| AudienceMember {
-                    address: a,
-                    permission,
-                }),
-                &index,
-                &newsletter,
-                &ctx,
-            );
-            black_box(p.sendable.len())
-        })
-    });
+    g.bench_function("consentry: plan", |b| b.iter(collect));
     g.bench_function("consentry: plan_each (streaming, no collection)", |b| {
-        b.iter(|| {
-            let mut sendable = 0usize;
-            let summary = plan_each(
-                audience.iter().map(|a| AudienceMember {
-                    address: a,
-                    permission,
-                }),
-                &index,
-                &newsletter,
-                &ctx,
-                |p| {
-                    if let Planned::Send(_) = p {
-                        sendable += 1;
-                    }
-                },
-            );
-            black_box((sendable, summary.suppressed))
-        })
+        b.iter(stream)
     });
     g.finish();
 
@@ -170,43 +159,13 @@ fn bench(c: &mut Criterion) {
     let mut each_ratio = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let base = time(|| {
-            let mut hits = 0usize;
-            for a in &audience {
-                if set.contains(a.canonical()) {
-                    hits += 1;
-                }
-            }
-            black_box(hits);
+            baseline();
         });
         let full = time(|| {
-            let p = plan(
-                audience.iter().map(|a| AudienceMember {
-                    address: a,
-                    permission,
-                }),
-                &index,
-                &newsletter,
-                &ctx,
-            );
-            black_box(p.sendable.len());
+            collect();
         });
         let each = time(|| {
-            let mut sendable = 0usize;
-            plan_each(
-                audience.iter().map(|a| AudienceMember {
-                    address: a,
-                    permission,
-                }),
-                &index,
-                &newsletter,
-                &ctx,
-                |p| {
-                    if let Planned::Send(_) = p {
-                        sendable += 1;
-                    }
-                },
-            );
-            black_box(sendable);
+            stream();
         });
         plan_ratio.push(full / base);
         each_ratio.push(each / base);
