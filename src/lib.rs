@@ -48,6 +48,7 @@ pub mod referral;
 pub mod retention;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod time;
 pub mod unsubscribe;
 
 pub use address::{AddressError, AddressOptions, EmailAddress, IdError, ListId, Scope, TenantId};

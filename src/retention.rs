@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::address::{EmailAddress, ListId, TenantId};
 use crate::consent::{Action, ConsentEvent, EventId, Evidence, OptOutChannel};
 use crate::decision::{ids, Reason, RuleId};
+use crate::time::add;
 
 /// How long each kind of record is kept.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,7 +139,7 @@ impl RetentionPolicy {
             RecordKind::ReferralAddress {
                 invite_sent_at: Some(sent),
             } => (
-                until(*sent + days(self.referral_attribution_days)),
+                until(add(*sent, days(self.referral_attribution_days))),
                 RETAIN_REFERRAL,
                 format!(
                     "a referred address is kept {} days after its one-time invite, for attribution",
@@ -148,7 +149,7 @@ impl RetentionPolicy {
             RecordKind::ReferralAddress {
                 invite_sent_at: None,
             } => (
-                until(record.created_at + days(self.referral_unsent_days)),
+                until(add(record.created_at, days(self.referral_unsent_days))),
                 RETAIN_REFERRAL,
                 format!(
                     "a referred address whose invite never went out is kept {} days",
@@ -156,7 +157,7 @@ impl RetentionPolicy {
                 ),
             ),
             RecordKind::WebLog => (
-                until(record.created_at + days(self.web_log_days)),
+                until(add(record.created_at, days(self.web_log_days))),
                 RETAIN_WEB_LOG,
                 format!("web logs are kept {} days", self.web_log_days),
             ),
@@ -170,7 +171,7 @@ impl RetentionPolicy {
             RecordKind::ConsentEvidence {
                 relationship_ended_at: Some(end),
             } => (
-                until(*end + days(self.consent_evidence_after_relationship_days)),
+                until(add(*end, days(self.consent_evidence_after_relationship_days))),
                 RETAIN_CONSENT_EVIDENCE,
                 format!(
                     "consent evidence is kept {} days after the relationship ends",

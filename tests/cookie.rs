@@ -497,3 +497,20 @@ storage = "flash_lso"
         Err(PolicyLoadError::Parse(_))
     ));
 }
+
+#[test]
+fn a_forged_value_at_the_end_of_time_does_not_panic() {
+    // The checksum is not a secret: anyone can mint a well-formed value.
+    let far = DateTime::<Utc>::MAX_UTC;
+    let forged = CookieConsent::new([Category::Analytics], 4, far, ConsentMethod::AcceptAll)
+        .to_cookie_value();
+    let read = CookieConsent::read(Some(&forged)).unwrap();
+    assert_eq!(read.status(&policy(), now()), ConsentStatus::Current);
+    let p = policy();
+    let _ = p.decide_cookie(
+        spec(&p, "_ga"),
+        Some(&read),
+        &PrivacySignals::default(),
+        far,
+    );
+}

@@ -660,3 +660,33 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<LedgerPolicy>(&pjson).unwrap(), policy);
     }
 }
+
+proptest! {
+    #[test]
+    fn extreme_dates_never_panic(secs in prop::collection::vec(any::<i64>(), 1..6), now in any::<i64>()) {
+        use chrono::{DateTime, Utc};
+        let k = the_key();
+        let clamp = |s: i64| DateTime::<Utc>::from_timestamp(s % 8_000_000_000_000, 0)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let actions = [requested(), confirmed(), form(), opt_out()];
+        let events: Vec<ConsentEvent> = secs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut e = ev(&k, &format!("x{i}"), 0, actions[i % 4].clone());
+                e.at = clamp(*s);
+                e
+            })
+            .collect();
+        let mut extremes = events.clone();
+        if let Some(first) = extremes.first_mut() {
+            first.at = DateTime::<Utc>::MAX_UTC;
+        }
+        for evs in [&events, &extremes] {
+            let s = ConsentState::replay(&k, evs.iter(), &LedgerPolicy::default(), clamp(now));
+            let _ = s.permits_promotional();
+            let s = ConsentState::replay(&k, evs.iter(), &LedgerPolicy::default(), DateTime::<Utc>::MAX_UTC);
+            let _ = s.permits_promotional();
+        }
+    }
+}

@@ -301,3 +301,38 @@ fn subject_access_holds_history_suppressions_disclosures_and_cookie_choice_of_on
     let back: consentry::SubjectExport = serde_json::from_str(&json).unwrap();
     assert_eq!(back, export);
 }
+
+#[test]
+fn retention_and_deadlines_at_the_end_of_time_do_not_panic() {
+    use chrono::{DateTime, Utc};
+    let far = DateTime::<Utc>::MAX_UTC;
+    let p = RetentionPolicy::default();
+    for kind in [
+        RecordKind::ReferralAddress {
+            invite_sent_at: Some(far),
+        },
+        RecordKind::ReferralAddress {
+            invite_sent_at: None,
+        },
+        RecordKind::WebLog,
+        RecordKind::ConsentEvidence {
+            relationship_ended_at: Some(far),
+        },
+    ] {
+        let _ = p.due(
+            &RetainedRecord {
+                kind,
+                created_at: far,
+            },
+            far,
+        );
+    }
+    let cal = consentry::unsubscribe::BusinessCalendar::default();
+    let rules = [
+        consentry::unsubscribe::OptOutRule::CanSpam,
+        consentry::unsubscribe::OptOutRule::BulkSender,
+    ];
+    let _ = consentry::unsubscribe::deadline(far, &rules, &cal);
+    let _ = consentry::unsubscribe::BusinessCalendar::us_federal_holidays(i32::MAX);
+    let _ = consentry::unsubscribe::BusinessCalendar::us_federal_holidays(i32::MIN);
+}

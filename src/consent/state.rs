@@ -375,7 +375,7 @@ impl ConsentState {
     fn opt_in(&mut self, event: &ConsentEvent, basis: &Basis, policy: &LedgerPolicy) {
         match basis {
             Basis::DoubleOptInRequested => {
-                let expires_at = event.at + policy.double_opt_in_window();
+                let expires_at = crate::time::add(event.at, policy.double_opt_in_window());
                 self.pending = Some(PendingConfirmation {
                     requested_at: event.at,
                     expires_at,

@@ -239,7 +239,10 @@ impl CookieConsent {
                 current: policy.revision,
             };
         }
-        let valid_until = self.given_at + TimeDelta::days(i64::from(policy.consent_validity_days));
+        let valid_until = crate::time::add(
+            self.given_at,
+            TimeDelta::days(i64::from(policy.consent_validity_days)),
+        );
         if now > valid_until {
             return ConsentStatus::Expired { valid_until };
         }

@@ -96,7 +96,7 @@ impl Default for BusinessCalendar {
 fn nth_weekday(year: i32, month: u32, weekday: Weekday, n: u32) -> Option<NaiveDate> {
     if n == 0 {
         let next = if month == 12 {
-            NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+            NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)?
         } else {
             NaiveDate::from_ymd_opt(year, month + 1, 1)?
         };
@@ -172,7 +172,8 @@ impl BusinessCalendar {
         ];
         // Next year's New Year's Day, observed this year when it is a Saturday.
         out.push(
-            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+            year.checked_add(1)
+                .and_then(|next| NaiveDate::from_ymd_opt(next, 1, 1))
                 .filter(|d| d.weekday() == Weekday::Sat)
                 .and_then(|d| d.pred_opt()),
         );
@@ -218,7 +219,7 @@ impl BusinessCalendar {
     fn end_of_nth_business_day(&self, at: DateTime<Utc>, n: u32) -> DateTime<Utc> {
         // Ten calendar days are never later than ten business days: the
         // fallback, unreachable for a validated calendar, errs early.
-        let fallback = at + TimeDelta::days(i64::from(n));
+        let fallback = crate::time::add(at, TimeDelta::days(i64::from(n)));
         let Some(offset) = self.offset() else {
             return fallback;
         };
@@ -282,7 +283,7 @@ pub fn deadline(
 ) -> Deadline {
     let at = |rule: OptOutRule| match rule {
         OptOutRule::CanSpam => calendar.end_of_nth_business_day(received_at, 10),
-        OptOutRule::BulkSender => received_at + TimeDelta::hours(48),
+        OptOutRule::BulkSender => crate::time::add(received_at, TimeDelta::hours(48)),
     };
     let rules: &[OptOutRule] = if rules.is_empty() {
         &[OptOutRule::CanSpam]

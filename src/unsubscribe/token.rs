@@ -350,7 +350,7 @@ impl KeyRing {
             .ok()
             .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
             .ok_or(TokenError::Malformed)?;
-        let expired_at = issued_at + self.validity();
+        let expired_at = crate::time::add(issued_at, self.validity());
         if now > expired_at {
             return Err(TokenError::Expired {
                 issued_at,
