@@ -39,11 +39,11 @@ impl RuleId {
     }
 
     /// The id as a `&'static str` when it was built from one (every id of
-    /// the crate's own catalogue); an empty string for a host-minted id.
-    pub const fn as_static(&self) -> &'static str {
+    /// the crate's own catalogue); `None` for a host-minted id.
+    pub const fn as_static(&self) -> Option<&'static str> {
         match &self.0 {
-            Cow::Borrowed(s) => s,
-            Cow::Owned(_) => "",
+            Cow::Borrowed(s) => Some(s),
+            Cow::Owned(_) => None,
         }
     }
 }

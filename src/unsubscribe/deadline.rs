@@ -20,12 +20,17 @@ pub enum OptOutRule {
 }
 
 impl OptOutRule {
-    /// The rule's stable id.
-    pub fn id(self) -> &'static str {
+    /// The rule's stable id (in [`CATALOGUE`](crate::CATALOGUE)).
+    pub fn rule(self) -> crate::RuleId {
         match self {
-            OptOutRule::CanSpam => crate::decision::ids::DEADLINE_CANSPAM.as_static(),
-            OptOutRule::BulkSender => crate::decision::ids::DEADLINE_BULK_SENDER.as_static(),
+            OptOutRule::CanSpam => crate::decision::ids::DEADLINE_CANSPAM,
+            OptOutRule::BulkSender => crate::decision::ids::DEADLINE_BULK_SENDER,
         }
+    }
+
+    /// The rule's stable id as text.
+    pub fn id(self) -> &'static str {
+        self.rule().as_static().unwrap_or("unsubscribe.deadline")
     }
 }
 
