@@ -459,6 +459,26 @@ rules! {
         summary = "promotional mail sent without affirmative consent is identified as an advertisement";
 }
 
+/// The catalogue as a Markdown table (what `RULES.md` holds), for audit
+/// binders and docs.
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "# consentry rule catalogue\n\n\
+         Every rule id consentry can put in a decision, with the source it comes from.\n\
+         Generated from `consentry::decision::CATALOGUE` (`cargo run --example rules`).\n\n\
+         | rule id | what it says | source |\n|---|---|---|\n",
+    );
+    for r in CATALOGUE {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            r.id,
+            r.summary.replace('|', "\\|"),
+            r.source.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,3 +97,14 @@ fn every_rule_id_the_crate_emits_is_in_the_catalogue() {
         assert!(known(&id), "`{id}` is not in decision::CATALOGUE");
     }
 }
+
+#[test]
+fn rules_md_is_the_catalogue() {
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RULES.md")).unwrap();
+    assert_eq!(
+        committed,
+        consentry::decision::catalogue_markdown(),
+        "RULES.md is stale: run `cargo run --example rules > RULES.md`"
+    );
+}

@@ -1,0 +1,7 @@
+//! Print the rule catalogue as Markdown (the content of `RULES.md`).
+//!
+//! Run with `cargo run --example rules > RULES.md`.
+
+fn main() {
+    print!("{}", consentry::decision::catalogue_markdown());
+}
