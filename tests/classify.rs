@@ -444,3 +444,13 @@ proptest! {
         prop_assert_eq!(CLASSIFIER.classify(&m).class, Promo);
     }
 }
+
+proptest! {
+    #[test]
+    fn html_stripping_never_panics_and_keeps_no_tags(html in "(<[a-z/!-]{0,8}( [a-z]+=(\"[^\"]{0,10}\"|'[^']{0,10}'|[a-z]{0,5}))?>|&[#a-z0-9]{0,8};?|[^<&]{0,20}){0,30}") {
+        let t = consentry::classify::html_to_text(&html);
+        // Tags vanish, entities shrink, whitespace collapses: never longer.
+        prop_assert!(t.text.chars().count() <= html.chars().count());
+        let _ = CLASSIFIER.classify(&Message::html("s", html));
+    }
+}

@@ -702,3 +702,15 @@ fn personalisation_gives_each_recipient_their_own_message() {
         Some("tok-ann")
     );
 }
+
+proptest! {
+    #[test]
+    fn lint_never_panics_on_arbitrary_bodies(text in ".{0,300}", html in ".{0,300}", lu in ".{0,80}") {
+        let mut m = OutboundMessage::new(addr("deals@shop.example"), addr("ann@example.com"), "Summer sale").unwrap();
+        if let Ok(with) = m.clone().with_text(text) { m = with; }
+        if let Ok(with) = m.clone().with_html(html) { m = with; }
+        if let Ok(with) = m.clone().with_header("List-Unsubscribe", lu) { m = with; }
+        let c = CLASSIFIER.classify(&Message::from_outbound(&m, DeclaredKind::Unspecified));
+        let _ = lint(&m, &c, &profile());
+    }
+}
