@@ -10,65 +10,16 @@
 )]
 
 mod common;
+#[path = "common/requests.rs"]
+mod requests;
 
 use std::hint::black_box;
 
 use common::{median, time};
 use consentry::disclosure::{
-    DataCategory as D, DataSet, DisclosurePolicy, DisclosureRequest, LegalProcess, Purpose,
-    Recipient, SubjectRegion, Transfer, TransferMechanism,
+    DataCategory as D, DisclosurePolicy, DisclosureRequest, Purpose, Recipient,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-
-/// A deterministic spread of requests (xorshift, fixed seed).
-fn requests(n: usize) -> Vec<DisclosureRequest> {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    (0..n)
-        .map(|_| {
-            let recipient = match next() % 12 {
-                0 => Recipient::Employee,
-                1 | 2 => Recipient::ServiceProvider {
-                    forbids_own_use: next() % 4 != 0,
-                    requires_confidentiality: next() % 4 != 0,
-                },
-                3 => Recipient::PaymentProcessor,
-                4 => Recipient::ReferralPartner {
-                    introduced_customer: next() % 2 == 0,
-                },
-                5 => Recipient::Court,
-                6 => Recipient::Regulator,
-                7 => Recipient::LawEnforcement,
-                8 | 9 => Recipient::AdPartner,
-                10 => Recipient::OtherThirdParty,
-                _ => Recipient::PublicForum,
-            };
-            let purpose = Purpose::ALL[(next() % 8) as usize];
-            let data: DataSet = (0..(1 + next() % 3))
-                .map(|_| D::ALL[(next() % 10) as usize])
-                .collect();
-            let mut r = DisclosureRequest::new(recipient, purpose, data);
-            if next() % 3 == 0 {
-                r = r.with_legal_process(LegalProcess::Subpoena);
-            }
-            if next() % 4 == 0 {
-                r = r.with_transfer(Transfer {
-                    recipient_country: ["US", "DE", "IN"][(next() % 3) as usize].into(),
-                    subject_region: [SubjectRegion::EuEea, SubjectRegion::Other]
-                        [(next() % 2) as usize],
-                    mechanism: (next() % 2 == 0)
-                        .then_some(TransferMechanism::StandardContractualClauses),
-                });
-            }
-            r
-        })
-        .collect()
-}
 
 /// The default policy written by hand: forbids first, then permits, else deny.
 fn hand_written(r: &DisclosureRequest) -> bool {
@@ -144,7 +95,7 @@ fn hand_written(r: &DisclosureRequest) -> bool {
 
 fn bench(c: &mut Criterion) {
     let policy = DisclosurePolicy::default();
-    let reqs = requests(1024);
+    let reqs = requests::requests(1024, 0x9e37_79b9_7f4a_7c15);
     let permitted = reqs
         .iter()
         .filter(|r| policy.decide(r).is_permitted())

@@ -327,6 +327,10 @@ rules! {
     COOKIE_AD_OPT_OUT = "cookie.ad_opt_out",
         source = "privacy statement (advertising opt-out cookie)",
         summary = "while the generic ad opt-out cookie is present, no ad impression is recorded";
+    /// An ad impression may be recorded.
+    COOKIE_AD_IMPRESSION_ALLOWED = "cookie.ad_impression_allowed",
+        source = "privacy statement (advertising opt-out cookie); Global Privacy Control specification",
+        summary = "an ad impression is recorded only without the ad opt-out cookie and without a GPC (or DNT-as-GPC) signal";
     /// Lifetime capped at the policy maximum.
     COOKIE_LIFETIME_CAPPED = "cookie.lifetime_capped",
         source = "cookie policy (maximum lifetime, default 13 months); RFC 6265bis 400-day cap",

@@ -697,10 +697,6 @@ fn unreachable_reason(c: &Compiled) -> Option<&'static str> {
             "an introducing partner is required but the recipient cannot be a referral partner",
         );
     }
-    if needs(Fact::HasTransferMechanism) && c.fact_care & Fact::LeavesProtectedRegion.bit() == 0 {
-        // Fine: a mechanism can be recorded for any transfer.
-        return None;
-    }
     None
 }
 

@@ -73,8 +73,6 @@ impl ConsentStore for MemoryStore {
         if inner.ids.contains(&event.id) {
             return Ok(AppendOutcome::Duplicate);
         }
-        // Reserve first so the two inserts below cannot fail half-way.
-        inner.ids.reserve(1);
         let key = event.address.canonical().to_owned();
         inner.by_address.entry(key).or_default().push(event.clone());
         inner.ids.insert(event.id.clone());

@@ -94,62 +94,40 @@ pub trait Mailer {
     fn deliver(&self, message: &OutboundMessage) -> Result<(), Self::Error>;
 }
 
-impl<T: ConsentStore + ?Sized> ConsentStore for &T {
-    type Error = T::Error;
-    fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, Self::Error> {
-        (**self).append(event)
-    }
-    fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
-        (**self).events_for(address)
-    }
-    fn erased_suppressions(
-        &self,
-        hash: &AddressHash,
-    ) -> Result<Vec<ErasedSuppression>, Self::Error> {
-        (**self).erased_suppressions(hash)
-    }
-    fn erase(
-        &self,
-        address: &EmailAddress,
-        keep: &[ErasedSuppression],
-    ) -> Result<Option<usize>, Self::Error> {
-        (**self).erase(address, keep)
-    }
+/// The ports through a reference or an `Arc`, so one store or mailer can
+/// serve several drivers.
+macro_rules! forward_ports {
+    ($($wrapper:ty),*) => {$(
+        impl<T: ConsentStore + ?Sized> ConsentStore for $wrapper {
+            type Error = T::Error;
+            fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, Self::Error> {
+                (**self).append(event)
+            }
+            fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
+                (**self).events_for(address)
+            }
+            fn erased_suppressions(
+                &self,
+                hash: &AddressHash,
+            ) -> Result<Vec<ErasedSuppression>, Self::Error> {
+                (**self).erased_suppressions(hash)
+            }
+            fn erase(
+                &self,
+                address: &EmailAddress,
+                keep: &[ErasedSuppression],
+            ) -> Result<Option<usize>, Self::Error> {
+                (**self).erase(address, keep)
+            }
+        }
+
+        impl<T: Mailer + ?Sized> Mailer for $wrapper {
+            type Error = T::Error;
+            fn deliver(&self, message: &OutboundMessage) -> Result<(), Self::Error> {
+                (**self).deliver(message)
+            }
+        }
+    )*};
 }
 
-impl<T: ConsentStore + ?Sized> ConsentStore for Arc<T> {
-    type Error = T::Error;
-    fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, Self::Error> {
-        (**self).append(event)
-    }
-    fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
-        (**self).events_for(address)
-    }
-    fn erased_suppressions(
-        &self,
-        hash: &AddressHash,
-    ) -> Result<Vec<ErasedSuppression>, Self::Error> {
-        (**self).erased_suppressions(hash)
-    }
-    fn erase(
-        &self,
-        address: &EmailAddress,
-        keep: &[ErasedSuppression],
-    ) -> Result<Option<usize>, Self::Error> {
-        (**self).erase(address, keep)
-    }
-}
-
-impl<T: Mailer + ?Sized> Mailer for &T {
-    type Error = T::Error;
-    fn deliver(&self, message: &OutboundMessage) -> Result<(), Self::Error> {
-        (**self).deliver(message)
-    }
-}
-
-impl<T: Mailer + ?Sized> Mailer for Arc<T> {
-    type Error = T::Error;
-    fn deliver(&self, message: &OutboundMessage) -> Result<(), Self::Error> {
-        (**self).deliver(message)
-    }
-}
+forward_ports!(&T, Arc<T>);

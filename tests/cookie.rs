@@ -329,7 +329,12 @@ fn the_ad_opt_out_cookie_is_generic_and_reissued_at_the_browser_cap() {
     let d = opt.may_record_impression(Some("consentry_ad_opt_out=1"), &quiet);
     assert!(!d.record);
     assert_eq!(d.reasons[0].rule.as_str(), "cookie.ad_opt_out");
-    assert!(opt.may_record_impression(Some("sid=1"), &quiet).record);
+    let allowed = opt.may_record_impression(Some("sid=1"), &quiet);
+    assert!(allowed.record);
+    assert_eq!(
+        allowed.reasons[0].rule.as_str(),
+        "cookie.ad_impression_allowed"
+    );
     let gpc = PrivacySignals::from_header_values(&["1"], &[]);
     assert!(!opt.may_record_impression(None, &gpc).record);
 }

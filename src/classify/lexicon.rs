@@ -164,6 +164,8 @@ pub(crate) enum Group {
 pub(crate) struct Compiled {
     pub(crate) patterns: Vec<String>,
     pub(crate) groups: Vec<Group>,
+    /// Capture slots of each pattern (`Regex::captures_len`, group 0 included).
+    pub(crate) captures: Vec<usize>,
 }
 
 /// Rewrite `\b` and `\B` to their ASCII forms. A Unicode word boundary makes
@@ -209,7 +211,7 @@ impl Lexicon {
         if self.transactional.values().all(Vec::is_empty) {
             return Err(LexiconError::Empty("transactional"));
         }
-        let mut entries: Vec<(Group, String, &str)> = Vec::new();
+        let mut entries: Vec<(Group, String, usize)> = Vec::new();
         let promo = self.promotional.iter().map(|p| (Group::Promotional, p));
         let trans = self
             .transactional
@@ -232,10 +234,11 @@ impl Lexicon {
                     pattern: pattern.clone(),
                 });
             }
-            entries.push((group, rewritten, pattern));
+            entries.push((group, rewritten, single.captures_len()));
         }
         Ok(Compiled {
             groups: entries.iter().map(|(g, _, _)| *g).collect(),
+            captures: entries.iter().map(|(_, _, n)| *n).collect(),
             patterns: entries.into_iter().map(|(_, p, _)| p).collect(),
         })
     }

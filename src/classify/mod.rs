@@ -271,14 +271,9 @@ impl Classifier {
         let mut outer = Vec::with_capacity(compiled.groups.len());
         let mut next = 1usize;
         let mut parts = Vec::with_capacity(compiled.groups.len());
-        for pattern in &compiled.patterns {
+        for (pattern, captures) in compiled.patterns.iter().zip(&compiled.captures) {
             outer.push(next);
-            let single = regex::Regex::new(pattern).map_err(|e| LexiconError::BadPattern {
-                group: "combined".into(),
-                pattern: pattern.clone(),
-                message: e.to_string(),
-            })?;
-            next += single.captures_len();
+            next += captures;
             parts.push(format!("({pattern})"));
         }
         let wrapped =

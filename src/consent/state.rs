@@ -203,7 +203,7 @@ impl ConsentState {
             }
             state.apply(event, policy, now);
         }
-        state.finish(policy, now);
+        state.finish(now);
         state
     }
 
@@ -489,7 +489,7 @@ impl ConsentState {
         }
     }
 
-    fn finish(&mut self, _policy: &LedgerPolicy, now: DateTime<Utc>) {
+    fn finish(&mut self, now: DateTime<Utc>) {
         if let Some(p) = &self.pending {
             if p.expires_at < now {
                 let expired = p.expires_at;

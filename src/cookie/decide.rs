@@ -309,7 +309,7 @@ pub struct AdOptOut {
 pub struct AdImpressionDecision {
     /// Record it or not.
     pub record: bool,
-    /// Why not, when not.
+    /// Why (the opt-out or signal that refused it, or the rule that allowed it).
     pub reasons: Vec<Reason>,
 }
 
@@ -366,9 +366,13 @@ impl AdOptOut {
         } else if signals.opts_out_of_sale() {
             reasons.push(Reason::new(ids::COOKIE_DNT, "the browser sent DNT: 1"));
         }
-        AdImpressionDecision {
-            record: reasons.is_empty(),
-            reasons,
+        let record = reasons.is_empty();
+        if record {
+            reasons.push(Reason::new(
+                ids::COOKIE_AD_IMPRESSION_ALLOWED,
+                "no ad opt-out cookie and no GPC signal",
+            ));
         }
+        AdImpressionDecision { record, reasons }
     }
 }

@@ -56,6 +56,18 @@ struct Entry {
     kind: SuppressionKind,
 }
 
+impl Entry {
+    /// Whether this entry applies to mail of the campaign's tenant and list.
+    #[inline]
+    fn covers(&self, scope: CampaignScope) -> bool {
+        match self.scope {
+            ScopeKey::Global => true,
+            ScopeKey::Tenant(t) => Some(t) == scope.tenant,
+            ScopeKey::List(t, l) => Some(t) == scope.tenant && Some(l) == scope.list,
+        }
+    }
+}
+
 /// One suppressed address: its canonical key (to confirm a fingerprint
 /// match), its entries in the arena, and the next address sharing its
 /// fingerprint (almost never any).
@@ -295,18 +307,12 @@ impl SuppressionIndex {
     /// campaign. Zero when nothing applies.
     #[inline]
     pub(crate) fn causes(&self, address: &EmailAddress, scope: CampaignScope) -> u16 {
-        let mut bits = 0;
-        for e in self.entries_of(address.canonical()) {
-            let (covers, is_list) = match e.scope {
-                ScopeKey::Global => (true, false),
-                ScopeKey::Tenant(t) => (Some(t) == scope.tenant, false),
-                ScopeKey::List(t, l) => (Some(t) == scope.tenant && Some(l) == scope.list, true),
-            };
-            if covers {
-                bits |= cause_of(e.kind, is_list);
-            }
-        }
-        bits
+        self.entries_of(address.canonical())
+            .iter()
+            .filter(|e| e.covers(scope))
+            .fold(0, |bits, e| {
+                bits | cause_of(e.kind, matches!(e.scope, ScopeKey::List(..)))
+            })
     }
 
     /// The kinds of suppression of `address` that apply to mail from
@@ -320,11 +326,7 @@ impl SuppressionIndex {
         let scope = self.scope_for(tenant, list);
         self.entries_of(address.canonical())
             .iter()
-            .filter(|e| match e.scope {
-                ScopeKey::Global => true,
-                ScopeKey::Tenant(t) => Some(t) == scope.tenant,
-                ScopeKey::List(t, l) => Some(t) == scope.tenant && Some(l) == scope.list,
-            })
+            .filter(|e| e.covers(scope))
             .map(|e| e.kind)
             .collect()
     }

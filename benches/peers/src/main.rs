@@ -9,13 +9,13 @@ use std::hint::black_box;
 use std::str::FromStr;
 use std::time::Instant;
 
+#[path = "../../common/requests.rs"]
+mod requests;
+
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, RestrictedExpression,
 };
-use consentry::disclosure::{
-    DataCategory as D, DataSet, DisclosurePolicy, DisclosureRequest, LegalProcess, Purpose,
-    Recipient, SubjectRegion, Transfer, TransferMechanism,
-};
+use consentry::disclosure::{DisclosurePolicy, DisclosureRequest, Recipient};
 
 const PERSONAL: &str = r#"["name","email","postal_address","phone","payment_card","account_credentials","usage_logs","cookie_id","uploaded_contacts"]"#;
 
@@ -138,57 +138,6 @@ fn cedar_request(r: &DisclosureRequest) -> Request {
     .unwrap()
 }
 
-fn requests(n: usize, seed: u64) -> Vec<DisclosureRequest> {
-    let mut x: u64 = seed | 1;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    (0..n)
-        .map(|_| {
-            let recipient = match next() % 12 {
-                0 => Recipient::Employee,
-                1 | 2 => Recipient::ServiceProvider {
-                    forbids_own_use: next() % 4 != 0,
-                    requires_confidentiality: next() % 4 != 0,
-                },
-                3 => Recipient::PaymentProcessor,
-                4 => Recipient::ReferralPartner {
-                    introduced_customer: next() % 2 == 0,
-                },
-                5 => Recipient::Court,
-                6 => Recipient::Regulator,
-                7 => Recipient::LawEnforcement,
-                8 | 9 => Recipient::AdPartner,
-                10 => Recipient::OtherThirdParty,
-                _ => Recipient::PublicForum,
-            };
-            let purpose = Purpose::ALL[(next() % 8) as usize];
-            let data: DataSet = (0..(next() % 4))
-                .map(|_| D::ALL[(next() % 10) as usize])
-                .collect();
-            let mut r = DisclosureRequest::new(recipient, purpose, data);
-            if next() % 3 == 0 {
-                r = r.with_legal_process(LegalProcess::CourtOrder);
-            }
-            if next() % 4 == 0 {
-                r = r.with_transfer(Transfer {
-                    recipient_country: ["US", "FR", "IN", "CH"][(next() % 4) as usize].into(),
-                    subject_region: [
-                        SubjectRegion::EuEea,
-                        SubjectRegion::Switzerland,
-                        SubjectRegion::Other,
-                    ][(next() % 3) as usize],
-                    mechanism: (next() % 2 == 0).then_some(TransferMechanism::Adequacy),
-                });
-            }
-            r
-        })
-        .collect()
-}
-
 fn main() {
     let ours = DisclosurePolicy::default();
     let cedar = cedar_policies();
@@ -196,7 +145,7 @@ fn main() {
     let entities = Entities::empty();
 
     // Agreement on many random requests.
-    let check = requests(100_000, 0x5eed);
+    let check = requests::requests(100_000, 0x5eed);
     let mut permits = 0;
     for r in &check {
         let a = ours.decide(r).is_permitted();
@@ -215,7 +164,7 @@ fn main() {
 
     // Speed: the same 1,024 requests; Cedar's requests are built outside the
     // timed loop (only authorisation is timed), consentry's need no building.
-    let reqs = requests(1024, 0xbe7c);
+    let reqs = requests::requests(1024, 0xbe7c);
     let cedar_reqs: Vec<Request> = reqs.iter().map(cedar_request).collect();
     let mut ratios = Vec::new();
     let mut ns_ours = Vec::new();
