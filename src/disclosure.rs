@@ -796,6 +796,7 @@ impl DisclosurePolicy {
         Self::new(file.rules)
     }
 
+    #[cfg(feature = "toml")]
     /// Load a policy from TOML (`[[rules]]` tables).
     ///
     /// # Errors
@@ -808,6 +809,7 @@ impl DisclosurePolicy {
         Self::new(file.rules)
     }
 
+    #[cfg(feature = "toml")]
     /// The policy as TOML.
     pub fn to_toml(&self) -> String {
         toml::to_string(&PolicyFile {

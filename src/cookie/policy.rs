@@ -390,6 +390,7 @@ impl CookiePolicy {
         policy.checked()
     }
 
+    #[cfg(feature = "toml")]
     /// Load a policy from TOML and validate it.
     ///
     /// # Errors
