@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use common::{median, time};
-use consentry::sqlite::SqliteStore;
+use consentry::edge::sqlite::SqliteStore;
 use consentry::{
     Action, Basis, ConsentEvent, ConsentKey, ConsentStore, Driver, EmailAddress, EventId, Evidence,
     LedgerPolicy, ListId, MemoryStore, RecordingMailer, TenantId,

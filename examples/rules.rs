@@ -3,5 +3,5 @@
 //! Run with `cargo run --example rules > RULES.md`.
 
 fn main() {
-    print!("{}", consentry::decision::catalogue_markdown());
+    print!("{}", consentry::catalogue::markdown());
 }

@@ -12,7 +12,7 @@
 use chrono::TimeDelta;
 use consentry::classify::{Classifier, Message};
 use consentry::eligibility::{plan, AudienceMember, SendContext, SuppressionIndex};
-use consentry::sqlite::SqliteStore;
+use consentry::edge::sqlite::SqliteStore;
 use consentry::{
     Action, AppendOutcome, ConsentEvent, ConsentKey, ConsentState, Driver, EventId, Evidence,
     LedgerPolicy, OptOutChannel, RecordingMailer,

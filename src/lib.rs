@@ -1,67 +1,130 @@
 #![doc = include_str!("../README.md")]
 //!
-//! # Modules
+//! # Map
 //!
-//! - [`address`] — [`EmailAddress`], [`TenantId`], [`ListId`], [`Scope`].
-//! - [`classify`] — the CAN-SPAM primary-purpose test.
+//! consentry is a pure core with a thin edge (see `ARCHITECTURE.md`).
+//! The **core** takes values and `now` and returns a [`Decision`]: an
+//! outcome plus the rules that produced it. It reads no clock, does no I/O
+//! and keeps no global state. The **edge** ([`edge`]) holds the ports a
+//! host implements, the driver that calls the core through them, and the
+//! reference and optional adapters.
+//!
+//! Core, vocabulary:
+//! - [`address`] — [`EmailAddress`]; [`ids`] — [`TenantId`], [`ListId`],
+//!   [`EventId`], [`Scope`].
+//! - [`decision`] — [`Decision`], [`Reason`], [`RuleId`]: the one shape of
+//!   every answer; [`catalogue`] — every rule id with its source.
+//! - [`message`] — [`OutboundMessage`], the mail the edge delivers.
+//!
+//! Core, decisions (each `decide` on the value that holds the rules):
 //! - [`consent`] — events, evidence, the ledger policy and the fold.
-//! - [`cookie`] — cookie catalogue, visitor choices, GPC, beacons.
+//! - [`classify`] — the CAN-SPAM primary-purpose test (`classify`).
 //! - [`eligibility`] — send decisions, campaign planning, the pre-send lint.
-//! - [`unsubscribe`] — List-Unsubscribe headers and one-click requests.
-//! - [`decision`] — [`RuleId`], [`Reason`] and the rule [`CATALOGUE`].
+//! - [`unsubscribe`] — tokens, List-Unsubscribe headers, one-click
+//!   requests, opt-out deadlines.
+//! - [`cookie`] — cookie catalogue, visitor choices, GPC, beacons.
 //! - [`disclosure`] — who may see personal data, for what.
-//! - [`message`] — [`OutboundMessage`].
-//! - [`notice`] — policy versions and change notices.
-//! - [`ports`] — [`ConsentStore`] and [`Mailer`], implemented by the host.
-//! - [`referral`] — the one-time refer-a-friend invite.
-//! - [`retention`] — keep or purge, and erasure that keeps suppressions.
-//! - [`driver`] — the sync [`Driver`] over the ports.
-//! - [`memory`] — in-memory [`MemoryStore`] and [`RecordingMailer`].
-//! - [`conformance`] — the store-conformance suite.
+//! - [`retention`], [`referral`], [`notice`] — what to keep, the one-time
+//!   friend invite, policy-change notices.
+//!
+//! Edge:
+//! - [`edge::ports`] — [`ConsentStore`] and [`Mailer`], implemented by the
+//!   host; [`edge::driver`] — the sync [`Driver`]; [`edge::memory`] —
+//!   [`MemoryStore`] and [`RecordingMailer`]; [`edge::conformance`] — the
+//!   store-conformance suite; `edge::sqlite` and `edge::lettre_mailer`
+//!   behind features.
+//!
+//! # One decision shape
+//!
+//! Every family answers with [`Decision<O>`](Decision), where `O` is the
+//! family's exhaustive outcome enum:
+//!
+//! | question | verb | outcome |
+//! |---|---|---|
+//! | is this message an ad? | [`Classifier::classify`](classify::Classifier::classify) | [`MessageClass`](classify::MessageClass) |
+//! | may it go to this person? | [`SendContext::decide`](eligibility::SendContext::decide) | [`SendOutcome`](eligibility::SendOutcome) |
+//! | may this cookie be set? | [`CookiePolicy::decide`](cookie::CookiePolicy::decide) | [`CookieOutcome`](cookie::CookieOutcome) |
+//! | may this ad impression / beacon be recorded? | [`AdOptOut::decide`](cookie::AdOptOut::decide), [`BeaconPolicy::decide`](cookie::BeaconPolicy::decide) | [`Tracking`](cookie::Tracking) |
+//! | may this data go to this recipient? | [`DisclosurePolicy::decide`](disclosure::DisclosurePolicy::decide) | [`DisclosureOutcome`](disclosure::DisclosureOutcome) |
+//! | may this form collect this data? | [`CollectionPolicy::decide`](disclosure::CollectionPolicy::decide) | [`CollectionOutcome`](disclosure::CollectionOutcome) |
+//! | keep or purge this record? | [`RetentionPolicy::decide`](retention::RetentionPolicy::decide) | [`RetentionAction`](retention::RetentionAction) |
+//! | may the friend get the invite? | [`ReferralPolicy::decide`](referral::ReferralPolicy::decide) | [`ReferralOutcome`](referral::ReferralOutcome) |
+//! | by when must this opt-out take effect? | [`OptOutDeadlines::decide`](unsubscribe::OptOutDeadlines::decide) | [`Deadline`](unsubscribe::Deadline) |
+//!
+//! ```
+//! use consentry::disclosure::{DataCategory, DataSet, DisclosureOutcome, DisclosurePolicy, DisclosureRequest, Purpose, Recipient};
+//!
+//! let d = DisclosurePolicy::default().decide(&DisclosureRequest::new(
+//!     Recipient::OtherThirdParty,
+//!     Purpose::SaleOrRental,
+//!     DataSet::from([DataCategory::Email]),
+//! ));
+//! assert_eq!(d.outcome(), &DisclosureOutcome::Deny);
+//! assert_eq!(d.rule().as_str(), "disclosure.never_sell");
+//! for reason in d.reasons() {
+//!     println!("{reason}"); // [disclosure.never_sell] ...
+//! }
+//! ```
+//!
+//! # Stored events are a compatibility contract
+//!
+//! Events ([`ConsentEvent`]) are the proof of consent and of every honoured
+//! opt-out; hosts keep them for years. Their JSON form (and that of
+//! exports, states, policies, the consent cookie value and the unsubscribe
+//! token) is guarded by golden snapshot tests (`tests/wire.rs`): a renamed
+//! field or variant fails the build. Enums are tagged one way throughout:
+//! internally, with a snake_case `"kind"` field for data-carrying enums and
+//! a plain snake_case string for unit-only enums. A change to a stored
+//! format ships with a reader for the old form (serde `alias` or an
+//! upcasting `TryFrom`), is marked in the CHANGELOG, and never re-interprets
+//! old data silently.
 //!
 //! # Features
 //!
 //! Without features the crate is the pure core plus the in-memory
 //! reference implementations. Optional integrations:
 //!
-//! - `sqlite` — `sqlite::SqliteStore`, a [`ConsentStore`] on SQLite
+//! - `sqlite` — `edge::sqlite::SqliteStore`, a [`ConsentStore`] on SQLite
 //!   (rusqlite with its bundled SQLite; nothing to install).
-//! - `lettre` — `lettre_mailer::LettreMailer`, a [`Mailer`] over any lettre
-//!   `Transport`.
+//! - `lettre` — `edge::lettre_mailer::LettreMailer`, a [`Mailer`] over any
+//!   lettre `Transport`.
+//! - `toml` — load cookie and disclosure policies from TOML.
 
+// Core: vocabulary.
 pub mod address;
+pub mod catalogue;
+pub mod decision;
+pub mod ids;
+pub mod message;
+mod time;
+
+// Core: decisions.
 pub mod classify;
-pub mod conformance;
 pub mod consent;
 pub mod cookie;
-pub mod decision;
 pub mod disclosure;
-pub mod driver;
 pub mod eligibility;
-#[cfg(feature = "lettre")]
-pub mod lettre_mailer;
-pub mod memory;
-pub mod message;
 pub mod notice;
-pub mod ports;
 pub mod referral;
 pub mod retention;
-#[cfg(feature = "sqlite")]
-pub mod sqlite;
-mod time;
 pub mod unsubscribe;
 
-pub use address::{AddressError, AddressOptions, EmailAddress, IdError, ListId, Scope, TenantId};
+// Edge: ports, driver, stores and mailers.
+pub mod edge;
+
+pub use address::{AddressError, AddressOptions, EmailAddress};
+pub use ids::{EventId, IdError, ListId, Scope, TenantId};
 pub use consent::{
-    Action, Basis, ConsentEvent, ConsentKey, ConsentState, EventError, EventId, Evidence,
+    Action, Basis, ConsentEvent, ConsentKey, ConsentState, EventError, Evidence,
     LedgerPolicy, LedgerPolicyError, OptOutChannel, PendingConfirmation, Permission, Suppression,
-    SuppressionReason,
+    SuppressionKind,
 };
-pub use decision::{Reason, RuleId, RuleInfo, CATALOGUE};
-pub use driver::{
+pub use catalogue::{RuleInfo, CATALOGUE};
+pub use decision::{Decision, Reason, RuleId, Text};
+pub use edge::driver::{
     Campaign, Driver, DriverError, ErasureReceipt, OneClickConfirmation, OneClickError,
     OneClickRequest, SendReport, ServiceError, SubjectExport, UnsubscribeSettings,
 };
-pub use memory::{MemoryStore, RecordingMailer};
+pub use edge::memory::{MemoryStore, RecordingMailer};
 pub use message::{Header, MessageError, OutboundMessage};
-pub use ports::{AppendOutcome, ConsentStore, Mailer};
+pub use edge::ports::{AppendOutcome, ConsentStore, Mailer};

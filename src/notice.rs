@@ -5,9 +5,11 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::address::{EmailAddress, ListId, TenantId};
+use crate::address::EmailAddress;
+use crate::ids::{ListId, TenantId};
 use crate::consent::{Action, Basis, ConsentEvent, ConsentKey, ConsentState, LedgerPolicy};
-use crate::decision::{ids, Reason, RuleId};
+use crate::decision::{Reason, RuleId};
+use crate::catalogue::ids;
 
 /// One version of the privacy policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

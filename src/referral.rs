@@ -3,9 +3,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::address::{EmailAddress, ListId, TenantId};
+use crate::address::EmailAddress;
+use crate::ids::{ListId, TenantId};
 use crate::consent::ConsentState;
-use crate::decision::{ids, Reason, RuleId};
+use crate::decision::{Decision, Reason, Reasons};
+use crate::catalogue::ids;
 use crate::eligibility::Requirement;
 use crate::retention::{RecordKind, RetainedRecord, RetentionDecision, RetentionPolicy};
 
@@ -24,21 +26,10 @@ pub struct ReferralRequest {
     pub at: DateTime<Utc>,
 }
 
-/// Rule: one invite per friend address per tenant.
-pub const REFERRAL_ONCE: RuleId = ids::REFERRAL_ONCE;
-/// Rule: never to a suppressed address.
-pub const REFERRAL_SUPPRESSED: RuleId = ids::REFERRAL_SUPPRESSED;
-/// Rule: a referrer cannot refer themselves.
-pub const REFERRAL_SELF: RuleId = ids::REFERRAL_SELF;
-/// Rule: the invite may go out; it creates no consent.
-pub const REFERRAL_PERMITTED: RuleId = ids::REFERRAL_PERMITTED;
-/// Rule: the friend's state belongs to another tenant, list or address.
-pub const REFERRAL_MISMATCH: RuleId = ids::REFERRAL_MISMATCH;
-
 /// The answer for a referral invite. Deliberately exhaustive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum ReferralDecision {
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReferralOutcome {
     /// Send the one invite. It creates no consent for the friend (record
     /// nothing in the ledger for it) and must carry an opt-out.
     Send {
@@ -46,23 +37,41 @@ pub enum ReferralDecision {
         requirements: Vec<Requirement>,
         /// The retention rule that now applies to the friend's address.
         friend_address_retention: RetentionDecision,
-        /// Why.
-        reasons: Vec<Reason>,
     },
     /// Do not send.
-    Refuse {
-        /// Why.
-        reasons: Vec<Reason>,
-    },
+    Refuse,
 }
 
-impl ReferralDecision {
-    /// Whether the invite may go out.
-    pub fn is_send(&self) -> bool {
-        matches!(self, ReferralDecision::Send { .. })
+impl std::fmt::Display for ReferralOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ReferralOutcome::Send { .. } => "send",
+            ReferralOutcome::Refuse => "refuse",
+        })
     }
 }
 
+/// A referral decision.
+pub type ReferralDecision = Decision<ReferralOutcome>;
+
+impl Decision<ReferralOutcome> {
+    /// Whether the invite may go out.
+    pub fn is_send(&self) -> bool {
+        matches!(self.outcome(), ReferralOutcome::Send { .. })
+    }
+}
+
+/// The rules of refer-a-friend: one invite per friend address per tenant,
+/// never to a suppressed or opted-out address, never to the referrer, and
+/// how long the friend's address is kept ([`RetentionPolicy`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReferralPolicy {
+    /// How long the friend's address is kept.
+    pub retention: RetentionPolicy,
+}
+
+impl ReferralPolicy {
 /// Decide whether the one-time invite may go to the friend.
 ///
 /// `already_invited` says whether this tenant ever sent an invite to this
@@ -70,40 +79,40 @@ impl ReferralDecision {
 /// state for the tenant and list. Refused when already invited, when the
 /// friend is suppressed at any scope or ever opted out, or when the
 /// referrer names themselves.
-pub fn decide_referral(
+pub fn decide(
+    &self,
     request: &ReferralRequest,
     already_invited: bool,
     friend: &ConsentState,
-    retention: &RetentionPolicy,
 ) -> ReferralDecision {
-    let mut reasons = Vec::new();
+    let mut reasons = Reasons::new();
     let key = friend.key();
     if key.address != request.friend || key.tenant != request.tenant || key.list != request.list {
         reasons.push(Reason::new(
-            REFERRAL_MISMATCH,
+            ids::REFERRAL_MISMATCH,
             "the friend's consent state is for another address, tenant or list",
         ));
     }
     if request.friend == request.referrer {
         reasons.push(Reason::new(
-            REFERRAL_SELF,
+            ids::REFERRAL_SELF,
             "a referrer cannot refer themselves",
         ));
     }
     if already_invited {
         reasons.push(Reason::new(
-            REFERRAL_ONCE,
+            ids::REFERRAL_ONCE,
             "this tenant already sent its one invite to this address",
         ));
     }
     if !friend.suppressions().is_empty() || friend.has_opted_out() || !friend.account_open() {
         reasons.push(Reason::new(
-            REFERRAL_SUPPRESSED,
+            ids::REFERRAL_SUPPRESSED,
             "the friend's address is suppressed or opted out",
         ));
     }
-    if !reasons.is_empty() {
-        return ReferralDecision::Refuse { reasons };
+    if let Some(refused) = Decision::with_reasons(ReferralOutcome::Refuse, reasons) {
+        return refused;
     }
     let record = RetainedRecord {
         kind: RecordKind::ReferralAddress {
@@ -111,12 +120,15 @@ pub fn decide_referral(
         },
         created_at: request.at,
     };
-    ReferralDecision::Send {
-        requirements: vec![Requirement::UnsubscribeLink, Requirement::PostalAddress],
-        friend_address_retention: retention.due(&record, request.at),
-        reasons: vec![Reason::new(
-            REFERRAL_PERMITTED,
+    Decision::new(
+        ReferralOutcome::Send {
+            requirements: vec![Requirement::UnsubscribeLink, Requirement::PostalAddress],
+            friend_address_retention: self.retention.decide(&record, request.at),
+        },
+        Reason::new(
+            ids::REFERRAL_PERMITTED,
             "one invite may go out; it subscribes the friend to nothing and carries an opt-out",
-        )],
-    }
+        ),
+    )
+}
 }

@@ -10,9 +10,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::address::{EmailAddress, ListId, TenantId};
-use crate::consent::{Action, ConsentEvent, EventId, Evidence, OptOutChannel};
-use crate::decision::{ids, Reason, RuleId};
+use crate::address::EmailAddress;
+use crate::ids::{ListId, TenantId};
+use crate::consent::{Action, ConsentEvent, Evidence, OptOutChannel, SuppressionKind};
+use crate::ids::EventId;
+use crate::decision::{Decision, Reason};
+use crate::catalogue::ids;
 use crate::time::add;
 
 /// How long each kind of record is kept.
@@ -89,23 +92,18 @@ pub enum RetentionAction {
     Purge,
 }
 
-/// The answer of [`RetentionPolicy::due`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RetentionDecision {
-    /// Keep or purge.
-    pub action: RetentionAction,
-    /// The rule that applies.
-    pub reason: Reason,
+impl std::fmt::Display for RetentionAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RetentionAction::Keep { until: Some(at) } => write!(f, "keep until {at}"),
+            RetentionAction::Keep { until: None } => f.write_str("keep"),
+            RetentionAction::Purge => f.write_str("purge"),
+        }
+    }
 }
 
-/// Rule: referral addresses.
-pub const RETAIN_REFERRAL: RuleId = ids::RETAIN_REFERRAL;
-/// Rule: web logs.
-pub const RETAIN_WEB_LOG: RuleId = ids::RETAIN_WEB_LOG;
-/// Rule: consent evidence.
-pub const RETAIN_CONSENT_EVIDENCE: RuleId = ids::RETAIN_CONSENT_EVIDENCE;
-/// Rule: suppression entries.
-pub const RETAIN_SUPPRESSION: RuleId = ids::RETAIN_SUPPRESSION;
+/// A retention decision: keep (until when) or purge, with the rule.
+pub type RetentionDecision = Decision<RetentionAction>;
 
 fn days(n: u32) -> TimeDelta {
     TimeDelta::days(i64::from(n))
@@ -124,10 +122,10 @@ impl RetentionPolicy {
     ///     kind: RecordKind::ReferralAddress { invite_sent_at: Some(sent) },
     ///     created_at: sent,
     /// };
-    /// assert!(matches!(p.due(&friend, sent + TimeDelta::days(10)).action, RetentionAction::Keep { .. }));
-    /// assert_eq!(p.due(&friend, sent + TimeDelta::days(31)).action, RetentionAction::Purge);
+    /// assert!(matches!(p.decide(&friend, sent + TimeDelta::days(10)).outcome(), RetentionAction::Keep { .. }));
+    /// assert_eq!(p.decide(&friend, sent + TimeDelta::days(31)).outcome(), &RetentionAction::Purge);
     /// ```
-    pub fn due(&self, record: &RetainedRecord, now: DateTime<Utc>) -> RetentionDecision {
+    pub fn decide(&self, record: &RetainedRecord, now: DateTime<Utc>) -> RetentionDecision {
         let until = |at: DateTime<Utc>| {
             if now > at {
                 RetentionAction::Purge
@@ -140,7 +138,7 @@ impl RetentionPolicy {
                 invite_sent_at: Some(sent),
             } => (
                 until(add(*sent, days(self.referral_attribution_days))),
-                RETAIN_REFERRAL,
+                ids::RETAIN_REFERRAL,
                 format!(
                     "a referred address is kept {} days after its one-time invite, for attribution",
                     self.referral_attribution_days
@@ -150,7 +148,7 @@ impl RetentionPolicy {
                 invite_sent_at: None,
             } => (
                 until(add(record.created_at, days(self.referral_unsent_days))),
-                RETAIN_REFERRAL,
+                ids::RETAIN_REFERRAL,
                 format!(
                     "a referred address whose invite never went out is kept {} days",
                     self.referral_unsent_days
@@ -158,21 +156,21 @@ impl RetentionPolicy {
             ),
             RecordKind::WebLog => (
                 until(add(record.created_at, days(self.web_log_days))),
-                RETAIN_WEB_LOG,
+                ids::RETAIN_WEB_LOG,
                 format!("web logs are kept {} days", self.web_log_days),
             ),
             RecordKind::ConsentEvidence {
                 relationship_ended_at: None,
             } => (
                 RetentionAction::Keep { until: None },
-                RETAIN_CONSENT_EVIDENCE,
+                ids::RETAIN_CONSENT_EVIDENCE,
                 "consent evidence is kept while the relationship lasts".to_owned(),
             ),
             RecordKind::ConsentEvidence {
                 relationship_ended_at: Some(end),
             } => (
                 until(add(*end, days(self.consent_evidence_after_relationship_days))),
-                RETAIN_CONSENT_EVIDENCE,
+                ids::RETAIN_CONSENT_EVIDENCE,
                 format!(
                     "consent evidence is kept {} days after the relationship ends",
                     self.consent_evidence_after_relationship_days
@@ -180,14 +178,11 @@ impl RetentionPolicy {
             ),
             RecordKind::Suppression => (
                 RetentionAction::Keep { until: None },
-                RETAIN_SUPPRESSION,
+                ids::RETAIN_SUPPRESSION,
                 "suppression entries are kept forever (as a salted hash after erasure) so the person is never mailed again".to_owned(),
             ),
         };
-        RetentionDecision {
-            action,
-            reason: Reason::new(rule, sentence),
-        }
+        Decision::new(action, Reason::new(rule, sentence))
     }
 }
 
@@ -250,18 +245,6 @@ impl<'de> Deserialize<'de> for AddressHash {
     }
 }
 
-/// What an erased suppression was.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErasedKind {
-    /// An opt-out.
-    OptedOut,
-    /// A complaint.
-    Complaint,
-    /// A hard bounce.
-    Bounce,
-}
-
 /// A suppression that outlives the erasure of a person's records: the
 /// salted hash of their address, where it applies and since when.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -273,7 +256,7 @@ pub struct ErasedSuppression {
     /// The list, or `None` for every list of the tenant.
     pub list: Option<ListId>,
     /// What it was.
-    pub kind: ErasedKind,
+    pub kind: SuppressionKind,
     /// When it began.
     pub since: DateTime<Utc>,
 }
@@ -285,11 +268,14 @@ impl ErasedSuppression {
         let hex = self.hash.to_hex();
         let id = EventId::new(format!("erased-{}-{n}", hex.get(..16).unwrap_or(&hex))).ok()?;
         let action = match self.kind {
-            ErasedKind::OptedOut => Action::OptedOut {
+            SuppressionKind::OptedOut => Action::OptedOut {
                 via: OptOutChannel::Admin,
             },
-            ErasedKind::Complaint => Action::Complained,
-            ErasedKind::Bounce => Action::HardBounced,
+            SuppressionKind::Complaint => Action::Complained,
+            // A kept soft-bounce streak stands in as a bounce suppression:
+            // both stop all mail until an operator clears them.
+            SuppressionKind::HardBounce | SuppressionKind::SoftBounceStreak => Action::HardBounced,
+            SuppressionKind::AccountCancelled => Action::AccountCancelled,
         };
         Some(ConsentEvent {
             id,
@@ -319,9 +305,9 @@ pub fn erasure_plan(
     let mut out: Vec<ErasedSuppression> = Vec::new();
     for e in events.iter().filter(|e| e.address == *address) {
         let (kind, list) = match e.action {
-            Action::OptedOut { .. } => (ErasedKind::OptedOut, e.list.clone()),
-            Action::Complained => (ErasedKind::Complaint, None),
-            Action::HardBounced => (ErasedKind::Bounce, None),
+            Action::OptedOut { .. } => (SuppressionKind::OptedOut, e.list.clone()),
+            Action::Complained => (SuppressionKind::Complaint, None),
+            Action::HardBounced => (SuppressionKind::HardBounce, None),
             _ => continue,
         };
         let s = ErasedSuppression {

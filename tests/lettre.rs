@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )]
 
-use consentry::lettre_mailer::{LettreMailer, LettreMailerError};
+use consentry::edge::lettre_mailer::{LettreMailer, LettreMailerError};
 use consentry::unsubscribe::build_unsubscribe_headers;
 use consentry::{EmailAddress, Mailer, OutboundMessage};
 use lettre::transport::file::FileTransport;

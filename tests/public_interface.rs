@@ -104,7 +104,7 @@ fn rules_md_is_the_catalogue() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RULES.md")).unwrap();
     assert_eq!(
         committed,
-        consentry::decision::catalogue_markdown(),
+        consentry::catalogue::markdown(),
         "RULES.md is stale: run `cargo run --example rules > RULES.md`"
     );
 }

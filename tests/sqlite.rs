@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread;
 
 use common::*;
-use consentry::sqlite::{SqliteStore, SqliteStoreError, SCHEMA_VERSION};
+use consentry::edge::sqlite::{SqliteStore, SqliteStoreError, SCHEMA_VERSION};
 use consentry::{
     conformance, Action, AppendOutcome, ConsentStore, Driver, LedgerPolicy, RecordingMailer,
 };

@@ -47,7 +47,8 @@ use serde::{Deserialize, Serialize};
 pub use html::{html_to_text, HtmlText, Link};
 pub use lexicon::{Lexicon, LexiconError};
 
-use crate::decision::{ids, Reason};
+use crate::catalogue::ids;
+use crate::decision::{Decision, Reason};
 use crate::message::OutboundMessage;
 use lexicon::Group;
 
@@ -103,6 +104,15 @@ pub enum MessageClass {
     Transactional(TransactionalCategory),
     /// A commercial (promotional) message.
     Promotional,
+}
+
+impl fmt::Display for MessageClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MessageClass::Transactional(c) => write!(f, "transactional ({c})"),
+            MessageClass::Promotional => f.write_str("promotional"),
+        }
+    }
 }
 
 impl MessageClass {
@@ -189,41 +199,44 @@ impl Message {
 }
 
 /// What a cue is evidence of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "category", rename_all = "snake_case")]
-pub enum CueKind {
-    /// Commercial content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum CueKind {
     Promotional,
-    /// Transactional content of a category.
     Transactional(TransactionalCategory),
 }
 
+/// The classifier's answer: the [`MessageClass`] with the rules that
+/// decided it (first the deciding one) and then one reason per cue found
+/// (`canspam.cue.*`, quoting the text that triggered it and where).
+pub type Classification = Decision<MessageClass>;
+
 /// One lexicon match, kept for the explanation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cue {
-    /// What it is evidence of.
-    pub kind: CueKind,
-    /// The matched text (at most 80 bytes).
-    pub text: String,
-    /// Whether it was in the subject (else the body).
-    pub in_subject: bool,
-    /// Byte offset in the subject or in the body text (after HTML stripping).
-    pub offset: usize,
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Cue {
+    kind: CueKind,
+    text: String,
+    in_subject: bool,
+    offset: usize,
 }
 
-/// The classifier's answer, with the rules and cues behind it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Classification {
-    /// Promotional or transactional (with its category).
-    pub class: MessageClass,
-    /// The rules that decided, first the deciding one.
-    pub reasons: Vec<Reason>,
-    /// The first cues found (at most 16), in order.
-    pub cues: Vec<Cue>,
-    /// Whether the subject line holds a promotional cue.
-    pub subject_promotional: bool,
-    /// Whether the subject line holds a transactional cue.
-    pub subject_transactional: bool,
+impl Cue {
+    fn reason(&self) -> Reason {
+        let rule = match (self.kind, self.in_subject) {
+            (CueKind::Promotional, true) => ids::CUE_COMMERCIAL_SUBJECT,
+            (CueKind::Promotional, false) => ids::CUE_COMMERCIAL_BODY,
+            (CueKind::Transactional(_), true) => ids::CUE_TRANSACTIONAL_SUBJECT,
+            (CueKind::Transactional(_), false) => ids::CUE_TRANSACTIONAL_BODY,
+        };
+        let what = match self.kind {
+            CueKind::Promotional => "commercial".to_owned(),
+            CueKind::Transactional(cat) => format!("transactional ({cat})"),
+        };
+        let place = if self.in_subject { "subject" } else { "body" };
+        Reason::new(
+            rule,
+            format!("{what} cue `{}` in the {place} at byte {}", self.text, self.offset),
+        )
+    }
 }
 
 /// Most cues kept in a [`Classification`].
@@ -358,7 +371,7 @@ impl Classifier {
         self.scan(body, false, &mut scan);
 
         let subject_promotional = subject.first_promo.is_some();
-        let subject_transactional = subject.first_trans.is_some();
+
         let any_promo = subject_promotional || scan.first_promo.is_some();
         let transactional = scan.first_trans.or(subject.first_trans);
         let beginning = BEGINNING_MIN_BYTES.max(body.len() / 3);
@@ -440,37 +453,29 @@ impl Classifier {
                 }
             }
         };
-        let mut reasons = vec![reason];
+        let mut decision = Decision::new(class, reason);
         let class = match (message.declared, class) {
             (DeclaredKind::Transactional, MessageClass::Promotional) => {
-                reasons.push(Reason::new(
+                decision.push_reason(Reason::new(
                     ids::CLASSIFY_DECLARED_MISMATCH,
                     "the sender declared this message transactional, but its content is promotional; the declaration is ignored",
                 ));
                 MessageClass::Promotional
             }
             (DeclaredKind::Promotional, MessageClass::Transactional(_)) => {
-                reasons.insert(
-                    0,
-                    Reason::new(
-                        ids::CLASSIFY_DECLARED_PROMOTIONAL,
-                        "the sender declared this message promotional",
-                    ),
-                );
+                decision.lead_with(Reason::new(
+                    ids::CLASSIFY_DECLARED_PROMOTIONAL,
+                    "the sender declared this message promotional",
+                ));
                 MessageClass::Promotional
             }
             (_, class) => class,
         };
-        let mut cues = subject.cues;
-        cues.extend(scan.cues);
-        cues.truncate(MAX_CUES);
-        Classification {
-            class,
-            reasons,
-            cues,
-            subject_promotional,
-            subject_transactional,
+        let mut decision = decision.map(|_| class);
+        for cue in subject.cues.iter().chain(&scan.cues).take(MAX_CUES) {
+            decision.push_reason(cue.reason());
         }
+        decision
     }
 }
 

@@ -7,13 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::address::{check_id, id_newtype, EmailAddress, IdError, ListId, TenantId};
-
-id_newtype!(
-    /// The host's id for one event. A webhook delivered twice carries the
-    /// same id and is applied once.
-    EventId
-);
+use crate::address::EmailAddress;
+use crate::ids::{check_id, EventId, IdError, ListId, TenantId};
 
 /// The (tenant, list, address) a consent state is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

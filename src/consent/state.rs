@@ -1,15 +1,19 @@
 //! The fold: a consent state derived from an event history.
 
 use std::cmp::Ordering;
+use std::fmt;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use enumset::EnumSetType;
 use serde::{Deserialize, Serialize};
 
-use super::event::{Action, Basis, ConsentEvent, ConsentKey, EventId, OptOutChannel};
+use super::event::{Action, Basis, ConsentEvent, ConsentKey};
+use crate::ids::EventId;
 use super::policy::LedgerPolicy;
-use crate::address::Scope;
-use crate::decision::{ids, Reason};
+use crate::ids::Scope;
+use crate::decision::Reason;
+use crate::catalogue::ids;
 
 /// A permission to send promotional mail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,24 +39,63 @@ pub struct PendingConfirmation {
     pub event: EventId,
 }
 
-/// Why an address is suppressed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum SuppressionReason {
-    /// The person opted out.
-    OptedOut {
-        /// Through which channel.
-        via: OptOutChannel,
-    },
-    /// The person complained (marked as spam).
+/// What a suppression is for: the one vocabulary the state, the campaign
+/// index, erasure and the send decision share. Deliberately exhaustive.
+#[derive(Debug, Hash, PartialOrd, Ord, Serialize, Deserialize, EnumSetType)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionKind {
+    /// The person opted out (list or tenant scope).
+    OptedOut,
+    /// The person complained, marking mail as spam (tenant scope).
     Complaint,
-    /// A hard bounce.
+    /// A hard bounce (global).
     HardBounce,
-    /// Soft bounces in a row reached the threshold.
-    SoftBounceStreak {
-        /// How many in a row.
-        count: u32,
-    },
+    /// Soft bounces in a row reached the policy's threshold (global).
+    SoftBounceStreak,
+    /// The person's account was cancelled (tenant scope); stops
+    /// transactional mail too.
+    AccountCancelled,
+}
+
+impl SuppressionKind {
+    /// Whether this kind stops transactional mail too: deliverability
+    /// problems and a cancelled account do; opt-outs and complaints are
+    /// about marketing.
+    pub fn blocks_transactional(self) -> bool {
+        match self {
+            SuppressionKind::HardBounce
+            | SuppressionKind::SoftBounceStreak
+            | SuppressionKind::AccountCancelled => true,
+            SuppressionKind::OptedOut | SuppressionKind::Complaint => false,
+        }
+    }
+
+    /// Whether a suppression-cleared event lifts it (bounces only).
+    pub fn is_bounce(self) -> bool {
+        match self {
+            SuppressionKind::HardBounce | SuppressionKind::SoftBounceStreak => true,
+            SuppressionKind::OptedOut
+            | SuppressionKind::Complaint
+            | SuppressionKind::AccountCancelled => false,
+        }
+    }
+
+    /// The kind's stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionKind::OptedOut => "opted_out",
+            SuppressionKind::Complaint => "complaint",
+            SuppressionKind::HardBounce => "hard_bounce",
+            SuppressionKind::SoftBounceStreak => "soft_bounce_streak",
+            SuppressionKind::AccountCancelled => "account_cancelled",
+        }
+    }
+}
+
+impl fmt::Display for SuppressionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// An active suppression.
@@ -60,8 +103,8 @@ pub enum SuppressionReason {
 pub struct Suppression {
     /// Where it applies.
     pub scope: Scope,
-    /// Why.
-    pub reason: SuppressionReason,
+    /// What for.
+    pub kind: SuppressionKind,
     /// Since when.
     pub since: DateTime<Utc>,
     /// The event that caused it.
@@ -73,10 +116,7 @@ impl Suppression {
     /// deliverability problems do; opt-outs and complaints are about
     /// marketing).
     pub fn blocks_transactional(&self) -> bool {
-        matches!(
-            self.reason,
-            SuppressionReason::HardBounce | SuppressionReason::SoftBounceStreak { .. }
-        )
+        self.kind.blocks_transactional()
     }
 }
 
@@ -240,7 +280,7 @@ impl ConsentState {
                 self.block(
                     event,
                     scope,
-                    SuppressionReason::OptedOut { via: *via },
+                    SuppressionKind::OptedOut,
                     format!("opted out via {via} on {}", event.at),
                 );
             }
@@ -249,7 +289,7 @@ impl ConsentState {
                 self.block(
                     event,
                     scope,
-                    SuppressionReason::Complaint,
+                    SuppressionKind::Complaint,
                     format!(
                         "complained on {}; suppressed for every list of tenant `{}`",
                         event.at, event.tenant
@@ -260,11 +300,11 @@ impl ConsentState {
                 if !self
                     .suppressions
                     .iter()
-                    .any(|s| s.reason == SuppressionReason::HardBounce)
+                    .any(|s| s.kind == SuppressionKind::HardBounce)
                 {
                     self.suppressions.push(Suppression {
                         scope: Scope::Global,
-                        reason: SuppressionReason::HardBounce,
+                        kind: SuppressionKind::HardBounce,
                         since: event.at,
                         event: event.id.clone(),
                     });
@@ -283,13 +323,11 @@ impl ConsentState {
                 let already = self
                     .suppressions
                     .iter()
-                    .any(|s| matches!(s.reason, SuppressionReason::SoftBounceStreak { .. }));
+                    .any(|s| s.kind == SuppressionKind::SoftBounceStreak);
                 if self.soft_bounce_streak >= threshold && !already {
                     self.suppressions.push(Suppression {
                         scope: Scope::Global,
-                        reason: SuppressionReason::SoftBounceStreak {
-                            count: self.soft_bounce_streak,
-                        },
+                        kind: SuppressionKind::SoftBounceStreak,
                         since: event.at,
                         event: event.id.clone(),
                     });
@@ -308,7 +346,7 @@ impl ConsentState {
             Action::SuppressionCleared { by } => {
                 self.soft_bounce_streak = 0;
                 let before = self.suppressions.len();
-                self.suppressions.retain(|s| !s.blocks_transactional());
+                self.suppressions.retain(|s| !s.kind.is_bounce());
                 if self.suppressions.len() != before {
                     self.note(Reason::new(
                         ids::SUPPRESSION_CLEARED,
@@ -343,12 +381,12 @@ impl ConsentState {
         &mut self,
         event: &ConsentEvent,
         scope: Scope,
-        reason: SuppressionReason,
+        kind: SuppressionKind,
         what: String,
     ) {
         self.opted_out_ever = true;
         self.pending = None;
-        let rule = if reason == SuppressionReason::Complaint {
+        let rule = if kind == SuppressionKind::Complaint {
             ids::COMPLAINT
         } else {
             ids::OPT_OUT_BEATS_OPT_IN
@@ -360,12 +398,12 @@ impl ConsentState {
         self.note(Reason::new(rule, sentence));
         // One suppression per scope and reason kind is enough.
         let duplicate = self.suppressions.iter().any(|s| {
-            s.scope == scope && std::mem::discriminant(&s.reason) == std::mem::discriminant(&reason)
+            s.scope == scope && s.kind == kind
         });
         if !duplicate {
             self.suppressions.push(Suppression {
                 scope,
-                reason,
+                kind,
                 since: event.at,
                 event: event.id.clone(),
             });

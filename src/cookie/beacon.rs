@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::decision::{ids, Reason};
+use crate::decision::{Decision, Reason};
+use crate::catalogue::ids;
 
 /// A recipient's choice about tracking of their email.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -29,22 +30,51 @@ pub struct BeaconPolicy {
     pub record_clicks_when_unknown: bool,
 }
 
-/// Whether an email open or click is recorded.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BeaconDecision {
-    /// Record it or not (the redirect or pixel is served either way).
-    pub record: bool,
-    /// Why.
-    pub reason: Reason,
+/// Whether a tracking event (an email open or click, an ad impression) is
+/// recorded. Deliberately exhaustive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tracking {
+    /// Record it.
+    Record,
+    /// Do not record it (the pixel or redirect is still served).
+    DoNotRecord,
+}
+
+impl std::fmt::Display for Tracking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Tracking::Record => "record",
+            Tracking::DoNotRecord => "do not record",
+        })
+    }
+}
+
+impl Decision<Tracking> {
+    /// Whether the event is recorded.
+    pub fn records(&self) -> bool {
+        *self.outcome() == Tracking::Record
+    }
+}
+
+/// What a recipient did with an email that a beacon reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BeaconKind {
+    /// The open pixel was fetched.
+    Open,
+    /// The tracked redirect was followed.
+    Click,
 }
 
 impl BeaconPolicy {
-    fn decide(
-        &self,
-        preference: TrackingPreference,
-        when_unknown: bool,
-        what: &str,
-    ) -> BeaconDecision {
+    /// Whether an email open or click is recorded, by the recipient's
+    /// preference and, when they never chose, by this policy.
+    pub fn decide(&self, kind: BeaconKind, preference: TrackingPreference) -> Decision<Tracking> {
+        let (when_unknown, what) = match kind {
+            BeaconKind::Open => (self.record_opens_when_unknown, "open"),
+            BeaconKind::Click => (self.record_clicks_when_unknown, "click"),
+        };
         let (record, rule, sentence) = match preference {
             TrackingPreference::Allow => (
                 true,
@@ -67,20 +97,12 @@ impl BeaconPolicy {
                 format!("the recipient never chose; {what}s are not recorded without a choice"),
             ),
         };
-        BeaconDecision {
-            record,
-            reason: Reason::new(rule, sentence),
-        }
-    }
-
-    /// Whether an email open (the pixel was fetched) is recorded.
-    pub fn decide_open(&self, preference: TrackingPreference) -> BeaconDecision {
-        self.decide(preference, self.record_opens_when_unknown, "open")
-    }
-
-    /// Whether an email click (the tracked redirect was followed) is recorded.
-    pub fn decide_click(&self, preference: TrackingPreference) -> BeaconDecision {
-        self.decide(preference, self.record_clicks_when_unknown, "click")
+        let outcome = if record {
+            Tracking::Record
+        } else {
+            Tracking::DoNotRecord
+        };
+        Decision::new(outcome, Reason::new(rule, sentence))
     }
 }
 

@@ -10,7 +10,9 @@ use super::policy::{
     Category, CookiePolicy, CookieSpec, Lifetime, SameSitePolicy, Storage, BROWSER_MAX_AGE_DAYS,
 };
 use super::signals::PrivacySignals;
-use crate::decision::{ids, Reason};
+use super::beacon::Tracking;
+use crate::decision::{Decision, Reason, Reasons};
+use crate::catalogue::ids;
 
 /// The attributes a permitted HTTP cookie is set with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,35 +70,34 @@ impl SetCookieAttributes {
     }
 }
 
-/// Whether an item may be stored, with why. Deliberately exhaustive.
+/// Whether an item may be stored. Deliberately exhaustive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum CookieDecision {
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CookieOutcome {
     /// Store it. HTTP cookies come with their `Set-Cookie` attributes;
     /// local storage and Flash items with none.
     Allow {
         /// The attributes, for an HTTP cookie.
         attributes: Option<SetCookieAttributes>,
-        /// Why.
-        reasons: Vec<Reason>,
     },
     /// Do not store it (and delete it if present).
-    Refuse {
-        /// Why.
-        reasons: Vec<Reason>,
-    },
+    Refuse,
 }
 
-impl CookieDecision {
+/// A cookie decision.
+pub type CookieDecision = Decision<CookieOutcome>;
+
+impl Decision<CookieOutcome> {
     /// Whether the item may be stored.
     pub fn is_allowed(&self) -> bool {
-        matches!(self, CookieDecision::Allow { .. })
+        matches!(self.outcome(), CookieOutcome::Allow { .. })
     }
 
-    /// The reasons, whatever the outcome.
-    pub fn reasons(&self) -> &[Reason] {
-        match self {
-            CookieDecision::Allow { reasons, .. } | CookieDecision::Refuse { reasons } => reasons,
+    /// The `Set-Cookie` attributes of an allowed HTTP cookie.
+    pub fn attributes(&self) -> Option<&SetCookieAttributes> {
+        match self.outcome() {
+            CookieOutcome::Allow { attributes } => attributes.as_ref(),
+            CookieOutcome::Refuse => None,
         }
     }
 }
@@ -139,7 +140,8 @@ impl CookiePolicy {
         )
     }
 
-    fn allow(&self, spec: &CookieSpec, mut reasons: Vec<Reason>) -> CookieDecision {
+    fn allow(&self, spec: &CookieSpec, reason: Reason) -> CookieDecision {
+        let mut reasons = vec![reason];
         let attributes = match spec.storage {
             Storage::HttpCookie => {
                 let (attrs, capped) = self.attributes(spec);
@@ -156,10 +158,8 @@ impl CookiePolicy {
             }
             Storage::LocalStorage | Storage::FlashLso => None,
         };
-        CookieDecision::Allow {
-            attributes,
-            reasons,
-        }
+        Decision::with_reasons(CookieOutcome::Allow { attributes }, reasons)
+            .unwrap_or_else(|| refuse(Reason::new(ids::COOKIE_NO_DECISION, "no reason")))
     }
 
     /// May this page store `spec` for this visitor now?
@@ -180,13 +180,13 @@ impl CookiePolicy {
     /// let now = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
     /// let spec = &policy.cookies[0];
     /// let accepted = CookieConsent::accept_all(1, now);
-    /// assert!(policy.decide_cookie(spec, Some(&accepted), &PrivacySignals::default(), now).is_allowed());
+    /// assert!(policy.decide(spec, Some(&accepted), &PrivacySignals::default(), now).is_allowed());
     /// let gpc = PrivacySignals::from_header_values(&["1"], &[]);
-    /// let d = policy.decide_cookie(spec, Some(&accepted), &gpc, now);
+    /// let d = policy.decide(spec, Some(&accepted), &gpc, now);
     /// assert_eq!(d.reasons()[0].rule.as_str(), "cookie.gpc");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn decide_cookie(
+    pub fn decide(
         &self,
         spec: &CookieSpec,
         consent: Option<&CookieConsent>,
@@ -196,10 +196,10 @@ impl CookiePolicy {
         if spec.category == Category::StrictlyNecessary {
             return self.allow(
                 spec,
-                vec![Reason::new(
+                Reason::new(
                     ids::COOKIE_NECESSARY,
                     "strictly necessary: no consent needed",
-                )],
+                ),
             );
         }
         if spec.category == Category::Advertising && signals.opts_out_of_sale() {
@@ -214,47 +214,37 @@ impl CookiePolicy {
                     "the browser sent DNT: 1 and this site treats it like GPC",
                 )
             };
-            return CookieDecision::Refuse {
-                reasons: vec![reason],
-            };
+            return refuse(reason);
         }
         let Some(consent) = consent else {
-            return CookieDecision::Refuse {
-                reasons: vec![Reason::new(
+            return refuse(Reason::new(
                     ids::COOKIE_NO_DECISION,
                     "the visitor has not decided yet: only strictly necessary items",
-                )],
-            };
+                ));
         };
         match consent.status(self, now) {
             ConsentStatus::RevisionChanged {
                 given_under,
                 current,
-            } => CookieDecision::Refuse {
-                reasons: vec![Reason::new(
+            } => refuse(Reason::new(
                     ids::COOKIE_STALE_REVISION,
                     format!("the choice was made under revision {given_under}; the policy is at {current}"),
-                )],
-            },
-            ConsentStatus::Expired { valid_until } => CookieDecision::Refuse {
-                reasons: vec![Reason::new(
+                )),
+            ConsentStatus::Expired { valid_until } => refuse(Reason::new(
                     ids::COOKIE_STALE_AGE,
                     format!("the choice stopped holding on {valid_until}"),
-                )],
-            },
+                )),
             ConsentStatus::Current if consent.grants(spec.category) => self.allow(
                 spec,
-                vec![Reason::new(
+                Reason::new(
                     ids::COOKIE_GRANTED,
                     format!("the visitor granted `{}`", spec.category.as_str()),
-                )],
+                ),
             ),
-            ConsentStatus::Current => CookieDecision::Refuse {
-                reasons: vec![Reason::new(
+            ConsentStatus::Current => refuse(Reason::new(
                     ids::COOKIE_NOT_GRANTED,
                     format!("the visitor did not grant `{}`", spec.category.as_str()),
-                )],
-            },
+                )),
         }
     }
 
@@ -272,15 +262,15 @@ impl CookiePolicy {
         self.cookies
             .iter()
             .filter_map(|spec| {
-                let was = self.decide_cookie(spec, before, &quiet, now);
-                let is = self.decide_cookie(spec, now_consent, signals, now);
-                match (was.is_allowed(), is) {
-                    (true, CookieDecision::Refuse { reasons }) => Some(Deletion {
+                let was = self.decide(spec, before, &quiet, now);
+                let is = self.decide(spec, now_consent, signals, now);
+                match (was.is_allowed(), is.into_parts()) {
+                    (true, (CookieOutcome::Refuse, reasons)) => Some(Deletion {
                         name: spec.name.clone(),
                         storage: spec.storage,
                         set_cookie: (spec.storage == Storage::HttpCookie)
                             .then(|| self.attributes(spec).0.render_removal()),
-                        reasons,
+                        reasons: reasons.into_vec(),
                     }),
                     _ => None,
                 }
@@ -302,15 +292,6 @@ pub struct AdOptOut {
     pub name: String,
     /// The domain it is set for.
     pub domain: String,
-}
-
-/// Whether an ad impression may be recorded.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdImpressionDecision {
-    /// Record it or not.
-    pub record: bool,
-    /// Why (the opt-out or signal that refused it, or the rule that allowed it).
-    pub reasons: Vec<Reason>,
 }
 
 impl AdOptOut {
@@ -349,12 +330,8 @@ impl AdOptOut {
 
     /// "May I record this ad impression?": no while the opt-out cookie is
     /// present or the browser sends GPC (or DNT acting like it).
-    pub fn may_record_impression(
-        &self,
-        cookie_header: Option<&str>,
-        signals: &PrivacySignals,
-    ) -> AdImpressionDecision {
-        let mut reasons = Vec::new();
+    pub fn decide(&self, cookie_header: Option<&str>, signals: &PrivacySignals) -> Decision<Tracking> {
+        let mut reasons = Reasons::new();
         if cookie_header.is_some_and(|h| self.present_in(h)) {
             reasons.push(Reason::new(
                 ids::COOKIE_AD_OPT_OUT,
@@ -366,13 +343,19 @@ impl AdOptOut {
         } else if signals.opts_out_of_sale() {
             reasons.push(Reason::new(ids::COOKIE_DNT, "the browser sent DNT: 1"));
         }
-        let record = reasons.is_empty();
-        if record {
-            reasons.push(Reason::new(
-                ids::COOKIE_AD_IMPRESSION_ALLOWED,
-                "no ad opt-out cookie and no GPC signal",
-            ));
+        match Decision::with_reasons(Tracking::DoNotRecord, reasons) {
+            Some(refused) => refused,
+            None => Decision::new(
+                Tracking::Record,
+                Reason::new(
+                    ids::COOKIE_AD_IMPRESSION_ALLOWED,
+                    "no ad opt-out cookie and no GPC signal",
+                ),
+            ),
         }
-        AdImpressionDecision { record, reasons }
     }
+}
+
+fn refuse(reason: Reason) -> CookieDecision {
+    Decision::new(CookieOutcome::Refuse, reason)
 }

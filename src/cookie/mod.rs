@@ -21,13 +21,14 @@ mod policy;
 mod signals;
 
 pub use beacon::{
-    sanitize_page_beacon, BeaconDecision, BeaconError, BeaconPolicy, PageBeacon, TrackingPreference,
+    sanitize_page_beacon, BeaconError, BeaconKind, BeaconPolicy, PageBeacon, Tracking,
+    TrackingPreference,
 };
 pub use consent::{
     needs_prompt, ConsentMethod, ConsentStatus, ConsentValueError, CookieConsent,
     CONSENT_COOKIE_NAME, CONSENT_VALUE_VERSION, MAX_COOKIE_VALUE_BYTES,
 };
-pub use decide::{AdImpressionDecision, AdOptOut, CookieDecision, Deletion, SetCookieAttributes};
+pub use decide::{AdOptOut, CookieDecision, CookieOutcome, Deletion, SetCookieAttributes};
 pub use policy::{
     Category, CookiePolicy, CookieSpec, Lifetime, PolicyError, PolicyLoadError, PolicyReport,
     PolicyWarning, SameSitePolicy, Storage, BROWSER_MAX_AGE_DAYS,

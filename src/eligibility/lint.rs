@@ -9,40 +9,10 @@ use url::Url;
 use super::Requirement;
 use crate::address::EmailAddress;
 use crate::classify::{html_to_text, Classification, Link};
-use crate::decision::{ids, RuleId};
+use crate::decision::Reason;
+use crate::catalogue::ids;
 use crate::message::OutboundMessage;
 use crate::unsubscribe::{is_one_click_post, parse_list_unsubscribe};
-
-/// How serious a [`ComplianceIssue`] is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Sending would break a rule: the message must not go out.
-    Error,
-    /// Worth fixing; sending is allowed.
-    Warning,
-}
-
-/// One problem the lint found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ComplianceIssue {
-    /// The rule broken.
-    pub rule: RuleId,
-    /// How serious it is.
-    pub severity: Severity,
-    /// What is wrong, for the person fixing the template.
-    pub message: String,
-}
-
-impl ComplianceIssue {
-    fn error(rule: RuleId, message: impl Into<String>) -> Self {
-        ComplianceIssue {
-            rule,
-            severity: Severity::Error,
-            message: message.into(),
-        }
-    }
-}
 
 /// The sender's physical postal address (15 U.S.C. 7704(a)(5)(A)(iii)): a
 /// street address, or a post office box or private mailbox registered
@@ -248,7 +218,7 @@ fn check(
     msg: &OutboundMessage,
     rendered: &Rendered,
     profile: &SenderProfile,
-) -> Option<ComplianceIssue> {
+) -> Option<Reason> {
     match requirement {
         Requirement::UnsubscribeLink => {
             if rendered
@@ -258,7 +228,7 @@ fn check(
             {
                 None
             } else {
-                Some(ComplianceIssue::error(
+                Some(Reason::new(
                     ids::LINT_UNSUBSCRIBE_LINK,
                     match &profile.unsubscribe_url_prefix {
                         Some(p) => format!("the body has no http(s) link under `{p}`"),
@@ -272,24 +242,24 @@ fn check(
             if has_postal_address(&rendered.text, &profile.postal_address) {
                 None
             } else {
-                Some(ComplianceIssue::error(
+                Some(Reason::new(
                     ids::LINT_POSTAL_ADDRESS,
                     "the body does not show the sender's postal address (street or PO box, city and postal code)",
                 ))
             }
         }
         Requirement::ListUnsubscribeHeader => match msg.header("List-Unsubscribe") {
-            None => Some(ComplianceIssue::error(
+            None => Some(Reason::new(
                 ids::LINT_LIST_UNSUBSCRIBE,
                 "the List-Unsubscribe header is missing",
             )),
             Some(v) => match parse_list_unsubscribe(v) {
                 Ok(uris) if uris.iter().any(|u| u.scheme() == "https") => None,
-                Ok(_) => Some(ComplianceIssue::error(
+                Ok(_) => Some(Reason::new(
                     ids::LINT_LIST_UNSUBSCRIBE,
                     "List-Unsubscribe has no https URI (one-click needs one)",
                 )),
-                Err(e) => Some(ComplianceIssue::error(
+                Err(e) => Some(Reason::new(
                     ids::LINT_LIST_UNSUBSCRIBE,
                     format!("List-Unsubscribe is malformed: {e}"),
                 )),
@@ -297,11 +267,11 @@ fn check(
         },
         Requirement::OneClickPost => match msg.header("List-Unsubscribe-Post") {
             Some(v) if is_one_click_post(v) => None,
-            Some(_) => Some(ComplianceIssue::error(
+            Some(_) => Some(Reason::new(
                 ids::LINT_ONE_CLICK,
                 "List-Unsubscribe-Post must be exactly `List-Unsubscribe=One-Click`",
             )),
-            None => Some(ComplianceIssue::error(
+            None => Some(Reason::new(
                 ids::LINT_ONE_CLICK,
                 "the List-Unsubscribe-Post header is missing",
             )),
@@ -310,7 +280,7 @@ fn check(
             if has_ad_label(&rendered.text) || has_ad_label(msg.subject()) {
                 None
             } else {
-                Some(ComplianceIssue::error(
+                Some(Reason::new(
                     ids::LINT_AD_LABEL,
                     "the message does not identify itself as an advertisement",
                 ))
@@ -326,7 +296,7 @@ pub fn check_requirements(
     msg: &OutboundMessage,
     requirements: &[Requirement],
     profile: &SenderProfile,
-) -> Vec<ComplianceIssue> {
+) -> Vec<Reason> {
     let rendered = render(msg);
     requirements
         .iter()
@@ -341,8 +311,8 @@ pub fn check_requirements(
 /// URI, `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, and a subject
 /// that does not pose as transactional (a transactional cue or a `Re:` /
 /// `Fwd:` prefix). For every message: From and Reply-To at one of the
-/// sender's domains. Every issue is an [`Severity::Error`]: a promotional
-/// message with any issue must not be sent.
+/// sender's domains. Each problem is a [`Reason`] naming the rule broken; a
+/// promotional message with any problem must not be sent.
 ///
 /// ```
 /// use consentry::classify::{Classifier, Message, DeclaredKind};
@@ -377,10 +347,10 @@ pub fn lint(
     msg: &OutboundMessage,
     classification: &Classification,
     profile: &SenderProfile,
-) -> Vec<ComplianceIssue> {
+) -> Vec<Reason> {
     let mut issues = Vec::new();
     if !profile.owns(msg.from()) {
-        issues.push(ComplianceIssue::error(
+        issues.push(Reason::new(
             ids::LINT_FROM,
             format!(
                 "From is at `{}`, not one of the sender's domains",
@@ -390,7 +360,7 @@ pub fn lint(
     }
     if let Some(reply_to) = msg.reply_to() {
         if !profile.owns(reply_to) {
-            issues.push(ComplianceIssue::error(
+            issues.push(Reason::new(
                 ids::LINT_REPLY_TO,
                 format!(
                     "Reply-To is at `{}`, not one of the sender's domains",
@@ -399,13 +369,13 @@ pub fn lint(
             ));
         }
     }
-    if classification.class.is_promotional() {
+    if classification.outcome().is_promotional() {
         let subject = msg.subject().trim_start().to_lowercase();
         let fake_reply = ["re:", "fw:", "fwd:"]
             .iter()
             .any(|p| subject.starts_with(p));
-        if classification.subject_transactional || fake_reply {
-            issues.push(ComplianceIssue::error(
+        if classification.has_rule(ids::CUE_TRANSACTIONAL_SUBJECT.as_str()) || fake_reply {
+            issues.push(Reason::new(
                 ids::LINT_DECEPTIVE_SUBJECT,
                 "the subject of a promotional message poses as a receipt, reply or account notice",
             ));

@@ -13,22 +13,25 @@ mod lint;
 mod plan;
 
 use std::borrow::Cow;
+use std::fmt;
 
 use chrono::{DateTime, Utc};
+use enumset::{enum_set, EnumSet, EnumSetType};
 use serde::{Deserialize, Serialize};
 
 pub use lint::{
-    check_requirements, lint, ComplianceIssue, PostalAddress, ProfileError, SenderProfile, Severity,
+    check_requirements, lint, PostalAddress, ProfileError, SenderProfile,
 };
 pub use plan::{
     plan, plan_each, AudienceMember, CampaignPlan, CampaignScope, PlanSummary, Planned,
-    SuppressedRecipient, SuppressionIndex, SuppressionKind,
+    SuppressedRecipient, SuppressionIndex,
 };
 
-use crate::address::{ListId, Scope, TenantId};
+use crate::ids::{ListId, Scope, TenantId};
 use crate::classify::{Classification, MessageClass};
-use crate::consent::{ConsentState, Permission};
-use crate::decision::{ids, Reason, RuleId};
+use crate::consent::{ConsentState, Permission, SuppressionKind};
+use crate::catalogue::ids;
+use crate::decision::{Decision, Reason, Reasons};
 
 /// The campaign a decision is made for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,32 +96,40 @@ pub const PROMOTIONAL_REQUIREMENTS: [Requirement; 4] = [
 /// The answer for one recipient. Deliberately exhaustive: a new outcome is
 /// a breaking change hosts must handle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum SendDecision {
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SendOutcome {
     /// Send, once the message meets every requirement.
     Send {
         /// What the message must carry.
         requirements: Vec<Requirement>,
-        /// Why it may be sent.
-        reasons: Vec<Reason>,
     },
     /// Do not send.
-    Suppress {
-        /// Why not, most severe first.
-        reasons: Vec<Reason>,
-    },
+    Suppress,
 }
 
-impl SendDecision {
+impl fmt::Display for SendOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SendOutcome::Send { .. } => "send",
+            SendOutcome::Suppress => "suppress",
+        })
+    }
+}
+
+/// A send decision: [`SendOutcome`] with its reasons (most severe first).
+pub type SendDecision = Decision<SendOutcome>;
+
+impl Decision<SendOutcome> {
     /// Whether the decision is to send.
     pub fn is_send(&self) -> bool {
-        matches!(self, SendDecision::Send { .. })
+        matches!(self.outcome(), SendOutcome::Send { .. })
     }
 
-    /// The reasons, whatever the outcome.
-    pub fn reasons(&self) -> &[Reason] {
-        match self {
-            SendDecision::Send { reasons, .. } | SendDecision::Suppress { reasons } => reasons,
+    /// What the message must carry (empty when suppressed).
+    pub fn requirements(&self) -> &[Requirement] {
+        match self.outcome() {
+            SendOutcome::Send { requirements } => requirements,
+            SendOutcome::Suppress => &[],
         }
     }
 }
@@ -142,121 +153,115 @@ impl PermissionSummary {
     }
 }
 
-/// Suppression causes as bits, shared by [`decide`] and [`plan`] so both
-/// give the same answer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Causes(u16);
+/// Why a send is stopped, one flag each, shared by [`SendContext::decide`]
+/// and [`plan`] so both give the same answer. Every match over it is
+/// exhaustive: a new cause cannot be silently mislabelled.
+#[derive(Debug, Hash, EnumSetType)]
+pub(crate) enum Cause {
+    KeyMismatch,
+    StateOutOfDate,
+    HardBounce,
+    SoftBounceStreak,
+    AccountCancelled,
+    Complaint,
+    OptedOutTenant,
+    OptedOutList,
+    NoPermission,
+    WeakEvidence,
+}
 
-impl Causes {
-    pub(crate) const KEY_MISMATCH: u16 = 1 << 0;
-    pub(crate) const UNDELIVERABLE_HARD: u16 = 1 << 1;
-    pub(crate) const UNDELIVERABLE_SOFT: u16 = 1 << 2;
-    pub(crate) const ACCOUNT_CANCELLED: u16 = 1 << 3;
-    pub(crate) const COMPLAINED: u16 = 1 << 4;
-    pub(crate) const OPTED_OUT_TENANT: u16 = 1 << 5;
-    pub(crate) const OPTED_OUT_LIST: u16 = 1 << 6;
-    pub(crate) const NO_PERMISSION: u16 = 1 << 7;
-    pub(crate) const WEAK_EVIDENCE: u16 = 1 << 8;
-    pub(crate) const ALL: [u16; 9] = [
-        Self::KEY_MISMATCH,
-        Self::UNDELIVERABLE_HARD,
-        Self::UNDELIVERABLE_SOFT,
-        Self::ACCOUNT_CANCELLED,
-        Self::COMPLAINED,
-        Self::OPTED_OUT_TENANT,
-        Self::OPTED_OUT_LIST,
-        Self::NO_PERMISSION,
-        Self::WEAK_EVIDENCE,
-    ];
-    pub(crate) const BLOCKS_TRANSACTIONAL: u16 = Self::KEY_MISMATCH
-        | Self::UNDELIVERABLE_HARD
-        | Self::UNDELIVERABLE_SOFT
-        | Self::ACCOUNT_CANCELLED;
+/// A set of [`Cause`]s: empty means send.
+pub(crate) type Causes = EnumSet<Cause>;
 
+/// The causes that stop transactional mail too.
+pub(crate) const BLOCKS_TRANSACTIONAL: Causes = enum_set!(
+    Cause::KeyMismatch
+        | Cause::StateOutOfDate
+        | Cause::HardBounce
+        | Cause::SoftBounceStreak
+        | Cause::AccountCancelled
+);
+
+/// How many distinct rule ids the causes map to.
+pub(crate) const RULE_SLOTS: usize = 8;
+
+impl Cause {
+    /// The cause of a suppression found for the campaign's key.
     #[inline]
-    pub(crate) fn bits(self) -> u16 {
-        self.0
-    }
-
-    /// How many distinct rule ids the cause bits map to.
-    pub(crate) const RULE_SLOTS: usize = 7;
-
-    /// The distinct rule of a cause bit, as a small index (two bits that
-    /// share a rule id share a slot, so a recipient counts once per rule).
-    pub(crate) fn rule_slot(bit: u16) -> usize {
-        match bit {
-            Self::KEY_MISMATCH => 0,
-            Self::UNDELIVERABLE_HARD | Self::UNDELIVERABLE_SOFT => 1,
-            Self::ACCOUNT_CANCELLED => 2,
-            Self::COMPLAINED => 3,
-            Self::OPTED_OUT_TENANT | Self::OPTED_OUT_LIST => 4,
-            Self::NO_PERMISSION => 5,
-            _ => 6,
+    pub(crate) fn of(kind: SuppressionKind, list_scope: bool) -> Cause {
+        match kind {
+            SuppressionKind::HardBounce => Cause::HardBounce,
+            SuppressionKind::SoftBounceStreak => Cause::SoftBounceStreak,
+            SuppressionKind::AccountCancelled => Cause::AccountCancelled,
+            SuppressionKind::Complaint => Cause::Complaint,
+            SuppressionKind::OptedOut if list_scope => Cause::OptedOutList,
+            SuppressionKind::OptedOut => Cause::OptedOutTenant,
         }
     }
 
-    /// The rule and sentence of one cause bit.
-    pub(crate) fn reason_of(bit: u16) -> (RuleId, &'static str) {
-        match bit {
-            Self::KEY_MISMATCH => (
+    /// The distinct rule of a cause, as a small index (two causes that
+    /// share a rule id share a slot, so a recipient counts once per rule).
+    pub(crate) fn rule_slot(self) -> usize {
+        match self {
+            Cause::KeyMismatch => 0,
+            Cause::HardBounce | Cause::SoftBounceStreak => 1,
+            Cause::AccountCancelled => 2,
+            Cause::Complaint => 3,
+            Cause::OptedOutTenant | Cause::OptedOutList => 4,
+            Cause::NoPermission => 5,
+            Cause::WeakEvidence => 6,
+            Cause::StateOutOfDate => 7,
+        }
+    }
+
+    /// The rule and sentence of one cause.
+    pub(crate) fn reason(self) -> Reason {
+        let (rule, sentence) = match self {
+            Cause::KeyMismatch => (
                 ids::SEND_KEY_MISMATCH,
                 "the consent state belongs to another tenant or list",
             ),
-            Self::UNDELIVERABLE_HARD => (
+            Cause::StateOutOfDate => (
+                ids::SEND_STATE_OUT_OF_DATE,
+                "the consent state was derived at another instant than the decision; replay it at the decision's `now`",
+            ),
+            Cause::HardBounce => (
                 ids::SEND_UNDELIVERABLE,
                 "the address hard-bounced and is suppressed globally",
             ),
-            Self::UNDELIVERABLE_SOFT => (
+            Cause::SoftBounceStreak => (
                 ids::SEND_UNDELIVERABLE,
                 "the address soft-bounced repeatedly and is suppressed globally",
             ),
-            Self::ACCOUNT_CANCELLED => (
+            Cause::AccountCancelled => (
                 ids::SEND_ACCOUNT_CANCELLED,
                 "the person's account with this tenant is cancelled",
             ),
-            Self::COMPLAINED => (
+            Cause::Complaint => (
                 ids::SEND_COMPLAINED,
                 "the person complained about this tenant's mail",
             ),
-            Self::OPTED_OUT_TENANT => (
+            Cause::OptedOutTenant => (
                 ids::SEND_OPTED_OUT,
                 "the person opted out of every list of this tenant",
             ),
-            Self::OPTED_OUT_LIST => (ids::SEND_OPTED_OUT, "the person opted out of this list"),
-            Self::NO_PERMISSION => (
+            Cause::OptedOutList => (ids::SEND_OPTED_OUT, "the person opted out of this list"),
+            Cause::NoPermission => (
                 ids::SEND_NO_PERMISSION,
                 "no permission basis is recorded for promotional mail",
             ),
-            _ => (
+            Cause::WeakEvidence => (
                 ids::SEND_WEAK_EVIDENCE,
                 "the permission's evidence is weak (no policy version or no source)",
             ),
-        }
-    }
-
-    pub(crate) fn reasons(self) -> Vec<Reason> {
-        let mut out = Vec::with_capacity(self.0.count_ones() as usize);
-        for bit in Self::ALL {
-            if self.0 & bit != 0 {
-                let (rule, sentence) = Self::reason_of(bit);
-                out.push(Reason::new(rule, sentence));
-            }
-        }
-        out
+        };
+        Reason::new(rule, sentence)
     }
 }
 
-/// The cause bit of a suppression found for the campaign's key.
-#[inline]
-pub(crate) fn cause_of(kind: SuppressionKind, scope_is_list: bool) -> u16 {
-    match kind {
-        SuppressionKind::HardBounce => Causes::UNDELIVERABLE_HARD,
-        SuppressionKind::SoftBounceStreak => Causes::UNDELIVERABLE_SOFT,
-        SuppressionKind::AccountCancelled => Causes::ACCOUNT_CANCELLED,
-        SuppressionKind::Complaint => Causes::COMPLAINED,
-        SuppressionKind::OptedOut if scope_is_list => Causes::OPTED_OUT_LIST,
-        SuppressionKind::OptedOut => Causes::OPTED_OUT_TENANT,
-    }
+/// The reasons of a set of causes, most severe first.
+pub(crate) fn reasons_of(causes: Causes) -> Reasons {
+    causes.iter().map(Cause::reason).collect()
 }
 
 /// The core both [`decide`] and [`plan`] use: which causes stop this send.
@@ -264,25 +269,25 @@ pub(crate) fn cause_of(kind: SuppressionKind, scope_is_list: bool) -> u16 {
 pub(crate) fn evaluate(
     class: MessageClass,
     permission: Option<PermissionSummary>,
-    suppressed: u16,
+    suppressed: Causes,
     ctx: &SendContext,
 ) -> Causes {
     match class {
-        MessageClass::Transactional(_) => Causes(suppressed & Causes::BLOCKS_TRANSACTIONAL),
+        MessageClass::Transactional(_) => suppressed & BLOCKS_TRANSACTIONAL,
         MessageClass::Promotional => {
-            let mut bits = suppressed;
+            let mut causes = suppressed;
             // An opt-out or complaint already says why there is no
             // permission; "no permission" is reported only on its own.
-            let explained = Causes::COMPLAINED | Causes::OPTED_OUT_TENANT | Causes::OPTED_OUT_LIST;
+            let explained = Cause::Complaint | Cause::OptedOutTenant | Cause::OptedOutList;
             match permission {
-                None if bits & explained != 0 => {}
-                None => bits |= Causes::NO_PERMISSION,
+                None if !causes.is_disjoint(explained) => {}
+                None => causes |= Cause::NoPermission,
                 Some(p) if p.weak_evidence && !ctx.allow_weak_evidence => {
-                    bits |= Causes::WEAK_EVIDENCE;
+                    causes |= Cause::WeakEvidence;
                 }
                 Some(_) => {}
             }
-            Causes(bits)
+            causes
         }
     }
 }
@@ -332,74 +337,74 @@ fn basis_word(p: &Permission) -> &'static str {
     }
 }
 
-/// The suppression cause bits a state holds for its own key.
-pub(crate) fn state_causes(state: &ConsentState) -> u16 {
-    let mut bits = 0u16;
+/// The suppression causes a state holds for its own key.
+pub(crate) fn state_causes(state: &ConsentState) -> Causes {
+    let mut causes = Causes::empty();
     for s in state.suppressions() {
-        let kind = SuppressionKind::of(&s.reason);
-        bits |= cause_of(kind, matches!(s.scope, Scope::List(..)));
+        causes |= Cause::of(s.kind, matches!(s.scope, Scope::List(..)));
     }
     if !state.account_open() {
-        bits |= Causes::ACCOUNT_CANCELLED;
+        causes |= Cause::AccountCancelled;
     }
-    bits
+    causes
 }
 
-/// Decide whether a classified message may go to the person `state` is
-/// about, for the campaign in `ctx`.
-///
-/// Infallible and deterministic. Fails closed: a state for another tenant or
-/// list, a missing permission or weak evidence (unless allowed) suppresses
-/// promotional mail; only bounces, a cancelled account or a key mismatch
-/// stop transactional mail.
-///
-/// ```
-/// use chrono::{TimeZone, Utc};
-/// use consentry::classify::{Classifier, Message};
-/// use consentry::eligibility::{decide, SendContext, SendDecision};
-/// use consentry::{ConsentKey, ConsentState, EmailAddress, ListId, TenantId};
-///
-/// let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
-/// let key = ConsentKey::new(
-///     TenantId::new("acme")?,
-///     ListId::new("news")?,
-///     EmailAddress::parse("ann@example.com")?,
-/// );
-/// let state = ConsentState::replay(&key, [], &Default::default(), now);
-/// let ctx = SendContext::new(key.tenant.clone(), key.list.clone(), now);
-/// let classifier = Classifier::default();
-///
-/// let ad = classifier.classify(&Message::text("Spring sale", "40% off everything"));
-/// assert!(!decide(&state, &ad, &ctx).is_send()); // no permission recorded
-///
-/// let receipt = classifier.classify(&Message::text("Receipt", "Thank you for your order."));
-/// assert!(decide(&state, &receipt, &ctx).is_send()); // receipts need no opt-in
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn decide(
-    state: &ConsentState,
-    classification: &Classification,
-    ctx: &SendContext,
-) -> SendDecision {
-    let mut suppressed = state_causes(state);
-    if state.key().tenant != ctx.tenant || state.key().list != ctx.list {
-        suppressed |= Causes::KEY_MISMATCH;
-    }
-    let permission = state.permission();
-    let causes = evaluate(
-        classification.class,
-        permission.map(PermissionSummary::of),
-        suppressed,
-        ctx,
-    );
-    if causes.bits() != 0 {
-        return SendDecision::Suppress {
-            reasons: causes.reasons(),
-        };
-    }
-    let express = permission.is_some_and(|p| p.basis.is_express());
-    SendDecision::Send {
-        requirements: requirements_for(classification.class, express),
-        reasons: vec![permitted_reason(classification.class, permission)],
+impl SendContext {
+    /// Decide whether a classified message may go to the person `state` is
+    /// about, for the campaign this context describes.
+    ///
+    /// Infallible and deterministic. Fails closed: a state for another
+    /// tenant or list, or derived at another instant than this context's
+    /// `now`, suppresses everything; a missing permission or weak evidence
+    /// (unless allowed) suppresses promotional mail; only bounces, a
+    /// cancelled account or one of those mismatches stop transactional
+    /// mail.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use consentry::classify::{Classifier, Message};
+    /// use consentry::eligibility::SendContext;
+    /// use consentry::{ConsentKey, ConsentState, EmailAddress, ListId, TenantId};
+    ///
+    /// let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    /// let key = ConsentKey::new(
+    ///     TenantId::new("acme")?,
+    ///     ListId::new("news")?,
+    ///     EmailAddress::parse("ann@example.com")?,
+    /// );
+    /// let state = ConsentState::replay(&key, [], &Default::default(), now);
+    /// let ctx = SendContext::new(key.tenant.clone(), key.list.clone(), now);
+    /// let classifier = Classifier::default();
+    ///
+    /// let ad = classifier.classify(&Message::text("Spring sale", "40% off everything"));
+    /// let d = ctx.decide(&state, &ad);
+    /// assert!(!d.is_send()); // no permission recorded
+    /// assert_eq!(d.rule().as_str(), "eligibility.promotional.no_permission");
+    ///
+    /// let receipt = classifier.classify(&Message::text("Your receipt", "Thank you for your order #5521. Total charged: $18.00."));
+    /// assert!(ctx.decide(&state, &receipt).is_send()); // receipts need no opt-in
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decide(&self, state: &ConsentState, classification: &Classification) -> SendDecision {
+        let mut suppressed = state_causes(state);
+        if state.key().tenant != self.tenant || state.key().list != self.list {
+            suppressed |= Cause::KeyMismatch;
+        }
+        if state.as_of() != self.now {
+            suppressed |= Cause::StateOutOfDate;
+        }
+        let class = *classification.outcome();
+        let permission = state.permission();
+        let causes = evaluate(class, permission.map(PermissionSummary::of), suppressed, self);
+        if let Some(suppress) = Decision::with_reasons(SendOutcome::Suppress, reasons_of(causes)) {
+            return suppress;
+        }
+        let express = permission.is_some_and(|p| p.basis.is_express());
+        Decision::new(
+            SendOutcome::Send {
+                requirements: requirements_for(class, express),
+            },
+            permitted_reason(class, permission),
+        )
     }
 }

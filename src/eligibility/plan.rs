@@ -7,40 +7,13 @@ use foldhash::fast::RandomState;
 use serde::Serialize;
 
 use super::{
-    cause_of, evaluate, requirements_for, Causes, PermissionSummary, Requirement, SendContext,
+    evaluate, reasons_of, requirements_for, Cause, Causes, PermissionSummary, Requirement, SendContext, RULE_SLOTS,
 };
-use crate::address::{EmailAddress, ListId, Scope, TenantId};
+use crate::address::EmailAddress;
+use crate::ids::{ListId, Scope, TenantId};
 use crate::classify::{Classification, MessageClass};
-use crate::consent::{ConsentState, SuppressionReason};
+use crate::consent::{ConsentState, SuppressionKind};
 use crate::decision::{Reason, RuleId};
-
-/// What a suppression entry is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SuppressionKind {
-    /// An opt-out (list or tenant scope).
-    OptedOut,
-    /// A complaint (tenant scope).
-    Complaint,
-    /// A hard bounce (global).
-    HardBounce,
-    /// A run of soft bounces (global).
-    SoftBounceStreak,
-    /// A cancelled account (tenant scope); stops transactional mail too.
-    AccountCancelled,
-}
-
-impl SuppressionKind {
-    /// The kind of a ledger suppression.
-    pub fn of(reason: &SuppressionReason) -> Self {
-        match reason {
-            SuppressionReason::OptedOut { .. } => SuppressionKind::OptedOut,
-            SuppressionReason::Complaint => SuppressionKind::Complaint,
-            SuppressionReason::HardBounce => SuppressionKind::HardBounce,
-            SuppressionReason::SoftBounceStreak { .. } => SuppressionKind::SoftBounceStreak,
-        }
-    }
-}
 
 /// A scope with its tenant and list interned to small numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,7 +249,7 @@ impl SuppressionIndex {
     pub fn insert_state(&mut self, state: &ConsentState) {
         let address = &state.key().address;
         for s in state.suppressions() {
-            self.insert(address, &s.scope, SuppressionKind::of(&s.reason));
+            self.insert(address, &s.scope, s.kind);
         }
         if !state.account_open() {
             let scope = Scope::Tenant(state.key().tenant.clone());
@@ -306,12 +279,12 @@ impl SuppressionIndex {
     /// The cause bits of every suppression of `address` that covers the
     /// campaign. Zero when nothing applies.
     #[inline]
-    pub(crate) fn causes(&self, address: &EmailAddress, scope: CampaignScope) -> u16 {
+    pub(crate) fn causes(&self, address: &EmailAddress, scope: CampaignScope) -> Causes {
         self.entries_of(address.canonical())
             .iter()
             .filter(|e| e.covers(scope))
-            .fold(0, |bits, e| {
-                bits | cause_of(e.kind, matches!(e.scope, ScopeKey::List(..)))
+            .fold(Causes::empty(), |causes, e| {
+                causes | Cause::of(e.kind, matches!(e.scope, ScopeKey::List(..)))
             })
     }
 
@@ -366,14 +339,12 @@ impl SuppressedRecipient<'_> {
     /// Why, most severe first (the same reasons [`decide`](super::decide)
     /// gives).
     pub fn reasons(&self) -> Vec<Reason> {
-        self.causes.reasons()
+        reasons_of(self.causes).into_vec()
     }
 
     /// Whether one of the reasons is this rule.
     pub fn has_rule(&self, rule: &str) -> bool {
-        Causes::ALL
-            .iter()
-            .any(|bit| self.causes.bits() & bit != 0 && Causes::reason_of(*bit).0.as_str() == rule)
+        self.causes.iter().any(|c| c.reason().rule.as_str() == rule)
     }
 }
 
@@ -448,7 +419,7 @@ where
     let mut suppressed = Vec::new();
     let summary = run(audience, index, classification, ctx, |members, causes| {
         for (m, c) in members.iter().zip(causes) {
-            if c.bits() == 0 {
+            if c.is_empty() {
                 sendable.push(m.address);
             } else {
                 suppressed.push(SuppressedRecipient {
@@ -515,7 +486,7 @@ where
         ctx,
         |members, causes| {
             for (m, c) in members.iter().zip(causes) {
-                if c.bits() == 0 {
+                if c.is_empty() {
                     each(Planned::Send(m.address));
                 } else {
                     each(Planned::Suppress(SuppressedRecipient {
@@ -543,13 +514,13 @@ where
     I: Iterator<Item = AudienceMember<'a>>,
     F: FnMut(&[AudienceMember<'a>], &[Causes]),
 {
-    let class = classification.class;
+    let class = *classification.outcome();
     let scope = index.scope_for(&ctx.tenant, &ctx.list);
-    let mut counts = [0usize; Causes::RULE_SLOTS];
+    let mut counts = [0usize; RULE_SLOTS];
     let mut all_express = true;
     let (mut n_send, mut n_suppress) = (0usize, 0usize);
     let mut chunk: Vec<AudienceMember<'a>> = Vec::with_capacity(CHUNK);
-    let mut causes = [Causes::default(); CHUNK];
+    let mut causes = [Causes::empty(); CHUNK];
     loop {
         chunk.clear();
         chunk.extend(audience.by_ref().take(CHUNK));
@@ -562,16 +533,14 @@ where
         }
         let decided = causes.get(..chunk.len()).unwrap_or_default();
         for (member, c) in chunk.iter().zip(decided) {
-            let send = c.bits() == 0;
+            let send = c.is_empty();
             n_send += usize::from(send);
             all_express &= !send || member.permission.is_some_and(|p| p.express);
             if !send {
                 n_suppress += 1;
                 let mut slots = 0u16;
-                for bit in Causes::ALL {
-                    if c.bits() & bit != 0 {
-                        slots |= 1 << Causes::rule_slot(bit);
-                    }
+                for cause in *c {
+                    slots |= 1 << cause.rule_slot();
                 }
                 for (i, n) in counts.iter_mut().enumerate() {
                     if slots & (1 << i) != 0 {
@@ -583,11 +552,10 @@ where
         sink(&chunk, decided);
     }
     let mut by_rule: BTreeMap<RuleId, usize> = BTreeMap::new();
-    for bit in Causes::ALL {
-        let n = counts.get(Causes::rule_slot(bit)).copied().unwrap_or(0);
+    for cause in Causes::all() {
+        let n = counts.get(cause.rule_slot()).copied().unwrap_or(0);
         if n > 0 {
-            let (rule, _) = Causes::reason_of(bit);
-            by_rule.insert(rule, n);
+            by_rule.insert(cause.reason().rule, n);
         }
     }
     let requirements = if n_send == 0 {

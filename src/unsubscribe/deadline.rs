@@ -7,6 +7,8 @@ use chrono::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::decision::{Decision, Reason};
+
 /// A rule on how fast an opt-out must be honoured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -23,14 +25,16 @@ impl OptOutRule {
     /// The rule's stable id (in [`CATALOGUE`](crate::CATALOGUE)).
     pub fn rule(self) -> crate::RuleId {
         match self {
-            OptOutRule::CanSpam => crate::decision::ids::DEADLINE_CANSPAM,
-            OptOutRule::BulkSender => crate::decision::ids::DEADLINE_BULK_SENDER,
+            OptOutRule::CanSpam => crate::catalogue::ids::DEADLINE_CANSPAM,
+            OptOutRule::BulkSender => crate::catalogue::ids::DEADLINE_BULK_SENDER,
         }
     }
 
-    /// The rule's stable id as text.
-    pub fn id(self) -> &'static str {
-        self.rule().as_static().unwrap_or("unsubscribe.deadline")
+    fn sentence(self) -> &'static str {
+        match self {
+            OptOutRule::CanSpam => "CAN-SPAM: by the end of the 10th business day after receipt",
+            OptOutRule::BulkSender => "bulk-sender rules: within 48 hours of receipt",
+        }
     }
 }
 
@@ -262,48 +266,88 @@ pub struct Deadline {
     pub rule: OptOutRule,
 }
 
-/// The deadline for honouring an opt-out received at `received_at`: the
-/// earliest of the configured rules (CAN-SPAM alone when none is given,
-/// since the law applies regardless). CAN-SPAM's ends with the 10th
-/// business day after the day of receipt, in the calendar's offset; the
-/// bulk-sender rule's 48 hours after receipt.
-///
-/// ```
-/// use chrono::{TimeZone, Utc};
-/// use consentry::unsubscribe::{deadline, BusinessCalendar, OptOutRule};
-///
-/// let calendar = BusinessCalendar::us_federal(2026..=2027, 0)?;
-/// // Friday before Thanksgiving week.
-/// let received = Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).unwrap();
-/// let d = deadline(received, &[OptOutRule::CanSpam], &calendar);
-/// assert_eq!(d.at, Utc.with_ymd_and_hms(2026, 12, 7, 23, 59, 59).unwrap());
-/// let d = deadline(received, &[OptOutRule::CanSpam, OptOutRule::BulkSender], &calendar);
-/// assert_eq!((d.at, d.rule), (Utc.with_ymd_and_hms(2026, 11, 22, 15, 0, 0).unwrap(), OptOutRule::BulkSender));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn deadline(
-    received_at: DateTime<Utc>,
-    rules: &[OptOutRule],
-    calendar: &BusinessCalendar,
-) -> Deadline {
-    let at = |rule: OptOutRule| match rule {
-        OptOutRule::CanSpam => calendar.end_of_nth_business_day(received_at, 10),
-        OptOutRule::BulkSender => crate::time::add(received_at, TimeDelta::hours(48)),
-    };
-    let rules: &[OptOutRule] = if rules.is_empty() {
-        &[OptOutRule::CanSpam]
-    } else {
-        rules
-    };
-    rules
-        .iter()
-        .map(|r| Deadline {
-            at: at(*r),
-            rule: *r,
-        })
-        .min_by_key(|d| d.at)
-        .unwrap_or(Deadline {
-            at: at(OptOutRule::CanSpam),
-            rule: OptOutRule::CanSpam,
-        })
+impl std::fmt::Display for Deadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "by {}", self.at)
+    }
+}
+
+/// The opt-out deadline rules in force and the business-day calendar they
+/// count on: the rules [`OptOutDeadlines::decide`] applies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptOutDeadlines {
+    rules: Vec<OptOutRule>,
+    calendar: BusinessCalendar,
+}
+
+impl OptOutDeadlines {
+    /// The rules in force (the strictest wins; CAN-SPAM alone when none is
+    /// given, since the law applies regardless) on a calendar.
+    pub fn new(rules: impl IntoIterator<Item = OptOutRule>, calendar: BusinessCalendar) -> Self {
+        let mut rules: Vec<OptOutRule> = rules.into_iter().collect();
+        if rules.is_empty() {
+            rules.push(OptOutRule::CanSpam);
+        }
+        OptOutDeadlines { rules, calendar }
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &[OptOutRule] {
+        &self.rules
+    }
+
+    /// The calendar.
+    pub fn calendar(&self) -> &BusinessCalendar {
+        &self.calendar
+    }
+
+    /// The deadline for honouring an opt-out received at `received_at`:
+    /// the earliest of the rules in force. CAN-SPAM's ends with the 10th
+    /// business day after the day of receipt, in the calendar's offset; the
+    /// bulk-sender rule's 48 hours after receipt. The reason names the rule
+    /// that set it.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use consentry::unsubscribe::{BusinessCalendar, OptOutDeadlines, OptOutRule};
+    ///
+    /// let calendar = BusinessCalendar::us_federal(2026..=2027, 0)?;
+    /// // Friday before Thanksgiving week.
+    /// let received = Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).unwrap();
+    /// let canspam = OptOutDeadlines::new([OptOutRule::CanSpam], calendar.clone());
+    /// assert_eq!(canspam.decide(received).outcome().at, Utc.with_ymd_and_hms(2026, 12, 7, 23, 59, 59).unwrap());
+    /// let both = OptOutDeadlines::new([OptOutRule::CanSpam, OptOutRule::BulkSender], calendar);
+    /// let d = both.decide(received);
+    /// assert_eq!(d.outcome().at, Utc.with_ymd_and_hms(2026, 11, 22, 15, 0, 0).unwrap());
+    /// assert_eq!(d.rule().as_str(), "unsubscribe.deadline.bulk_sender_48_hours");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decide(&self, received_at: DateTime<Utc>) -> Decision<Deadline> {
+        let at = |rule: OptOutRule| match rule {
+            OptOutRule::CanSpam => self.calendar.end_of_nth_business_day(received_at, 10),
+            OptOutRule::BulkSender => crate::time::add(received_at, TimeDelta::hours(48)),
+        };
+        let deadline = self
+            .rules
+            .iter()
+            .map(|r| Deadline {
+                at: at(*r),
+                rule: *r,
+            })
+            .min_by_key(|d| d.at)
+            .unwrap_or(Deadline {
+                at: at(OptOutRule::CanSpam),
+                rule: OptOutRule::CanSpam,
+            });
+        let reason = Reason::new(
+            deadline.rule.rule(),
+            format!(
+                "received {received_at}; takes effect by {} ({})",
+                deadline.at,
+                deadline.rule.sentence()
+            ),
+        );
+        Decision::new(deadline, reason)
+    }
 }

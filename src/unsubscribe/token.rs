@@ -10,7 +10,8 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::address::{EmailAddress, ListId, TenantId};
+use crate::address::EmailAddress;
+use crate::ids::{ListId, TenantId};
 
 type HmacSha256 = Hmac<Sha256>;
 

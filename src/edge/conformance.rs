@@ -12,9 +12,11 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
-use crate::address::{EmailAddress, ListId, TenantId};
-use crate::consent::{Action, Basis, ConsentEvent, EventId, Evidence, OptOutChannel};
-use crate::ports::{AppendOutcome, ConsentStore};
+use crate::address::EmailAddress;
+use crate::ids::{ListId, TenantId};
+use crate::consent::{Action, Basis, ConsentEvent, Evidence, OptOutChannel};
+use crate::ids::EventId;
+use crate::edge::ports::{AppendOutcome, ConsentStore};
 
 /// A conformance check that failed, with what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

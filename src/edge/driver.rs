@@ -8,24 +8,26 @@ use sha2::Digest;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::address::{EmailAddress, ListId, TenantId};
+use crate::address::EmailAddress;
+use crate::ids::{ListId, TenantId};
 use crate::classify::{Classification, Classifier, DeclaredKind, Message};
-use crate::consent::{Action, EventId, Evidence, OptOutChannel, Suppression};
+use crate::consent::{Action, Evidence, OptOutChannel, Suppression};
+use crate::ids::EventId;
 use crate::consent::{
     ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy, LedgerPolicyError,
 };
 use crate::cookie::CookieConsent;
-use crate::decision::{ids, Reason};
+use crate::decision::{Decision, Reason};
+use crate::catalogue::ids;
 use crate::disclosure::DisclosureRecord;
 use crate::eligibility::{
-    check_requirements, decide, lint, ComplianceIssue, SendContext, SendDecision, SenderProfile,
-    Severity,
+    check_requirements, lint, SendContext, SendOutcome, SenderProfile,
 };
 use crate::message::{MessageError, OutboundMessage};
-use crate::ports::{AppendOutcome, ConsentStore, Mailer};
+use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
 use crate::retention::{erasure_plan, AddressHash, ErasedSuppression};
 use crate::unsubscribe::{
-    deadline, may_change_state, BusinessCalendar, Deadline, KeyRing, OptOutRule, RequestRefused,
+    may_change_state, Deadline, KeyRing, OptOutDeadlines, RequestRefused,
     TokenError,
 };
 
@@ -97,7 +99,7 @@ pub struct SendReport<E> {
     /// How the message was classified.
     pub classification: Classification,
     /// What the lint found in the template.
-    pub lint: Vec<ComplianceIssue>,
+    pub lint: Vec<Reason>,
     /// Whether the lint blocked the whole send (a promotional message with
     /// an error). When set, nothing was sent.
     pub blocked: bool,
@@ -127,10 +129,8 @@ pub struct OneClickRequest<'a> {
 pub struct UnsubscribeSettings {
     /// The keys tokens are verified with.
     pub keys: KeyRing,
-    /// The deadline rules in force (the strictest wins).
-    pub rules: Vec<OptOutRule>,
-    /// The business-day calendar.
-    pub calendar: BusinessCalendar,
+    /// The opt-out deadline rules in force and their calendar.
+    pub deadlines: OptOutDeadlines,
 }
 
 /// The answer to an honoured one-click request.
@@ -144,8 +144,8 @@ pub struct OneClickConfirmation {
     pub newly_recorded: bool,
     /// When the opt-out was first received.
     pub received_at: DateTime<Utc>,
-    /// By when it must take effect, and under which rule.
-    pub deadline: Deadline,
+    /// By when it must take effect, under which rule.
+    pub deadline: Decision<Deadline>,
 }
 
 /// Why a one-click request changed nothing.
@@ -469,8 +469,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         let message = Message::from_outbound(campaign.template, campaign.declared);
         let classification = classifier.classify(&message);
         let issues = lint(campaign.template, &classification, campaign.profile);
-        let blocked = classification.class.is_promotional()
-            && issues.iter().any(|i| i.severity == Severity::Error);
+        let blocked = classification.outcome().is_promotional() && !issues.is_empty();
         let mut report = SendReport {
             classification,
             lint: issues,
@@ -489,12 +488,12 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             }
             let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
             let state = self.state(&key, ctx.now)?;
-            let requirements = match decide(&state, &report.classification, ctx) {
-                SendDecision::Suppress { reasons } => {
-                    report.suppressed.push((address.clone(), reasons));
+            let requirements = match ctx.decide(&state, &report.classification).into_parts() {
+                (SendOutcome::Suppress, reasons) => {
+                    report.suppressed.push((address.clone(), reasons.into_vec()));
                     continue;
                 }
-                SendDecision::Send { requirements, .. } => requirements,
+                (SendOutcome::Send { requirements }, _) => requirements,
             };
             let message = match campaign.personalise {
                 Some(render) => match render(campaign.template, address) {
@@ -503,7 +502,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
                         report.suppressed.push((
                             address.clone(),
                             vec![Reason::new(
-                                ids::LINT_UNSUBSCRIBE_LINK,
+                                ids::SEND_PERSONALISATION_FAILED,
                                 format!("the personalised message could not be built: {e}"),
                             )],
                         ));
@@ -514,11 +513,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             };
             let unmet = check_requirements(&message, &requirements, campaign.profile);
             if !unmet.is_empty() {
-                let reasons = unmet
-                    .into_iter()
-                    .map(|i| Reason::new(i.rule, i.message))
-                    .collect();
-                report.suppressed.push((address.clone(), reasons));
+                report.suppressed.push((address.clone(), unmet));
                 continue;
             }
             match self.mailer.deliver(&message) {
@@ -583,7 +578,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             event: id,
             newly_recorded: outcome == AppendOutcome::Appended,
             received_at,
-            deadline: deadline(received_at, &settings.rules, &settings.calendar),
+            deadline: settings.deadlines.decide(received_at),
         })
     }
 

@@ -6,9 +6,10 @@ use std::convert::Infallible;
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use crate::address::EmailAddress;
-use crate::consent::{ConsentEvent, EventId};
+use crate::consent::ConsentEvent;
+use crate::ids::EventId;
 use crate::message::OutboundMessage;
-use crate::ports::{AppendOutcome, ConsentStore, Mailer};
+use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
 use crate::retention::{AddressHash, ErasedSuppression};
 
 #[derive(Default)]

@@ -24,7 +24,7 @@ pub enum AppendOutcome {
 /// Persistence of consent events (suppressions are derived from them).
 ///
 /// Implementations must pass
-/// [`conformance::check_consent_store`](crate::conformance::check_consent_store):
+/// [`conformance::check_consent_store`](crate::edge::conformance::check_consent_store):
 /// append is idempotent by event id (a repeated id keeps the first event),
 /// nothing appended is lost, `events_for` returns only that person's events
 /// (matched by canonical address) in the order they were appended.

@@ -11,7 +11,7 @@ use lettre::Transport;
 
 use crate::address::EmailAddress;
 use crate::message::OutboundMessage;
-use crate::ports::Mailer;
+use crate::edge::ports::Mailer;
 
 /// Why a message could not be handed to the transport.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,7 @@ where
 /// A [`Mailer`] over a lettre transport.
 ///
 /// ```
-/// use consentry::lettre_mailer::LettreMailer;
+/// use consentry::edge::lettre_mailer::LettreMailer;
 /// use consentry::{EmailAddress, Mailer, OutboundMessage};
 /// use lettre::transport::stub::StubTransport;
 ///

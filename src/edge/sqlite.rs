@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
-use crate::address::{EmailAddress, ListId, TenantId};
+use crate::address::EmailAddress;
+use crate::ids::{ListId, TenantId};
 use crate::consent::ConsentEvent;
-use crate::ports::{AppendOutcome, ConsentStore};
+use crate::edge::ports::{AppendOutcome, ConsentStore};
 use crate::retention::{AddressHash, ErasedSuppression};
 
 /// The schema version this build writes and reads.

@@ -1,0 +1,414 @@
+//! Disclosure rules as data, validated and compiled to bit masks.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::vocabulary::{DisclosureRequest, DataCategory, Fact, Purpose, RecipientKind, ALL_DATA, ALL_PURPOSES, ALL_RECIPIENTS, PERSONAL};
+use super::DisclosureOutcome;
+use crate::catalogue::ids;
+use crate::decision::{Decision, Reason, Reasons, RuleId, Text};
+
+/// What a rule does when it applies: permit or forbid. (A decision's
+/// answer is a [`super::DisclosureOutcome`]: permit or deny.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Allow the disclosure.
+    Permit,
+    /// Forbid it, whatever else permits it.
+    Forbid,
+}
+
+/// When a rule applies. Every condition given must hold; a condition left
+/// out holds always.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Condition {
+    /// The recipient is one of these.
+    pub recipients: Option<BTreeSet<RecipientKind>>,
+    /// The recipient is none of these.
+    pub recipients_except: Option<BTreeSet<RecipientKind>>,
+    /// The purpose is one of these.
+    pub purposes: Option<BTreeSet<Purpose>>,
+    /// The data includes at least one of these.
+    pub data_any: Option<BTreeSet<DataCategory>>,
+    /// The data includes at least one personal category.
+    pub data_any_personal: Option<bool>,
+    /// The data is within these (nothing else).
+    pub data_within: Option<BTreeSet<DataCategory>>,
+    /// There is (or is not) legal process.
+    pub legal_process: Option<bool>,
+    /// The service contract forbids (or not) own use.
+    pub contract_forbids_own_use: Option<bool>,
+    /// The service contract requires (or not) confidentiality.
+    pub contract_requires_confidentiality: Option<bool>,
+    /// The referral partner introduced (or not) the customer.
+    pub introduced_customer: Option<bool>,
+    /// The transfer leaves (or not) the EU, EEA or Switzerland.
+    pub leaves_protected_region: Option<bool>,
+    /// A transfer mechanism is (or is not) recorded.
+    pub transfer_mechanism: Option<bool>,
+}
+
+/// One rule of a disclosure policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureRule {
+    /// A stable id, cited in decisions.
+    pub id: RuleId,
+    /// Permit or forbid.
+    pub effect: Effect,
+    /// The sentence decisions show.
+    pub description: Text,
+    /// Whether a decision this rule takes part in must be logged for audit.
+    #[serde(default)]
+    pub audit: bool,
+    /// When it applies.
+    #[serde(default)]
+    pub when: Condition,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Compiled {
+    recipients: u16,
+    purposes: u16,
+    data_any: u16,
+    data_within: u16,
+    fact_care: u8,
+    fact_value: u8,
+}
+
+impl Compiled {
+    #[inline]
+    fn matches(&self, recipient: u16, purpose: u16, data: u16, facts: u8) -> bool {
+        self.recipients & recipient != 0
+            && self.purposes & purpose != 0
+            && (self.data_any == 0 || data & self.data_any != 0)
+            && data & !self.data_within == 0
+            && facts & self.fact_care == self.fact_value
+    }
+}
+
+fn mask<T: Copy>(set: &Option<BTreeSet<T>>, all: u16, bit: impl Fn(T) -> u16) -> u16 {
+    set.as_ref()
+        .map_or(all, |s| s.iter().fold(0, |a, x| a | bit(*x)))
+}
+
+impl Condition {
+    fn compile(&self) -> Compiled {
+        let mut recipients = mask(&self.recipients, ALL_RECIPIENTS, RecipientKind::bit);
+        if let Some(except) = &self.recipients_except {
+            recipients &= !except.iter().fold(0, |a, r| a | r.bit());
+        }
+        let mut data_any = self
+            .data_any
+            .as_ref()
+            .map_or(0, |s| s.iter().fold(0, |a, c| a | c.bit()));
+        if self.data_any_personal == Some(true) {
+            data_any = if data_any == 0 {
+                PERSONAL
+            } else {
+                data_any & PERSONAL
+            };
+        }
+        let mut care = 0u8;
+        let mut value = 0u8;
+        let mut fact = |cond: Option<bool>, f: Fact| {
+            if let Some(v) = cond {
+                care |= f.bit();
+                if v {
+                    value |= f.bit();
+                }
+            }
+        };
+        fact(self.legal_process, Fact::LegalProcess);
+        fact(self.contract_forbids_own_use, Fact::ForbidsOwnUse);
+        fact(
+            self.contract_requires_confidentiality,
+            Fact::RequiresConfidentiality,
+        );
+        fact(self.introduced_customer, Fact::IntroducedCustomer);
+        fact(self.leaves_protected_region, Fact::LeavesProtectedRegion);
+        fact(self.transfer_mechanism, Fact::HasTransferMechanism);
+        let mut data_within = mask(&self.data_within, ALL_DATA, DataCategory::bit);
+        if self.data_any_personal == Some(false) {
+            data_within &= !PERSONAL;
+        }
+        Compiled {
+            recipients,
+            purposes: mask(&self.purposes, ALL_PURPOSES, Purpose::bit),
+            data_any,
+            data_within,
+            fact_care: care,
+            fact_value: value,
+        }
+    }
+}
+
+/// Most rules a policy may hold (decisions keep their matched rules as a
+/// 64-bit set, so deciding allocates nothing).
+pub const MAX_RULES: usize = 64;
+
+/// A problem found when a policy is loaded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DisclosurePolicyProblem {
+    /// The text does not parse (this includes unknown names: an unknown
+    /// recipient, purpose or field is named in the message).
+    #[error("the policy does not parse: {0}")]
+    Parse(String),
+    /// Two rules share an id.
+    #[error("rule id `{0}` is used twice")]
+    DuplicateId(String),
+    /// A rule that can never apply.
+    #[error("rule `{id}` can never apply: {why}")]
+    Unreachable {
+        /// The rule.
+        id: String,
+        /// Why.
+        why: String,
+    },
+    /// More than 64 rules.
+    #[error("the policy has {0} rules; at most 64 are supported")]
+    TooManyRules(usize),
+}
+
+/// Every problem of a policy, found in one pass.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the disclosure policy is invalid: {}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+pub struct DisclosurePolicyError {
+    /// The problems.
+    pub problems: Vec<DisclosurePolicyProblem>,
+}
+
+/// A disclosure policy: rules compiled to bit masks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisclosurePolicy {
+    rules: Vec<DisclosureRule>,
+    compiled: Vec<Compiled>,
+    forbid_mask: u64,
+    audit_mask: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    rules: Vec<DisclosureRule>,
+}
+
+impl Serialize for DisclosurePolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            rules: &'a [DisclosureRule],
+        }
+        Out { rules: &self.rules }.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for DisclosurePolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let file = PolicyFile::deserialize(d)?;
+        DisclosurePolicy::new(file.rules).map_err(serde::de::Error::custom)
+    }
+}
+
+fn unreachable_reason(c: &Compiled) -> Option<&'static str> {
+    if c.recipients == 0 {
+        return Some("no recipient can match");
+    }
+    if c.purposes == 0 {
+        return Some("no purpose can match");
+    }
+    if c.data_within == 0 {
+        return Some("no data can match");
+    }
+    if c.data_any != 0 && c.data_any & c.data_within == 0 {
+        return Some("the data must include a category it may not include");
+    }
+    let needs = |f: Fact| c.fact_care & f.bit() != 0 && c.fact_value & f.bit() != 0;
+    let sp = RecipientKind::ServiceProvider.bit();
+    if (needs(Fact::ForbidsOwnUse) || needs(Fact::RequiresConfidentiality))
+        && c.recipients & sp == 0
+    {
+        return Some("contract terms are required but the recipient cannot be a service provider");
+    }
+    if needs(Fact::IntroducedCustomer) && c.recipients & RecipientKind::ReferralPartner.bit() == 0 {
+        return Some(
+            "an introducing partner is required but the recipient cannot be a referral partner",
+        );
+    }
+    None
+}
+
+/// Whether every request the permit `p` matches is also matched by the
+/// forbid `f` (so `p` can never decide). Sound, not complete.
+fn shadows(f: &Compiled, p: &Compiled) -> bool {
+    let recipients = p.recipients & !f.recipients == 0;
+    let purposes = p.purposes & !f.purposes == 0;
+    let facts = f.fact_care & !p.fact_care == 0 && (p.fact_value & f.fact_care) == f.fact_value;
+    let within = p.data_within & !f.data_within == 0;
+    // Every data set p accepts must meet f.data_any.
+    let any = f.data_any == 0
+        || (p.data_any != 0 && p.data_any & !f.data_any == 0)
+        || p.data_within & !f.data_any == 0 && p.data_any != 0;
+    recipients && purposes && facts && within && any
+}
+
+impl DisclosurePolicy {
+    /// A policy from rules, validated and compiled.
+    ///
+    /// # Errors
+    ///
+    /// A [`DisclosurePolicyError`] listing every problem: duplicate ids,
+    /// unreachable rules (a condition no request can meet, or a permit that
+    /// a forbid always overrides), more than 64 rules.
+    pub fn new(rules: Vec<DisclosureRule>) -> Result<Self, DisclosurePolicyError> {
+        let mut problems = Vec::new();
+        if rules.len() > MAX_RULES {
+            problems.push(DisclosurePolicyProblem::TooManyRules(rules.len()));
+        }
+        let mut seen = BTreeSet::new();
+        for r in &rules {
+            if !seen.insert(r.id.as_str()) {
+                problems.push(DisclosurePolicyProblem::DuplicateId(r.id.to_string()));
+            }
+        }
+        let compiled: Vec<Compiled> = rules.iter().map(|r| r.when.compile()).collect();
+        for (r, c) in rules.iter().zip(&compiled) {
+            if let Some(why) = unreachable_reason(c) {
+                problems.push(DisclosurePolicyProblem::Unreachable {
+                    id: r.id.to_string(),
+                    why: why.into(),
+                });
+                continue;
+            }
+            if r.effect == Effect::Permit {
+                if let Some((f, _)) = rules
+                    .iter()
+                    .zip(&compiled)
+                    .find(|(f, fc)| f.effect == Effect::Forbid && shadows(fc, c))
+                {
+                    problems.push(DisclosurePolicyProblem::Unreachable {
+                        id: r.id.to_string(),
+                        why: format!("forbid rule `{}` overrides it for every request", f.id),
+                    });
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(DisclosurePolicyError { problems });
+        }
+        let mut forbid_mask = 0u64;
+        let mut audit_mask = 0u64;
+        for (i, r) in rules.iter().enumerate() {
+            if r.effect == Effect::Forbid {
+                forbid_mask |= 1 << i;
+            }
+            if r.audit {
+                audit_mask |= 1 << i;
+            }
+        }
+        Ok(DisclosurePolicy {
+            rules,
+            compiled,
+            forbid_mask,
+            audit_mask,
+        })
+    }
+
+    /// Load a policy from JSON (`{"rules": [...]}`).
+    ///
+    /// # Errors
+    ///
+    /// A [`DisclosurePolicyError`]; a parse error names the unknown field or
+    /// value.
+    pub fn from_json(text: &str) -> Result<Self, DisclosurePolicyError> {
+        let file: PolicyFile = serde_json::from_str(text).map_err(|e| DisclosurePolicyError {
+            problems: vec![DisclosurePolicyProblem::Parse(e.to_string())],
+        })?;
+        Self::new(file.rules)
+    }
+
+    #[cfg(feature = "toml")]
+    /// Load a policy from TOML (`[[rules]]` tables).
+    ///
+    /// # Errors
+    ///
+    /// As [`DisclosurePolicy::from_json`].
+    pub fn from_toml(text: &str) -> Result<Self, DisclosurePolicyError> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| DisclosurePolicyError {
+            problems: vec![DisclosurePolicyProblem::Parse(e.to_string())],
+        })?;
+        Self::new(file.rules)
+    }
+
+    #[cfg(feature = "toml")]
+    /// The policy as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(&PolicyFile {
+            rules: self.rules.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &[DisclosureRule] {
+        &self.rules
+    }
+
+    /// Decide a request: deny if any forbid rule applies, else permit if any
+    /// permit rule applies, else deny (no rule permits it). Infallible and
+    /// deterministic. The reasons are the deciding rules (the forbids that
+    /// applied for a deny, the permits for a permit, or
+    /// `disclosure.default_deny`); the decision requires audit when a
+    /// deciding rule is flagged `audit` (legal process). It allocates only
+    /// when more than two rules decide at once.
+    #[inline]
+    pub fn decide(&self, request: &DisclosureRequest) -> Decision<DisclosureOutcome> {
+        let recipient = request.recipient.kind().bit();
+        let purpose = request.purpose.bit();
+        let data = request.data.0;
+        let facts = request.facts();
+        let mut matched = 0u64;
+        for (i, c) in self.compiled.iter().enumerate() {
+            if c.matches(recipient, purpose, data, facts) {
+                matched |= 1 << i;
+            }
+        }
+        let forbids = matched & self.forbid_mask;
+        let (outcome, deciding) = if forbids != 0 {
+            (DisclosureOutcome::Deny, forbids)
+        } else if matched != 0 {
+            (DisclosureOutcome::Permit, matched)
+        } else {
+            return Decision::new(
+                DisclosureOutcome::Deny,
+                Reason::new(ids::DISCLOSURE_DEFAULT_DENY, "no rule permits this disclosure"),
+            );
+        };
+        let mut reasons = Reasons::new();
+        let mut bits = deciding;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let Some(rule) = self.rules.get(i) {
+                reasons.push(Reason {
+                    rule: rule.id.clone(),
+                    sentence: rule.description.clone(),
+                });
+            }
+        }
+        let audit = deciding & self.audit_mask != 0;
+        Decision::with_reasons(outcome, reasons)
+            .unwrap_or_else(|| {
+                Decision::new(
+                    DisclosureOutcome::Deny,
+                    Reason::new(ids::DISCLOSURE_DEFAULT_DENY, "no rule permits this disclosure"),
+                )
+            })
+            .audited(audit)
+    }
+}
+
