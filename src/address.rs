@@ -206,7 +206,7 @@ impl EmailAddress {
                 len: canonical_local.len(),
             });
         }
-        let canonical_domain = canonical_domain(domain, at + 1, options)?;
+        let canonical_domain = canonical_domain_at(domain, at + 1, options)?;
         let mut canonical =
             String::with_capacity(canonical_local.len() + 1 + canonical_domain.len());
         canonical.push_str(&canonical_local);
@@ -312,7 +312,7 @@ fn check_dot_atom(local: &str, offset: usize) -> Result<(), AddressError> {
 }
 
 /// Validate a domain and return its canonical (lowercase ASCII) form.
-fn canonical_domain(
+fn canonical_domain_at(
     domain: &str,
     offset: usize,
     options: AddressOptions,
@@ -393,6 +393,22 @@ fn canonical_domain(
         return Err(invalid());
     }
     Ok(ascii)
+}
+
+/// Check a domain name (the part after `@`, IDN allowed, no IP literal) and
+/// return its canonical form: lowercase ASCII, punycode for IDN labels.
+///
+/// ```
+/// assert_eq!(consentry::address::canonical_domain("Bücher.Example")?, "xn--bcher-kva.example");
+/// assert!(consentry::address::canonical_domain("localhost").is_err());
+/// # Ok::<(), consentry::AddressError>(())
+/// ```
+///
+/// # Errors
+///
+/// The [`AddressError`] an address with this domain would get.
+pub fn canonical_domain(domain: &str) -> Result<String, AddressError> {
+    canonical_domain_at(domain, 0, AddressOptions::default())
 }
 
 impl FromStr for EmailAddress {

@@ -74,6 +74,14 @@ macro_rules! id_newtype {
                 Ok($name(id))
             }
 
+            /// An id the crate built itself from text that passes the
+            /// check by construction (a digest, a prefix and a number).
+            #[allow(dead_code)]
+            pub(crate) fn from_checked(id: String) -> Self {
+                debug_assert!($crate::ids::check_id(&id).is_ok());
+                $name(id)
+            }
+
             /// The id as text.
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -125,9 +133,11 @@ id_newtype!(
     ListId
 );
 
-/// Where a suppression applies.
+/// Where a suppression applies. Its JSON form names its parts:
+/// `{"kind":"global"}`, `{"kind":"tenant","tenant":"acme"}`,
+/// `{"kind":"list","tenant":"acme","list":"news"}`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(from = "ScopeRepr", into = "ScopeRepr")]
 pub enum Scope {
     /// Every tenant and list (hard bounces, soft-bounce streaks).
     Global,
@@ -135,6 +145,34 @@ pub enum Scope {
     Tenant(TenantId),
     /// One list of one tenant (list opt-outs).
     List(TenantId, ListId),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum ScopeRepr {
+    Global,
+    Tenant { tenant: TenantId },
+    List { tenant: TenantId, list: ListId },
+}
+
+impl From<ScopeRepr> for Scope {
+    fn from(r: ScopeRepr) -> Self {
+        match r {
+            ScopeRepr::Global => Scope::Global,
+            ScopeRepr::Tenant { tenant } => Scope::Tenant(tenant),
+            ScopeRepr::List { tenant, list } => Scope::List(tenant, list),
+        }
+    }
+}
+
+impl From<Scope> for ScopeRepr {
+    fn from(s: Scope) -> Self {
+        match s {
+            Scope::Global => ScopeRepr::Global,
+            Scope::Tenant(tenant) => ScopeRepr::Tenant { tenant },
+            Scope::List(tenant, list) => ScopeRepr::List { tenant, list },
+        }
+    }
 }
 
 impl Scope {

@@ -116,7 +116,7 @@ pub use address::{AddressError, AddressOptions, EmailAddress};
 pub use ids::{EventId, IdError, ListId, Scope, TenantId};
 pub use consent::{
     Action, Basis, ConsentEvent, ConsentKey, ConsentState, EventError, Evidence,
-    LedgerPolicy, LedgerPolicyError, OptOutChannel, PendingConfirmation, Permission, Suppression,
+    LedgerPolicy, LedgerPolicyBuilder, LedgerPolicyError, LedgerPolicyProblem, OptOutChannel, PendingConfirmation, Permission, Suppression,
     SuppressionKind,
 };
 pub use catalogue::{RuleInfo, CATALOGUE};
@@ -125,6 +125,6 @@ pub use edge::driver::{
     Campaign, Driver, DriverError, ErasureReceipt, OneClickConfirmation, OneClickError,
     OneClickRequest, SendReport, ServiceError, SubjectExport, UnsubscribeSettings,
 };
-pub use edge::memory::{MemoryStore, RecordingMailer};
-pub use message::{Header, MessageError, OutboundMessage};
+pub use edge::memory::{MemoryStore, RecordingMailer, RefusedDelivery};
+pub use message::{Header, MessageBuilder, MessageError, OutboundMessage};
 pub use edge::ports::{AppendOutcome, ConsentStore, Mailer};

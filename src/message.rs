@@ -42,7 +42,10 @@ pub enum MessageError {
         /// Its length.
         len: usize,
     },
-    /// A header the crate manages (`From`, `To`, `Subject`, ...) was added by hand.
+    /// A header the crate or the mailer manages was added by hand: the
+    /// envelope (`From`, `To`, `Subject`, ...), the MIME structure
+    /// (`Content-Type`, `Content-Transfer-Encoding`, `MIME-Version`, ...) or
+    /// trace and identity headers (`Return-Path`, `Received`, `Resent-*`).
     #[error("header `{name}` is set through its own field, not as a custom header")]
     ReservedHeader {
         /// The header name.
@@ -81,7 +84,24 @@ const RESERVED: &[&str] = &[
     "sender",
     "date",
     "message-id",
+    // Structure and identity: a custom header must never override the MIME
+    // structure the mailer renders, nor the trace and resent identity.
+    "content-type",
+    "content-transfer-encoding",
+    "content-disposition",
+    "content-id",
+    "mime-version",
+    "return-path",
+    "received",
+    "dkim-signature",
 ];
+
+fn reserved(name: &str) -> bool {
+    RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name))
+        || name
+            .get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("resent-"))
+}
 
 impl Header {
     /// A header from a name and a value.
@@ -89,7 +109,8 @@ impl Header {
     /// # Errors
     ///
     /// [`MessageError::HeaderName`] for an empty or malformed name,
-    /// [`MessageError::ReservedHeader`] for a header the message sets itself,
+    /// [`MessageError::ReservedHeader`] for a header the message or the mailer
+    /// sets itself (envelope, MIME structure, trace, `Resent-*`),
     /// [`MessageError::HeaderInjection`] when the value holds CR, LF or any
     /// other control character but tab.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Result<Self, MessageError> {
@@ -100,7 +121,7 @@ impl Header {
                 name: name.escape_default().to_string(),
             });
         }
-        if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&name)) {
+        if reserved(&name) {
             return Err(MessageError::ReservedHeader { name });
         }
         check_field(&name, &value)?;
@@ -139,22 +160,29 @@ fn check_body(body: &str) -> Result<(), MessageError> {
 /// it without re-validating.
 ///
 /// ```
-/// use consentry::{EmailAddress, OutboundMessage};
+/// use consentry::{EmailAddress, MessageError, OutboundMessage};
 ///
-/// let msg = OutboundMessage::new(
+/// let msg = OutboundMessage::builder(
 ///     EmailAddress::parse("news@shop.example")?,
 ///     EmailAddress::parse("ann@example.com")?,
-///     "Your receipt",
-/// )?
-/// .with_text("Order 1042: 2 items, $31.00.")?
-/// .with_header("List-Unsubscribe", "<https://shop.example/u/abc>")?;
-/// assert_eq!(msg.headers().len(), 1);
-/// assert!(OutboundMessage::new(
-///     EmailAddress::parse("news@shop.example")?,
-///     EmailAddress::parse("ann@example.com")?,
-///     "Hi\r\nBcc: everyone@example.com",
 /// )
-/// .is_err());
+/// .subject("Your receipt")
+/// .text("Order 1042: 2 items, $31.00.")
+/// .header("List-Unsubscribe", "<https://shop.example/u/abc>")
+/// .build()?;
+/// assert_eq!(msg.headers().len(), 1);
+///
+/// // The first problem is reported once, at build time.
+/// let injected = OutboundMessage::builder(
+///     EmailAddress::parse("news@shop.example")?,
+///     EmailAddress::parse("ann@example.com")?,
+/// )
+/// .subject("Hi\r\nBcc: everyone@example.com")
+/// .header("Content-Type", "text/html")
+/// .build();
+/// assert!(matches!(injected, Err(MessageError::HeaderInjection { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,89 +212,117 @@ struct RawMessage {
 impl TryFrom<RawMessage> for OutboundMessage {
     type Error = MessageError;
     fn try_from(raw: RawMessage) -> Result<Self, Self::Error> {
-        let mut msg = OutboundMessage::new(raw.from, raw.to, raw.subject)?;
-        msg.reply_to = raw.reply_to;
+        let mut b = OutboundMessage::builder(raw.from, raw.to).subject(raw.subject);
+        if let Some(r) = raw.reply_to {
+            b = b.reply_to(r);
+        }
         if let Some(t) = raw.text {
-            msg = msg.with_text(t)?;
+            b = b.text(t);
         }
         if let Some(h) = raw.html {
-            msg = msg.with_html(h)?;
+            b = b.html(h);
         }
-        msg.headers = raw.headers;
-        Ok(msg)
+        for h in raw.headers {
+            b = b.header(h.name, h.value);
+        }
+        b.build()
+    }
+}
+
+/// Builds an [`OutboundMessage`]: each setter checks its part, and the first
+/// problem is kept and reported by [`MessageBuilder::build`].
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct MessageBuilder {
+    parts: Result<OutboundMessage, MessageError>,
+}
+
+impl MessageBuilder {
+    fn and_then(self, f: impl FnOnce(&mut OutboundMessage) -> Result<(), MessageError>) -> Self {
+        MessageBuilder {
+            parts: self.parts.and_then(|mut m| f(&mut m).map(|()| m)),
+        }
+    }
+
+    /// The subject line (no control characters, at most 998 bytes).
+    pub fn subject(self, subject: impl Into<String>) -> Self {
+        let subject = subject.into();
+        self.and_then(|m| {
+            check_field("Subject", &subject)?;
+            if subject.len() > MAX_SUBJECT_BYTES {
+                return Err(MessageError::SubjectTooLong { len: subject.len() });
+            }
+            m.subject = subject;
+            Ok(())
+        })
+    }
+
+    /// The Reply-To address.
+    pub fn reply_to(self, reply_to: EmailAddress) -> Self {
+        self.and_then(|m| {
+            m.reply_to = Some(reply_to);
+            Ok(())
+        })
+    }
+
+    /// The plain-text body (at most 10 MiB).
+    pub fn text(self, text: impl Into<String>) -> Self {
+        let text = text.into();
+        self.and_then(|m| {
+            check_body(&text)?;
+            m.text = Some(text);
+            Ok(())
+        })
+    }
+
+    /// The HTML body (at most 10 MiB).
+    pub fn html(self, html: impl Into<String>) -> Self {
+        let html = html.into();
+        self.and_then(|m| {
+            check_body(&html)?;
+            m.html = Some(html);
+            Ok(())
+        })
+    }
+
+    /// An extra header (`List-Unsubscribe`, `List-Id`, ...), checked as
+    /// [`Header::new`] checks it.
+    pub fn header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let (name, value) = (name.into(), value.into());
+        self.and_then(|m| {
+            m.headers.push(Header::new(name, value)?);
+            Ok(())
+        })
+    }
+
+    /// The message, or the first problem found while building it.
+    ///
+    /// # Errors
+    ///
+    /// [`MessageError::HeaderInjection`] for a control character in the
+    /// subject or a header, [`MessageError::SubjectTooLong`],
+    /// [`MessageError::BodyTooLarge`], or a header [`Header::new`] refuses.
+    pub fn build(self) -> Result<OutboundMessage, MessageError> {
+        self.parts
     }
 }
 
 impl OutboundMessage {
-    /// A message with an envelope and a subject.
-    ///
-    /// # Errors
-    ///
-    /// [`MessageError::HeaderInjection`] when the subject holds a control
-    /// character, [`MessageError::SubjectTooLong`] past 998 bytes.
-    pub fn new(
-        from: EmailAddress,
-        to: EmailAddress,
-        subject: impl Into<String>,
-    ) -> Result<Self, MessageError> {
-        let subject = subject.into();
-        check_field("Subject", &subject)?;
-        if subject.len() > MAX_SUBJECT_BYTES {
-            return Err(MessageError::SubjectTooLong { len: subject.len() });
+    /// Start building a message from `from` to `to`; every part is checked
+    /// as it is added and the first problem is reported once, by
+    /// [`MessageBuilder::build`] (as `http`'s and lettre's builders do).
+    pub fn builder(from: EmailAddress, to: EmailAddress) -> MessageBuilder {
+        MessageBuilder {
+            parts: Ok(OutboundMessage {
+                from,
+                reply_to: None,
+                to,
+                subject: String::new(),
+                text: None,
+                html: None,
+                headers: Vec::new(),
+            }),
         }
-        Ok(OutboundMessage {
-            from,
-            reply_to: None,
-            to,
-            subject,
-            text: None,
-            html: None,
-            headers: Vec::new(),
-        })
-    }
-
-    /// Set the Reply-To address.
-    pub fn with_reply_to(mut self, reply_to: EmailAddress) -> Self {
-        self.reply_to = Some(reply_to);
-        self
-    }
-
-    /// Set the plain-text body.
-    ///
-    /// # Errors
-    ///
-    /// [`MessageError::BodyTooLarge`] past 10 MiB.
-    pub fn with_text(mut self, text: impl Into<String>) -> Result<Self, MessageError> {
-        let text = text.into();
-        check_body(&text)?;
-        self.text = Some(text);
-        Ok(self)
-    }
-
-    /// Set the HTML body.
-    ///
-    /// # Errors
-    ///
-    /// [`MessageError::BodyTooLarge`] past 10 MiB.
-    pub fn with_html(mut self, html: impl Into<String>) -> Result<Self, MessageError> {
-        let html = html.into();
-        check_body(&html)?;
-        self.html = Some(html);
-        Ok(self)
-    }
-
-    /// Add an extra header (`List-Unsubscribe`, `List-Id`, ...).
-    ///
-    /// # Errors
-    ///
-    /// As [`Header::new`].
-    pub fn with_header(
-        mut self,
-        name: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Result<Self, MessageError> {
-        self.headers.push(Header::new(name, value)?);
-        Ok(self)
     }
 
     /// The sender.

@@ -1,13 +1,11 @@
 //! Policy versions and change notices.
 
-use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::address::EmailAddress;
-use crate::ids::{ListId, TenantId};
-use crate::consent::{Action, Basis, ConsentEvent, ConsentKey, ConsentState, LedgerPolicy};
+use crate::consent::{Action, Basis, ConsentEvent, ConsentState, LedgerPolicy};
 use crate::decision::{Reason, RuleId};
 use crate::catalogue::ids;
 
@@ -44,17 +42,7 @@ impl NoticeRecipient {
         policy: &LedgerPolicy,
         now: DateTime<Utc>,
     ) -> Self {
-        let keys: BTreeSet<(TenantId, ListId)> = events
-            .iter()
-            .filter(|e| e.address == *address)
-            .filter_map(|e| e.list.clone().map(|l| (e.tenant.clone(), l)))
-            .collect();
-        let states: Vec<ConsentState> = keys
-            .into_iter()
-            .map(|(t, l)| {
-                ConsentState::replay(&ConsentKey::new(t, l, address.clone()), events, policy, now)
-            })
-            .collect();
+        let states = ConsentState::replay_person(address, events, policy, now);
         let subscribed = states.iter().any(ConsentState::permits_promotional);
         let customer = events.iter().any(|e| {
             matches!(

@@ -80,7 +80,7 @@ pub struct RetainedRecord {
 
 /// Keep or purge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RetentionAction {
     /// Keep it, until the date given (`None`: indefinitely, or until an
     /// event such as the end of the relationship).
@@ -205,7 +205,7 @@ impl AddressHash {
 
     /// The hash as lowercase hex.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.0)
     }
 
     /// The raw bytes.
@@ -229,18 +229,9 @@ impl Serialize for AddressHash {
 impl<'de> Deserialize<'de> for AddressHash {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let bytes = s.as_bytes();
-        if bytes.len() != 64 {
-            return Err(serde::de::Error::custom("an address hash is 64 hex digits"));
-        }
         let mut out = [0u8; 32];
-        for (i, pair) in bytes.chunks(2).enumerate() {
-            let hex = std::str::from_utf8(pair).map_err(serde::de::Error::custom)?;
-            let byte = u8::from_str_radix(hex, 16).map_err(serde::de::Error::custom)?;
-            if let Some(slot) = out.get_mut(i) {
-                *slot = byte;
-            }
-        }
+        hex::decode_to_slice(&s, &mut out)
+            .map_err(|_| serde::de::Error::custom("an address hash is 64 hex digits"))?;
         Ok(AddressHash(out))
     }
 }

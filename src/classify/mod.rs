@@ -98,7 +98,7 @@ impl fmt::Display for TransactionalCategory {
 
 /// The outcome of the primary-purpose test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "class", content = "category", rename_all = "snake_case")]
+#[serde(tag = "kind", content = "category", rename_all = "snake_case")]
 pub enum MessageClass {
     /// A transactional or relationship message of this category.
     Transactional(TransactionalCategory),
@@ -137,7 +137,7 @@ pub enum DeclaredKind {
 
 /// A message body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "content", rename_all = "snake_case")]
+#[serde(tag = "kind", content = "content", rename_all = "snake_case")]
 pub enum Body {
     /// Plain text.
     Text(String),

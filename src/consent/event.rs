@@ -36,7 +36,8 @@ impl ConsentKey {
 ///
 /// Events are never edited or deleted (erasure aside): the current state is
 /// a fold over them ([`ConsentState::replay`](crate::ConsentState::replay)).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawEvent")]
 pub struct ConsentEvent {
     /// Host-supplied id; a repeated id is applied once.
     pub id: EventId,
@@ -59,8 +60,8 @@ pub struct ConsentEvent {
 }
 
 /// What happened, in the past tense.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     /// The person gave (or was recorded as giving) permission.
     OptedIn {
@@ -125,7 +126,7 @@ impl Action {
 }
 
 /// The basis of an opt-in.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Basis {
     /// The person ticked a box or submitted a form (single opt-in).
@@ -155,7 +156,7 @@ impl Basis {
 }
 
 /// How an opt-out reached us.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum OptOutChannel {
     /// The unsubscribe link in a message footer.
@@ -186,7 +187,7 @@ impl fmt::Display for OptOutChannel {
 ///
 /// An opt-in is *weak* (see [`Evidence::is_weak`]) without a policy version
 /// or without a source (a source URL or a free-text description).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
 #[serde(default)]
 pub struct Evidence {
     /// The page or endpoint where it happened (http or https).
@@ -202,6 +203,47 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// Evidence of a web form: where it was and which policy it showed.
+    pub fn from_form(source_url: Url, policy_version: impl Into<String>) -> Self {
+        Evidence {
+            source_url: Some(source_url),
+            policy_version: Some(policy_version.into()),
+            ..Evidence::default()
+        }
+    }
+
+    /// Evidence described in words (an import batch, a support ticket).
+    pub fn described(text: impl Into<String>) -> Self {
+        Evidence {
+            text: Some(text.into()),
+            ..Evidence::default()
+        }
+    }
+
+    /// The same evidence with the client's IP address.
+    pub fn with_ip(mut self, ip: IpAddr) -> Self {
+        self.ip = Some(ip);
+        self
+    }
+
+    /// The same evidence with the client's user agent.
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The same evidence with the policy version shown.
+    pub fn with_policy_version(mut self, version: impl Into<String>) -> Self {
+        self.policy_version = Some(version.into());
+        self
+    }
+
+    /// The same evidence with a description.
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
     /// Whether this evidence is too thin to demonstrate consent (GDPR Art.
     /// 7(1)): no policy version, or neither a source URL nor a description.
     pub fn is_weak(&self) -> bool {
@@ -276,7 +318,99 @@ fn check_text(
     Ok(())
 }
 
+/// The stored form, read leniently: events written before 0.2 tagged their
+/// action with `"type"`; they are upcast to `"kind"` on read (see the
+/// crate docs on the compatibility of stored events).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    id: EventId,
+    at: DateTime<Utc>,
+    tenant: TenantId,
+    #[serde(default)]
+    list: Option<ListId>,
+    address: EmailAddress,
+    action: serde_json::Value,
+    #[serde(default)]
+    evidence: Evidence,
+}
+
+impl TryFrom<RawEvent> for ConsentEvent {
+    type Error = serde_json::Error;
+    fn try_from(raw: RawEvent) -> Result<Self, Self::Error> {
+        let mut action = raw.action;
+        if let Some(map) = action.as_object_mut() {
+            if !map.contains_key("kind") {
+                if let Some(legacy) = map.remove("type") {
+                    map.insert("kind".to_owned(), legacy);
+                }
+            }
+        }
+        Ok(ConsentEvent {
+            id: raw.id,
+            at: raw.at,
+            tenant: raw.tenant,
+            list: raw.list,
+            address: raw.address,
+            action: serde_json::from_value(action)?,
+            evidence: raw.evidence,
+        })
+    }
+}
+
 impl ConsentEvent {
+    /// An event about one (tenant, list, address), with no evidence yet
+    /// (add it with [`ConsentEvent::with_evidence`]).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use consentry::{Action, Basis, ConsentEvent, ConsentKey, EmailAddress, EventId, Evidence, ListId, TenantId};
+    ///
+    /// let key = ConsentKey::new(TenantId::new("acme")?, ListId::new("news")?, EmailAddress::parse("ann@example.com")?);
+    /// let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 30, 0).unwrap();
+    /// let event = ConsentEvent::new(EventId::new("signup-1")?, at, &key, Action::OptedIn { basis: Basis::ExpressForm })
+    ///     .with_evidence(Evidence::from_form("https://acme.example/join".parse()?, "2026-01"));
+    /// assert_eq!(event.list.as_ref(), Some(&key.list));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(id: EventId, at: DateTime<Utc>, key: &ConsentKey, action: Action) -> Self {
+        ConsentEvent {
+            id,
+            at,
+            tenant: key.tenant.clone(),
+            list: Some(key.list.clone()),
+            address: key.address.clone(),
+            action,
+            evidence: Evidence::default(),
+        }
+    }
+
+    /// An event about every list of a tenant (an "unsubscribe from all", a
+    /// bounce, a complaint, an account event).
+    pub fn tenant_wide(
+        id: EventId,
+        at: DateTime<Utc>,
+        tenant: TenantId,
+        address: EmailAddress,
+        action: Action,
+    ) -> Self {
+        ConsentEvent {
+            id,
+            at,
+            tenant,
+            list: None,
+            address,
+            action,
+            evidence: Evidence::default(),
+        }
+    }
+
+    /// The same event with this evidence.
+    pub fn with_evidence(mut self, evidence: Evidence) -> Self {
+        self.evidence = evidence;
+        self
+    }
+
     /// Check the free-form parts of the event (ids and addresses were checked
     /// when they were built). The driver calls this before appending.
     ///

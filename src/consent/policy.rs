@@ -5,34 +5,33 @@ use serde::{Deserialize, Serialize};
 
 /// How the consent fold treats opt-ins and bounces.
 ///
-/// Loadable from JSON or TOML (unknown fields are refused, missing ones take
-/// their defaults); call [`LedgerPolicy::validate`] before use. The defaults
-/// mirror the privacy statement: single opt-in and soft opt-in accepted,
-/// double opt-in confirmations valid for 7 days, 3 soft bounces in a row
-/// suppress.
+/// Always valid: built through [`LedgerPolicy::builder`] or deserialised
+/// (unknown fields are refused, missing ones take their defaults), and both
+/// check every value, reporting every problem at once. The defaults mirror
+/// the privacy statement: single opt-in and soft opt-in accepted, double
+/// opt-in confirmations valid for 7 days, 3 soft bounces in a row suppress.
 ///
 /// ```
 /// use consentry::LedgerPolicy;
 ///
 /// let policy: LedgerPolicy = serde_json::from_str(r#"{ "soft_opt_in_counts": false }"#)?;
-/// policy.validate()?;
-/// assert_eq!(policy.soft_bounce_threshold, 3);
-/// assert!(!policy.soft_opt_in_counts);
+/// assert_eq!(policy.soft_bounce_threshold(), 3);
+/// assert!(!policy.soft_opt_in_counts());
+///
+/// let strict = LedgerPolicy::builder().single_opt_in_allowed(false).build()?;
+/// assert!(!strict.single_opt_in_allowed());
+///
+/// let bad = LedgerPolicy::builder().double_opt_in_window_days(0).soft_bounce_threshold(0).build();
+/// assert_eq!(bad.unwrap_err().problems.len(), 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-#[non_exhaustive]
+#[serde(into = "LedgerPolicyBuilder", try_from = "LedgerPolicyBuilder")]
 pub struct LedgerPolicy {
-    /// Days a double opt-in request may wait for its confirmation (1 to 365).
-    pub double_opt_in_window_days: u32,
-    /// Soft bounces in a row that suppress the address globally (1 to 100).
-    pub soft_bounce_threshold: u32,
-    /// Whether an existing-customer (soft) opt-in counts as permission.
-    pub soft_opt_in_counts: bool,
-    /// Whether a single (form) opt-in counts as permission; when `false`
-    /// only a confirmed double opt-in does (among express acts).
-    pub single_opt_in_allowed: bool,
+    double_opt_in_window_days: u32,
+    soft_bounce_threshold: u32,
+    soft_opt_in_counts: bool,
+    single_opt_in_allowed: bool,
 }
 
 impl Default for LedgerPolicy {
@@ -46,12 +45,46 @@ impl Default for LedgerPolicy {
     }
 }
 
-/// A [`LedgerPolicy`] value outside its allowed range.
-///
-/// A configuration error: fix the policy file; do not start with it.
+/// The settings of a [`LedgerPolicy`] before they are checked; also its
+/// serialised form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct LedgerPolicyBuilder {
+    double_opt_in_window_days: u32,
+    soft_bounce_threshold: u32,
+    soft_opt_in_counts: bool,
+    single_opt_in_allowed: bool,
+}
+
+impl Default for LedgerPolicyBuilder {
+    fn default() -> Self {
+        LedgerPolicy::default().into()
+    }
+}
+
+impl From<LedgerPolicy> for LedgerPolicyBuilder {
+    fn from(p: LedgerPolicy) -> Self {
+        LedgerPolicyBuilder {
+            double_opt_in_window_days: p.double_opt_in_window_days,
+            soft_bounce_threshold: p.soft_bounce_threshold,
+            soft_opt_in_counts: p.soft_opt_in_counts,
+            single_opt_in_allowed: p.single_opt_in_allowed,
+        }
+    }
+}
+
+impl TryFrom<LedgerPolicyBuilder> for LedgerPolicy {
+    type Error = LedgerPolicyError;
+    fn try_from(b: LedgerPolicyBuilder) -> Result<Self, Self::Error> {
+        b.build()
+    }
+}
+
+/// One [`LedgerPolicy`] value outside its allowed range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum LedgerPolicyError {
+pub enum LedgerPolicyProblem {
     /// The double opt-in window is not between 1 and 365 days.
     #[error("double_opt_in_window_days is {0}; it must be between 1 and 365")]
     Window(u32),
@@ -60,56 +93,97 @@ pub enum LedgerPolicyError {
     SoftBounceThreshold(u32),
 }
 
-impl LedgerPolicy {
-    /// Set the double opt-in window in days.
-    pub fn with_double_opt_in_window_days(mut self, days: u32) -> Self {
+/// Every problem of a ledger policy, found in one pass.
+///
+/// A configuration error: fix the policy file; do not start with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the ledger policy is invalid: {}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+pub struct LedgerPolicyError {
+    /// The problems.
+    pub problems: Vec<LedgerPolicyProblem>,
+}
+
+impl LedgerPolicyBuilder {
+    /// Days a double opt-in request may wait for its confirmation (1 to 365).
+    pub fn double_opt_in_window_days(mut self, days: u32) -> Self {
         self.double_opt_in_window_days = days;
         self
     }
 
-    /// Set the soft-bounce threshold.
-    pub fn with_soft_bounce_threshold(mut self, n: u32) -> Self {
+    /// Soft bounces in a row that suppress the address globally (1 to 100).
+    pub fn soft_bounce_threshold(mut self, n: u32) -> Self {
         self.soft_bounce_threshold = n;
         self
     }
 
-    /// Set whether soft opt-in counts as permission.
-    pub fn with_soft_opt_in_counts(mut self, counts: bool) -> Self {
+    /// Whether an existing-customer (soft) opt-in counts as permission.
+    pub fn soft_opt_in_counts(mut self, counts: bool) -> Self {
         self.soft_opt_in_counts = counts;
         self
     }
 
-    /// Set whether single opt-in counts as permission.
-    pub fn with_single_opt_in_allowed(mut self, allowed: bool) -> Self {
+    /// Whether a single (form) opt-in counts as permission; when `false`
+    /// only a confirmed double opt-in does (among express acts).
+    pub fn single_opt_in_allowed(mut self, allowed: bool) -> Self {
         self.single_opt_in_allowed = allowed;
         self
     }
 
-    /// Check every value is in range.
+    /// The policy, or every value out of range.
     ///
     /// # Errors
     ///
-    /// The first [`LedgerPolicyError`] found.
-    pub fn validate(&self) -> Result<(), LedgerPolicyError> {
+    /// A [`LedgerPolicyError`] listing each problem.
+    pub fn build(self) -> Result<LedgerPolicy, LedgerPolicyError> {
+        let mut problems = Vec::new();
         if !(1..=365).contains(&self.double_opt_in_window_days) {
-            return Err(LedgerPolicyError::Window(self.double_opt_in_window_days));
+            problems.push(LedgerPolicyProblem::Window(self.double_opt_in_window_days));
         }
         if !(1..=100).contains(&self.soft_bounce_threshold) {
-            return Err(LedgerPolicyError::SoftBounceThreshold(
+            problems.push(LedgerPolicyProblem::SoftBounceThreshold(
                 self.soft_bounce_threshold,
             ));
         }
-        Ok(())
+        if !problems.is_empty() {
+            return Err(LedgerPolicyError { problems });
+        }
+        Ok(LedgerPolicy {
+            double_opt_in_window_days: self.double_opt_in_window_days,
+            soft_bounce_threshold: self.soft_bounce_threshold,
+            soft_opt_in_counts: self.soft_opt_in_counts,
+            single_opt_in_allowed: self.single_opt_in_allowed,
+        })
+    }
+}
+
+impl LedgerPolicy {
+    /// A builder starting from the defaults.
+    pub fn builder() -> LedgerPolicyBuilder {
+        LedgerPolicyBuilder::default()
     }
 
-    /// The double opt-in window as a duration (clamped to the valid range,
-    /// so an unvalidated policy still gives a sane answer).
+    /// Days a double opt-in request may wait for its confirmation.
+    pub fn double_opt_in_window_days(&self) -> u32 {
+        self.double_opt_in_window_days
+    }
+
+    /// The double opt-in window as a duration.
     pub fn double_opt_in_window(&self) -> TimeDelta {
-        TimeDelta::days(i64::from(self.double_opt_in_window_days.clamp(1, 365)))
+        TimeDelta::days(i64::from(self.double_opt_in_window_days))
     }
 
-    /// The soft-bounce threshold, clamped to the valid range.
+    /// Soft bounces in a row that suppress the address globally.
     pub fn soft_bounce_threshold(&self) -> u32 {
-        self.soft_bounce_threshold.clamp(1, 100)
+        self.soft_bounce_threshold
+    }
+
+    /// Whether an existing-customer (soft) opt-in counts as permission.
+    pub fn soft_opt_in_counts(&self) -> bool {
+        self.soft_opt_in_counts
+    }
+
+    /// Whether a single (form) opt-in counts as permission.
+    pub fn single_opt_in_allowed(&self) -> bool {
+        self.single_opt_in_allowed
     }
 }

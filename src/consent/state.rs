@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 use enumset::EnumSetType;
@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::event::{Action, Basis, ConsentEvent, ConsentKey};
 use crate::ids::EventId;
 use super::policy::LedgerPolicy;
-use crate::ids::Scope;
+use crate::address::EmailAddress;
+use crate::ids::{ListId, Scope, TenantId};
 use crate::decision::Reason;
 use crate::catalogue::ids;
 
@@ -49,6 +50,7 @@ pub enum SuppressionKind {
     /// The person complained, marking mail as spam (tenant scope).
     Complaint,
     /// A hard bounce (global).
+    #[serde(alias = "bounce")]
     HardBounce,
     /// Soft bounces in a row reached the policy's threshold (global).
     SoftBounceStreak,
@@ -145,11 +147,10 @@ fn fold_order(a: &ConsentEvent, b: &ConsentEvent) -> Ordering {
     a.at.cmp(&b.at)
         .then_with(|| a.action.is_opt_out_like().cmp(&b.action.is_opt_out_like()))
         .then_with(|| a.id.cmp(&b.id))
-        .then_with(|| {
-            let ja = serde_json::to_string(a).unwrap_or_default();
-            let jb = serde_json::to_string(b).unwrap_or_default();
-            ja.cmp(&jb)
-        })
+        .then_with(|| a.action.cmp(&b.action))
+        .then_with(|| a.list.cmp(&b.list))
+        .then_with(|| a.address.as_str().cmp(b.address.as_str()))
+        .then_with(|| a.evidence.cmp(&b.evidence))
 }
 
 impl ConsentState {
@@ -235,10 +236,13 @@ impl ConsentState {
         let mut relevant: Vec<&ConsentEvent> =
             events.into_iter().filter(|e| e.concerns(key)).collect();
         relevant.sort_by(|a, b| fold_order(a, b));
-        let mut seen: HashSet<&EventId> = HashSet::with_capacity(relevant.len());
+        // A repeated event (same id, same content) is applied once. Two
+        // events that share an id but differ are both applied: an id
+        // collision must never lose an opt-out.
+        let mut seen: HashSet<&ConsentEvent> = HashSet::with_capacity(relevant.len());
         let mut state = ConsentState::empty(key.clone(), now);
         for event in relevant {
-            if !seen.insert(&event.id) {
+            if !seen.insert(event) {
                 continue;
             }
             state.apply(event, policy, now);
@@ -451,7 +455,7 @@ impl ConsentState {
                     return;
                 }
             },
-            Basis::ExpressForm if !policy.single_opt_in_allowed => {
+            Basis::ExpressForm if !policy.single_opt_in_allowed() => {
                 self.note(Reason::new(
                     ids::SINGLE_OPT_IN_NOT_ACCEPTED,
                     format!(
@@ -461,7 +465,7 @@ impl ConsentState {
                 ));
                 return;
             }
-            Basis::ExistingCustomer if !policy.soft_opt_in_counts => {
+            Basis::ExistingCustomer if !policy.soft_opt_in_counts() => {
                 self.note(Reason::new(
                     ids::SOFT_OPT_IN_NOT_ACCEPTED,
                     format!(
@@ -544,6 +548,30 @@ impl ConsentState {
                 "no permission is recorded for this address and list",
             ));
         }
+    }
+
+    /// Every state of one person: one per (tenant, list) that their events
+    /// name, in (tenant, list) order, each replayed over all of `events`
+    /// (tenant-wide events count for every list). Events about other
+    /// addresses are ignored. What a subject export and a policy-change
+    /// notice are built from.
+    pub fn replay_person(
+        address: &EmailAddress,
+        events: &[ConsentEvent],
+        policy: &LedgerPolicy,
+        now: DateTime<Utc>,
+    ) -> Vec<ConsentState> {
+        let keys: BTreeSet<(&TenantId, &ListId)> = events
+            .iter()
+            .filter(|e| e.address == *address)
+            .filter_map(|e| e.list.as_ref().map(|l| (&e.tenant, l)))
+            .collect();
+        keys.into_iter()
+            .map(|(tenant, list)| {
+                let key = ConsentKey::new(tenant.clone(), list.clone(), address.clone());
+                ConsentState::replay(&key, events, policy, now)
+            })
+            .collect()
     }
 
     /// The key this state is about.

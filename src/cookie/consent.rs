@@ -92,7 +92,7 @@ pub enum ConsentValueError {
 
 /// Whether a stored choice still holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConsentStatus {
     /// The choice holds; do not ask again.
     Current,

@@ -51,7 +51,7 @@ impl Category {
 
 /// How long an item lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(tag = "kind", content = "days", rename_all = "snake_case")]
 pub enum Lifetime {
     /// Until the browser session ends.
     Session,
@@ -191,6 +191,7 @@ fn tracker_category(name: &str) -> Option<Category> {
 
 /// A problem that makes a policy unusable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PolicyError {
     /// An item lives longer than the policy's cap.
@@ -236,12 +237,17 @@ pub enum PolicyError {
 /// Why a cookie policy could not be loaded.
 ///
 /// A configuration error: fix the policy file.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyLoadError {
-    /// The text does not parse.
-    #[error("the cookie policy does not parse: {0}")]
-    Parse(String),
+    /// The JSON does not parse (the source names the unknown field or value
+    /// and where).
+    #[error("the cookie policy does not parse as JSON")]
+    Json(#[source] serde_json::Error),
+    /// The TOML does not parse.
+    #[cfg(feature = "toml")]
+    #[error("the cookie policy does not parse as TOML")]
+    Toml(#[source] toml::de::Error),
     /// The policy parses but has errors (all of them).
     #[error("the cookie policy is invalid: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<PolicyError>),
@@ -249,6 +255,7 @@ pub enum PolicyLoadError {
 
 /// Something worth fixing that does not stop the policy being used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PolicyWarning {
     /// A Flash LSO: browsers' cookie controls do not clear it, so a
@@ -386,7 +393,7 @@ impl CookiePolicy {
     /// field or value), or the policy has errors.
     pub fn from_json(text: &str) -> Result<(Self, Vec<PolicyWarning>), PolicyLoadError> {
         let policy: CookiePolicy =
-            serde_json::from_str(text).map_err(|e| PolicyLoadError::Parse(e.to_string()))?;
+            serde_json::from_str(text).map_err(PolicyLoadError::Json)?;
         policy.checked()
     }
 
@@ -398,7 +405,7 @@ impl CookiePolicy {
     /// As [`CookiePolicy::from_json`].
     pub fn from_toml(text: &str) -> Result<(Self, Vec<PolicyWarning>), PolicyLoadError> {
         let policy: CookiePolicy =
-            toml::from_str(text).map_err(|e| PolicyLoadError::Parse(e.to_string()))?;
+            toml::from_str(text).map_err(PolicyLoadError::Toml)?;
         policy.checked()
     }
 
@@ -411,8 +418,16 @@ impl CookiePolicy {
         }
     }
 
-    /// The catalogue entry with this name, domain and path.
-    pub fn spec(&self, name: &str) -> Option<&CookieSpec> {
-        self.cookies.iter().find(|c| c.name == name)
+    /// The catalogue entry with this name, domain and path (how a browser
+    /// tells cookies apart); domains compare case-insensitively.
+    pub fn spec(&self, name: &str, domain: &str, path: &str) -> Option<&CookieSpec> {
+        self.cookies
+            .iter()
+            .find(|c| c.name == name && c.domain.eq_ignore_ascii_case(domain) && c.path == path)
+    }
+
+    /// Every catalogue entry with this name, whatever its domain and path.
+    pub fn specs_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a CookieSpec> + 'a {
+        self.cookies.iter().filter(move |c| c.name == name)
     }
 }

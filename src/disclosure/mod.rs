@@ -56,7 +56,7 @@ use crate::decision::{Decision, RuleId};
 pub use collection::{CollectionOutcome, CollectionPolicy};
 pub use default::default_rules;
 pub use rules::{
-    Condition, DisclosurePolicy, DisclosurePolicyError, DisclosurePolicyProblem, DisclosureRule,
+    Condition, DisclosureLoadError, DisclosurePolicy, DisclosurePolicyError, DisclosurePolicyProblem, DisclosureRule,
     Effect, MAX_RULES,
 };
 pub use vocabulary::{

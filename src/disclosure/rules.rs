@@ -154,10 +154,6 @@ pub const MAX_RULES: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DisclosurePolicyProblem {
-    /// The text does not parse (this includes unknown names: an unknown
-    /// recipient, purpose or field is named in the message).
-    #[error("the policy does not parse: {0}")]
-    Parse(String),
     /// Two rules share an id.
     #[error("rule id `{0}` is used twice")]
     DuplicateId(String),
@@ -180,6 +176,24 @@ pub enum DisclosurePolicyProblem {
 pub struct DisclosurePolicyError {
     /// The problems.
     pub problems: Vec<DisclosurePolicyProblem>,
+}
+
+/// Why a disclosure policy could not be loaded.
+///
+/// A configuration error: fix the policy file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DisclosureLoadError {
+    /// The JSON does not parse.
+    #[error("the disclosure policy does not parse as JSON")]
+    Json(#[source] serde_json::Error),
+    /// The TOML does not parse.
+    #[cfg(feature = "toml")]
+    #[error("the disclosure policy does not parse as TOML")]
+    Toml(#[source] toml::de::Error),
+    /// The policy parses but is invalid.
+    #[error(transparent)]
+    Invalid(#[from] DisclosurePolicyError),
 }
 
 /// A disclosure policy: rules compiled to bit masks.
@@ -322,13 +336,11 @@ impl DisclosurePolicy {
     ///
     /// # Errors
     ///
-    /// A [`DisclosurePolicyError`]; a parse error names the unknown field or
-    /// value.
-    pub fn from_json(text: &str) -> Result<Self, DisclosurePolicyError> {
-        let file: PolicyFile = serde_json::from_str(text).map_err(|e| DisclosurePolicyError {
-            problems: vec![DisclosurePolicyProblem::Parse(e.to_string())],
-        })?;
-        Self::new(file.rules)
+    /// A [`DisclosureLoadError`]: the text does not parse (the source names
+    /// the unknown field or value), or the policy is invalid (every problem).
+    pub fn from_json(text: &str) -> Result<Self, DisclosureLoadError> {
+        let file: PolicyFile = serde_json::from_str(text).map_err(DisclosureLoadError::Json)?;
+        Ok(Self::new(file.rules)?)
     }
 
     #[cfg(feature = "toml")]
@@ -337,11 +349,9 @@ impl DisclosurePolicy {
     /// # Errors
     ///
     /// As [`DisclosurePolicy::from_json`].
-    pub fn from_toml(text: &str) -> Result<Self, DisclosurePolicyError> {
-        let file: PolicyFile = toml::from_str(text).map_err(|e| DisclosurePolicyError {
-            problems: vec![DisclosurePolicyProblem::Parse(e.to_string())],
-        })?;
-        Self::new(file.rules)
+    pub fn from_toml(text: &str) -> Result<Self, DisclosureLoadError> {
+        let file: PolicyFile = toml::from_str(text).map_err(DisclosureLoadError::Toml)?;
+        Ok(Self::new(file.rules)?)
     }
 
     #[cfg(feature = "toml")]

@@ -1,20 +1,18 @@
 //! The synchronous driver: reads through the ports, calls the pure core and
 //! writes its effects back.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
-use sha2::Digest;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::address::EmailAddress;
-use crate::ids::{ListId, TenantId};
 use crate::classify::{Classification, Classifier, DeclaredKind, Message};
-use crate::consent::{Action, Evidence, OptOutChannel, Suppression};
+use crate::consent::Suppression;
 use crate::ids::EventId;
 use crate::consent::{
-    ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy, LedgerPolicyError,
+    ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy,
 };
 use crate::cookie::CookieConsent;
 use crate::decision::{Decision, Reason};
@@ -257,19 +255,15 @@ pub struct ErasureReceipt {
 }
 
 impl<S: ConsentStore, M: Mailer> Driver<S, M> {
-    /// A driver over a store, a mailer and a ledger policy.
-    ///
-    /// # Errors
-    ///
-    /// The policy's [`LedgerPolicyError`] if it is out of range.
-    pub fn new(store: S, mailer: M, policy: LedgerPolicy) -> Result<Self, LedgerPolicyError> {
-        policy.validate()?;
-        Ok(Driver {
+    /// A driver over a store, a mailer and a (valid by construction)
+    /// ledger policy.
+    pub fn new(store: S, mailer: M, policy: LedgerPolicy) -> Self {
+        Driver {
             store,
             mailer,
             policy,
             erasure_salt: None,
-        })
+        }
     }
 
     /// Enable erasure with a secret salt (at least 16 bytes) for the
@@ -413,17 +407,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         // Defence in depth: a faulty store must not leak another person's data.
         events.retain(|e| e.address == *address);
         events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
-        let keys: BTreeSet<(TenantId, ListId)> = events
-            .iter()
-            .filter_map(|e| e.list.clone().map(|l| (e.tenant.clone(), l)))
-            .collect();
-        let states: Vec<ConsentState> = keys
-            .into_iter()
-            .map(|(tenant, list)| {
-                let key = ConsentKey::new(tenant, list, address.clone());
-                ConsentState::replay(&key, &events, &self.policy, now)
-            })
-            .collect();
+        let states = ConsentState::replay_person(address, &events, &self.policy, now);
         let mut suppressions: Vec<Suppression> = Vec::new();
         for s in states.iter().flat_map(|s| s.suppressions()) {
             if !suppressions.contains(s) {
@@ -542,26 +526,8 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
     ) -> Result<OneClickConfirmation, OneClickError<S::Error>> {
         may_change_state(request.method, request.content_type, request.body)?;
         let token = settings.keys.verify(request.token, now)?;
-        let digest = sha2::Sha256::digest(request.token.as_bytes());
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        let id = EventId::new(format!("one-click-{hex}")).map_err(|_| TokenError::Malformed)?;
-        let event = ConsentEvent {
-            id: id.clone(),
-            at: now,
-            tenant: token.tenant.clone(),
-            list: Some(token.list.clone()),
-            address: token.address.clone(),
-            action: Action::OptedOut {
-                via: OptOutChannel::OneClick,
-            },
-            evidence: Evidence {
-                text: Some(format!(
-                    "RFC 8058 one-click POST; token signed by key `{}` at {}",
-                    token.key_id, token.issued_at
-                )),
-                ..Evidence::default()
-            },
-        };
+        let event = token.opt_out_event(request.token, now);
+        let id = event.id.clone();
         let outcome = self.store.append(&event).map_err(OneClickError::Store)?;
         let received_at = match outcome {
             AppendOutcome::Appended => now,

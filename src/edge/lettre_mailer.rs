@@ -13,6 +13,32 @@ use crate::address::EmailAddress;
 use crate::message::OutboundMessage;
 use crate::edge::ports::Mailer;
 
+/// Why an [`OutboundMessage`] could not be rendered as a lettre message.
+///
+/// The message is not deliverable through lettre as it is: fix the address
+/// or header; do not retry.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// lettre refused an address (lettre's parser is stricter than
+    /// consentry's in places: quoted local parts, IP literals). The domain
+    /// is named; the local part is not, to keep it out of logs.
+    #[error("lettre refused an address at `{domain}`")]
+    Address {
+        /// The address's domain.
+        domain: String,
+        /// lettre's error.
+        #[source]
+        source: lettre::address::AddressError,
+    },
+    /// lettre could not build the message.
+    #[error("lettre could not build the message")]
+    Build(#[source] lettre::error::Error),
+    /// A header name lettre refuses.
+    #[error("lettre refused header name `{0}`")]
+    HeaderName(String),
+}
+
 /// Why a message could not be handed to the transport.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -20,16 +46,9 @@ pub enum LettreMailerError<E>
 where
     E: std::error::Error + 'static,
 {
-    /// lettre refused an address (lettre's parser is stricter than
-    /// consentry's in places: quoted local parts, IP literals).
-    #[error("lettre refused address `{0}`")]
-    Address(String),
-    /// lettre could not build the message.
-    #[error("lettre could not build the message")]
-    Build(#[source] lettre::error::Error),
-    /// A header name lettre refuses.
-    #[error("lettre refused header name `{0}`")]
-    HeaderName(String),
+    /// The message could not be rendered; do not retry.
+    #[error("the message could not be rendered")]
+    Render(#[from] RenderError),
     /// The transport failed; retry according to its error.
     #[error("transport failed")]
     Transport(#[source] E),
@@ -43,13 +62,14 @@ where
 /// use lettre::transport::stub::StubTransport;
 ///
 /// let mailer = LettreMailer::new(StubTransport::new_ok());
-/// let msg = OutboundMessage::new(
+/// let msg = OutboundMessage::builder(
 ///     EmailAddress::parse("news@shop.example")?,
 ///     EmailAddress::parse("ann@example.com")?,
-///     "Summer sale",
-/// )?
-/// .with_text("30% off.")?
-/// .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")?;
+/// )
+/// .subject("Summer sale")
+/// .text("30% off.")
+/// .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+/// .build()?;
 /// mailer.deliver(&msg)?;
 /// let (_, raw) = &mailer.transport().messages()[0];
 /// assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
@@ -72,21 +92,21 @@ impl<T> LettreMailer<T> {
     }
 }
 
-fn mailbox<E: std::error::Error>(a: &EmailAddress) -> Result<Mailbox, LettreMailerError<E>> {
+fn mailbox(a: &EmailAddress) -> Result<Mailbox, RenderError> {
     a.as_str()
         .parse::<Mailbox>()
-        .map_err(|_| LettreMailerError::Address(a.domain().to_owned()))
+        .map_err(|source| RenderError::Address {
+            domain: a.domain().to_owned(),
+            source,
+        })
 }
 
 /// Render an [`OutboundMessage`] as a lettre message.
 ///
 /// # Errors
 ///
-/// [`LettreMailerError::Address`], [`LettreMailerError::HeaderName`] or
-/// [`LettreMailerError::Build`].
-pub fn render<E: std::error::Error>(
-    message: &OutboundMessage,
-) -> Result<lettre::Message, LettreMailerError<E>> {
+/// A [`RenderError`].
+pub fn render(message: &OutboundMessage) -> Result<lettre::Message, RenderError> {
     let mut builder = lettre::Message::builder()
         .from(mailbox(message.from())?)
         .to(mailbox(message.to())?)
@@ -103,10 +123,10 @@ pub fn render<E: std::error::Error>(
                 .body(text),
         ),
     };
-    let mut out = built.map_err(LettreMailerError::Build)?;
+    let mut out = built.map_err(RenderError::Build)?;
     for h in message.headers() {
         let name = HeaderName::new_from_ascii(h.name().to_owned())
-            .map_err(|_| LettreMailerError::HeaderName(h.name().to_owned()))?;
+            .map_err(|_| RenderError::HeaderName(h.name().to_owned()))?;
         // `HeaderValue::new` encodes (RFC 2047) and folds; consentry already
         // refused CR, LF and control characters in the value.
         out.headers_mut()

@@ -120,16 +120,57 @@ impl ConsentStore for MemoryStore {
 }
 
 /// A [`Mailer`] that records every message instead of sending it, like
-/// lettre's `StubTransport`.
+/// lettre's `StubTransport`; it can also be told to fail (every delivery, or
+/// the deliveries to some addresses), so tests need not hand-write a broken
+/// mailer.
 #[derive(Default)]
 pub struct RecordingMailer {
     sent: Mutex<Vec<OutboundMessage>>,
+    refuse: Refuse,
+}
+
+#[derive(Default)]
+enum Refuse {
+    #[default]
+    Nothing,
+    Everything,
+    Addresses(HashSet<String>),
+}
+
+/// The error of a [`RecordingMailer`] told to fail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the recording mailer refused the delivery to `{address}`, as it was told to")]
+pub struct RefusedDelivery {
+    /// The recipient's canonical address.
+    pub address: String,
 }
 
 impl RecordingMailer {
-    /// A mailer that has sent nothing.
+    /// A mailer that has sent nothing and delivers everything.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A mailer whose every delivery fails with [`RefusedDelivery`].
+    pub fn failing() -> Self {
+        RecordingMailer {
+            sent: Mutex::default(),
+            refuse: Refuse::Everything,
+        }
+    }
+
+    /// A mailer whose deliveries to these addresses fail (by canonical
+    /// key); the others are recorded.
+    pub fn failing_for<'a>(addresses: impl IntoIterator<Item = &'a EmailAddress>) -> Self {
+        RecordingMailer {
+            sent: Mutex::default(),
+            refuse: Refuse::Addresses(
+                addresses
+                    .into_iter()
+                    .map(|a| a.canonical().to_owned())
+                    .collect(),
+            ),
+        }
     }
 
     /// Every message delivered so far, in order.
@@ -153,9 +194,20 @@ impl std::fmt::Debug for RecordingMailer {
 }
 
 impl Mailer for RecordingMailer {
-    type Error = Infallible;
+    type Error = RefusedDelivery;
 
-    fn deliver(&self, message: &OutboundMessage) -> Result<(), Infallible> {
+    fn deliver(&self, message: &OutboundMessage) -> Result<(), RefusedDelivery> {
+        let canonical = message.to().canonical();
+        let refused = match &self.refuse {
+            Refuse::Nothing => false,
+            Refuse::Everything => true,
+            Refuse::Addresses(set) => set.contains(canonical),
+        };
+        if refused {
+            return Err(RefusedDelivery {
+                address: canonical.to_owned(),
+            });
+        }
         self.sent
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -67,8 +67,14 @@ pub enum SqliteStoreError {
         known: u32,
     },
     /// A stored row does not decode (edited by hand, or damaged).
-    #[error("a stored row does not decode: {0}")]
-    Corrupt(String),
+    #[error("a stored {what} does not decode")]
+    Corrupt {
+        /// What did not decode.
+        what: &'static str,
+        /// Why, when a decoder said.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// Any other SQLite failure.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -158,7 +164,7 @@ impl SqliteStore {
             .map_err(classify)?
             .and_then(|v| u32::try_from(v).ok())
             .ok_or_else(|| {
-                SqliteStoreError::Corrupt("consentry_meta has no schema_version".into())
+                SqliteStoreError::Corrupt { what: "schema version (consentry_meta has none)", source: None }
             })?
         } else {
             let tables: i64 = tx
@@ -215,7 +221,7 @@ impl SqliteStore {
                 |r| r.get(0),
             )
             .map_err(classify)?;
-        u32::try_from(v).map_err(|_| SqliteStoreError::Corrupt("schema_version".into()))
+        u32::try_from(v).map_err(|_| SqliteStoreError::Corrupt { what: "schema version", source: None })
     }
 
     /// How many event ids were ever appended (erased events keep theirs).
@@ -274,7 +280,7 @@ impl SqliteStore {
                     &canonical,
                     crate::address::AddressOptions::default().allow_ip_literal(true),
                 )
-                .map_err(|e| SqliteStoreError::Corrupt(format!("stored address: {e}")))?,
+                .map_err(|e| SqliteStoreError::Corrupt { what: "address", source: Some(Box::new(e)) })?,
             );
         }
         Ok(out)
@@ -286,7 +292,7 @@ impl ConsentStore for SqliteStore {
 
     fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, SqliteStoreError> {
         let body =
-            serde_json::to_string(event).map_err(|e| SqliteStoreError::Corrupt(e.to_string()))?;
+            serde_json::to_string(event).map_err(|e| SqliteStoreError::Corrupt { what: "event (encoding)", source: Some(Box::new(e)) })?;
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -326,7 +332,7 @@ impl ConsentStore for SqliteStore {
         for row in rows {
             let body = row.map_err(classify)?;
             let event: ConsentEvent = serde_json::from_str(&body)
-                .map_err(|e| SqliteStoreError::Corrupt(format!("event row: {e}")))?;
+                .map_err(|e| SqliteStoreError::Corrupt { what: "event row", source: Some(Box::new(e)) })?;
             out.push(event);
         }
         Ok(out)
@@ -348,7 +354,7 @@ impl ConsentStore for SqliteStore {
             let body = row.map_err(classify)?;
             out.push(
                 serde_json::from_str(&body)
-                    .map_err(|e| SqliteStoreError::Corrupt(format!("erased row: {e}")))?,
+                    .map_err(|e| SqliteStoreError::Corrupt { what: "erased suppression row", source: Some(Box::new(e)) })?,
             );
         }
         Ok(out)
@@ -374,7 +380,7 @@ impl ConsentStore for SqliteStore {
             .map_err(classify)?;
         for s in keep {
             let body =
-                serde_json::to_string(s).map_err(|e| SqliteStoreError::Corrupt(e.to_string()))?;
+                serde_json::to_string(s).map_err(|e| SqliteStoreError::Corrupt { what: "erased suppression (encoding)", source: Some(Box::new(e)) })?;
             tx.execute(
                 "INSERT OR IGNORE INTO consentry_erased (hash, body) VALUES (?1, ?2)",
                 params![s.hash.to_hex(), body],

@@ -113,9 +113,7 @@ impl SenderProfile {
 }
 
 fn canonical_domain(d: &str) -> Option<String> {
-    EmailAddress::parse(&format!("x@{d}"))
-        .ok()
-        .map(|a| a.domain().to_owned())
+    crate::address::canonical_domain(d).ok()
 }
 
 /// Lowercase and reduce every run of non-alphanumerics to one space, so

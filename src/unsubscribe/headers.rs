@@ -33,12 +33,22 @@ pub enum HeaderError {
         position: usize,
     },
     /// A bracketed URI that does not parse.
-    #[error("`{uri}` is not a valid URI: {message}")]
+    #[error("`{uri}` is not a valid URI")]
     BadUri {
         /// The URI text.
         uri: String,
-        /// The parser's message.
-        message: String,
+        /// The URL parser's error.
+        #[source]
+        source: url::ParseError,
+    },
+    /// A mailto address that is not a valid address.
+    #[error("`{uri}` does not hold a valid address")]
+    BadMailto {
+        /// The URI text.
+        uri: String,
+        /// Why the address is refused.
+        #[source]
+        source: crate::address::AddressError,
     },
     /// One-click needs an https URI and the one given is not.
     #[error("one-click unsubscribe needs an https URI, not `{0}`")]
@@ -115,9 +125,9 @@ pub fn parse_list_unsubscribe(value: &str) -> Result<Vec<Url>, HeaderError> {
                     .chars()
                     .filter(|c| !c.is_whitespace())
                     .collect();
-                let url = Url::parse(&raw).map_err(|e| HeaderError::BadUri {
+                let url = Url::parse(&raw).map_err(|source| HeaderError::BadUri {
                     uri: raw.clone(),
-                    message: e.to_string(),
+                    source,
                 })?;
                 uris.push(url);
                 expect_uri = false;
@@ -229,14 +239,14 @@ pub fn build_unsubscribe_headers(
     if let Some(address) = mailto {
         check_injection(address)?;
         let parsed =
-            crate::address::EmailAddress::parse(address).map_err(|e| HeaderError::BadUri {
+            crate::address::EmailAddress::parse(address).map_err(|source| HeaderError::BadMailto {
                 uri: format!("mailto:{address}"),
-                message: e.to_string(),
+                source,
             })?;
         let mailto = Url::parse(&format!("mailto:{}?subject=unsubscribe", parsed.as_str()))
-            .map_err(|e| HeaderError::BadUri {
+            .map_err(|source| HeaderError::BadUri {
                 uri: format!("mailto:{address}"),
-                message: e.to_string(),
+                source,
             })?;
         check_injection(mailto.as_str())?;
         value.push_str(&format!(", <{mailto}>"));

@@ -8,10 +8,11 @@ use base64::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use crate::address::EmailAddress;
-use crate::ids::{ListId, TenantId};
+use crate::consent::{Action, ConsentEvent, ConsentKey, Evidence, OptOutChannel};
+use crate::ids::{EventId, ListId, TenantId};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -156,8 +157,8 @@ fn unreachable_mac() -> HmacSha256 {
 /// tokens issued before a rotation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyRing {
-    keys: Vec<TokenKey>,
-    active: usize,
+    active: TokenKey,
+    others: Vec<TokenKey>,
     validity_days: u32,
 }
 
@@ -176,14 +177,44 @@ pub struct VerifiedToken {
     pub key_id: String,
 }
 
+impl VerifiedToken {
+    /// The opt-out a one-click POST with this token records: via one-click,
+    /// at `now`, for the token's tenant, list and address. Its id is derived
+    /// from the token text (`one-click-` and 32 hex digits of its SHA-256),
+    /// so a replayed POST appends nothing.
+    pub fn opt_out_event(&self, token: &str, now: DateTime<Utc>) -> ConsentEvent {
+        let digest = Sha256::digest(token.as_bytes());
+        let id = EventId::from_checked(format!(
+            "one-click-{}",
+            hex::encode(digest.get(..16).unwrap_or_default())
+        ));
+        ConsentEvent::new(
+            id,
+            now,
+            &ConsentKey::new(self.tenant.clone(), self.list.clone(), self.address.clone()),
+            Action::OptedOut {
+                via: OptOutChannel::OneClick,
+            },
+        )
+        .with_evidence(Evidence::described(format!(
+            "RFC 8058 one-click POST; token signed by key `{}` at {}",
+            self.key_id, self.issued_at
+        )))
+    }
+}
+
 impl KeyRing {
     /// A ring with one key, active, and the default validity of 90 days.
     pub fn new(active: TokenKey) -> Self {
         KeyRing {
-            keys: vec![active],
-            active: 0,
+            active,
+            others: Vec::new(),
             validity_days: 90,
         }
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &TokenKey> {
+        std::iter::once(&self.active).chain(&self.others)
     }
 
     /// Add a verify-only key (a key being retired, or one not yet active).
@@ -192,10 +223,10 @@ impl KeyRing {
     ///
     /// [`KeyError::DuplicateKeyId`] if its id is taken.
     pub fn with_key(mut self, key: TokenKey) -> Result<Self, KeyError> {
-        if self.keys.iter().any(|k| k.id == key.id) {
+        if self.keys().any(|k| k.id == key.id) {
             return Err(KeyError::DuplicateKeyId(key.id));
         }
-        self.keys.push(key);
+        self.others.push(key);
         Ok(self)
     }
 
@@ -205,11 +236,17 @@ impl KeyRing {
     ///
     /// [`KeyError::UnknownActiveKey`].
     pub fn with_active(mut self, id: &str) -> Result<Self, KeyError> {
-        self.active = self
-            .keys
+        if self.active.id == id {
+            return Ok(self);
+        }
+        let at = self
+            .others
             .iter()
             .position(|k| k.id == id)
             .ok_or_else(|| KeyError::UnknownActiveKey(id.to_owned()))?;
+        let next = self.others.swap_remove(at);
+        let previous = std::mem::replace(&mut self.active, next);
+        self.others.push(previous);
         Ok(self)
     }
 
@@ -231,9 +268,6 @@ impl KeyRing {
         TimeDelta::days(i64::from(self.validity_days))
     }
 
-    fn active_key(&self) -> Option<&TokenKey> {
-        self.keys.get(self.active)
-    }
 
     /// Issue a token for a message sent to `address` on `list` of `tenant`
     /// at `issued_at`. URL-safe: `v1.<key id>.<payload>.<signature>`, the
@@ -274,9 +308,7 @@ impl KeyRing {
             address.canonical(),
             issued_at.timestamp()
         );
-        let Some(key) = self.active_key() else {
-            return String::new();
-        };
+        let key = &self.active;
         let mut mac = key.mac();
         mac.update(payload.as_bytes());
         let signature = mac.finalize().into_bytes();
@@ -315,7 +347,7 @@ impl KeyRing {
             }
             return Err(TokenError::Malformed);
         }
-        let key = self.keys.iter().find(|k| k.id == kid).ok_or_else(|| {
+        let key = self.keys().find(|k| k.id == kid).ok_or_else(|| {
             TokenError::UnknownKey(
                 kid.chars()
                     .take(32)
