@@ -17,9 +17,8 @@ use chrono::{TimeZone, Utc};
 use consentry::classify::{Classifier, Message};
 use consentry::eligibility::{
     plan, plan_each, AudienceMember, PermissionSummary, Planned, SendContext, SuppressionIndex,
-    SuppressionKind,
 };
-use consentry::{EmailAddress, ListId, Scope, TenantId};
+use consentry::{EmailAddress, ListId, Scope, SuppressionKind, TenantId};
 mod common;
 
 use common::{median, time};

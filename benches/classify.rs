@@ -53,7 +53,7 @@ fn bench(c: &mut Criterion) {
     assert!(expected >= 3);
     let in_subject = baseline.find_iter(&message.subject).count();
     assert_eq!(
-        classifier.classify(&message).cues.len(),
+        classifier.classify(&message).reasons().len() - 1,
         expected + in_subject
     );
 
@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(baseline.find_iter(black_box(&body)).count()))
     });
     g.bench_function("consentry: classify", |b| {
-        b.iter(|| black_box(classifier.classify(black_box(&message)).class))
+        b.iter(|| black_box(*classifier.classify(black_box(&message)).outcome()))
     });
     g.bench_function("trap: same pass with Unicode word boundaries", |b| {
         b.iter(|| black_box(unicode.find_iter(black_box(&body)).count()))
@@ -83,7 +83,7 @@ fn bench(c: &mut Criterion) {
         });
         let ours = time(|| {
             for _ in 0..reps {
-                black_box(classifier.classify(black_box(&message)).class);
+                black_box(*classifier.classify(black_box(&message)).outcome());
             }
         });
         let slow = time(|| {

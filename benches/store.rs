@@ -76,14 +76,12 @@ fn bench(c: &mut Criterion) {
         MemoryStore::new(),
         RecordingMailer::new(),
         LedgerPolicy::default(),
-    )
-    .unwrap();
+    );
     let ds = Driver::new(
         SqliteStore::open(dir.join("reads.sqlite3")).unwrap(),
         RecordingMailer::new(),
         LedgerPolicy::default(),
-    )
-    .unwrap();
+    );
     for (i, p) in people.iter().enumerate() {
         for k in 0..10u64 {
             let e = event(p, 1_000_000 + i as u64 * 10 + k);

@@ -31,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         MemoryStore::new(),
         RecordingMailer::new(),
         LedgerPolicy::default(),
-    )?;
+    );
     let mut audience = Vec::new();
     let mut notes = BTreeMap::new();
     for contact in &fixture.contacts {
@@ -63,17 +63,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 3. The two messages.
     let from = EmailAddress::parse("deals@acme-shop.example")?;
     let placeholder = EmailAddress::parse("recipient@acme-shop.example")?;
-    let newsletter = OutboundMessage::new(from.clone(), placeholder.clone(), "Summer sale: 30% off sandals")?
-        .with_html(
+    let newsletter = OutboundMessage::builder(from.clone(), placeholder.clone())
+.subject("Summer sale: 30% off sandals")
+.html(
             "<h1>Summer sale</h1><p>30% off all sandals until Sunday. Shop now!</p>\
              <footer><p>This is an advertisement from Acme Shop, 100 Harbour Road, Portland, ME 04101, USA.</p>\
              <p><a href=\"https://mail.acme-shop.example/unsubscribe?token=TOKEN\">Unsubscribe</a></p></footer>",
-        )?
-        .with_header("List-Unsubscribe", "<https://mail.acme-shop.example/unsubscribe?token=TOKEN>")?
-        .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")?;
-    let receipt = OutboundMessage::new(from, placeholder, "Your order #58213")?.with_text(
+        )
+.header("List-Unsubscribe", "<https://mail.acme-shop.example/unsubscribe?token=TOKEN>")
+.header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+.build()?;
+    let receipt = OutboundMessage::builder(from, placeholder)
+.subject("Your order #58213")
+.text(
         "Thank you for your order. Order total: $42.00. It has been shipped; tracking number 1Z58213.",
-    )?;
+    )
+.build()?;
 
     for (title, message, declared) in [
         ("NEWSLETTER", &newsletter, DeclaredKind::Unspecified),
@@ -81,8 +86,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         let classification = classifier.classify(&Message::from_outbound(message, declared));
         println!("== {title}: \"{}\"", message.subject());
-        if let Some(reason) = classification.reasons.first() {
-            println!("   classified {:?}: {reason}", classification.class);
+        if let Some(reason) = classification.reasons().first() {
+            println!("   classified {}: {reason}", classification.outcome());
         }
 
         let members = states.iter().map(AudienceMember::from_state);

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use consentry::cookie::{
-    needs_prompt, AdOptOut, Category, ConsentMethod, CookieConsent, CookieDecision, CookiePolicy,
+    needs_prompt, AdOptOut, Category, ConsentMethod, CookieConsent, CookieOutcome, CookiePolicy,
     PrivacySignals,
 };
 
@@ -35,22 +35,25 @@ fn show(
     println!("== {title}");
     println!("   ask the visitor: {}", needs_prompt(consent, policy, now));
     for spec in &policy.cookies {
-        match policy.decide_cookie(spec, consent, signals, now) {
-            CookieDecision::Allow {
-                attributes,
-                reasons,
-            } => {
-                let header = attributes.map(|a| a.render("VALUE")).unwrap_or_default();
-                let rule = reasons
-                    .first()
-                    .map(|r| r.rule.to_string())
+        let d = policy.decide(spec, consent, signals, now);
+        match d.outcome() {
+            CookieOutcome::Allow { attributes } => {
+                let header = attributes
+                    .as_ref()
+                    .map(|a| a.render("VALUE"))
                     .unwrap_or_default();
-                println!("   set    {:<17} {header}  [{rule}]", spec.name);
+                println!("   set    {:<17} {header}  [{}]", spec.name, d.rule());
             }
-            CookieDecision::Refuse { reasons } => {
-                for r in reasons.iter().take(1) {
-                    println!("   refuse {:<17} {r}", spec.name);
-                }
+            CookieOutcome::Refuse => {
+                println!(
+                    "   refuse {:<17} [{}] {}",
+                    spec.name,
+                    d.rule(),
+                    d.reasons()
+                        .first()
+                        .map(|r| &*r.sentence)
+                        .unwrap_or_default()
+                );
             }
         }
     }
@@ -109,11 +112,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let opt_out = AdOptOut::new("shop.example");
-    let impression = opt_out.may_record_impression(Some("sid=abc"), &gpc);
-    let why: Vec<String> = impression.reasons.iter().map(|r| r.to_string()).collect();
+    let impression = opt_out.decide(Some("sid=abc"), &gpc);
+    let why: Vec<String> = impression.reasons().iter().map(|r| r.to_string()).collect();
     println!(
         "   record an ad impression? {} ({})",
-        impression.record,
+        impression.records(),
         why.join("; ")
     );
     println!(

@@ -104,15 +104,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let d = policy.decide(request);
         println!("== {title}");
         println!(
-            "   {:?}{}{}",
-            d.effect,
-            if d.audit { " (logged for audit)" } else { "" },
-            d.transfer
-                .map(|t| format!("; transfer: {t:?}"))
-                .unwrap_or_default()
+            "   {}{}",
+            d.outcome(),
+            if d.requires_audit() {
+                " (logged for audit)"
+            } else {
+                ""
+            },
         );
-        for (id, sentence) in d.rules() {
-            println!("   [{id}] {sentence}");
+        for reason in d.reasons() {
+            println!("   {reason}");
         }
         println!();
     }

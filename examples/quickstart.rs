@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         MemoryStore::new(),
         RecordingMailer::new(),
         LedgerPolicy::default(),
-    )?;
+    );
     let tenant = TenantId::new("acme-shop")?;
     let list = ListId::new("weekly-deals")?;
     // The person typed their address with capitals; every later event uses
@@ -140,7 +140,7 @@ fn print_state(state: &ConsentState) {
     for s in state.suppressions() {
         println!(
             "   suppressed ({}): {:?} since {}",
-            s.scope, s.reason, s.since
+            s.scope, s.kind, s.since
         );
     }
     for reason in state.explain() {

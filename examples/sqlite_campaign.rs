@@ -11,8 +11,8 @@
 
 use chrono::TimeDelta;
 use consentry::classify::{Classifier, Message};
-use consentry::eligibility::{plan, AudienceMember, SendContext, SuppressionIndex};
 use consentry::edge::sqlite::SqliteStore;
+use consentry::eligibility::{plan, AudienceMember, SendContext, SuppressionIndex};
 use consentry::{
     Action, AppendOutcome, ConsentEvent, ConsentKey, ConsentState, Driver, EventId, Evidence,
     LedgerPolicy, OptOutChannel, RecordingMailer,
@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         path.display(),
         store.schema_version()?
     );
-    let driver = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default())?;
+    let driver = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default());
 
     let mut appended = 0;
     for contact in &fixture.contacts {

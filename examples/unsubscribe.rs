@@ -9,7 +9,7 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use consentry::unsubscribe::{
-    build_unsubscribe_headers, BusinessCalendar, KeyRing, OptOutRule, TokenKey,
+    build_unsubscribe_headers, BusinessCalendar, KeyRing, OptOutDeadlines, OptOutRule, TokenKey,
 };
 use consentry::{
     ConsentKey, Driver, EmailAddress, LedgerPolicy, ListId, MemoryStore, OneClickRequest,
@@ -22,14 +22,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = TokenKey::new("k2026a", b"an example secret of 32+ bytes!!".to_vec())?;
     let settings = UnsubscribeSettings {
         keys: KeyRing::new(key).with_validity_days(60)?,
-        rules: vec![OptOutRule::CanSpam, OptOutRule::BulkSender],
-        calendar: BusinessCalendar::us_federal(2026..=2027, -5 * 3600)?,
+        deadlines: OptOutDeadlines::new(
+            [OptOutRule::CanSpam, OptOutRule::BulkSender],
+            BusinessCalendar::us_federal(2026..=2027, -5 * 3600)?,
+        ),
     };
     let driver = Driver::new(
         MemoryStore::new(),
         RecordingMailer::new(),
         LedgerPolicy::default(),
-    )?;
+    );
 
     let tenant = TenantId::new("acme-shop")?;
     let list = ListId::new("weekly-deals")?;
@@ -76,8 +78,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         c.event,
         c.key.address,
         c.key.list,
-        c.deadline.at,
-        c.deadline.rule.id()
+        c.deadline.outcome().at,
+        c.deadline.rule()
     );
 
     // 4. The same POST again (a retry): nothing new.

@@ -4,7 +4,6 @@
 //! [`CATALOGUE`] lists them for audit binders, and [`markdown`] renders the
 //! table that `RULES.md` holds.
 
-
 /// What the catalogue knows about one rule id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuleInfo {
@@ -433,5 +432,4 @@ mod tests {
             assert!(!rule.source.is_empty() && !rule.summary.is_empty());
         }
     }
-
 }

@@ -123,7 +123,6 @@ macro_rules! id_newtype {
     };
 }
 
-
 id_newtype!(
     /// The account that sends mail: a customer of the platform.
     TenantId
@@ -218,5 +217,4 @@ mod tests {
         assert!(Scope::List(t.clone(), l.clone()).covers(&t, &l));
         assert!(!Scope::List(t.clone(), l).covers(&t, &m));
     }
-
 }

@@ -113,18 +113,18 @@ pub mod unsubscribe;
 pub mod edge;
 
 pub use address::{AddressError, AddressOptions, EmailAddress};
-pub use ids::{EventId, IdError, ListId, Scope, TenantId};
-pub use consent::{
-    Action, Basis, ConsentEvent, ConsentKey, ConsentState, EventError, Evidence,
-    LedgerPolicy, LedgerPolicyBuilder, LedgerPolicyError, LedgerPolicyProblem, OptOutChannel, PendingConfirmation, Permission, Suppression,
-    SuppressionKind,
-};
 pub use catalogue::{RuleInfo, CATALOGUE};
+pub use consent::{
+    Action, Basis, ConsentEvent, ConsentKey, ConsentState, EventError, Evidence, LedgerPolicy,
+    LedgerPolicyBuilder, LedgerPolicyError, LedgerPolicyProblem, OptOutChannel,
+    PendingConfirmation, Permission, Suppression, SuppressionKind,
+};
 pub use decision::{Decision, Reason, RuleId, Text};
 pub use edge::driver::{
     Campaign, Driver, DriverError, ErasureReceipt, OneClickConfirmation, OneClickError,
     OneClickRequest, SendReport, ServiceError, SubjectExport, UnsubscribeSettings,
 };
 pub use edge::memory::{MemoryStore, RecordingMailer, RefusedDelivery};
-pub use message::{Header, MessageBuilder, MessageError, OutboundMessage};
 pub use edge::ports::{AppendOutcome, ConsentStore, Mailer};
+pub use ids::{EventId, IdError, ListId, Scope, TenantId};
+pub use message::{Header, MessageBuilder, MessageError, OutboundMessage};

@@ -183,8 +183,6 @@ fn check_body(body: &str) -> Result<(), MessageError> {
 /// assert!(matches!(injected, Err(MessageError::HeaderInjection { .. })));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawMessage")]
 pub struct OutboundMessage {
@@ -360,6 +358,14 @@ impl OutboundMessage {
             .find(|h| h.name.eq_ignore_ascii_case(name))
             .map(|h| h.value.as_str())
     }
+    /// A builder holding this message, to change or add parts (a
+    /// personalised copy of a template, say).
+    pub fn to_builder(&self) -> MessageBuilder {
+        MessageBuilder {
+            parts: Ok(self.clone()),
+        }
+    }
+
     /// The same message for another recipient.
     pub fn to_recipient(&self, to: EmailAddress) -> Self {
         OutboundMessage { to, ..self.clone() }

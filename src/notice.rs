@@ -1,13 +1,12 @@
 //! Policy versions and change notices.
 
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::address::EmailAddress;
-use crate::consent::{Action, Basis, ConsentEvent, ConsentState, LedgerPolicy};
-use crate::decision::{Reason, RuleId};
 use crate::catalogue::ids;
+use crate::consent::{Action, Basis, ConsentEvent, ConsentState, LedgerPolicy};
+use crate::decision::Reason;
 
 /// One version of the privacy policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,11 +100,6 @@ pub enum NoticeError {
     },
 }
 
-/// Rule: a material change is emailed to everyone with a relationship.
-pub const NOTICE_MATERIAL: RuleId = ids::NOTICE_MATERIAL;
-/// Rule: every change gets a home-page notice.
-pub const NOTICE_HOME_PAGE: RuleId = ids::NOTICE_HOME_PAGE;
-
 /// Plan the notice of a change from `previous` to `next`.
 ///
 /// # Errors
@@ -127,7 +121,7 @@ where
         });
     }
     let mut reasons = vec![Reason::new(
-        NOTICE_HOME_PAGE,
+        ids::NOTICE_HOME_PAGE,
         format!(
             "every policy change is announced on the home page: {}",
             next.summary
@@ -137,7 +131,7 @@ where
     let mut fresh = Vec::new();
     if next.material {
         reasons.push(Reason::new(
-            NOTICE_MATERIAL,
+            ids::NOTICE_MATERIAL,
             "a material change is emailed to everyone with an active relationship",
         ));
         for r in audience {

@@ -4,11 +4,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::address::EmailAddress;
-use crate::ids::{ListId, TenantId};
+use crate::catalogue::ids;
 use crate::consent::ConsentState;
 use crate::decision::{Decision, Reason, Reasons};
-use crate::catalogue::ids;
 use crate::eligibility::Requirement;
+use crate::ids::{ListId, TenantId};
 use crate::retention::{RecordKind, RetainedRecord, RetentionDecision, RetentionPolicy};
 
 /// A referrer asks the tenant to invite a friend.
@@ -72,63 +72,64 @@ pub struct ReferralPolicy {
 }
 
 impl ReferralPolicy {
-/// Decide whether the one-time invite may go to the friend.
-///
-/// `already_invited` says whether this tenant ever sent an invite to this
-/// friend address (by canonical key); `friend` is the friend's consent
-/// state for the tenant and list. Refused when already invited, when the
-/// friend is suppressed at any scope or ever opted out, or when the
-/// referrer names themselves.
-pub fn decide(
-    &self,
-    request: &ReferralRequest,
-    already_invited: bool,
-    friend: &ConsentState,
-) -> ReferralDecision {
-    let mut reasons = Reasons::new();
-    let key = friend.key();
-    if key.address != request.friend || key.tenant != request.tenant || key.list != request.list {
-        reasons.push(Reason::new(
-            ids::REFERRAL_MISMATCH,
-            "the friend's consent state is for another address, tenant or list",
-        ));
+    /// Decide whether the one-time invite may go to the friend.
+    ///
+    /// `already_invited` says whether this tenant ever sent an invite to this
+    /// friend address (by canonical key); `friend` is the friend's consent
+    /// state for the tenant and list. Refused when already invited, when the
+    /// friend is suppressed at any scope or ever opted out, or when the
+    /// referrer names themselves.
+    pub fn decide(
+        &self,
+        request: &ReferralRequest,
+        already_invited: bool,
+        friend: &ConsentState,
+    ) -> ReferralDecision {
+        let mut reasons = Reasons::new();
+        let key = friend.key();
+        if key.address != request.friend || key.tenant != request.tenant || key.list != request.list
+        {
+            reasons.push(Reason::new(
+                ids::REFERRAL_MISMATCH,
+                "the friend's consent state is for another address, tenant or list",
+            ));
+        }
+        if request.friend == request.referrer {
+            reasons.push(Reason::new(
+                ids::REFERRAL_SELF,
+                "a referrer cannot refer themselves",
+            ));
+        }
+        if already_invited {
+            reasons.push(Reason::new(
+                ids::REFERRAL_ONCE,
+                "this tenant already sent its one invite to this address",
+            ));
+        }
+        if !friend.suppressions().is_empty() || friend.has_opted_out() || !friend.account_open() {
+            reasons.push(Reason::new(
+                ids::REFERRAL_SUPPRESSED,
+                "the friend's address is suppressed or opted out",
+            ));
+        }
+        if let Some(refused) = Decision::with_reasons(ReferralOutcome::Refuse, reasons) {
+            return refused;
+        }
+        let record = RetainedRecord {
+            kind: RecordKind::ReferralAddress {
+                invite_sent_at: Some(request.at),
+            },
+            created_at: request.at,
+        };
+        Decision::new(
+            ReferralOutcome::Send {
+                requirements: vec![Requirement::UnsubscribeLink, Requirement::PostalAddress],
+                friend_address_retention: self.retention.decide(&record, request.at),
+            },
+            Reason::new(
+                ids::REFERRAL_PERMITTED,
+                "one invite may go out; it subscribes the friend to nothing and carries an opt-out",
+            ),
+        )
     }
-    if request.friend == request.referrer {
-        reasons.push(Reason::new(
-            ids::REFERRAL_SELF,
-            "a referrer cannot refer themselves",
-        ));
-    }
-    if already_invited {
-        reasons.push(Reason::new(
-            ids::REFERRAL_ONCE,
-            "this tenant already sent its one invite to this address",
-        ));
-    }
-    if !friend.suppressions().is_empty() || friend.has_opted_out() || !friend.account_open() {
-        reasons.push(Reason::new(
-            ids::REFERRAL_SUPPRESSED,
-            "the friend's address is suppressed or opted out",
-        ));
-    }
-    if let Some(refused) = Decision::with_reasons(ReferralOutcome::Refuse, reasons) {
-        return refused;
-    }
-    let record = RetainedRecord {
-        kind: RecordKind::ReferralAddress {
-            invite_sent_at: Some(request.at),
-        },
-        created_at: request.at,
-    };
-    Decision::new(
-        ReferralOutcome::Send {
-            requirements: vec![Requirement::UnsubscribeLink, Requirement::PostalAddress],
-            friend_address_retention: self.retention.decide(&record, request.at),
-        },
-        Reason::new(
-            ids::REFERRAL_PERMITTED,
-            "one invite may go out; it subscribes the friend to nothing and carries an opt-out",
-        ),
-    )
-}
 }

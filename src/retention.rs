@@ -1,7 +1,7 @@
 //! Retention: what to keep, for how long; and erasure that keeps the
 //! suppression.
 //!
-//! [`RetentionPolicy::due`] answers keep or purge for a record, with the
+//! [`RetentionPolicy::decide`] answers keep or purge for a record, with the
 //! rule. [`erasure_plan`] turns a person's history into the salted-hash
 //! suppressions that must outlive the erasure of everything else, so a
 //! re-import never mails them again.
@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::address::EmailAddress;
-use crate::ids::{ListId, TenantId};
-use crate::consent::{Action, ConsentEvent, Evidence, OptOutChannel, SuppressionKind};
-use crate::ids::EventId;
-use crate::decision::{Decision, Reason};
 use crate::catalogue::ids;
+use crate::consent::{Action, ConsentEvent, Evidence, OptOutChannel, SuppressionKind};
+use crate::decision::{Decision, Reason};
+use crate::ids::EventId;
+use crate::ids::{ListId, TenantId};
 use crate::time::add;
 
 /// How long each kind of record is kept.

@@ -359,16 +359,20 @@ fn primary_purpose_cases() {
     let mut failures = Vec::new();
     for case in &cases {
         let c = classifier.classify(&case.message);
-        if c.class != case.class || c.reasons[0].rule.as_str() != case.rule {
+        if *c.outcome() != case.class || c.reasons()[0].rule.as_str() != case.rule {
             failures.push(format!(
                 "{}: got {:?} by {} ({}), expected {:?} by {}\n  cues: {:?}",
                 case.name,
-                c.class,
-                c.reasons[0].rule,
-                c.reasons[0].sentence,
+                *c.outcome(),
+                c.reasons()[0].rule,
+                c.reasons()[0].sentence,
                 case.class,
                 case.rule,
-                c.cues.iter().map(|q| &q.text).collect::<Vec<_>>()
+                c.reasons()
+                    .iter()
+                    .skip(1)
+                    .map(|r| r.sentence.to_string())
+                    .collect::<Vec<_>>()
             ));
         }
     }
@@ -381,9 +385,9 @@ fn a_transactional_declaration_never_downgrades_and_says_so() {
         &Message::text("Your account", "Flash sale! 40% off, shop now.")
             .declared(DeclaredKind::Transactional),
     );
-    assert_eq!(c.class, Promo);
+    assert_eq!(*c.outcome(), Promo);
     assert!(c
-        .reasons
+        .reasons()
         .iter()
         .any(|r| r.rule.as_str() == "canspam.primary_purpose.declared_mismatch"));
 }
@@ -397,9 +401,9 @@ fn custom_lexicons_load_from_json_and_bad_patterns_are_named() {
     let lexicon: Lexicon = serde_json::from_str(json).unwrap();
     let classifier = Classifier::from_lexicon(lexicon).unwrap();
     let c = classifier.classify(&Message::text("Bestellbestätigung", "Danke."));
-    assert_eq!(c.class, Trans(Cat::Transaction));
+    assert_eq!(*c.outcome(), Trans(Cat::Transaction));
     let c = classifier.classify(&Message::text("Angebot", "20 Rabatt"));
-    assert_eq!(c.class, Promo);
+    assert_eq!(*c.outcome(), Promo);
 
     let bad: Lexicon = serde_json::from_str(
         r#"{ "promotional": ["ok", "[unclosed"], "transactional": { "delivery": ["x"] } }"#,
@@ -430,7 +434,7 @@ proptest! {
         let a = classifier.classify(&m);
         let b = classifier.classify(&m);
         prop_assert_eq!(&a, &b);
-        prop_assert!(!a.reasons.is_empty());
+        prop_assert!(!a.reasons().is_empty());
         let json = serde_json::to_string(&a).unwrap();
         prop_assert_eq!(serde_json::from_str::<consentry::classify::Classification>(&json).unwrap(), a);
     }
@@ -441,7 +445,7 @@ proptest! {
             format!("Flash sale {extra}"),
             format!("Thank you for your order. Order total: $3. {extra}"),
         );
-        prop_assert_eq!(CLASSIFIER.classify(&m).class, Promo);
+        prop_assert_eq!(*CLASSIFIER.classify(&m).outcome(), Promo);
     }
 }
 

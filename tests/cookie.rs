@@ -31,8 +31,8 @@ fn policy() -> CookiePolicy {
     .unwrap()
 }
 
-fn spec<'a>(p: &'a CookiePolicy, name: &str) -> &'a CookieSpec {
-    p.spec(name).unwrap()
+fn spec<'a>(p: &'a CookiePolicy, name: &'a str) -> &'a CookieSpec {
+    p.specs_named(name).next().unwrap()
 }
 
 #[test]
@@ -63,10 +63,10 @@ fn dnt_is_informational_unless_configured() {
     let dnt = PrivacySignals::from_header_values(&[], &["1"]);
     assert!(dnt.dnt && !dnt.opts_out_of_sale());
     assert!(p
-        .decide_cookie(spec(&p, "ads_id"), Some(&accepted), &dnt, now())
+        .decide(spec(&p, "ads_id"), Some(&accepted), &dnt, now())
         .is_allowed());
     let strict = dnt.dnt_acts_as_gpc(true);
-    let d = p.decide_cookie(spec(&p, "ads_id"), Some(&accepted), &strict, now());
+    let d = p.decide(spec(&p, "ads_id"), Some(&accepted), &strict, now());
     assert_eq!(d.reasons()[0].rule.as_str(), "cookie.dnt");
 }
 
@@ -77,11 +77,11 @@ fn a_first_visit_gets_strictly_necessary_items_only() {
     let allowed: Vec<&str> = p
         .cookies
         .iter()
-        .filter(|c| p.decide_cookie(c, None, &quiet, now()).is_allowed())
+        .filter(|c| p.decide(c, None, &quiet, now()).is_allowed())
         .map(|c| c.name.as_str())
         .collect();
     assert_eq!(allowed, ["sid", "consentry_choice"]);
-    let d = p.decide_cookie(spec(&p, "_ga"), None, &quiet, now());
+    let d = p.decide(spec(&p, "_ga"), None, &quiet, now());
     assert_eq!(d.reasons()[0].rule.as_str(), "cookie.no_decision");
 }
 
@@ -91,10 +91,10 @@ fn analytics_only_sets_analytics_and_nothing_else() {
     let choice = CookieConsent::new([Category::Analytics], 4, now(), ConsentMethod::PerCategory);
     let quiet = PrivacySignals::default();
     assert!(p
-        .decide_cookie(spec(&p, "_ga"), Some(&choice), &quiet, now())
+        .decide(spec(&p, "_ga"), Some(&choice), &quiet, now())
         .is_allowed());
     for refused in ["lang", "ads_id", "recent"] {
-        let d = p.decide_cookie(spec(&p, refused), Some(&choice), &quiet, now());
+        let d = p.decide(spec(&p, refused), Some(&choice), &quiet, now());
         assert_eq!(
             d.reasons()[0].rule.as_str(),
             "cookie.not_granted",
@@ -108,11 +108,11 @@ fn gpc_beats_an_earlier_banner_consent() {
     let p = policy();
     let accepted = CookieConsent::accept_all(4, now());
     let gpc = PrivacySignals::from_header_values(&["1"], &[]);
-    let d = p.decide_cookie(spec(&p, "ads_id"), Some(&accepted), &gpc, now());
+    let d = p.decide(spec(&p, "ads_id"), Some(&accepted), &gpc, now());
     assert!(!d.is_allowed());
     assert_eq!(d.reasons()[0].rule.as_str(), "cookie.gpc");
     assert!(p
-        .decide_cookie(spec(&p, "_ga"), Some(&accepted), &gpc, now())
+        .decide(spec(&p, "_ga"), Some(&accepted), &gpc, now())
         .is_allowed());
     // And the advertising cookie already set must go.
     let deletions = p.deletions(Some(&accepted), Some(&accepted), &gpc, now());
@@ -131,13 +131,11 @@ fn set_cookie_attributes_are_safe_and_capped() {
     p.max_lifetime_days = 180;
     let accepted = CookieConsent::accept_all(4, now());
     let quiet = PrivacySignals::default();
-    let CookieDecision::Allow {
-        attributes: Some(a),
-        reasons,
-    } = p.decide_cookie(spec(&p, "_ga"), Some(&accepted), &quiet, now())
-    else {
-        panic!()
+    let d = p.decide(spec(&p, "_ga"), Some(&accepted), &quiet, now());
+    let Some(a) = d.attributes() else {
+        panic!("{d:?}")
     };
+    let reasons = d.reasons();
     assert_eq!(a.max_age_seconds, Some(180 * 86_400));
     assert!(reasons
         .iter()
@@ -153,12 +151,9 @@ fn set_cookie_attributes_are_safe_and_capped() {
         "{header}"
     );
 
-    let CookieDecision::Allow {
-        attributes: Some(sid),
-        ..
-    } = p.decide_cookie(spec(&p, "sid"), None, &quiet, now())
-    else {
-        panic!()
+    let d = p.decide(spec(&p, "sid"), None, &quiet, now());
+    let Some(sid) = d.attributes() else {
+        panic!("{d:?}")
     };
     let header = sid.render("s3ss10n");
     assert!(
@@ -171,12 +166,9 @@ fn set_cookie_attributes_are_safe_and_capped() {
         "{removal}"
     );
 
-    let CookieDecision::Allow { attributes, .. } =
-        p.decide_cookie(spec(&p, "recent"), Some(&accepted), &quiet, now())
-    else {
-        panic!()
-    };
-    assert!(attributes.is_none(), "local storage has no Set-Cookie");
+    let d = p.decide(spec(&p, "recent"), Some(&accepted), &quiet, now());
+    assert!(d.is_allowed());
+    assert!(d.attributes().is_none(), "local storage has no Set-Cookie");
 }
 
 #[test]
@@ -216,7 +208,7 @@ fn a_stored_choice_goes_stale_with_the_revision_or_age() {
             current: 4
         }
     );
-    let d = p.decide_cookie(
+    let d = p.decide(
         spec(&p, "_ga"),
         Some(&old),
         &PrivacySignals::default(),
@@ -326,32 +318,44 @@ fn the_ad_opt_out_cookie_is_generic_and_reissued_at_the_browser_cap() {
     assert!(!opt.present_in("sid=abc; lang=fr"));
     assert!(!opt.present_in(";;=;"));
     let quiet = PrivacySignals::default();
-    let d = opt.may_record_impression(Some("consentry_ad_opt_out=1"), &quiet);
-    assert!(!d.record);
-    assert_eq!(d.reasons[0].rule.as_str(), "cookie.ad_opt_out");
-    let allowed = opt.may_record_impression(Some("sid=1"), &quiet);
-    assert!(allowed.record);
+    let d = opt.decide(Some("consentry_ad_opt_out=1"), &quiet);
+    assert!(!d.records());
+    assert_eq!(d.reasons()[0].rule.as_str(), "cookie.ad_opt_out");
+    let allowed = opt.decide(Some("sid=1"), &quiet);
+    assert!(allowed.records());
     assert_eq!(
-        allowed.reasons[0].rule.as_str(),
+        allowed.reasons()[0].rule.as_str(),
         "cookie.ad_impression_allowed"
     );
     let gpc = PrivacySignals::from_header_values(&["1"], &[]);
-    assert!(!opt.may_record_impression(None, &gpc).record);
+    assert!(!opt.decide(None, &gpc).records());
 }
 
 #[test]
 fn email_beacons_follow_the_recipient_preference() {
     let strict = BeaconPolicy::default();
-    assert!(strict.decide_open(TrackingPreference::Allow).record);
-    assert!(!strict.decide_open(TrackingPreference::Deny).record);
-    assert!(!strict.decide_click(TrackingPreference::Unknown).record);
+    assert!(strict
+        .decide(BeaconKind::Open, TrackingPreference::Allow)
+        .records());
+    assert!(!strict
+        .decide(BeaconKind::Open, TrackingPreference::Deny)
+        .records());
+    assert!(!strict
+        .decide(BeaconKind::Click, TrackingPreference::Unknown)
+        .records());
     let lax = BeaconPolicy {
         record_opens_when_unknown: true,
         record_clicks_when_unknown: false,
     };
-    assert!(lax.decide_open(TrackingPreference::Unknown).record);
-    assert!(!lax.decide_click(TrackingPreference::Unknown).record);
-    assert!(!lax.decide_open(TrackingPreference::Deny).record);
+    assert!(lax
+        .decide(BeaconKind::Open, TrackingPreference::Unknown)
+        .records());
+    assert!(!lax
+        .decide(BeaconKind::Click, TrackingPreference::Unknown)
+        .records());
+    assert!(!lax
+        .decide(BeaconKind::Open, TrackingPreference::Deny)
+        .records());
 }
 
 #[test]
@@ -436,7 +440,7 @@ proptest! {
             let read = CookieConsent::read(Some(v));
             prop_assert!(read.is_none());
             for c in p.cookies.iter().filter(|c| c.category != Category::StrictlyNecessary) {
-                prop_assert!(!p.decide_cookie(c, read.as_ref(), &PrivacySignals::default(), now()).is_allowed());
+                prop_assert!(!p.decide(c, read.as_ref(), &PrivacySignals::default(), now()).is_allowed());
             }
         }
     }
@@ -451,7 +455,7 @@ proptest! {
         });
         let gpc = PrivacySignals::from_header_values(&["1"], if dnt { &["1"] } else { &[] });
         for spec in p.cookies.iter().filter(|s| s.category == Category::Advertising) {
-            prop_assert!(!p.decide_cookie(spec, c.as_ref(), &gpc, now()).is_allowed());
+            prop_assert!(!p.decide(spec, c.as_ref(), &gpc, now()).is_allowed());
         }
     }
 
@@ -460,7 +464,7 @@ proptest! {
         let p = policy();
         let s = PrivacySignals { gpc, ..PrivacySignals::default() };
         for spec in &p.cookies {
-            prop_assert_eq!(p.decide_cookie(spec, c.as_ref(), &s, now()), p.decide_cookie(spec, c.as_ref(), &s, now()));
+            prop_assert_eq!(p.decide(spec, c.as_ref(), &s, now()), p.decide(spec, c.as_ref(), &s, now()));
         }
     }
 }
@@ -499,7 +503,7 @@ storage = "flash_lso"
     );
     assert!(matches!(
         CookiePolicy::from_toml("revision = \"x\""),
-        Err(PolicyLoadError::Parse(_))
+        Err(PolicyLoadError::Toml(_))
     ));
 }
 
@@ -512,7 +516,7 @@ fn a_forged_value_at_the_end_of_time_does_not_panic() {
     let read = CookieConsent::read(Some(&forged)).unwrap();
     assert_eq!(read.status(&policy(), now()), ConsentStatus::Current);
     let p = policy();
-    let _ = p.decide_cookie(
+    let _ = p.decide(
         spec(&p, "_ga"),
         Some(&read),
         &PrivacySignals::default(),

@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 use common::*;
 use consentry::{
     Action, Basis, ConsentEvent, ConsentKey, ConsentState, EventId, Evidence, LedgerPolicy, ListId,
-    Scope, SuppressionReason, TenantId,
+    Scope, SuppressionKind, TenantId,
 };
 use proptest::prelude::*;
 
@@ -139,7 +139,10 @@ fn rule3_double_opt_in_is_pending_until_confirmed_within_the_window() {
     assert!(!s.permits_promotional());
 
     // A policy with a 10-day window accepts the 8-day confirmation.
-    let policy = LedgerPolicy::default().with_double_opt_in_window_days(10);
+    let policy = LedgerPolicy::builder()
+        .double_opt_in_window_days(10)
+        .build()
+        .unwrap();
     let s = ConsentState::replay(
         &k,
         &[req, ev(&k, "c", 8 * 24, confirmed())],
@@ -177,7 +180,7 @@ fn rule4_a_hard_bounce_suppresses_globally_until_cleared() {
         "a hard bounce stops receipts too"
     );
     assert_eq!(s.suppressions()[0].scope, Scope::Global);
-    assert_eq!(s.suppressions()[0].reason, SuppressionReason::HardBounce);
+    assert_eq!(s.suppressions()[0].kind, SuppressionKind::HardBounce);
 
     let mut cleared = events.to_vec();
     cleared.push(ev(
@@ -215,13 +218,13 @@ fn rule4_soft_bounces_in_a_row_suppress() {
     let s = replay(&k, &events, 4);
     assert!(!s.permits_promotional());
     assert!(!s.permits_transactional());
-    assert_eq!(
-        s.suppressions()[0].reason,
-        SuppressionReason::SoftBounceStreak { count: 3 }
-    );
+    assert_eq!(s.suppressions()[0].kind, SuppressionKind::SoftBounceStreak);
     assert!(rules(&s).contains(&"consent.bounce.soft_streak"));
 
-    let policy = LedgerPolicy::default().with_soft_bounce_threshold(5);
+    let policy = LedgerPolicy::builder()
+        .soft_bounce_threshold(5)
+        .build()
+        .unwrap();
     assert!(ConsentState::replay(&k, &events, &policy, at(4)).permits_promotional());
 }
 
@@ -350,9 +353,11 @@ fn opt_ins_without_policy_version_or_source_are_weak() {
 #[test]
 fn policy_switches_for_soft_and_single_opt_in() {
     let k = key("acme", "news", "ann@example.com");
-    let strict = LedgerPolicy::default()
-        .with_soft_opt_in_counts(false)
-        .with_single_opt_in_allowed(false);
+    let strict = LedgerPolicy::builder()
+        .soft_opt_in_counts(false)
+        .single_opt_in_allowed(false)
+        .build()
+        .unwrap();
     let s = ConsentState::replay(&k, &[ev(&k, "a", 0, customer())], &strict, at(1));
     assert!(!s.permits_promotional());
     assert!(rules(&s).contains(&"consent.opt_in.soft_not_accepted"));
@@ -386,13 +391,33 @@ fn events_about_other_people_and_tenants_are_ignored() {
 #[test]
 fn ledger_policy_loads_from_json_and_refuses_nonsense() {
     let p: LedgerPolicy = serde_json::from_str(r#"{"soft_bounce_threshold": 5}"#).unwrap();
-    assert_eq!(p.soft_bounce_threshold, 5);
-    assert_eq!(p.double_opt_in_window_days, 7);
+    assert_eq!(p.soft_bounce_threshold(), 5);
+    assert_eq!(p.double_opt_in_window_days(), 7);
     assert!(serde_json::from_str::<LedgerPolicy>(r#"{"sof_bounce_threshold": 5}"#).is_err());
-    let zero: LedgerPolicy = serde_json::from_str(r#"{"soft_bounce_threshold": 0}"#).unwrap();
-    assert!(zero.validate().is_err());
-    let long: LedgerPolicy = serde_json::from_str(r#"{"double_opt_in_window_days": 400}"#).unwrap();
-    assert!(long.validate().is_err());
+    // Out-of-range values are refused on load, every problem at once.
+    let err = serde_json::from_str::<LedgerPolicy>(r#"{"soft_bounce_threshold": 0}"#).unwrap_err();
+    assert!(
+        err.to_string().contains("soft_bounce_threshold is 0"),
+        "{err}"
+    );
+    let err = serde_json::from_str::<LedgerPolicy>(
+        r#"{"double_opt_in_window_days": 400, "soft_bounce_threshold": 101}"#,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("double_opt_in_window_days is 400"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("soft_bounce_threshold is 101"),
+        "{err}"
+    );
+    let built = LedgerPolicy::builder()
+        .double_opt_in_window_days(400)
+        .soft_bounce_threshold(0)
+        .build()
+        .unwrap_err();
+    assert_eq!(built.problems.len(), 2);
 }
 
 // ---------------------------------------------------------------------------
@@ -458,11 +483,13 @@ fn arb_history(max: usize) -> impl Strategy<Value = Vec<ConsentEvent>> {
 
 fn arb_policy() -> impl Strategy<Value = LedgerPolicy> {
     (1u32..10, 1u32..5, any::<bool>(), any::<bool>()).prop_map(|(w, n, soft, single)| {
-        LedgerPolicy::default()
-            .with_double_opt_in_window_days(w)
-            .with_soft_bounce_threshold(n)
-            .with_soft_opt_in_counts(soft)
-            .with_single_opt_in_allowed(single)
+        LedgerPolicy::builder()
+            .double_opt_in_window_days(w)
+            .soft_bounce_threshold(n)
+            .soft_opt_in_counts(soft)
+            .single_opt_in_allowed(single)
+            .build()
+            .unwrap()
     })
 }
 
@@ -491,7 +518,7 @@ fn model(
     evs.retain(|e| seen.insert(e.id.clone()));
     evs.retain(|e| e.at <= now || e.action.is_opt_out_like());
 
-    let window = TimeDelta::days(i64::from(policy.double_opt_in_window_days));
+    let window = TimeDelta::days(i64::from(policy.double_opt_in_window_days()));
     let last_block = evs.iter().rposition(|e| is_block(&e.action));
     let grants = |i: usize| -> bool {
         let e = evs[i];
@@ -500,8 +527,8 @@ fn model(
         };
         let blocked_before = evs[..i].iter().any(|x| is_block(&x.action));
         match basis {
-            Basis::ExpressForm => policy.single_opt_in_allowed,
-            Basis::ExistingCustomer => policy.soft_opt_in_counts && !blocked_before,
+            Basis::ExpressForm => policy.single_opt_in_allowed(),
+            Basis::ExistingCustomer => policy.soft_opt_in_counts() && !blocked_before,
             Basis::Imported { .. } => !blocked_before,
             Basis::DoubleOptInRequested => false,
             Basis::DoubleOptInConfirmed => {
@@ -535,7 +562,7 @@ fn model(
         match e.action {
             Action::SoftBounced => {
                 streak += 1;
-                if streak >= policy.soft_bounce_threshold {
+                if streak >= policy.soft_bounce_threshold() {
                     soft = true;
                 }
             }

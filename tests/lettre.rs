@@ -17,21 +17,14 @@ fn message() -> OutboundMessage {
     let base = url::Url::parse("https://mail.shop.example/unsubscribe").unwrap();
     let h = build_unsubscribe_headers(&base, "v1.k1.payload.sig", Some("unsub@mail.shop.example"))
         .unwrap();
-    OutboundMessage::new(
-        EmailAddress::parse("deals@shop.example").unwrap(),
-        EmailAddress::parse("Ann@Example.com").unwrap(),
-        "Summer sale — 30% off",
-    )
-    .unwrap()
-    .with_reply_to(EmailAddress::parse("help@shop.example").unwrap())
-    .with_text("30% off sandals.\nUnsubscribe: https://mail.shop.example/unsubscribe?token=v1.k1.payload.sig")
-    .unwrap()
-    .with_html("<p>30% off sandals.</p><a href=\"https://mail.shop.example/unsubscribe?token=v1.k1.payload.sig\">Unsubscribe</a>")
-    .unwrap()
-    .with_header("List-Unsubscribe", h.list_unsubscribe)
-    .unwrap()
-    .with_header("List-Unsubscribe-Post", h.list_unsubscribe_post)
-    .unwrap()
+    OutboundMessage::builder(EmailAddress::parse("deals@shop.example").unwrap(), EmailAddress::parse("Ann@Example.com").unwrap())
+.subject("Summer sale — 30% off")
+.reply_to(EmailAddress::parse("help@shop.example").unwrap())
+.text("30% off sandals.\nUnsubscribe: https://mail.shop.example/unsubscribe?token=v1.k1.payload.sig")
+.html("<p>30% off sandals.</p><a href=\"https://mail.shop.example/unsubscribe?token=v1.k1.payload.sig\">Unsubscribe</a>")
+.header("List-Unsubscribe", h.list_unsubscribe)
+.header("List-Unsubscribe-Post", h.list_unsubscribe_post)
+.build().unwrap()
 }
 
 /// Unfold RFC 5322 header lines so a folded value can be read back whole.

@@ -15,7 +15,7 @@ use consentry::disclosure::{
     DataCategory, DataSet, DisclosurePolicy, DisclosureRequest, LegalProcess, Purpose, Recipient,
 };
 use consentry::notice::{notice_plan, NoticeError, NoticeRecipient, PolicyVersion};
-use consentry::referral::{decide_referral, ReferralDecision, ReferralRequest};
+use consentry::referral::{ReferralOutcome, ReferralPolicy, ReferralRequest};
 use consentry::retention::*;
 use consentry::{
     Action, ConsentState, ConsentStore, Driver, LedgerPolicy, MemoryStore, RecordingMailer,
@@ -30,7 +30,7 @@ fn retention_rules_per_record_kind() {
         created_at: t0(),
     };
     let purge = |r: &RetainedRecord, days| {
-        p.due(r, t0() + TimeDelta::days(days)).action == RetentionAction::Purge
+        *p.decide(r, t0() + TimeDelta::days(days)).outcome() == RetentionAction::Purge
     };
 
     let unsent = rec(RecordKind::ReferralAddress {
@@ -47,17 +47,17 @@ fn retention_rules_per_record_kind() {
         relationship_ended_at: None,
     });
     assert_eq!(
-        p.due(&live, t0() + TimeDelta::days(5000)).action,
-        RetentionAction::Keep { until: None }
+        p.decide(&live, t0() + TimeDelta::days(5000)).outcome(),
+        &RetentionAction::Keep { until: None }
     );
     let ended = rec(RecordKind::ConsentEvidence {
         relationship_ended_at: Some(t0()),
     });
     assert!(!purge(&ended, 1095) && purge(&ended, 1096));
     let sup = rec(RecordKind::Suppression);
-    let d = p.due(&sup, t0() + TimeDelta::days(100_000));
-    assert_eq!(d.action, RetentionAction::Keep { until: None });
-    assert_eq!(d.reason.rule.as_str(), "retention.suppression_forever");
+    let d = p.decide(&sup, t0() + TimeDelta::days(100_000));
+    assert_eq!(d.outcome(), &RetentionAction::Keep { until: None });
+    assert_eq!(d.rule().as_str(), "retention.suppression_forever");
 }
 
 #[test]
@@ -67,7 +67,6 @@ fn erasure_keeps_the_suppression_so_a_reimport_never_mails_them() {
         RecordingMailer::new(),
         LedgerPolicy::default(),
     )
-    .unwrap()
     .with_erasure_salt(b"a-secret-salt-of-16+".to_vec())
     .unwrap();
     let k = key("acme", "news", "ann@example.com");
@@ -104,8 +103,7 @@ fn erasure_keeps_the_suppression_so_a_reimport_never_mails_them() {
         MemoryStore::new(),
         RecordingMailer::new(),
         LedgerPolicy::default(),
-    )
-    .unwrap();
+    );
     assert!(matches!(
         no_salt.erase(&addr("x@example.com")),
         Err(ServiceError::Unsupported(_))
@@ -115,7 +113,6 @@ fn erasure_keeps_the_suppression_so_a_reimport_never_mails_them() {
         RecordingMailer::new(),
         LedgerPolicy::default()
     )
-    .unwrap()
     .with_erasure_salt(b"short".to_vec())
     .is_err());
 }
@@ -144,22 +141,21 @@ fn referral(friend: &str) -> ReferralRequest {
 
 #[test]
 fn a_friend_gets_one_invite_never_a_subscription() {
-    let p = RetentionPolicy::default();
+    let p = ReferralPolicy::default();
     let fk = key("acme", "news", "bob@example.com");
     let clean = ConsentState::replay(&fk, [], &LedgerPolicy::default(), at(5));
-    let d = decide_referral(&referral("bob@example.com"), false, &clean, &p);
-    let ReferralDecision::Send {
+    let d = p.decide(&referral("bob@example.com"), false, &clean);
+    let ReferralOutcome::Send {
         requirements,
         friend_address_retention,
-        ..
-    } = &d
+    } = d.outcome()
     else {
         panic!("{d:?}")
     };
     assert!(requirements.contains(&consentry::eligibility::Requirement::UnsubscribeLink));
     assert_eq!(
-        friend_address_retention.action,
-        RetentionAction::Keep {
+        friend_address_retention.outcome(),
+        &RetentionAction::Keep {
             until: Some(at(5) + TimeDelta::days(30))
         }
     );
@@ -168,7 +164,8 @@ fn a_friend_gets_one_invite_never_a_subscription() {
     assert!(!clean.permits_promotional());
 
     assert!(
-        !decide_referral(&referral("bob@example.com"), true, &clean, &p).is_send(),
+        !p.decide(&referral("bob@example.com"), true, &clean)
+            .is_send(),
         "only once"
     );
     let opted_out = ConsentState::replay(
@@ -177,19 +174,26 @@ fn a_friend_gets_one_invite_never_a_subscription() {
         &LedgerPolicy::default(),
         at(5),
     );
-    assert!(!decide_referral(&referral("bob@example.com"), false, &opted_out, &p).is_send());
+    assert!(!p
+        .decide(&referral("bob@example.com"), false, &opted_out)
+        .is_send());
     let bounced = ConsentState::replay(
         &fk,
         &[ev(&fk, "o", 1, Action::HardBounced)],
         &LedgerPolicy::default(),
         at(5),
     );
-    assert!(!decide_referral(&referral("bob@example.com"), false, &bounced, &p).is_send());
+    assert!(!p
+        .decide(&referral("bob@example.com"), false, &bounced)
+        .is_send());
     let ak = key("acme", "news", "ann@example.com");
     let self_state = ConsentState::replay(&ak, [], &LedgerPolicy::default(), at(5));
-    assert!(!decide_referral(&referral("ANN@example.com"), false, &self_state, &p).is_send());
+    assert!(!p
+        .decide(&referral("ANN@example.com"), false, &self_state)
+        .is_send());
     assert!(
-        !decide_referral(&referral("carol@example.com"), false, &clean, &p).is_send(),
+        !p.decide(&referral("carol@example.com"), false, &clean)
+            .is_send(),
         "state of another address"
     );
 }
@@ -269,8 +273,7 @@ fn subject_access_holds_history_suppressions_disclosures_and_cookie_choice_of_on
         MemoryStore::new(),
         RecordingMailer::new(),
         LedgerPolicy::default(),
-    )
-    .unwrap();
+    );
     let ann = key("acme", "news", "ann@example.com");
     let bob = key("acme", "news", "bob@example.com");
     d.record(&ev(&ann, "a1", 0, form())).unwrap();
@@ -319,7 +322,7 @@ fn retention_and_deadlines_at_the_end_of_time_do_not_panic() {
             relationship_ended_at: Some(far),
         },
     ] {
-        let _ = p.due(
+        let _ = p.decide(
             &RetainedRecord {
                 kind,
                 created_at: far,
@@ -332,7 +335,7 @@ fn retention_and_deadlines_at_the_end_of_time_do_not_panic() {
         consentry::unsubscribe::OptOutRule::CanSpam,
         consentry::unsubscribe::OptOutRule::BulkSender,
     ];
-    let _ = consentry::unsubscribe::deadline(far, &rules, &cal);
+    let _ = consentry::unsubscribe::OptOutDeadlines::new(rules, cal).decide(far);
     let _ = consentry::unsubscribe::BusinessCalendar::us_federal_holidays(i32::MAX);
     let _ = consentry::unsubscribe::BusinessCalendar::us_federal_holidays(i32::MIN);
 }

@@ -15,7 +15,7 @@ use std::thread;
 use common::*;
 use consentry::edge::sqlite::{SqliteStore, SqliteStoreError, SCHEMA_VERSION};
 use consentry::{
-    conformance, Action, AppendOutcome, ConsentStore, Driver, LedgerPolicy, RecordingMailer,
+    edge::conformance, Action, AppendOutcome, ConsentStore, Driver, LedgerPolicy, RecordingMailer,
 };
 
 struct TempDir(std::path::PathBuf);
@@ -76,7 +76,7 @@ fn closing_and_reopening_the_file_keeps_every_event() {
         [addr("ann@example.com")]
     );
     // The driver over the reopened store derives the same state.
-    let d = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default()).unwrap();
+    let d = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default());
     let s = d.state(&k, at(100)).unwrap();
     assert!(
         !s.permits_transactional(),
@@ -183,7 +183,7 @@ fn a_corrupt_or_foreign_file_is_a_typed_error() {
     let store = SqliteStore::open(&damaged).unwrap();
     assert!(matches!(
         store.events_for(&k.address),
-        Err(SqliteStoreError::Corrupt(_))
+        Err(SqliteStoreError::Corrupt { .. })
     ));
 }
 
@@ -205,7 +205,6 @@ fn migrations_upgrade_an_older_schema() {
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let salted = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default())
-        .unwrap()
         .with_erasure_salt(b"0123456789abcdef".to_vec())
         .unwrap();
     let k = key("acme", "news", "ann@example.com");

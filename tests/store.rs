@@ -14,7 +14,7 @@ use std::thread;
 
 use common::*;
 use consentry::{
-    conformance, Action, AppendOutcome, ConsentEvent, ConsentStore, EventId, MemoryStore,
+    edge::conformance, Action, AppendOutcome, ConsentEvent, ConsentStore, EventId, MemoryStore,
 };
 
 #[test]

@@ -437,22 +437,29 @@ fn us_federal_holidays_with_observed_dates() {
 fn the_strictest_configured_rule_wins() {
     let cal = BusinessCalendar::us_federal(2026..=2027, 0).unwrap();
     let received = Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).unwrap();
-    let canspam = deadline(received, &[OptOutRule::CanSpam], &cal);
+    let canspam = OptOutDeadlines::new([OptOutRule::CanSpam], cal.clone())
+        .decide(received)
+        .into_outcome();
     assert_eq!(
         canspam.at,
         Utc.with_ymd_and_hms(2026, 12, 7, 23, 59, 59).unwrap()
     );
-    assert_eq!(deadline(received, &[], &cal), canspam);
-    let both = deadline(
-        received,
-        &[OptOutRule::BulkSender, OptOutRule::CanSpam],
-        &cal,
+    assert_eq!(
+        OptOutDeadlines::new([], cal.clone())
+            .decide(received)
+            .into_outcome(),
+        canspam
     );
+    let both = OptOutDeadlines::new([OptOutRule::BulkSender, OptOutRule::CanSpam], cal.clone())
+        .decide(received)
+        .into_outcome();
     assert_eq!(both.rule, OptOutRule::BulkSender);
     assert_eq!(both.at, received + TimeDelta::hours(48));
     // A US Eastern calendar (UTC-5): the day ends five hours later in UTC.
     let eastern = BusinessCalendar::us_federal(2026..=2027, -5 * 3600).unwrap();
-    let d = deadline(received, &[OptOutRule::CanSpam], &eastern);
+    let d = OptOutDeadlines::new([OptOutRule::CanSpam], eastern.clone())
+        .decide(received)
+        .into_outcome();
     assert_eq!(d.at, Utc.with_ymd_and_hms(2026, 12, 8, 4, 59, 59).unwrap());
 }
 
@@ -484,8 +491,8 @@ proptest! {
     fn deadlines_are_after_receipt_and_monotone(a in arb_time(), b in arb_time(), rules in arb_rules(), offset in -12i32..14) {
         let cal = BusinessCalendar::us_federal(2025..=2029, offset * 3600).unwrap();
         let (early, late) = if a <= b { (a, b) } else { (b, a) };
-        let de = deadline(early, &rules, &cal);
-        let dl = deadline(late, &rules, &cal);
+        let de = OptOutDeadlines::new(rules.clone(), cal.clone()).decide(early).into_outcome();
+        let dl = OptOutDeadlines::new(rules, cal.clone()).decide(late).into_outcome();
         prop_assert!(de.at > early);
         prop_assert!(dl.at >= de.at, "{early} -> {}, {late} -> {}", de.at, dl.at);
     }
@@ -493,7 +500,7 @@ proptest! {
     #[test]
     fn a_business_day_deadline_never_falls_on_a_weekend_or_holiday(at in arb_time(), offset in -12i32..14) {
         let cal = BusinessCalendar::us_federal(2025..=2029, offset * 3600).unwrap();
-        let dl = deadline(at, &[OptOutRule::CanSpam], &cal);
+        let dl = OptOutDeadlines::new([OptOutRule::CanSpam], cal.clone()).decide(at).into_outcome();
         let local = dl.at.with_timezone(&chrono::FixedOffset::east_opt(offset * 3600).unwrap()).date_naive();
         prop_assert!(cal.is_business_day(local));
         prop_assert!(!matches!(local.weekday(), Weekday::Sat | Weekday::Sun));
@@ -507,8 +514,10 @@ proptest! {
 fn settings() -> UnsubscribeSettings {
     UnsubscribeSettings {
         keys: ring(),
-        rules: vec![OptOutRule::CanSpam, OptOutRule::BulkSender],
-        calendar: BusinessCalendar::us_federal(2026..=2027, 0).unwrap(),
+        deadlines: OptOutDeadlines::new(
+            [OptOutRule::CanSpam, OptOutRule::BulkSender],
+            BusinessCalendar::us_federal(2026..=2027, 0).unwrap(),
+        ),
     }
 }
 
@@ -518,8 +527,7 @@ fn one_click_records_once_and_refuses_everything_else() {
         MemoryStore::new(),
         RecordingMailer::new(),
         LedgerPolicy::default(),
-    )
-    .unwrap();
+    );
     let k = key("acme", "news", "ann@example.com");
     driver.record(&ev(&k, "in", 0, form())).unwrap();
     let s = settings();
@@ -551,7 +559,7 @@ fn one_click_records_once_and_refuses_everything_else() {
     let c = driver.handle_one_click(&s, &post, at(2)).unwrap();
     assert!(c.newly_recorded);
     assert_eq!(c.key, k);
-    assert_eq!(c.deadline.at, at(2) + TimeDelta::hours(48));
+    assert_eq!(c.deadline.outcome().at, at(2) + TimeDelta::hours(48));
     assert!(!driver.state(&k, at(3)).unwrap().permits_promotional());
 
     let again = driver.handle_one_click(&s, &post, at(5)).unwrap();

@@ -25,15 +25,15 @@
 //!      P.S. Use coupon SPRING for 10% off your next order.",
 //! );
 //! let c = classifier.classify(&receipt);
-//! assert_eq!(c.class, MessageClass::Transactional(TransactionalCategory::Transaction));
+//! assert_eq!(c.outcome(), &MessageClass::Transactional(TransactionalCategory::Transaction));
 //!
 //! let same_with_ad_subject = Message::text(
 //!     "20% off everything + your receipt",
 //!     "Thank you for your order. Order total: $31.00.\nUse coupon SPRING for 10% off.",
 //! );
 //! let c = classifier.classify(&same_with_ad_subject);
-//! assert_eq!(c.class, MessageClass::Promotional);
-//! assert_eq!(c.reasons[0].rule.as_str(), "canspam.primary_purpose.subject_line");
+//! assert_eq!(c.outcome(), &MessageClass::Promotional);
+//! assert_eq!(c.rule().as_str(), "canspam.primary_purpose.subject_line");
 //! ```
 
 mod html;
@@ -234,7 +234,10 @@ impl Cue {
         let place = if self.in_subject { "subject" } else { "body" };
         Reason::new(
             rule,
-            format!("{what} cue `{}` in the {place} at byte {}", self.text, self.offset),
+            format!(
+                "{what} cue `{}` in the {place} at byte {}",
+                self.text, self.offset
+            ),
         )
     }
 }

@@ -1,20 +1,20 @@
 //! The fold: a consent state derived from an event history.
 
 use std::cmp::Ordering;
-use std::fmt;
 use std::collections::{BTreeSet, HashSet};
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use enumset::EnumSetType;
 use serde::{Deserialize, Serialize};
 
 use super::event::{Action, Basis, ConsentEvent, ConsentKey};
-use crate::ids::EventId;
 use super::policy::LedgerPolicy;
 use crate::address::EmailAddress;
-use crate::ids::{ListId, Scope, TenantId};
-use crate::decision::Reason;
 use crate::catalogue::ids;
+use crate::decision::Reason;
+use crate::ids::EventId;
+use crate::ids::{ListId, Scope, TenantId};
 
 /// A permission to send promotional mail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -381,13 +381,7 @@ impl ConsentState {
         }
     }
 
-    fn block(
-        &mut self,
-        event: &ConsentEvent,
-        scope: Scope,
-        kind: SuppressionKind,
-        what: String,
-    ) {
+    fn block(&mut self, event: &ConsentEvent, scope: Scope, kind: SuppressionKind, what: String) {
         self.opted_out_ever = true;
         self.pending = None;
         let rule = if kind == SuppressionKind::Complaint {
@@ -401,9 +395,10 @@ impl ConsentState {
         };
         self.note(Reason::new(rule, sentence));
         // One suppression per scope and reason kind is enough.
-        let duplicate = self.suppressions.iter().any(|s| {
-            s.scope == scope && s.kind == kind
-        });
+        let duplicate = self
+            .suppressions
+            .iter()
+            .any(|s| s.scope == scope && s.kind == kind);
         if !duplicate {
             self.suppressions.push(Suppression {
                 scope,

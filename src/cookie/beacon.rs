@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::decision::{Decision, Reason};
 use crate::catalogue::ids;
+use crate::decision::{Decision, Reason};
 
 /// A recipient's choice about tracking of their email.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,14 +5,14 @@ use cookie::time::{Duration, OffsetDateTime};
 use cookie::{Cookie, Expiration, SameSite};
 use serde::{Deserialize, Serialize};
 
+use super::beacon::Tracking;
 use super::consent::{ConsentStatus, CookieConsent};
 use super::policy::{
     Category, CookiePolicy, CookieSpec, Lifetime, SameSitePolicy, Storage, BROWSER_MAX_AGE_DAYS,
 };
 use super::signals::PrivacySignals;
-use super::beacon::Tracking;
-use crate::decision::{Decision, Reason, Reasons};
 use crate::catalogue::ids;
+use crate::decision::{Decision, Reason, Reasons};
 
 /// The attributes a permitted HTTP cookie is set with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,22 +218,24 @@ impl CookiePolicy {
         }
         let Some(consent) = consent else {
             return refuse(Reason::new(
-                    ids::COOKIE_NO_DECISION,
-                    "the visitor has not decided yet: only strictly necessary items",
-                ));
+                ids::COOKIE_NO_DECISION,
+                "the visitor has not decided yet: only strictly necessary items",
+            ));
         };
         match consent.status(self, now) {
             ConsentStatus::RevisionChanged {
                 given_under,
                 current,
             } => refuse(Reason::new(
-                    ids::COOKIE_STALE_REVISION,
-                    format!("the choice was made under revision {given_under}; the policy is at {current}"),
-                )),
+                ids::COOKIE_STALE_REVISION,
+                format!(
+                    "the choice was made under revision {given_under}; the policy is at {current}"
+                ),
+            )),
             ConsentStatus::Expired { valid_until } => refuse(Reason::new(
-                    ids::COOKIE_STALE_AGE,
-                    format!("the choice stopped holding on {valid_until}"),
-                )),
+                ids::COOKIE_STALE_AGE,
+                format!("the choice stopped holding on {valid_until}"),
+            )),
             ConsentStatus::Current if consent.grants(spec.category) => self.allow(
                 spec,
                 Reason::new(
@@ -242,9 +244,9 @@ impl CookiePolicy {
                 ),
             ),
             ConsentStatus::Current => refuse(Reason::new(
-                    ids::COOKIE_NOT_GRANTED,
-                    format!("the visitor did not grant `{}`", spec.category.as_str()),
-                )),
+                ids::COOKIE_NOT_GRANTED,
+                format!("the visitor did not grant `{}`", spec.category.as_str()),
+            )),
         }
     }
 
@@ -330,7 +332,11 @@ impl AdOptOut {
 
     /// "May I record this ad impression?": no while the opt-out cookie is
     /// present or the browser sends GPC (or DNT acting like it).
-    pub fn decide(&self, cookie_header: Option<&str>, signals: &PrivacySignals) -> Decision<Tracking> {
+    pub fn decide(
+        &self,
+        cookie_header: Option<&str>,
+        signals: &PrivacySignals,
+    ) -> Decision<Tracking> {
         let mut reasons = Reasons::new();
         if cookie_header.is_some_and(|h| self.present_in(h)) {
             reasons.push(Reason::new(

@@ -7,7 +7,7 @@
 //!   checksummed cookie value; stale when the policy revision changed or
 //!   it is older than the validity window.
 //! - [`PrivacySignals`] — `Sec-GPC` (and `DNT`).
-//! - [`CookiePolicy::decide_cookie`] — allow (with `Set-Cookie` attributes)
+//! - [`CookiePolicy::decide`] — allow (with `Set-Cookie` attributes)
 //!   or refuse, with the rule; [`CookiePolicy::deletions`] after a
 //!   withdrawal.
 //! - [`AdOptOut`] — the generic advertising opt-out cookie.

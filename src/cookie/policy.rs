@@ -50,13 +50,51 @@ impl Category {
 }
 
 /// How long an item lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Written `{"kind": "session"}` or `{"kind": "days", "days": 30}`; policy
+/// files may also use the short forms `"session"` and `{"days": 30}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "days", rename_all = "snake_case")]
 pub enum Lifetime {
     /// Until the browser session ends.
     Session,
     /// A fixed number of days.
     Days(u32),
+}
+
+impl<'de> Deserialize<'de> for Lifetime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(d)?;
+        let days = |v: &serde_json::Value| {
+            v.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Lifetime::Days)
+                .ok_or_else(|| D::Error::custom("`days` must be a whole number of days"))
+        };
+        match &value {
+            serde_json::Value::String(s) if s == "session" => Ok(Lifetime::Session),
+            serde_json::Value::Object(map) => {
+                let kind = map.get("kind").and_then(serde_json::Value::as_str);
+                let unknown = map.keys().find(|k| !matches!(k.as_str(), "kind" | "days"));
+                if let Some(k) = unknown {
+                    return Err(D::Error::custom(format!(
+                        "unknown field `{k}` in a lifetime, expected `kind` or `days`"
+                    )));
+                }
+                match (kind, map.get("days")) {
+                    (Some("session"), None) => Ok(Lifetime::Session),
+                    (Some("days") | None, Some(n)) => days(n),
+                    _ => Err(D::Error::custom(
+                        "a lifetime is {\"kind\": \"session\"} or {\"kind\": \"days\", \"days\": N}",
+                    )),
+                }
+            }
+            _ => Err(D::Error::custom(
+                "a lifetime is \"session\", {\"days\": N} or {\"kind\": ...}",
+            )),
+        }
+    }
 }
 
 /// Where an item is stored.
@@ -392,8 +430,7 @@ impl CookiePolicy {
     /// A [`PolicyLoadError`]: the text does not parse (naming the unknown
     /// field or value), or the policy has errors.
     pub fn from_json(text: &str) -> Result<(Self, Vec<PolicyWarning>), PolicyLoadError> {
-        let policy: CookiePolicy =
-            serde_json::from_str(text).map_err(PolicyLoadError::Json)?;
+        let policy: CookiePolicy = serde_json::from_str(text).map_err(PolicyLoadError::Json)?;
         policy.checked()
     }
 
@@ -404,8 +441,7 @@ impl CookiePolicy {
     ///
     /// As [`CookiePolicy::from_json`].
     pub fn from_toml(text: &str) -> Result<(Self, Vec<PolicyWarning>), PolicyLoadError> {
-        let policy: CookiePolicy =
-            toml::from_str(text).map_err(PolicyLoadError::Toml)?;
+        let policy: CookiePolicy = toml::from_str(text).map_err(PolicyLoadError::Toml)?;
         policy.checked()
     }
 

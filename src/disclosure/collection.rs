@@ -42,7 +42,10 @@ pub struct CollectionPolicy {
 impl Default for CollectionPolicy {
     fn default() -> Self {
         CollectionPolicy {
-            https_only: DataSet::from([DataCategory::PaymentCard, DataCategory::AccountCredentials]),
+            https_only: DataSet::from([
+                DataCategory::PaymentCard,
+                DataCategory::AccountCredentials,
+            ]),
         }
     }
 }

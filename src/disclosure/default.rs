@@ -183,4 +183,3 @@ impl Default for DisclosurePolicy {
         DisclosurePolicy::new(default_rules()).expect("the default disclosure rules validate")
     }
 }
-

@@ -56,8 +56,8 @@ use crate::decision::{Decision, RuleId};
 pub use collection::{CollectionOutcome, CollectionPolicy};
 pub use default::default_rules;
 pub use rules::{
-    Condition, DisclosureLoadError, DisclosurePolicy, DisclosurePolicyError, DisclosurePolicyProblem, DisclosureRule,
-    Effect, MAX_RULES,
+    Condition, DisclosureLoadError, DisclosurePolicy, DisclosurePolicyError,
+    DisclosurePolicyProblem, DisclosureRule, Effect, MAX_RULES,
 };
 pub use vocabulary::{
     DataCategory, DataSet, DisclosureRequest, LegalProcess, Purpose, Recipient, RecipientKind,

@@ -4,7 +4,10 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::vocabulary::{DisclosureRequest, DataCategory, Fact, Purpose, RecipientKind, ALL_DATA, ALL_PURPOSES, ALL_RECIPIENTS, PERSONAL};
+use super::vocabulary::{
+    DataCategory, DisclosureRequest, Fact, Purpose, RecipientKind, ALL_DATA, ALL_PURPOSES,
+    ALL_RECIPIENTS, PERSONAL,
+};
 use super::DisclosureOutcome;
 use crate::catalogue::ids;
 use crate::decision::{Decision, Reason, Reasons, RuleId, Text};
@@ -395,7 +398,10 @@ impl DisclosurePolicy {
         } else {
             return Decision::new(
                 DisclosureOutcome::Deny,
-                Reason::new(ids::DISCLOSURE_DEFAULT_DENY, "no rule permits this disclosure"),
+                Reason::new(
+                    ids::DISCLOSURE_DEFAULT_DENY,
+                    "no rule permits this disclosure",
+                ),
             );
         };
         let mut reasons = Reasons::new();
@@ -410,15 +416,32 @@ impl DisclosurePolicy {
                 });
             }
         }
+        if outcome == DisclosureOutcome::Permit {
+            // A permitted transfer out of the EU, EEA or Switzerland names
+            // its mechanism, for the record of processing.
+            if let Some(mechanism) = request
+                .transfer
+                .as_ref()
+                .filter(|t| t.leaves_protected_region())
+                .and_then(|t| t.mechanism)
+            {
+                reasons.push(Reason::new(
+                    ids::DISCLOSURE_TRANSFER_MECHANISM,
+                    mechanism.sentence(),
+                ));
+            }
+        }
         let audit = deciding & self.audit_mask != 0;
         Decision::with_reasons(outcome, reasons)
             .unwrap_or_else(|| {
                 Decision::new(
                     DisclosureOutcome::Deny,
-                    Reason::new(ids::DISCLOSURE_DEFAULT_DENY, "no rule permits this disclosure"),
+                    Reason::new(
+                        ids::DISCLOSURE_DEFAULT_DENY,
+                        "no rule permits this disclosure",
+                    ),
                 )
             })
             .audited(audit)
     }
 }
-

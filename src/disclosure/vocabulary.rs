@@ -303,6 +303,23 @@ pub enum TransferMechanism {
     StandardContractualClauses,
 }
 
+impl TransferMechanism {
+    /// What a decision says of a permitted transfer under this mechanism.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            TransferMechanism::Adequacy => {
+                "the data leaves the EU, EEA or Switzerland under an adequacy decision (GDPR Art. 45)"
+            }
+            TransferMechanism::DataPrivacyFramework => {
+                "the data leaves the EU, EEA or Switzerland under the EU-U.S. Data Privacy Framework"
+            }
+            TransferMechanism::StandardContractualClauses => {
+                "the data leaves the EU, EEA or Switzerland under standard contractual clauses (GDPR Art. 46(2)(c))"
+            }
+        }
+    }
+}
+
 /// A cross-border transfer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Transfer {
@@ -427,4 +444,3 @@ impl Fact {
         1 << (self as u8)
     }
 }
-

@@ -1,7 +1,8 @@
 //! A store-conformance suite a host runs against its own [`ConsentStore`].
 //!
 //! ```
-//! use consentry::{conformance, MemoryStore};
+//! use consentry::edge::conformance;
+//! use consentry::MemoryStore;
 //!
 //! conformance::check_consent_store(MemoryStore::new)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -13,10 +14,10 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use crate::address::EmailAddress;
-use crate::ids::{ListId, TenantId};
 use crate::consent::{Action, Basis, ConsentEvent, Evidence, OptOutChannel};
-use crate::ids::EventId;
 use crate::edge::ports::{AppendOutcome, ConsentStore};
+use crate::ids::EventId;
+use crate::ids::{ListId, TenantId};
 
 /// A conformance check that failed, with what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

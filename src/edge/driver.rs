@@ -3,30 +3,24 @@
 
 use std::collections::HashSet;
 
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::address::EmailAddress;
+use crate::catalogue::ids;
 use crate::classify::{Classification, Classifier, DeclaredKind, Message};
 use crate::consent::Suppression;
-use crate::ids::EventId;
-use crate::consent::{
-    ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy,
-};
+use crate::consent::{ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy};
 use crate::cookie::CookieConsent;
 use crate::decision::{Decision, Reason};
-use crate::catalogue::ids;
 use crate::disclosure::DisclosureRecord;
-use crate::eligibility::{
-    check_requirements, lint, SendContext, SendOutcome, SenderProfile,
-};
-use crate::message::{MessageError, OutboundMessage};
 use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
+use crate::eligibility::{check_requirements, lint, SendContext, SendOutcome, SenderProfile};
+use crate::ids::EventId;
+use crate::message::{MessageError, OutboundMessage};
 use crate::retention::{erasure_plan, AddressHash, ErasedSuppression};
 use crate::unsubscribe::{
-    may_change_state, Deadline, KeyRing, OptOutDeadlines, RequestRefused,
-    TokenError,
+    may_change_state, Deadline, KeyRing, OptOutDeadlines, RequestRefused, TokenError,
 };
 
 /// An error of a driver operation: the host's store or mailer failed, or the
@@ -200,7 +194,7 @@ pub struct SubjectExport {
 ///     Evidence, LedgerPolicy, ListId, MemoryStore, RecordingMailer, TenantId,
 /// };
 ///
-/// let driver = Driver::new(MemoryStore::new(), RecordingMailer::new(), LedgerPolicy::default())?;
+/// let driver = Driver::new(MemoryStore::new(), RecordingMailer::new(), LedgerPolicy::default());
 /// let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
 /// let event = ConsentEvent {
 ///     id: EventId::new("evt-1")?,
@@ -474,7 +468,9 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             let state = self.state(&key, ctx.now)?;
             let requirements = match ctx.decide(&state, &report.classification).into_parts() {
                 (SendOutcome::Suppress, reasons) => {
-                    report.suppressed.push((address.clone(), reasons.into_vec()));
+                    report
+                        .suppressed
+                        .push((address.clone(), reasons.into_vec()));
                     continue;
                 }
                 (SendOutcome::Send { requirements }, _) => requirements,

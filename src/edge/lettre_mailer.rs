@@ -10,8 +10,8 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Transport;
 
 use crate::address::EmailAddress;
-use crate::message::OutboundMessage;
 use crate::edge::ports::Mailer;
+use crate::message::OutboundMessage;
 
 /// Why an [`OutboundMessage`] could not be rendered as a lettre message.
 ///

@@ -7,9 +7,9 @@ use std::sync::{Mutex, PoisonError, RwLock};
 
 use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
+use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
 use crate::ids::EventId;
 use crate::message::OutboundMessage;
-use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
 use crate::retention::{AddressHash, ErasedSuppression};
 
 #[derive(Default)]

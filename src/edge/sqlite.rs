@@ -15,9 +15,9 @@ use std::time::Duration;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 use crate::address::EmailAddress;
-use crate::ids::{ListId, TenantId};
 use crate::consent::ConsentEvent;
 use crate::edge::ports::{AppendOutcome, ConsentStore};
+use crate::ids::{ListId, TenantId};
 use crate::retention::{AddressHash, ErasedSuppression};
 
 /// The schema version this build writes and reads.
@@ -163,8 +163,9 @@ impl SqliteStore {
             .optional()
             .map_err(classify)?
             .and_then(|v| u32::try_from(v).ok())
-            .ok_or_else(|| {
-                SqliteStoreError::Corrupt { what: "schema version (consentry_meta has none)", source: None }
+            .ok_or_else(|| SqliteStoreError::Corrupt {
+                what: "schema version (consentry_meta has none)",
+                source: None,
             })?
         } else {
             let tables: i64 = tx
@@ -221,7 +222,10 @@ impl SqliteStore {
                 |r| r.get(0),
             )
             .map_err(classify)?;
-        u32::try_from(v).map_err(|_| SqliteStoreError::Corrupt { what: "schema version", source: None })
+        u32::try_from(v).map_err(|_| SqliteStoreError::Corrupt {
+            what: "schema version",
+            source: None,
+        })
     }
 
     /// How many event ids were ever appended (erased events keep theirs).
@@ -280,7 +284,10 @@ impl SqliteStore {
                     &canonical,
                     crate::address::AddressOptions::default().allow_ip_literal(true),
                 )
-                .map_err(|e| SqliteStoreError::Corrupt { what: "address", source: Some(Box::new(e)) })?,
+                .map_err(|e| SqliteStoreError::Corrupt {
+                    what: "address",
+                    source: Some(Box::new(e)),
+                })?,
             );
         }
         Ok(out)
@@ -291,8 +298,10 @@ impl ConsentStore for SqliteStore {
     type Error = SqliteStoreError;
 
     fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, SqliteStoreError> {
-        let body =
-            serde_json::to_string(event).map_err(|e| SqliteStoreError::Corrupt { what: "event (encoding)", source: Some(Box::new(e)) })?;
+        let body = serde_json::to_string(event).map_err(|e| SqliteStoreError::Corrupt {
+            what: "event (encoding)",
+            source: Some(Box::new(e)),
+        })?;
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -331,8 +340,11 @@ impl ConsentStore for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let body = row.map_err(classify)?;
-            let event: ConsentEvent = serde_json::from_str(&body)
-                .map_err(|e| SqliteStoreError::Corrupt { what: "event row", source: Some(Box::new(e)) })?;
+            let event: ConsentEvent =
+                serde_json::from_str(&body).map_err(|e| SqliteStoreError::Corrupt {
+                    what: "event row",
+                    source: Some(Box::new(e)),
+                })?;
             out.push(event);
         }
         Ok(out)
@@ -353,8 +365,10 @@ impl ConsentStore for SqliteStore {
         for row in rows {
             let body = row.map_err(classify)?;
             out.push(
-                serde_json::from_str(&body)
-                    .map_err(|e| SqliteStoreError::Corrupt { what: "erased suppression row", source: Some(Box::new(e)) })?,
+                serde_json::from_str(&body).map_err(|e| SqliteStoreError::Corrupt {
+                    what: "erased suppression row",
+                    source: Some(Box::new(e)),
+                })?,
             );
         }
         Ok(out)
@@ -379,8 +393,10 @@ impl ConsentStore for SqliteStore {
             )
             .map_err(classify)?;
         for s in keep {
-            let body =
-                serde_json::to_string(s).map_err(|e| SqliteStoreError::Corrupt { what: "erased suppression (encoding)", source: Some(Box::new(e)) })?;
+            let body = serde_json::to_string(s).map_err(|e| SqliteStoreError::Corrupt {
+                what: "erased suppression (encoding)",
+                source: Some(Box::new(e)),
+            })?;
             tx.execute(
                 "INSERT OR IGNORE INTO consentry_erased (hash, body) VALUES (?1, ?2)",
                 params![s.hash.to_hex(), body],

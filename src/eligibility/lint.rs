@@ -8,9 +8,9 @@ use url::Url;
 
 use super::Requirement;
 use crate::address::EmailAddress;
+use crate::catalogue::ids;
 use crate::classify::{html_to_text, Classification, Link};
 use crate::decision::Reason;
-use crate::catalogue::ids;
 use crate::message::OutboundMessage;
 use crate::unsubscribe::{is_one_click_post, parse_list_unsubscribe};
 
@@ -329,14 +329,15 @@ pub fn check_requirements(
 ///     },
 ///     unsubscribe_url_prefix: None,
 /// };
-/// let msg = OutboundMessage::new(
+/// let msg = OutboundMessage::builder(
 ///     EmailAddress::parse("news@shop.example")?,
 ///     EmailAddress::parse("ann@example.com")?,
-///     "Spring sale",
-/// )?
-/// .with_text("40% off everything.\nUnsubscribe: https://shop.example/u/abc\nShop Inc., P.O. Box 1234, Springfield, IL 62701")?
-/// .with_header("List-Unsubscribe", "<https://shop.example/u/abc>")?
-/// .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")?;
+/// )
+/// .subject("Spring sale")
+/// .text("40% off everything.\nUnsubscribe: https://shop.example/u/abc\nShop Inc., P.O. Box 1234, Springfield, IL 62701")
+/// .header("List-Unsubscribe", "<https://shop.example/u/abc>")
+/// .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+/// .build()?;
 /// let class = Classifier::default().classify(&Message::from_outbound(&msg, DeclaredKind::Unspecified));
 /// assert!(lint(&msg, &class, &profile).is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())

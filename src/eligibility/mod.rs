@@ -1,6 +1,6 @@
 //! Send eligibility: may this message go to this address now?
 //!
-//! [`decide`] answers for one recipient from their [`ConsentState`] and the
+//! [`SendContext::decide`] answers for one recipient from their [`ConsentState`] and the
 //! message's [`Classification`]; [`plan`] answers for a whole audience in
 //! one pass over a [`SuppressionIndex`]; [`lint`] checks a message for the
 //! elements the law and the mailbox providers require before it is sent.
@@ -19,19 +19,17 @@ use chrono::{DateTime, Utc};
 use enumset::{enum_set, EnumSet, EnumSetType};
 use serde::{Deserialize, Serialize};
 
-pub use lint::{
-    check_requirements, lint, PostalAddress, ProfileError, SenderProfile,
-};
+pub use lint::{check_requirements, lint, PostalAddress, ProfileError, SenderProfile};
 pub use plan::{
     plan, plan_each, AudienceMember, CampaignPlan, CampaignScope, PlanSummary, Planned,
     SuppressedRecipient, SuppressionIndex,
 };
 
-use crate::ids::{ListId, Scope, TenantId};
+use crate::catalogue::ids;
 use crate::classify::{Classification, MessageClass};
 use crate::consent::{ConsentState, Permission, SuppressionKind};
-use crate::catalogue::ids;
 use crate::decision::{Decision, Reason, Reasons};
+use crate::ids::{ListId, Scope, TenantId};
 
 /// The campaign a decision is made for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +40,7 @@ pub struct SendContext {
     /// The list (or transactional stream) the message goes out on.
     pub list: ListId,
     /// When the decision is made. The driver derives each recipient's
-    /// state as of this moment; hosts calling [`decide`] directly should
+    /// state as of this moment; hosts calling [`SendContext::decide`] directly should
     /// pass a state replayed at the same `now`.
     pub now: DateTime<Utc>,
     /// Whether promotional mail may go out on a permission whose evidence is
@@ -264,7 +262,7 @@ pub(crate) fn reasons_of(causes: Causes) -> Reasons {
     causes.iter().map(Cause::reason).collect()
 }
 
-/// The core both [`decide`] and [`plan`] use: which causes stop this send.
+/// The core both [`SendContext::decide`] and [`plan`] use: which causes stop this send.
 #[inline]
 pub(crate) fn evaluate(
     class: MessageClass,
@@ -395,7 +393,12 @@ impl SendContext {
         }
         let class = *classification.outcome();
         let permission = state.permission();
-        let causes = evaluate(class, permission.map(PermissionSummary::of), suppressed, self);
+        let causes = evaluate(
+            class,
+            permission.map(PermissionSummary::of),
+            suppressed,
+            self,
+        );
         if let Some(suppress) = Decision::with_reasons(SendOutcome::Suppress, reasons_of(causes)) {
             return suppress;
         }

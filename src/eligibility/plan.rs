@@ -7,13 +7,14 @@ use foldhash::fast::RandomState;
 use serde::Serialize;
 
 use super::{
-    evaluate, reasons_of, requirements_for, Cause, Causes, PermissionSummary, Requirement, SendContext, RULE_SLOTS,
+    evaluate, reasons_of, requirements_for, Cause, Causes, PermissionSummary, Requirement,
+    SendContext, RULE_SLOTS,
 };
 use crate::address::EmailAddress;
-use crate::ids::{ListId, Scope, TenantId};
 use crate::classify::{Classification, MessageClass};
 use crate::consent::{ConsentState, SuppressionKind};
 use crate::decision::{Reason, RuleId};
+use crate::ids::{ListId, Scope, TenantId};
 
 /// A scope with its tenant and list interned to small numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +93,7 @@ pub struct CampaignScope {
 ///
 /// Build it from the [`ConsentState`]s of the campaign's (tenant, list) with
 /// [`SuppressionIndex::insert_state`] to get exactly the answers of
-/// [`decide`](super::decide); entries inserted by hand from other keys can
+/// [`SendContext::decide`](super::SendContext::decide); entries inserted by hand from other keys can
 /// only make the planner stricter.
 #[derive(Clone, Debug, Default)]
 pub struct SuppressionIndex {
@@ -336,7 +337,7 @@ pub struct SuppressedRecipient<'a> {
 }
 
 impl SuppressedRecipient<'_> {
-    /// Why, most severe first (the same reasons [`decide`](super::decide)
+    /// Why, most severe first (the same reasons [`SendContext::decide`](super::SendContext::decide)
     /// gives).
     pub fn reasons(&self) -> Vec<Reason> {
         reasons_of(self.causes).into_vec()
@@ -377,7 +378,7 @@ pub struct CampaignPlan<'a> {
 
 /// Plan a send for a whole audience in one pass.
 ///
-/// Each member is decided exactly as [`decide`](super::decide) would from
+/// Each member is decided exactly as [`SendContext::decide`](super::SendContext::decide) would from
 /// its permission and the index's suppressions that cover the campaign's
 /// tenant and list. The send path allocates nothing per recipient but the
 /// slot in `sendable`. Duplicates in the audience are not removed: pass a
@@ -386,7 +387,8 @@ pub struct CampaignPlan<'a> {
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use consentry::classify::{Classifier, Message};
-/// use consentry::eligibility::{plan, AudienceMember, PermissionSummary, SendContext, SuppressionIndex, SuppressionKind};
+/// use consentry::eligibility::{plan, AudienceMember, PermissionSummary, SendContext, SuppressionIndex};
+/// use consentry::SuppressionKind;
 /// use consentry::{EmailAddress, ListId, Scope, TenantId};
 ///
 /// let (acme, news) = (TenantId::new("acme")?, ListId::new("news")?);

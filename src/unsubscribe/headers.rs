@@ -238,11 +238,12 @@ pub fn build_unsubscribe_headers(
     let mut value = format!("<{url}>");
     if let Some(address) = mailto {
         check_injection(address)?;
-        let parsed =
-            crate::address::EmailAddress::parse(address).map_err(|source| HeaderError::BadMailto {
+        let parsed = crate::address::EmailAddress::parse(address).map_err(|source| {
+            HeaderError::BadMailto {
                 uri: format!("mailto:{address}"),
                 source,
-            })?;
+            }
+        })?;
         let mailto = Url::parse(&format!("mailto:{}?subject=unsubscribe", parsed.as_str()))
             .map_err(|source| HeaderError::BadUri {
                 uri: format!("mailto:{address}"),

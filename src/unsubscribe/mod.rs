@@ -8,7 +8,7 @@
 //!   [`read_unsubscribe_headers`] parses incoming ones.
 //! - [`may_change_state`] lets only a one-click POST through: a GET (a mail
 //!   scanner following the link) never unsubscribes anyone.
-//! - [`deadline`] says by when an opt-out must take effect.
+//! - [`OptOutDeadlines::decide`] says by when an opt-out must take effect.
 //!
 //! [`Driver::handle_one_click`](crate::Driver::handle_one_click) puts them
 //! together.

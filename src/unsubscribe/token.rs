@@ -268,7 +268,6 @@ impl KeyRing {
         TimeDelta::days(i64::from(self.validity_days))
     }
 
-
     /// Issue a token for a message sent to `address` on `list` of `tenant`
     /// at `issued_at`. URL-safe: `v1.<key id>.<payload>.<signature>`, the
     /// last two base64url without padding.
