@@ -119,7 +119,7 @@ pub struct AddressOptions {
 
 impl AddressOptions {
     /// The default options with IP-literal domains allowed or not.
-    pub fn allow_ip_literal(mut self, allow: bool) -> Self {
+    pub fn with_ip_literal(mut self, allow: bool) -> Self {
         self.allow_ip_literal = allow;
         self
     }

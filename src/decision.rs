@@ -356,7 +356,7 @@ impl<O> Decision<O> {
     }
 
     /// The same decision, flagged (or not) for the audit log.
-    pub fn audited(mut self, audit: bool) -> Self {
+    pub fn with_audit(mut self, audit: bool) -> Self {
         self.audit = audit;
         self
     }
@@ -404,7 +404,7 @@ impl<'de, O: Deserialize<'de>> Deserialize<'de> for Decision<O> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = RawDecision::<O>::deserialize(deserializer)?;
         Decision::with_reasons(raw.outcome, raw.reasons)
-            .map(|d| d.audited(raw.audit))
+            .map(|d| d.with_audit(raw.audit))
             .ok_or_else(|| serde::de::Error::custom("a decision needs at least one reason"))
     }
 }

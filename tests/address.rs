@@ -150,7 +150,7 @@ fn each_malformation_has_its_own_error() {
 
 #[test]
 fn ip_literals_only_when_allowed() {
-    let opts = AddressOptions::default().allow_ip_literal(true);
+    let opts = AddressOptions::default().with_ip_literal(true);
     let v4 = EmailAddress::parse_with("root@[192.0.2.1]", opts).unwrap();
     assert_eq!(v4.domain(), "[192.0.2.1]");
     let v6 = EmailAddress::parse_with("root@[IPv6:2001:DB8::1]", opts).unwrap();
@@ -220,7 +220,7 @@ proptest! {
     #[test]
     fn parse_never_panics_on_arbitrary_strings(s in any::<String>()) {
         let _ = EmailAddress::parse(&s);
-        let _ = EmailAddress::parse_with(&s, AddressOptions::default().allow_ip_literal(true));
+        let _ = EmailAddress::parse_with(&s, AddressOptions::default().with_ip_literal(true));
     }
 
     #[test]
@@ -230,7 +230,7 @@ proptest! {
 
     #[test]
     fn canonicalising_twice_changes_nothing(s in address_like()) {
-        let opts = AddressOptions::default().allow_ip_literal(true);
+        let opts = AddressOptions::default().with_ip_literal(true);
         if let Ok(a) = EmailAddress::parse_with(&s, opts) {
             let again = EmailAddress::parse_with(a.canonical(), opts)
                 .unwrap_or_else(|e| panic!("canonical {:?} of {s:?} does not parse: {e}", a.canonical()));

@@ -179,7 +179,7 @@ fn cases() -> Vec<Case> {
                 "Account update",
                 "Flash sale! 40% off all jackets, shop now.",
             )
-            .declared(DeclaredKind::Transactional),
+            .with_declared(DeclaredKind::Transactional),
             class: Promo,
             rule: "canspam.primary_purpose.commercial_only",
         },
@@ -197,7 +197,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "declared promotional receipt",
             message: text("Your receipt", "Thank you for your order. Order total: $5.")
-                .declared(DeclaredKind::Promotional),
+                .with_declared(DeclaredKind::Promotional),
             class: Promo,
             rule: "canspam.primary_purpose.declared_promotional",
         },
@@ -383,7 +383,7 @@ fn primary_purpose_cases() {
 fn a_transactional_declaration_never_downgrades_and_says_so() {
     let c = Classifier::default().classify(
         &Message::text("Your account", "Flash sale! 40% off, shop now.")
-            .declared(DeclaredKind::Transactional),
+            .with_declared(DeclaredKind::Transactional),
     );
     assert_eq!(*c.outcome(), Promo);
     assert!(c

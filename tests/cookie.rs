@@ -65,7 +65,7 @@ fn dnt_is_informational_unless_configured() {
     assert!(p
         .decide(spec(&p, "ads_id"), Some(&accepted), &dnt, now())
         .is_allowed());
-    let strict = dnt.dnt_acts_as_gpc(true);
+    let strict = dnt.with_dnt_as_gpc(true);
     let d = p.decide(spec(&p, "ads_id"), Some(&accepted), &strict, now());
     assert_eq!(d.reasons()[0].rule.as_str(), "cookie.dnt");
 }

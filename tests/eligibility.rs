@@ -139,7 +139,7 @@ fn weak_evidence_fails_closed_unless_the_host_allows_it() {
     let d = ctx().decide(&s, &newsletter());
     assert_eq!(rules(&d), ["eligibility.promotional.weak_evidence"]);
     assert!(ctx()
-        .allow_weak_evidence(true)
+        .with_weak_evidence_allowed(true)
         .decide(&s, &newsletter())
         .is_send());
     assert!(ctx().decide(&s, &receipt()).is_send());
@@ -493,17 +493,6 @@ fn incomplete_profiles_are_refused() {
 // ---------------------------------------------------------------------------
 // The driver's send
 
-struct BrokenMailer;
-#[derive(Debug, thiserror::Error)]
-#[error("smtp 451")]
-struct Smtp451;
-impl Mailer for BrokenMailer {
-    type Error = Smtp451;
-    fn deliver(&self, _: &OutboundMessage) -> Result<(), Smtp451> {
-        Err(Smtp451)
-    }
-}
-
 fn seeded<M: Mailer>(mailer: M) -> Driver<MemoryStore, M> {
     let d = Driver::new(MemoryStore::new(), mailer, LedgerPolicy::default());
     let ann = key("acme", "news", "ann@example.com");
@@ -581,7 +570,7 @@ fn a_promotional_message_with_lint_errors_is_not_sent_at_all() {
 
 #[test]
 fn mailer_failures_are_reported_per_recipient() {
-    let d = seeded(BrokenMailer);
+    let d = seeded(RecordingMailer::failing());
     let p = profile();
     let ctx = ctx();
     let campaign = Campaign {
@@ -596,6 +585,65 @@ fn mailer_failures_are_reported_per_recipient() {
         .unwrap();
     assert!(report.sent.is_empty());
     assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].1.address, "ann@example.com");
+
+    // One recipient's failure does not stop the others.
+    let d = seeded(RecordingMailer::failing_for([&addr("Ann@Example.com")]));
+    d.record(&ev(&key("acme", "news", "cy@example.com"), "c1", 0, form()))
+        .unwrap();
+    let report = d
+        .send(
+            &campaign,
+            &[addr("ann@example.com"), addr("cy@example.com")],
+            &CLASSIFIER,
+        )
+        .unwrap();
+    assert_eq!(report.sent, [addr("cy@example.com")]);
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(d.mailer().sent().len(), 1);
+}
+
+#[test]
+fn a_state_derived_at_another_instant_is_refused_for_every_class() {
+    let k = key("acme", "news", "ann@example.com");
+    let events = [ev(&k, "a", 0, form())];
+    let stale = ConsentState::replay(&k, &events, &LedgerPolicy::default(), at(900));
+    for class in [newsletter(), receipt()] {
+        let d = ctx().decide(&stale, &class);
+        assert!(!d.is_send(), "{d:?}");
+        assert!(d.has_rule("eligibility.state_out_of_date"), "{d:?}");
+    }
+    // Replayed at the decision's own instant, the same history sends.
+    assert!(ctx().decide(&state(&k, &events), &newsletter()).is_send());
+}
+
+#[test]
+fn a_recipient_whose_personalised_copy_fails_gets_its_own_rule() {
+    let d = seeded(RecordingMailer::new());
+    let p = profile();
+    let ctx = ctx();
+    let personalise = |m: &OutboundMessage, _: &EmailAddress| {
+        m.to_builder()
+            .header("X-Note", "line\r\nBcc: all@example.com")
+            .build()
+    };
+    let campaign = Campaign {
+        template: &good_promo(),
+        declared: DeclaredKind::Unspecified,
+        context: &ctx,
+        profile: &p,
+        personalise: Some(&personalise),
+    };
+    let report = d
+        .send(&campaign, &[addr("ann@example.com")], &CLASSIFIER)
+        .unwrap();
+    assert!(report.sent.is_empty());
+    let (who, reasons) = &report.suppressed[0];
+    assert_eq!(who, &addr("ann@example.com"));
+    assert_eq!(
+        reasons[0].rule.as_str(),
+        "eligibility.personalisation_failed"
+    );
 }
 
 #[test]

@@ -717,3 +717,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_id_collision_never_loses_an_opt_out() {
+    let k = key("acme", "news", "ann@example.com");
+    let opt_in = ev(&k, "7", 0, form());
+    let mut opt_out_same_id = ev(&k, "7", 1, opt_out());
+    opt_out_same_id.id = opt_in.id.clone();
+    for events in [
+        vec![opt_in.clone(), opt_out_same_id.clone()],
+        vec![opt_out_same_id.clone(), opt_in.clone()],
+    ] {
+        let s = replay(&k, &events, 5);
+        assert!(!s.permits_promotional(), "{:?}", s.explain());
+        assert!(s.has_opted_out());
+    }
+    // An exact repeat (same id, same content) is still applied once.
+    let s = replay(&k, &[opt_in.clone(), opt_in.clone()], 5);
+    assert_eq!(s.events_applied(), 1);
+}
+
+#[test]
+fn a_decision_without_reasons_does_not_deserialise() {
+    let no_reason = r#"{"outcome": "permit", "reasons": []}"#;
+    assert!(
+        serde_json::from_str::<consentry::Decision<consentry::disclosure::DisclosureOutcome>>(
+            no_reason
+        )
+        .is_err()
+    );
+}

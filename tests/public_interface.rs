@@ -93,3 +93,41 @@ fn rules_md_is_the_catalogue() {
         "RULES.md is stale: run `cargo run --example rules > RULES.md`"
     );
 }
+
+#[test]
+fn the_core_never_imports_the_edge() {
+    // ARCHITECTURE.md: the edge imports the core, never the other way.
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    assert!(files.len() > 20);
+    for file in files {
+        let rel = file.strip_prefix(&src).unwrap();
+        if rel.starts_with("edge") || rel == std::path::Path::new("lib.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            assert!(
+                !code.contains("crate::edge"),
+                "{}:{}: the core imports the edge",
+                rel.display(),
+                n + 1
+            );
+        }
+    }
+}

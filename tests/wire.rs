@@ -27,9 +27,9 @@ use consentry::eligibility::SendContext;
 use consentry::retention::{AddressHash, ErasedSuppression, RetentionPolicy};
 use consentry::unsubscribe::{BusinessCalendar, KeyRing, TokenKey};
 use consentry::{
-    Action, Basis, ConsentEvent, ConsentKey, ConsentState, Driver, EmailAddress, EventId,
-    Evidence, LedgerPolicy, ListId, MemoryStore, OptOutChannel, OutboundMessage,
-    RecordingMailer, Scope, SuppressionKind, TenantId,
+    Action, Basis, ConsentEvent, ConsentKey, ConsentState, Driver, EmailAddress, EventId, Evidence,
+    LedgerPolicy, ListId, MemoryStore, OptOutChannel, OutboundMessage, RecordingMailer, Scope,
+    SuppressionKind, TenantId,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -160,7 +160,13 @@ fn events() -> Vec<ConsentEvent> {
         .map(|(i, action)| {
             let id = EventId::new(format!("e{i:02}")).unwrap();
             let e = if i % 4 == 3 {
-                ConsentEvent::tenant_wide(id, t(i as i64), k.tenant.clone(), k.address.clone(), action)
+                ConsentEvent::tenant_wide(
+                    id,
+                    t(i as i64),
+                    k.tenant.clone(),
+                    k.address.clone(),
+                    action,
+                )
             } else {
                 ConsentEvent::new(id, t(i as i64), &k, action)
             };
@@ -217,7 +223,12 @@ fn states_and_scopes() {
             "https://acme.example/join".parse().unwrap(),
             "2026-01",
         )),
-        ConsentEvent::new(EventId::new("soft1").unwrap(), t(1), &k, Action::SoftBounced),
+        ConsentEvent::new(
+            EventId::new("soft1").unwrap(),
+            t(1),
+            &k,
+            Action::SoftBounced,
+        ),
         ConsentEvent::new(
             EventId::new("out").unwrap(),
             t(2),
@@ -257,7 +268,11 @@ fn states_and_scopes() {
 
 #[test]
 fn subject_export() {
-    let driver = Driver::new(MemoryStore::new(), RecordingMailer::new(), LedgerPolicy::default());
+    let driver = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    );
     for e in events().into_iter().take(6) {
         driver.record(&e).unwrap();
     }
@@ -355,7 +370,8 @@ fn the_consent_cookie_value() {
 
 #[test]
 fn the_unsubscribe_token() {
-    let ring = KeyRing::new(TokenKey::new("k2026", b"a-32-byte-secret-for-the-golden!".to_vec()).unwrap());
+    let ring =
+        KeyRing::new(TokenKey::new("k2026", b"a-32-byte-secret-for-the-golden!".to_vec()).unwrap());
     let k = key();
     let token = ring.issue(&k.tenant, &k.list, &k.address, t(0));
     golden("unsubscribe_token.txt", &token);

@@ -177,7 +177,7 @@ impl Message {
     }
 
     /// The same message with a declared kind.
-    pub fn declared(mut self, declared: DeclaredKind) -> Self {
+    pub fn with_declared(mut self, declared: DeclaredKind) -> Self {
         self.declared = declared;
         self
     }

@@ -42,7 +42,7 @@ impl PrivacySignals {
     }
 
     /// The same signals, with DNT acting like GPC or not.
-    pub fn dnt_acts_as_gpc(mut self, acts: bool) -> Self {
+    pub fn with_dnt_as_gpc(mut self, acts: bool) -> Self {
         self.dnt_acts_as_gpc = acts;
         self
     }

@@ -442,6 +442,6 @@ impl DisclosurePolicy {
                     ),
                 )
             })
-            .audited(audit)
+            .with_audit(audit)
     }
 }

@@ -282,7 +282,7 @@ impl SqliteStore {
             out.push(
                 EmailAddress::parse_with(
                     &canonical,
-                    crate::address::AddressOptions::default().allow_ip_literal(true),
+                    crate::address::AddressOptions::default().with_ip_literal(true),
                 )
                 .map_err(|e| SqliteStoreError::Corrupt {
                     what: "address",

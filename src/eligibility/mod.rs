@@ -60,7 +60,7 @@ impl SendContext {
     }
 
     /// Allow (or not) promotional mail on weak evidence.
-    pub fn allow_weak_evidence(mut self, allow: bool) -> Self {
+    pub fn with_weak_evidence_allowed(mut self, allow: bool) -> Self {
         self.allow_weak_evidence = allow;
         self
     }

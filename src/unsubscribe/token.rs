@@ -394,7 +394,7 @@ impl KeyRing {
             list: ListId::new(list).map_err(|_| TokenError::Malformed)?,
             address: EmailAddress::parse_with(
                 address,
-                crate::address::AddressOptions::default().allow_ip_literal(true),
+                crate::address::AddressOptions::default().with_ip_literal(true),
             )
             .map_err(|_| TokenError::Malformed)?,
             issued_at,
