@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use consentry::classify::{Classifier, DeclaredKind, Message};
+use consentry::classify::{Classifier, DeclaredKind, Message, TransactionalCategory};
 use consentry::eligibility::{plan, AudienceMember, SendContext, SuppressionIndex};
 use consentry::{
     Campaign, ConsentKey, ConsentState, Driver, EmailAddress, LedgerPolicy, MemoryStore,
@@ -82,7 +82,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for (title, message, declared) in [
         ("NEWSLETTER", &newsletter, DeclaredKind::Unspecified),
-        ("RECEIPT", &receipt, DeclaredKind::Transactional),
+        (
+            "RECEIPT",
+            &receipt,
+            DeclaredKind::Transactional(TransactionalCategory::Transaction),
+        ),
     ] {
         let classification = classifier.classify(&Message::from_outbound(message, declared));
         println!("== {title}: \"{}\"", message.subject());

@@ -124,14 +124,18 @@ rules! {
     CLASSIFY_TRANSACTIONAL_FIRST = "canspam.primary_purpose.transactional_first",
         source = "16 CFR 316.3(a)(2)",
         summary = "a dual-purpose message with a neutral subject and its transactional content at the beginning is transactional";
-    /// No cue at all: promotional (fail closed).
-    CLASSIFY_NO_CUE = "canspam.primary_purpose.no_cue",
-        source = "consentry fail-closed rule; 16 CFR 316.3(a)(3)",
-        summary = "a message with no recognised transactional or commercial cue is treated as promotional";
+    /// Neither commercial content nor a transactional category: undetermined.
+    CLASSIFY_UNDETERMINED = "canspam.primary_purpose.undetermined",
+        source = "15 U.S.C. 7702(2)(A) (commercial message), 7702(17)(A) (transactional message)",
+        summary = "a message with no commercial content and no recognised transactional category is not an advertisement but not proven transactional; the send context decides how it is sent";
+    /// A transactional declaration honoured: no commercial content.
+    CLASSIFY_DECLARED_TRANSACTIONAL = "canspam.primary_purpose.declared_transactional",
+        source = "16 CFR 316.3(a)(2)-(3); 15 U.S.C. 7702(17)(A)",
+        summary = "a sender's declaration that a message is transactional, with its category, is honoured when the message has no commercial content";
     /// The sender declared transactional but the content is promotional.
     CLASSIFY_DECLARED_MISMATCH = "canspam.primary_purpose.declared_mismatch",
         source = "16 CFR 316.3; 15 U.S.C. 7704(a)(2)",
-        summary = "a sender's transactional label never downgrades promotional content; the mismatch is reported";
+        summary = "a sender's transactional declaration is refused when commercial content decides; the reason names the 316.3 test that refused it";
     /// The sender declared the message promotional.
     CLASSIFY_DECLARED_PROMOTIONAL = "canspam.primary_purpose.declared_promotional",
         source = "consentry safety bias",
@@ -194,6 +198,14 @@ rules! {
     SEND_PERSONALISATION_FAILED = "eligibility.personalisation_failed",
         source = "consentry fail-closed rule",
         summary = "a recipient whose personalised message cannot be built gets nothing (the template's checks cannot vouch for it)";
+    /// An undetermined message sent under the promotional rules.
+    SEND_UNDETERMINED_AS_PROMOTIONAL = "eligibility.undetermined.as_promotional",
+        source = "consentry fail-closed rule; privacy statement (permission-based email)",
+        summary = "a message the classifier could not place (and nobody declared transactional) is sent under the rules for promotional mail unless the context says otherwise";
+    /// An undetermined message sent under the transactional rules.
+    SEND_UNDETERMINED_AS_TRANSACTIONAL = "eligibility.undetermined.as_transactional",
+        source = "host configuration (SendContext::undetermined_as)",
+        summary = "the host chose to send messages the classifier could not place under the rules for transactional mail";
     /// Transactional mail may be sent.
     SEND_TRANSACTIONAL_PERMITTED = "eligibility.transactional.permitted",
         source = "15 U.S.C. 7702(17); privacy statement",

@@ -11,7 +11,9 @@ mod common;
 use std::sync::LazyLock;
 
 use common::*;
-use consentry::classify::{Classification, Classifier, DeclaredKind, Message};
+use consentry::classify::{
+    Classification, Classifier, DeclaredKind, Message, TransactionalCategory,
+};
 use consentry::eligibility::{
     lint, plan, AudienceMember, PostalAddress, Requirement, SendContext, SendDecision,
     SenderProfile, SuppressionIndex,
@@ -535,7 +537,7 @@ fn the_driver_sends_only_to_eligible_recipients_and_dedups() {
         .unwrap();
     let campaign = Campaign {
         template: &receipt,
-        declared: DeclaredKind::Transactional,
+        declared: DeclaredKind::Transactional(TransactionalCategory::Transaction),
         ..campaign
     };
     let report = d.send(&campaign, &audience, &CLASSIFIER).unwrap();

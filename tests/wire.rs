@@ -18,7 +18,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use consentry::classify::{Body, Classifier, DeclaredKind, Message};
+use consentry::classify::{Body, Classifier, DeclaredKind, Message, TransactionalCategory};
 use consentry::cookie::{Category, ConsentMethod, CookieConsent, CookiePolicy};
 use consentry::disclosure::{
     DataCategory, DataSet, DisclosurePolicy, DisclosureRequest, LegalProcess, Purpose, Recipient,
@@ -339,7 +339,7 @@ fn records_and_decisions() {
         &Message {
             subject: "Your receipt".into(),
             body: Body::Html("<p>Order #1042</p>".into()),
-            declared: DeclaredKind::Transactional,
+            declared: DeclaredKind::Transactional(TransactionalCategory::Transaction),
         },
     );
     let out = OutboundMessage::builder(

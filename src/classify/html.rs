@@ -1,5 +1,16 @@
-//! A small, forgiving HTML-to-text pass: tags stripped, text kept in order,
-//! links collected. Never panics, whatever the input.
+//! What a reader sees of an HTML body: its visible text, in order, and its
+//! visible links. One forgiving pass; never panics, whatever the input.
+//!
+//! Not visible, and so never evidence of anything: comments, `<head>`,
+//! `<title>`, `<style>`, `<script>` and `<template>` contents, and elements
+//! hidden by the `hidden` attribute or by an inline style (or a `<style>`
+//! class rule) with `display:none`, `visibility:hidden`, a zero font size,
+//! zero opacity, a zero height or width with hidden overflow, or
+//! `mso-hide:all`. A malformed tag or an unbalanced quote never swallows
+//! the text after it: a tag ends at its first `>`, and an unterminated
+//! comment at the next `>`.
+
+use std::collections::HashSet;
 
 /// A link found in an HTML body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,15 +21,19 @@ pub struct Link {
     pub text: String,
 }
 
-/// The text and links of an HTML document.
+/// The visible text and links of an HTML document.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HtmlText {
     /// The visible text, in document order, whitespace collapsed.
     pub text: String,
-    /// The `<a href>` links, in document order.
+    /// The visible `<a href>` links, in document order.
     pub links: Vec<Link>,
 }
 
+/// Elements whose content is never rendered (raw text up to their end tag).
+const RAW_HIDDEN: &[&str] = &["script", "style", "title", "template", "xml", "textarea"];
+
+/// Elements that start a new line of text.
 const BLOCK_TAGS: &[&str] = &[
     "p",
     "br",
@@ -42,160 +57,464 @@ const BLOCK_TAGS: &[&str] = &[
     "header",
     "footer",
     "blockquote",
-    "title",
+    "center",
+    "dl",
+    "dt",
+    "dd",
+    "pre",
+    "main",
+    "nav",
+    "aside",
+    "figure",
+    "figcaption",
+    "address",
+    "tbody",
+    "thead",
+    "tfoot",
 ];
 
-/// Strip tags, skip `<script>`, `<style>`, `<head>` bodies and comments,
-/// decode common entities, and collect links.
-pub fn html_to_text(html: &str) -> HtmlText {
-    let mut out = HtmlText::default();
-    let mut rest = html;
-    let mut open_link: Option<(String, usize)> = None;
-    while !rest.is_empty() {
-        let Some(lt) = rest.find('<') else {
-            push_text(&mut out.text, rest);
-            break;
+/// Void elements: never have content, never pushed.
+const VOID_TAGS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "basefont", "frame", "keygen",
+];
+
+/// Start tags that close an open `<p>` (HTML's "close a p element").
+const CLOSES_P: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "center",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "ul",
+];
+
+/// Elements that may appear in `<head>`; any other start tag ends it.
+const HEAD_CONTENT: &[&str] = &[
+    "meta", "title", "style", "link", "base", "script", "noscript", "template", "xml", "o",
+];
+
+/// Most open elements tracked; deeper nesting is treated as flat (bounded
+/// memory on hostile input).
+const MAX_DEPTH: usize = 512;
+
+struct Open {
+    name: String,
+    hidden: bool,
+}
+
+struct Walker {
+    out: HtmlText,
+    stack: Vec<Open>,
+    hidden_classes: HashSet<String>,
+    in_head: bool,
+    open_link: Option<(String, usize)>,
+    space: bool,
+}
+
+impl Walker {
+    fn hidden(&self) -> bool {
+        self.in_head || self.stack.last().is_some_and(|o| o.hidden)
+    }
+
+    fn push_text(&mut self, raw: &str) {
+        if self.hidden() {
+            return;
+        }
+        let mut decoded = String::new();
+        let text: &str = if raw.contains('&') {
+            decode_entities_into(&mut decoded, raw);
+            &decoded
+        } else {
+            raw
         };
-        push_text(&mut out.text, rest.get(..lt).unwrap_or_default());
-        rest = rest.get(lt..).unwrap_or_default();
-        if let Some(after) = rest.strip_prefix("<!--") {
-            rest = match after.find("-->") {
-                Some(end) => after.get(end + 3..).unwrap_or_default(),
-                None => "",
-            };
-            continue;
-        }
-        let (tag, after) = split_tag(rest);
-        rest = after;
-        let name = tag_name(tag);
-        let closing = tag.starts_with("</");
-        if !closing && matches!(name.as_str(), "script" | "style" | "head") {
-            let close = format!("</{name}");
-            rest = match find_ascii_ci(rest, &close) {
-                Some(pos) => {
-                    let (_, after_close) = split_tag(rest.get(pos..).unwrap_or_default());
-                    after_close
+        for c in text.chars() {
+            if c.is_whitespace() {
+                self.space = true;
+            } else {
+                if self.space && !(self.out.text.is_empty() || self.out.text.ends_with('\n')) {
+                    self.out.text.push(' ');
                 }
-                None => "",
-            };
-            continue;
+                self.space = false;
+                self.out.text.push(c);
+            }
         }
-        if BLOCK_TAGS.contains(&name.as_str()) {
-            push_break(&mut out.text);
+    }
+
+    fn push_break(&mut self) {
+        if !self.hidden() && !self.out.text.is_empty() && !self.out.text.ends_with('\n') {
+            self.out.text.push('\n');
+        }
+        self.space = false;
+    }
+
+    fn close_link(&mut self) {
+        if let Some((href, start)) = self.open_link.take() {
+            let text = self
+                .out
+                .text
+                .get(start..)
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            self.out.links.push(Link { href, text });
+        }
+    }
+
+    /// Close the last open `name` unless a boundary element is open above it.
+    fn close_implied(&mut self, name: &str, boundaries: &[&str]) {
+        for i in (0..self.stack.len()).rev() {
+            let Some(open) = self.stack.get(i) else {
+                break;
+            };
+            if open.name == name {
+                self.stack.truncate(i);
+                return;
+            }
+            if boundaries.contains(&open.name.as_str()) {
+                return;
+            }
+        }
+    }
+
+    fn start_tag(&mut self, name: &str, tag: &str, self_closing: bool) {
+        if self.in_head && (name == "body" || !HEAD_CONTENT.contains(&name)) {
+            self.in_head = false;
+        }
+        if name == "head" {
+            // A `<head>` start tag only means something before the body.
+            self.in_head = self.out.text.is_empty() && self.stack.len() <= 1;
+            return;
+        }
+        if name == "p" || CLOSES_P.contains(&name) {
+            self.close_implied("p", &["table", "td", "th", "button", "li"]);
+        }
+        match name {
+            "li" => self.close_implied("li", &["ul", "ol", "table"]),
+            "td" | "th" => {
+                self.close_implied("td", &["tr", "table"]);
+                self.close_implied("th", &["tr", "table"]);
+            }
+            "tr" => self.close_implied("tr", &["table"]),
+            _ => {}
+        }
+        if BLOCK_TAGS.contains(&name) {
+            self.push_break();
         }
         if name == "a" {
-            if closing {
-                if let Some((href, start)) = open_link.take() {
-                    let text = out.text.get(start..).unwrap_or_default().trim().to_owned();
-                    out.links.push(Link { href, text });
+            if let Some(href) = attribute(tag, "href") {
+                self.close_link();
+                if !self.hidden() && !hides(tag, &self.hidden_classes) {
+                    self.open_link = Some((href, self.out.text.len()));
                 }
-            } else if let Some(href) = attribute(tag, "href") {
-                if let Some((prev, start)) = open_link.take() {
-                    let text = out.text.get(start..).unwrap_or_default().trim().to_owned();
-                    out.links.push(Link { href: prev, text });
-                }
-                open_link = Some((href, out.text.len()));
             }
         }
-    }
-    if let Some((href, start)) = open_link {
-        let text = out.text.get(start..).unwrap_or_default().trim().to_owned();
-        out.links.push(Link { href, text });
-    }
-    let trimmed = out.text.trim_end().len();
-    out.text.truncate(trimmed);
-    out
-}
-
-/// Split `<...>` (respecting quoted attribute values) from the rest.
-fn split_tag(s: &str) -> (&str, &str) {
-    let mut quote: Option<char> = None;
-    for (i, c) in s.char_indices().skip(1) {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '>') => {
-                return (s.get(..=i).unwrap_or(s), s.get(i + 1..).unwrap_or_default());
-            }
-            (None, _) => {}
+        if VOID_TAGS.contains(&name) || self_closing {
+            return;
+        }
+        let hidden = self.hidden() || hides(tag, &self.hidden_classes);
+        if self.stack.len() < MAX_DEPTH {
+            self.stack.push(Open {
+                name: name.to_owned(),
+                hidden,
+            });
         }
     }
-    (s, "")
+
+    fn end_tag(&mut self, name: &str) {
+        if name == "head" {
+            self.in_head = false;
+            return;
+        }
+        if name == "a" {
+            self.close_link();
+        }
+        if let Some(i) = self.stack.iter().rposition(|o| o.name == name) {
+            self.stack.truncate(i);
+        }
+        if BLOCK_TAGS.contains(&name) {
+            self.push_break();
+        }
+    }
 }
 
-fn tag_name(tag: &str) -> String {
-    tag.trim_start_matches('<')
-        .trim_start_matches('/')
+/// The visible text and links of an HTML body (see the module docs for
+/// what counts as hidden).
+pub fn html_to_text(html: &str) -> HtmlText {
+    let mut w = Walker {
+        out: HtmlText::default(),
+        stack: Vec::new(),
+        hidden_classes: HashSet::new(),
+        in_head: false,
+        open_link: None,
+        space: false,
+    };
+    let mut rest = html;
+    while !rest.is_empty() {
+        let Some(lt) = rest.find('<') else {
+            w.push_text(rest);
+            break;
+        };
+        w.push_text(rest.get(..lt).unwrap_or_default());
+        rest = rest.get(lt..).unwrap_or_default();
+        let next = rest.as_bytes().get(1).copied().unwrap_or(b' ');
+        if let Some(after) = rest.strip_prefix("<!--") {
+            // A comment; unterminated, it ends at the next `>`.
+            let end = after
+                .find("-->")
+                .map(|e| e + 3)
+                .or_else(|| after.find('>').map(|e| e + 1))
+                .unwrap_or(after.len());
+            rest = after.get(end..).unwrap_or_default();
+            continue;
+        }
+        if next == b'!' || next == b'?' {
+            let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+            rest = rest.get(end..).unwrap_or_default();
+            continue;
+        }
+        let closing = next == b'/';
+        let name_start = if closing { 2 } else { 1 };
+        if !rest
+            .as_bytes()
+            .get(name_start)
+            .is_some_and(u8::is_ascii_alphabetic)
+        {
+            // A lone `<` is text.
+            w.push_text("<");
+            rest = rest.get(1..).unwrap_or_default();
+            continue;
+        }
+        let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+        let tag = rest.get(..end).unwrap_or_default();
+        rest = rest.get(end..).unwrap_or_default();
+        let name = tag_name(tag.get(name_start..).unwrap_or_default());
+        if closing {
+            w.end_tag(&name);
+            continue;
+        }
+        let self_closing = tag.trim_end_matches('>').ends_with('/');
+        if RAW_HIDDEN.contains(&name.as_str()) && !self_closing {
+            // Raw text up to the end tag.
+            let close = format!("</{name}");
+            let (content, after) = match find_ascii_ci(rest, &close) {
+                Some(pos) => {
+                    let after = rest.get(pos..).unwrap_or_default();
+                    let gt = after.find('>').map_or(after.len(), |e| e + 1);
+                    (
+                        rest.get(..pos).unwrap_or_default(),
+                        after.get(gt..).unwrap_or_default(),
+                    )
+                }
+                // Unterminated: the start tag is ignored and nothing after
+                // it is swallowed.
+                None => ("", rest),
+            };
+            if name == "style" {
+                collect_hidden_classes(content, &mut w.hidden_classes);
+            }
+            if w.in_head && !HEAD_CONTENT.contains(&name.as_str()) {
+                w.in_head = false;
+            }
+            rest = after;
+            continue;
+        }
+        w.start_tag(&name, tag, self_closing);
+    }
+    w.close_link();
+    let trimmed = w.out.text.trim_end().len();
+    w.out.text.truncate(trimmed);
+    w.out
+}
+
+fn tag_name(after_lt: &str) -> String {
+    after_lt
         .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '-')
+        .take(32)
         .collect::<String>()
         .to_ascii_lowercase()
 }
 
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
     let n = needle.len();
-    haystack.char_indices().map(|(i, _)| i).find(|&i| {
-        haystack
-            .get(i..i + n)
-            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    let first = needle.as_bytes().first()?.to_ascii_lowercase();
+    let bytes = haystack.as_bytes();
+    (0..bytes.len()).find(|&i| {
+        bytes.get(i).map(u8::to_ascii_lowercase) == Some(first)
+            && bytes
+                .get(i..i + n)
+                .is_some_and(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
     })
+}
+
+/// Whether an element's attributes hide it.
+fn hides(tag: &str, hidden_classes: &HashSet<String>) -> bool {
+    if attribute_present(tag, "hidden") {
+        return true;
+    }
+    if attribute(tag, "style").is_some_and(|s| style_hides(&s)) {
+        return true;
+    }
+    !hidden_classes.is_empty()
+        && attribute(tag, "class").is_some_and(|c| {
+            c.split_ascii_whitespace()
+                .any(|c| hidden_classes.contains(&c.to_ascii_lowercase()))
+        })
+}
+
+/// Whether a CSS declaration block hides what it applies to.
+fn style_hides(style: &str) -> bool {
+    let mut overflow_hidden = false;
+    let mut zero_box = false;
+    for decl in style.split(';') {
+        let Some((prop, value)) = decl.split_once(':') else {
+            continue;
+        };
+        let prop = prop.trim().to_ascii_lowercase();
+        let value = value
+            .trim()
+            .trim_end_matches("!important")
+            .trim()
+            .to_ascii_lowercase();
+        let zero = is_zero(&value);
+        match prop.as_str() {
+            "display" if value == "none" => return true,
+            "visibility" if value == "hidden" || value == "collapse" => return true,
+            "font-size" | "opacity" if zero => return true,
+            "mso-hide" if value == "all" => return true,
+            "max-height" | "height" | "max-width" | "width" if zero => zero_box = true,
+            "overflow" if value == "hidden" => overflow_hidden = true,
+            "clip" if value.replace(' ', "") == "rect(0,0,0,0)" => return true,
+            "transform" if value.contains("scale(0)") => return true,
+            _ => {}
+        }
+    }
+    zero_box && overflow_hidden
+}
+
+fn is_zero(value: &str) -> bool {
+    let number = value.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
+    !number.is_empty() && number.parse::<f64>().is_ok_and(|n| n == 0.0)
+}
+
+/// Classes a stylesheet hides: `.name{...display:none...}` and friends.
+fn collect_hidden_classes(css: &str, into: &mut HashSet<String>) {
+    let mut rest = css;
+    while let Some(open) = rest.find('{') {
+        let selectors = rest.get(..open).unwrap_or_default();
+        let after = rest.get(open + 1..).unwrap_or_default();
+        let close = after.find('}').unwrap_or(after.len());
+        let body = after.get(..close).unwrap_or_default();
+        rest = after.get(close + 1..).unwrap_or_default();
+        if !style_hides(body) {
+            continue;
+        }
+        // Only simple class selectors (`.preheader`, `div.x`, `.a, .b`).
+        for selector in selectors.rsplit('}').next().unwrap_or_default().split(',') {
+            let selector = selector.trim();
+            if selector.contains([' ', '>', '+', '~', ':', '[']) {
+                continue;
+            }
+            if let Some((_, class)) = selector.rsplit_once('.') {
+                if !class.is_empty() && class.len() <= 64 && into.len() < 256 {
+                    into.insert(class.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+}
+
+fn attribute_present(tag: &str, name: &str) -> bool {
+    attribute_span(tag, name).is_some()
+}
+
+/// The raw value of attribute `name` (`Some("")` for a bare attribute).
+fn attribute_span<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    // Skip the tag name.
+    let body = tag
+        .trim_start_matches('<')
+        .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == ':' || c == '-');
+    let mut rest = body;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        if rest.is_empty() || rest.starts_with('>') {
+            return None;
+        }
+        let key_end = rest
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '>' || c == '/')
+            .unwrap_or(rest.len());
+        let key = rest.get(..key_end).unwrap_or_default();
+        rest = rest.get(key_end..).unwrap_or_default().trim_start();
+        let value = if let Some(v) = rest.strip_prefix('=') {
+            let v = v.trim_start();
+            match v.chars().next() {
+                Some(q @ ('"' | '\'')) => {
+                    let inner = v.get(1..).unwrap_or_default();
+                    // An unterminated quote ends at the tag's end.
+                    let end = inner
+                        .find(q)
+                        .or_else(|| inner.find('>'))
+                        .unwrap_or(inner.len());
+                    rest = inner.get(end + 1..).unwrap_or_default();
+                    inner.get(..end).unwrap_or_default()
+                }
+                _ => {
+                    let end = v
+                        .find(|c: char| c.is_whitespace() || c == '>')
+                        .unwrap_or(v.len());
+                    rest = v.get(end..).unwrap_or_default();
+                    v.get(..end).unwrap_or_default()
+                }
+            }
+        } else {
+            ""
+        };
+        if key.eq_ignore_ascii_case(name) {
+            return Some(value);
+        }
+        if key.is_empty() {
+            // Not an attribute: skip one character to make progress.
+            let mut chars = rest.chars();
+            chars.next();
+            rest = chars.as_str();
+        }
+    }
 }
 
 /// The value of attribute `name` in a tag, entity-decoded.
 fn attribute(tag: &str, name: &str) -> Option<String> {
-    let mut rest = tag;
-    while let Some(pos) = find_ascii_ci(rest, name) {
-        let before_ok = rest
-            .get(..pos)
-            .and_then(|b| b.chars().last())
-            .is_some_and(|c| c.is_whitespace());
-        let after = rest.get(pos + name.len()..).unwrap_or_default();
-        let after_trim = after.trim_start();
-        if before_ok {
-            if let Some(value) = after_trim.strip_prefix('=') {
-                let value = value.trim_start();
-                let raw = match value.chars().next() {
-                    Some(q @ ('"' | '\'')) => {
-                        let inner = value.get(1..).unwrap_or_default();
-                        inner.split(q).next().unwrap_or_default()
-                    }
-                    _ => value
-                        .split(|c: char| c.is_whitespace() || c == '>')
-                        .next()
-                        .unwrap_or_default(),
-                };
-                let mut decoded = String::new();
-                decode_entities_into(&mut decoded, raw);
-                return Some(decoded.trim().to_owned());
-            }
-        }
-        rest = after;
-    }
-    None
-}
-
-fn push_break(text: &mut String) {
-    if !text.is_empty() && !text.ends_with('\n') {
-        let trimmed = text.trim_end_matches(' ').len();
-        text.truncate(trimmed);
-        text.push('\n');
-    }
-}
-
-/// Append text with entities decoded and whitespace collapsed.
-fn push_text(out: &mut String, raw: &str) {
-    let mut decoded = String::with_capacity(raw.len());
+    let raw = attribute_span(tag, name)?;
+    let mut decoded = String::new();
     decode_entities_into(&mut decoded, raw);
-    for c in decoded.chars() {
-        if c.is_whitespace() {
-            if !(out.is_empty() || out.ends_with(' ') || out.ends_with('\n')) {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
-        }
-    }
+    Some(decoded.trim().to_owned())
 }
 
 fn decode_entities_into(out: &mut String, raw: &str) {
@@ -215,18 +534,52 @@ fn decode_entities_into(out: &mut String, raw: &str) {
                 "lt" => '<',
                 "gt" => '>',
                 "quot" => '"',
-                "apos" | "#39" => '\'',
+                "apos" => '\'',
                 "nbsp" => ' ',
+                "shy" => '\u{ad}',
+                "zwnj" => '\u{200c}',
+                "zwj" => '\u{200d}',
                 "copy" => '©',
                 "reg" => '®',
                 "trade" => '™',
                 "rsquo" | "lsquo" => '\'',
-                "rdquo" | "ldquo" => '"',
+                "rdquo" | "ldquo" | "laquo" | "raquo" => '"',
                 "mdash" => '—',
                 "ndash" => '–',
                 "hellip" => '…',
                 "euro" => '€',
                 "pound" => '£',
+                "yen" => '¥',
+                "cent" => '¢',
+                "deg" => '°',
+                "middot" => '·',
+                "bull" => '•',
+                "eacute" => 'é',
+                "egrave" => 'è',
+                "ecirc" => 'ê',
+                "agrave" => 'à',
+                "acirc" => 'â',
+                "ccedil" => 'ç',
+                "ocirc" => 'ô',
+                "ugrave" => 'ù',
+                "ucirc" => 'û',
+                "icirc" => 'î',
+                "iuml" => 'ï',
+                "auml" => 'ä',
+                "ouml" => 'ö',
+                "uuml" => 'ü',
+                "Auml" => 'Ä',
+                "Ouml" => 'Ö',
+                "Uuml" => 'Ü',
+                "szlig" => 'ß',
+                "ntilde" => 'ñ',
+                "aacute" => 'á',
+                "iacute" => 'í',
+                "oacute" => 'ó',
+                "uacute" => 'ú',
+                "Eacute" => 'É',
+                "iexcl" => '¡',
+                "iquest" => '¿',
                 _ => {
                     let num = entity.strip_prefix('#')?;
                     let code = match num.strip_prefix(['x', 'X']) {
@@ -262,7 +615,7 @@ mod tests {
             <body><p>Your order&nbsp;#1042 &amp; receipt</p><!-- hidden -->
             <script>var sale = "50% off";</script>
             <p>See <a href="https://shop.example/u?t=a&amp;b=c" class='x'>Unsubscribe</a> here.</p>
-            <p data-x="a>b">Caf&eacute; &#169; &#x2014;</p></body></html>"#;
+            <p data-x="a">Caf&eacute; &#169; &#x2014;</p></body></html>"#;
         let t = html_to_text(html);
         assert!(
             t.text.starts_with("Your order #1042 & receipt"),
@@ -272,7 +625,7 @@ mod tests {
         assert!(!t.text.contains("50% off"));
         assert!(!t.text.contains("hidden"));
         assert!(!t.text.contains("color"));
-        assert!(t.text.contains("© —"), "{:?}", t.text);
+        assert!(t.text.contains("Café © —"), "{:?}", t.text);
         assert_eq!(
             t.links,
             vec![Link {
@@ -280,6 +633,50 @@ mod tests {
                 text: "Unsubscribe".into()
             }]
         );
+    }
+
+    #[test]
+    fn hidden_text_is_not_seen() {
+        let cases = [
+            r#"<div style="display:none">Thank you for your order</div><p>50% off</p>"#,
+            r#"<div style="display: none !important;">Thank you for your order</div><p>50% off</p>"#,
+            r#"<span style="visibility:hidden">Thank you for your order</span><p>50% off</p>"#,
+            r#"<span style="font-size:0px">Thank you for your order</span><p>50% off</p>"#,
+            r#"<span style="opacity:0">Thank you for your order</span><p>50% off</p>"#,
+            r#"<div style="max-height:0;overflow:hidden">Thank you for your order</div><p>50% off</p>"#,
+            r#"<div hidden>Thank you for your order</div><p>50% off</p>"#,
+            r#"<style>.pre{display:none}</style><div class="x pre">Thank you for your order</div><p>50% off</p>"#,
+            r#"<head><title>Thank you for your order</title></head><p>50% off</p>"#,
+            r#"<p>50% off</p><title>Thank you for your order</title>"#,
+            r#"<!-- Thank you for your order --><p>50% off</p>"#,
+            r#"<p style="display:none">Thank you for your order<p>50% off</p>"#,
+        ];
+        for html in cases {
+            let t = html_to_text(html);
+            assert_eq!(t.text, "50% off", "{html}");
+        }
+    }
+
+    #[test]
+    fn malformed_markup_never_swallows_visible_text() {
+        let cases = [
+            (
+                r#"<div style="color:red>Order #1</div><p>50% off</p>"#,
+                "50% off",
+            ),
+            (r#"<p class='x>50% off"#, "50% off"),
+            (r#"<!-- unterminated > 50% off"#, "50% off"),
+            (r#"<title>x 50% off"#, "50% off"),
+            (r#"<b>50% off<i>now"#, "50% off"),
+            ("a < b and 50% off", "a < b and 50% off"),
+        ];
+        for (html, expect) in cases {
+            let t = html_to_text(html);
+            assert!(t.text.contains(expect), "{html}: {:?}", t.text);
+        }
+        // A stray <head> inside the body hides nothing after it.
+        let t = html_to_text("<p>Hi</p><head><p>50% off</p>");
+        assert!(t.text.contains("50% off"), "{:?}", t.text);
     }
 
     #[test]
@@ -292,6 +689,9 @@ mod tests {
             "<script>",
             "a<!--",
             "<<>>&&;;",
+            "<style>{{{{}",
+            "</>",
+            "<a hidden=\"",
         ] {
             let _ = html_to_text(s);
         }

@@ -1,23 +1,37 @@
-//! The classifier's lexicon: regex cues, serde-loadable, validated on load.
+//! The classifier's lexicons: regex cues per language, serde-loadable,
+//! validated on load.
 
 use std::collections::BTreeMap;
 
-use regex::Regex;
+use regex_syntax::hir::{Hir, HirKind};
 use serde::{Deserialize, Serialize};
 
+use super::normalize::is_normal_char;
 use super::TransactionalCategory;
 
 /// The cues the classifier looks for, as regex patterns (the `regex`
-/// crate's syntax). Matching is case-insensitive; `\b` is an ASCII word
-/// boundary, so a non-ASCII character in the message (a curly quote, ©)
-/// does not slow matching down.
+/// crate's syntax), in one language.
+///
+/// Patterns match the *normalised* text of a message (see
+/// [`normalize`](super::normalize)): lowercase, no diacritics, one space
+/// between words, ASCII quotes and dashes. Write them that way
+/// (`reinitialiser`, not `Réinitialiser`); [`Lexicon::validate`] refuses a
+/// literal that normalised text can never contain. `\b` is an ASCII word
+/// boundary, so a non-ASCII character in the message does not slow
+/// matching down.
 ///
 /// `promotional` cues mark commercial content; `transactional` cues mark
 /// each statutory category of transactional or relationship content
-/// (15 U.S.C. 7702(17)(A)). The default is an English lexicon.
+/// (15 U.S.C. 7702(17)(A)). The crate ships English, French, German and
+/// Spanish lexicons ([`Lexicon::builtin`]); a host can load its own from
+/// JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lexicon {
+    /// The language the cues are written in (a BCP 47 tag such as `en`), for
+    /// people reading the file; matching ignores it.
+    #[serde(default)]
+    pub language: Option<String>,
     /// Cues of commercial advertisement or promotion.
     pub promotional: Vec<String>,
     /// Cues of transactional or relationship content, by category.
@@ -27,129 +41,57 @@ pub struct Lexicon {
 /// A lexicon that cannot be used.
 ///
 /// A configuration error: fix the lexicon file; do not start with it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LexiconError {
     /// A pattern does not compile.
-    #[error("pattern `{pattern}` in `{group}` does not compile: {message}")]
+    #[error("pattern `{pattern}` in `{group}` does not compile")]
     BadPattern {
-        /// `promotional` or the transactional category.
+        /// `promotional` or `transactional.<category>`.
         group: String,
         /// The pattern.
         pattern: String,
-        /// The regex crate's message.
-        message: String,
+        /// The regex crate's error.
+        #[source]
+        source: Box<regex::Error>,
     },
     /// A pattern matches the empty string (it would match everywhere).
     #[error("pattern `{pattern}` in `{group}` matches the empty string")]
     MatchesEmpty {
-        /// `promotional` or the transactional category.
+        /// `promotional` or `transactional.<category>`.
         group: String,
         /// The pattern.
         pattern: String,
     },
+    /// A pattern has a literal that normalised text never contains (an
+    /// uppercase letter, an accent, `ß`, a typographic quote).
+    #[error("pattern `{pattern}` in `{group}` uses `{found}`, which normalised text never contains: write it lowercase, without diacritics")]
+    NotNormalised {
+        /// `promotional` or `transactional.<category>`.
+        group: String,
+        /// The pattern.
+        pattern: String,
+        /// The offending character.
+        found: char,
+    },
     /// There are no promotional or no transactional patterns at all.
-    #[error("the lexicon has no {0} patterns")]
+    #[error("the lexicons have no {0} patterns")]
     Empty(&'static str),
-}
-
-fn s(v: &[&str]) -> Vec<String> {
-    v.iter().map(|p| (*p).to_owned()).collect()
-}
-
-impl Default for Lexicon {
-    fn default() -> Self {
-        let mut transactional = BTreeMap::new();
-        transactional.insert(
-            TransactionalCategory::Transaction,
-            s(&[
-                r"\border (confirmation|confirmed|number|no\.?|#)",
-                r"\byour (order|purchase|booking|reservation)\b",
-                r"\b(receipt|invoice)\b",
-                r"\bpayment (received|confirmation|processed|of \$?\d)",
-                r"\bthank you for your (order|purchase|payment)\b",
-                r"\border total\b",
-                r"\bamount (paid|charged)\b",
-                r"\b(booking|reservation) (is )?confirmed\b",
-            ]),
-        );
-        transactional.insert(
-            TransactionalCategory::WarrantyRecallSafetySecurity,
-            s(&[
-                r"\b(product )?recall(ed)?\b",
-                r"\bwarranty (claim|information|registration|coverage|expires)",
-                r"\bsafety (notice|alert|information|warning)\b",
-                r"\bsecurity (alert|notice|update|warning)\b",
-                r"\bpassword (reset|was changed|change request)\b",
-                r"\bsuspicious (activity|log-?in|sign-?in)\b",
-                r"\bnew (sign-?in|log-?in) (to|on) your account\b",
-                r"\bverification code\b",
-            ]),
-        );
-        transactional.insert(
-            TransactionalCategory::AccountNotice,
-            s(&[
-                r"\b(account|monthly|annual|billing|loan) statement\b",
-                r"\bstatement (is )?(now )?(available|ready)\b",
-                r"\baccount (balance|status|standing)\b",
-                r"\byour balance\b",
-                r"\bchanges? to (our|your|the) (terms|membership|agreement|subscription|plan)\b",
-                r"\b(terms|agreement) (have|has) changed\b",
-                r"\bmembership (renewal|terms|status|expires|is expiring)\b",
-                r"\bsubscription (renewal|expires|will renew|has been (renewed|cancelled|canceled))\b",
-                r"\bpayment (is )?(due|overdue)\b",
-                r"\binterest rate\b",
-            ]),
-        );
-        transactional.insert(
-            TransactionalCategory::Employment,
-            s(&[
-                r"\bbenefits? (enrol?lment|statement|plan|summary|election)",
-                r"\bopen enrol?lment\b",
-                r"\b(payroll|pay ?stub|pay ?slip)\b",
-                r"\b401\(k\)",
-                r"\bw-2\b",
-                r"\byour (employment|benefits|pension)\b",
-            ]),
-        );
-        transactional.insert(
-            TransactionalCategory::Delivery,
-            s(&[
-                r"\b(has|have) (been )?(shipped|dispatched|delivered)\b",
-                r"\btracking (number|#|link)\b",
-                r"\bout for delivery\b",
-                r"\bdelivery (confirmation|update|notice|scheduled)\b",
-                r"\byour (download|licen[cs]e key|e-?tickets?|tickets?) (is|are) (ready|attached|available)\b",
-                r"\b(software|firmware|security) update (is )?(now )?(available|ready|installed)\b",
-                r"\bupgrade (is )?(now )?(available|ready) (to|for) (download|install)\b",
-                r"\byou are entitled to\b",
-            ]),
-        );
-        Lexicon {
-            promotional: s(&[
-                r"\d{1,2} ?% off\b",
-                r"\b(sale|clearance|flash sale)\b",
-                r"\b(discount|coupon|promo code|voucher code)s?\b",
-                r"\bfree shipping\b",
-                r"\blimited[- ]time\b",
-                r"\b(shop|buy|order|book|upgrade|subscribe|register) (now|today)\b",
-                r"\b(special|exclusive|introductory) (offer|pricing|price|deal)s?\b",
-                r"\b(deal|offer)s? (of the|ends?|expires?)\b",
-                r"\bsave (up to )?(\$|£|€)?\d",
-                r"\bnew (arrivals|collection|product line|products|releases?)\b",
-                r"\bintroducing\b",
-                r"\b(don'?t miss|last chance|act now|hurry)\b",
-                r"\bbuy one,? get one\b",
-                r"\bbogo\b",
-                r"\bearly access\b",
-                r"\bfree (trial|gift)\b",
-                r"\bcheck out our\b",
-                r"\b(recommended|picked) for you\b",
-                r"\bwhile supplies last\b",
-            ]),
-            transactional,
-        }
-    }
+    /// The prefilter over the patterns' literals could not be built.
+    #[error("the lexicons' literal prefilter could not be built: {reason}")]
+    Prefilter {
+        /// The builder's message.
+        reason: String,
+    },
+    /// A built-in lexicon file does not parse (a build defect).
+    #[error("the built-in `{language}` lexicon does not parse")]
+    Builtin {
+        /// The language.
+        language: &'static str,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 /// Which group a compiled pattern belongs to.
@@ -159,18 +101,18 @@ pub(crate) enum Group {
     Transactional(TransactionalCategory),
 }
 
-/// A checked lexicon: each pattern rewritten for matching, with its group.
-#[derive(Clone, Debug)]
-pub(crate) struct Compiled {
-    pub(crate) patterns: Vec<String>,
-    pub(crate) groups: Vec<Group>,
-    /// Capture slots of each pattern (`Regex::captures_len`, group 0 included).
-    pub(crate) captures: Vec<usize>,
+impl Group {
+    fn name(self) -> String {
+        match self {
+            Group::Promotional => "promotional".to_owned(),
+            Group::Transactional(c) => format!("transactional.{}", c.as_str()),
+        }
+    }
 }
 
 /// Rewrite `\b` and `\B` to their ASCII forms. A Unicode word boundary makes
 /// the lazy DFA give up on any non-ASCII byte and fall back to a far slower
-/// engine; the cues are English words, for which ASCII boundaries are right.
+/// engine; normalised text is ASCII for the four shipped languages.
 pub(crate) fn ascii_boundaries(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut chars = pattern.chars();
@@ -192,68 +134,178 @@ pub(crate) fn ascii_boundaries(pattern: &str) -> String {
     out
 }
 
+/// The first literal character of `hir` that normalisation never produces.
+fn unnormal_literal(hir: &Hir) -> Option<char> {
+    match hir.kind() {
+        HirKind::Literal(lit) => std::str::from_utf8(&lit.0)
+            .ok()?
+            .chars()
+            .find(|&c| !is_normal_char(c)),
+        HirKind::Concat(hs) | HirKind::Alternation(hs) => hs.iter().find_map(unnormal_literal),
+        HirKind::Repetition(r) => unnormal_literal(&r.sub),
+        HirKind::Capture(c) => unnormal_literal(&c.sub),
+        HirKind::Empty | HirKind::Class(_) | HirKind::Look(_) => None,
+    }
+}
+
+const BUILTIN: [(&str, &str); 4] = [
+    ("en", include_str!("lexicons/en.json")),
+    ("fr", include_str!("lexicons/fr.json")),
+    ("de", include_str!("lexicons/de.json")),
+    ("es", include_str!("lexicons/es.json")),
+];
+
 impl Lexicon {
-    /// Check every pattern and compile the lexicon.
+    /// A shipped lexicon by language: `en`, `fr`, `de` or `es`.
     ///
     /// # Errors
     ///
-    /// [`LexiconError::BadPattern`] naming the first pattern that does not
-    /// compile, [`LexiconError::MatchesEmpty`] for a pattern that matches
-    /// the empty string, [`LexiconError::Empty`] for an empty group.
-    pub fn validate(&self) -> Result<(), LexiconError> {
-        self.compile().map(|_| ())
+    /// [`LexiconError::Builtin`] if the shipped file does not parse (a test
+    /// guards against it); `None` inside for an unknown language.
+    pub fn builtin_language(language: &str) -> Result<Option<Lexicon>, LexiconError> {
+        BUILTIN
+            .iter()
+            .find(|(l, _)| *l == language)
+            .map(|(l, text)| {
+                serde_json::from_str(text).map_err(|source| LexiconError::Builtin {
+                    language: l,
+                    source,
+                })
+            })
+            .transpose()
     }
 
-    pub(crate) fn compile(&self) -> Result<Compiled, LexiconError> {
-        if self.promotional.is_empty() {
-            return Err(LexiconError::Empty("promotional"));
-        }
-        if self.transactional.values().all(Vec::is_empty) {
-            return Err(LexiconError::Empty("transactional"));
-        }
-        let mut entries: Vec<(Group, String, usize)> = Vec::new();
+    /// The four shipped lexicons: English, French, German and Spanish.
+    ///
+    /// # Errors
+    ///
+    /// As [`Lexicon::builtin_language`].
+    pub fn builtin() -> Result<Vec<Lexicon>, LexiconError> {
+        BUILTIN
+            .iter()
+            .map(|(l, text)| {
+                serde_json::from_str(text).map_err(|source| LexiconError::Builtin {
+                    language: l,
+                    source,
+                })
+            })
+            .collect()
+    }
+
+    /// Check every pattern of this lexicon.
+    ///
+    /// # Errors
+    ///
+    /// The first [`LexiconError`] found.
+    pub fn validate(&self) -> Result<(), LexiconError> {
+        compile(std::slice::from_ref(self)).map(|_| ())
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (Group, &String)> {
         let promo = self.promotional.iter().map(|p| (Group::Promotional, p));
         let trans = self
             .transactional
             .iter()
             .flat_map(|(cat, ps)| ps.iter().map(move |p| (Group::Transactional(*cat), p)));
-        for (group, pattern) in promo.chain(trans) {
-            let group_name = match group {
-                Group::Promotional => "promotional".to_owned(),
-                Group::Transactional(c) => format!("transactional.{}", c.as_str()),
-            };
-            let rewritten = format!("(?i:{})", ascii_boundaries(pattern));
-            let single = Regex::new(&rewritten).map_err(|e| LexiconError::BadPattern {
-                group: group_name.clone(),
-                pattern: pattern.clone(),
-                message: e.to_string(),
-            })?;
-            if single.is_match("") {
-                return Err(LexiconError::MatchesEmpty {
-                    group: group_name,
-                    pattern: pattern.clone(),
-                });
-            }
-            entries.push((group, rewritten, single.captures_len()));
-        }
-        Ok(Compiled {
-            groups: entries.iter().map(|(g, _, _)| *g).collect(),
-            captures: entries.iter().map(|(_, _, n)| *n).collect(),
-            patterns: entries.into_iter().map(|(_, p, _)| p).collect(),
-        })
+        promo.chain(trans)
     }
 
-    /// Every pattern rewritten for matching, joined into one alternation:
-    /// what a single multi-pattern pass over a message would use (the
-    /// classification bench uses it as its baseline).
-    pub fn combined_pattern(&self) -> String {
-        self.promotional
+    /// Every pattern rewritten for matching, joined into one
+    /// ASCII-case-insensitive alternation: what a single multi-pattern
+    /// `regex` pass over a message would use (the classification bench
+    /// uses it as its baseline).
+    pub fn combined_pattern(lexicons: &[Lexicon]) -> String {
+        lexicons
             .iter()
-            .chain(self.transactional.values().flatten())
-            .map(|p| format!("(?i:{})", ascii_boundaries(p)))
+            .flat_map(Lexicon::entries)
+            .map(|(_, p)| format!("(?i:{})", ascii_boundaries(p)))
             .collect::<Vec<_>>()
             .join("|")
     }
+}
+
+/// Every pattern of several lexicons, checked and compiled.
+pub(crate) struct Compiled {
+    /// Each pattern's group.
+    pub(crate) groups: Vec<Group>,
+    /// Each pattern, compiled on its own.
+    pub(crate) regexes: Vec<regex::Regex>,
+    /// Each pattern's required literals: every match contains one of them
+    /// (as its prefix or its suffix). `None` when no useful set exists.
+    pub(crate) literals: Vec<Option<Vec<Vec<u8>>>>,
+}
+
+/// The literals every match of `hir` must start (or end) with, when there
+/// is a small set of them: the prefilter's keys.
+fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let pick = |kind| -> Option<Vec<Vec<u8>>> {
+        let seq = Extractor::new().kind(kind).extract(hir);
+        let lits = seq.literals()?;
+        if lits.is_empty() || lits.len() > 128 || lits.iter().any(|l| l.as_bytes().is_empty()) {
+            return None;
+        }
+        let mut out: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
+        out.sort();
+        out.dedup();
+        Some(out)
+    };
+    let quality = |lits: &Option<Vec<Vec<u8>>>| {
+        lits.as_ref()
+            .and_then(|l| l.iter().map(Vec::len).min())
+            .unwrap_or(0)
+    };
+    let prefix = pick(ExtractKind::Prefix);
+    let suffix = pick(ExtractKind::Suffix);
+    let best = if quality(&suffix) > quality(&prefix) {
+        suffix
+    } else {
+        prefix
+    };
+    best.filter(|l| !l.is_empty())
+}
+
+/// Check and compile every pattern of several lexicons.
+pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
+    let mut groups = Vec::new();
+    let mut regexes = Vec::new();
+    let mut literals = Vec::new();
+    for (group, pattern) in lexicons.iter().flat_map(Lexicon::entries) {
+        let rewritten = ascii_boundaries(pattern);
+        let single = regex::Regex::new(&rewritten).map_err(|source| LexiconError::BadPattern {
+            group: group.name(),
+            pattern: pattern.clone(),
+            source: Box::new(source),
+        })?;
+        if single.is_match("") {
+            return Err(LexiconError::MatchesEmpty {
+                group: group.name(),
+                pattern: pattern.clone(),
+            });
+        }
+        let hir = regex_syntax::parse(&rewritten).ok();
+        if let Some(found) = hir.as_ref().and_then(unnormal_literal) {
+            return Err(LexiconError::NotNormalised {
+                group: group.name(),
+                pattern: pattern.clone(),
+                found,
+            });
+        }
+        literals.push(hir.as_ref().and_then(required_literals));
+        regexes.push(single);
+        groups.push(group);
+    }
+    if !groups.contains(&Group::Promotional) {
+        return Err(LexiconError::Empty("promotional"));
+    }
+    if !groups.iter().any(|g| matches!(g, Group::Transactional(_))) {
+        return Err(LexiconError::Empty("transactional"));
+    }
+    Ok(Compiled {
+        groups,
+        regexes,
+        literals,
+    })
 }
 
 #[cfg(test)]
@@ -267,13 +319,23 @@ mod tests {
     }
 
     #[test]
-    fn default_lexicon_compiles() {
-        Lexicon::default().validate().unwrap();
+    fn the_shipped_lexicons_parse_and_validate() {
+        let all = Lexicon::builtin().unwrap();
+        assert_eq!(all.len(), 4);
+        for l in &all {
+            l.validate().unwrap();
+        }
+        let compiled = compile(&all).unwrap();
+        let without = compiled.literals.iter().filter(|l| l.is_none()).count();
+        assert!(
+            without * 10 < compiled.literals.len(),
+            "{without} patterns without a literal"
+        );
     }
 
     #[test]
     fn bad_patterns_are_named() {
-        let mut lx = Lexicon::default();
+        let mut lx = Lexicon::builtin_language("en").unwrap().unwrap();
         lx.promotional.push("(unclosed".into());
         match lx.validate() {
             Err(LexiconError::BadPattern { group, pattern, .. }) => {
@@ -282,11 +344,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let mut lx = Lexicon::default();
+        let mut lx = Lexicon::builtin_language("en").unwrap().unwrap();
         lx.promotional.push("x*".into());
         assert!(matches!(
             lx.validate(),
             Err(LexiconError::MatchesEmpty { .. })
+        ));
+        let mut lx = Lexicon::builtin_language("fr").unwrap().unwrap();
+        lx.promotional.push("Réduction".into());
+        assert!(matches!(
+            lx.validate(),
+            Err(LexiconError::NotNormalised { found: 'R', .. })
         ));
     }
 }

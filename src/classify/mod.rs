@@ -1,19 +1,35 @@
 //! CAN-SPAM primary-purpose classification (16 CFR 316.3).
 //!
-//! A [`Classifier`] splits a [`Message`]'s subject and body into commercial
-//! cues and transactional or relationship cues (the five categories of
-//! 15 U.S.C. 7702(17)(A)) with a [`Lexicon`] of regexes compiled once, then
-//! applies the primary-purpose test:
+//! A [`Classifier`] reads a [`Message`] as its recipient would: the visible
+//! text of an HTML body ([`html_to_text`]: hidden elements, `<head>`,
+//! `<title>`, `<style>`, `<script>` and comments never count), normalised
+//! ([`normalize`]: NFKD without diacritics, invisible characters removed,
+//! look-alike letters folded, lowercase). It then finds commercial cues and
+//! transactional or relationship cues (the five categories of 15 U.S.C.
+//! 7702(17)(A)) with [`Lexicon`]s compiled into one multi-pattern matcher —
+//! English, French, German and Spanish ship with the crate and run together,
+//! whatever the message's language — and applies the primary-purpose test:
 //!
-//! - only commercial content: promotional;
-//! - only transactional content: transactional, with its category;
+//! - only commercial content: promotional
+//!   (`canspam.primary_purpose.commercial_only`);
+//! - only transactional content: transactional, with its category
+//!   (`canspam.primary_purpose.transactional_only`);
 //! - both: promotional when the subject line would make a recipient think
-//!   the message is an advertisement, or when the transactional content is
-//!   not at the beginning of the body; otherwise transactional;
-//! - no cue at all: promotional (fail closed).
+//!   the message is an advertisement (`subject_line`), or when the
+//!   transactional content is not at the beginning of the body
+//!   (`transactional_not_first`); otherwise transactional
+//!   (`transactional_first`);
+//! - neither: [`MessageClass::Undetermined`] — not an advertisement under
+//!   7702(2), but not proven transactional either
+//!   (`canspam.primary_purpose.undetermined`).
 //!
-//! A sender declaring a message transactional never downgrades a
-//! promotional finding; the mismatch is itself a reason.
+//! A sender may declare a message transactional, with its category
+//! ([`DeclaredKind::Transactional(TransactionalCategory::Transaction)`]): the declaration is honoured when no
+//! commercial content is found (`canspam.primary_purpose.declared_transactional`
+//! is then the deciding reason), and refused, naming the test that refused
+//! it, when commercial content decides (`declared_mismatch`). Every cue found
+//! is a reason of its own (`canspam.cue.*`) quoting the text that triggered
+//! it.
 //!
 //! ```
 //! use consentry::classify::{Classifier, DeclaredKind, Message, MessageClass, TransactionalCategory};
@@ -34,21 +50,30 @@
 //! let c = classifier.classify(&same_with_ad_subject);
 //! assert_eq!(c.outcome(), &MessageClass::Promotional);
 //! assert_eq!(c.rule().as_str(), "canspam.primary_purpose.subject_line");
+//!
+//! // A sign-in link with no lexicon cue at all, declared by the sender:
+//! let link = Message::text("Hi", "Tap the button below to continue.")
+//!     .with_declared(DeclaredKind::Transactional(TransactionalCategory::WarrantyRecallSafetySecurity));
+//! let c = classifier.classify(&link);
+//! assert!(c.outcome().is_transactional());
+//! assert_eq!(c.rule().as_str(), "canspam.primary_purpose.declared_transactional");
 //! ```
 
 mod html;
 mod lexicon;
+mod normalize;
 
 use std::fmt;
 
-use regex::CaptureLocations;
+use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 
 pub use html::{html_to_text, HtmlText, Link};
 pub use lexicon::{Lexicon, LexiconError};
+pub use normalize::{is_normal_char, normalize};
 
 use crate::catalogue::ids;
-use crate::decision::{Decision, Reason};
+use crate::decision::{Decision, Reason, RuleId};
 use crate::message::OutboundMessage;
 use lexicon::Group;
 
@@ -96,7 +121,28 @@ impl fmt::Display for TransactionalCategory {
     }
 }
 
-/// The outcome of the primary-purpose test.
+impl TransactionalCategory {
+    /// Every category, in statutory order.
+    pub const ALL: [TransactionalCategory; 5] = [
+        TransactionalCategory::Transaction,
+        TransactionalCategory::WarrantyRecallSafetySecurity,
+        TransactionalCategory::AccountNotice,
+        TransactionalCategory::Employment,
+        TransactionalCategory::Delivery,
+    ];
+
+    fn index(self) -> usize {
+        match self {
+            TransactionalCategory::Transaction => 0,
+            TransactionalCategory::WarrantyRecallSafetySecurity => 1,
+            TransactionalCategory::AccountNotice => 2,
+            TransactionalCategory::Employment => 3,
+            TransactionalCategory::Delivery => 4,
+        }
+    }
+}
+
+/// The outcome of the primary-purpose test. Deliberately exhaustive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "category", rename_all = "snake_case")]
 pub enum MessageClass {
@@ -104,6 +150,11 @@ pub enum MessageClass {
     Transactional(TransactionalCategory),
     /// A commercial (promotional) message.
     Promotional,
+    /// No commercial content and no transactional category recognised: not
+    /// an advertisement, not proven transactional. How it is sent is the
+    /// send context's choice
+    /// ([`SendContext::undetermined_as`](crate::eligibility::SendContext::undetermined_as)).
+    Undetermined,
 }
 
 impl fmt::Display for MessageClass {
@@ -111,6 +162,7 @@ impl fmt::Display for MessageClass {
         match self {
             MessageClass::Transactional(c) => write!(f, "transactional ({c})"),
             MessageClass::Promotional => f.write_str("promotional"),
+            MessageClass::Undetermined => f.write_str("undetermined"),
         }
     }
 }
@@ -120,17 +172,24 @@ impl MessageClass {
     pub fn is_promotional(self) -> bool {
         self == MessageClass::Promotional
     }
+
+    /// Whether the message is transactional (of any category).
+    pub fn is_transactional(self) -> bool {
+        matches!(self, MessageClass::Transactional(_))
+    }
 }
 
 /// What the sender says the message is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(tag = "kind", content = "category", rename_all = "snake_case")]
 pub enum DeclaredKind {
     /// The sender says nothing.
     #[default]
     Unspecified,
-    /// The sender says it is transactional (never trusted over the content).
-    Transactional,
+    /// The sender says it is transactional, of this category: honoured when
+    /// the content has no commercial part, refused when commercial content
+    /// decides.
+    Transactional(TransactionalCategory),
     /// The sender says it is promotional (always honoured).
     Promotional,
 }
@@ -141,7 +200,7 @@ pub enum DeclaredKind {
 pub enum Body {
     /// Plain text.
     Text(String),
-    /// HTML; tags are stripped before matching and the text kept in order.
+    /// HTML; only its visible text is read.
     Html(String),
 }
 
@@ -198,304 +257,410 @@ impl Message {
     }
 }
 
-/// What a cue is evidence of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum CueKind {
-    Promotional,
-    Transactional(TransactionalCategory),
-}
-
 /// The classifier's answer: the [`MessageClass`] with the rules that
-/// decided it (first the deciding one) and then one reason per cue found
-/// (`canspam.cue.*`, quoting the text that triggered it and where).
+/// decided it (the deciding one first) and then one reason per cue found
+/// (`canspam.cue.*`), quoting the text that triggered it and where.
 pub type Classification = Decision<MessageClass>;
 
+/// Most cues kept as reasons in a [`Classification`].
+pub const MAX_CUES: usize = 16;
+/// The "beginning" of a body: its first third, or its first 500 bytes of
+/// normalised text when that is more.
+pub const BEGINNING_MIN_BYTES: usize = 500;
+/// Transactional cues (subject included) that must come before the first
+/// commercial cue for mixed content to count as transactional first.
+pub const MIN_LEADING_CUES: usize = 2;
+/// Longest cue text quoted in a reason, in bytes.
+const MAX_CUE_TEXT: usize = 80;
+
 /// One lexicon match, kept for the explanation.
-#[derive(Clone, Debug, PartialEq, Eq)]
 struct Cue {
-    kind: CueKind,
-    text: String,
+    group: Group,
     in_subject: bool,
     offset: usize,
+    end: usize,
 }
 
-impl Cue {
-    fn reason(&self) -> Reason {
-        let rule = match (self.kind, self.in_subject) {
-            (CueKind::Promotional, true) => ids::CUE_COMMERCIAL_SUBJECT,
-            (CueKind::Promotional, false) => ids::CUE_COMMERCIAL_BODY,
-            (CueKind::Transactional(_), true) => ids::CUE_TRANSACTIONAL_SUBJECT,
-            (CueKind::Transactional(_), false) => ids::CUE_TRANSACTIONAL_BODY,
-        };
-        let what = match self.kind {
-            CueKind::Promotional => "commercial".to_owned(),
-            CueKind::Transactional(cat) => format!("transactional ({cat})"),
-        };
-        let place = if self.in_subject { "subject" } else { "body" };
-        Reason::new(
-            rule,
-            format!(
-                "{what} cue `{}` in the {place} at byte {}",
-                self.text, self.offset
-            ),
-        )
+/// What one pass over a text found.
+#[derive(Default)]
+struct Scan {
+    cues: Vec<Cue>,
+    /// How many transactional cues, and where.
+    trans_cues: usize,
+    trans_offsets: Vec<usize>,
+    first_promo: Option<usize>,
+    first_trans: Option<usize>,
+    votes: [u32; 5],
+    first_vote: [usize; 5],
+}
+
+impl Scan {
+    fn has_promo(&self) -> bool {
+        self.first_promo.is_some()
+    }
+    fn has_trans(&self) -> bool {
+        self.first_trans.is_some()
     }
 }
 
-/// Most cues kept in a [`Classification`].
-pub const MAX_CUES: usize = 16;
-/// The "beginning" of a body: its first third, or its first 500 bytes of
-/// text when that is more.
-pub const BEGINNING_MIN_BYTES: usize = 500;
-
-/// The primary-purpose classifier. Build it once (it compiles its lexicon)
-/// and share it: it is `Send + Sync` and classification takes `&self`.
+/// The primary-purpose classifier. Build it once (it compiles its lexicons
+/// into one matcher) and share it: it is `Send + Sync` and classification
+/// takes `&self`.
+///
+/// Matching is two-staged: one Aho–Corasick pass over the text finds the
+/// literals each pattern requires (its prefix or suffix), and only the
+/// patterns whose literal occurs run, each its own small regex. A thousand
+/// patterns cost about as much as the few that can match.
 #[derive(Clone, Debug)]
 pub struct Classifier {
-    lexicon: Lexicon,
+    lexicons: Vec<Lexicon>,
     groups: Vec<Group>,
-    /// Capture-group index of each pattern's outer group in `combined`.
-    outer: Vec<usize>,
-    wrapped: regex::Regex,
+    regexes: Vec<regex::Regex>,
+    prefilter: AhoCorasick,
+    /// The patterns each prefilter literal stands for.
+    owners: Vec<Vec<u32>>,
+    /// Patterns with no required literal: they always run.
+    always: Vec<u32>,
 }
 
 impl Default for Classifier {
-    /// The English default lexicon.
-    #[allow(clippy::expect_used)] // a constant lexicon, tested to compile
+    /// The four shipped lexicons (English, French, German, Spanish).
+    #[allow(clippy::expect_used)] // constant lexicons, tested to compile
     fn default() -> Self {
-        Classifier::from_lexicon(Lexicon::default()).expect("the default lexicon compiles")
+        Lexicon::builtin()
+            .and_then(Classifier::from_lexicons)
+            .expect("the shipped lexicons compile")
     }
 }
 
-#[derive(Default)]
-struct Scan {
-    first_promo: Option<usize>,
-    first_trans: Option<(usize, TransactionalCategory)>,
-    cues: Vec<Cue>,
-}
-
 impl Classifier {
-    /// A classifier over a custom lexicon.
+    /// A classifier over one lexicon.
     ///
     /// # Errors
     ///
     /// A [`LexiconError`] naming the first bad pattern.
     pub fn from_lexicon(lexicon: Lexicon) -> Result<Self, LexiconError> {
-        let compiled = lexicon.compile()?;
-        // One capture group around each pattern, so one pass finds a match
-        // and tells which pattern made it.
-        let mut outer = Vec::with_capacity(compiled.groups.len());
-        let mut next = 1usize;
-        let mut parts = Vec::with_capacity(compiled.groups.len());
-        for (pattern, captures) in compiled.patterns.iter().zip(&compiled.captures) {
-            outer.push(next);
-            next += captures;
-            parts.push(format!("({pattern})"));
+        Classifier::from_lexicons(vec![lexicon])
+    }
+
+    /// A classifier over several lexicons, matched together in one pass
+    /// (add your own to [`Lexicon::builtin`], or replace them).
+    ///
+    /// # Errors
+    ///
+    /// A [`LexiconError`] naming the first bad pattern.
+    pub fn from_lexicons(lexicons: Vec<Lexicon>) -> Result<Self, LexiconError> {
+        let compiled = lexicon::compile(&lexicons)?;
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Vec<u32>> = Vec::new();
+        let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut always = Vec::new();
+        for (p, lits) in compiled.literals.iter().enumerate() {
+            let p = u32::try_from(p).unwrap_or(u32::MAX);
+            match lits {
+                Some(lits) => {
+                    for lit in lits {
+                        let i = *index.entry(lit.clone()).or_insert_with(|| {
+                            keys.push(lit.clone());
+                            owners.push(Vec::new());
+                            keys.len() - 1
+                        });
+                        if let Some(o) = owners.get_mut(i) {
+                            o.push(p);
+                        }
+                    }
+                }
+                None => always.push(p),
+            }
         }
-        let wrapped =
-            regex::Regex::new(&parts.join("|")).map_err(|e| LexiconError::BadPattern {
-                group: "combined".into(),
-                pattern: "(all patterns)".into(),
-                message: e.to_string(),
-            })?;
+        let prefilter = AhoCorasick::new(&keys).map_err(|e| LexiconError::Prefilter {
+            reason: e.to_string(),
+        })?;
         Ok(Classifier {
-            lexicon,
+            lexicons,
             groups: compiled.groups,
-            outer,
-            wrapped,
+            regexes: compiled.regexes,
+            prefilter,
+            owners,
+            always,
         })
     }
 
-    /// The lexicon in use.
-    pub fn lexicon(&self) -> &Lexicon {
-        &self.lexicon
-    }
-
-    fn group_for(&self, locs: &CaptureLocations) -> Group {
-        for (k, &gi) in self.outer.iter().enumerate() {
-            if locs.get(gi).is_some() {
-                return self.groups.get(k).copied().unwrap_or(Group::Promotional);
-            }
-        }
-        Group::Promotional
+    /// The lexicons in use.
+    pub fn lexicons(&self) -> &[Lexicon] {
+        &self.lexicons
     }
 
     fn scan(&self, text: &str, in_subject: bool, scan: &mut Scan) {
-        let re = &self.wrapped;
-        let mut locs = re.capture_locations();
-        let mut at = 0usize;
-        while at <= text.len() {
-            let Some(m) = re.captures_read_at(&mut locs, text, at) else {
-                break;
+        // Stage 1: which patterns can match at all.
+        let mut candidate = vec![false; self.regexes.len()];
+        for &p in &self.always {
+            if let Some(c) = candidate.get_mut(p as usize) {
+                *c = true;
+            }
+        }
+        for m in self.prefilter.find_overlapping_iter(text) {
+            for &p in self
+                .owners
+                .get(m.pattern().as_usize())
+                .map_or(&[][..], Vec::as_slice)
+            {
+                if let Some(c) = candidate.get_mut(p as usize) {
+                    *c = true;
+                }
+            }
+        }
+        // Stage 2: run those, in pattern order.
+        let mut found: Vec<(usize, usize, Group)> = Vec::new();
+        for (p, _) in candidate.iter().enumerate().filter(|(_, c)| **c) {
+            let (Some(re), Some(&group)) = (self.regexes.get(p), self.groups.get(p)) else {
+                continue;
             };
-            let group = self.group_for(&locs);
-            let kind = match group {
+            found.extend(re.find_iter(text).map(|m| (m.start(), m.end(), group)));
+        }
+        found.sort_by_key(|&(start, end, _)| (start, end));
+        for (start, end, group) in found {
+            match group {
                 Group::Promotional => {
-                    scan.first_promo.get_or_insert(m.start());
-                    CueKind::Promotional
+                    scan.first_promo.get_or_insert(start);
                 }
                 Group::Transactional(cat) => {
-                    scan.first_trans.get_or_insert((m.start(), cat));
-                    CueKind::Transactional(cat)
+                    scan.first_trans.get_or_insert(start);
+                    scan.trans_cues += 1;
+                    if scan.trans_offsets.len() < 64 {
+                        scan.trans_offsets.push(start);
+                    }
+                    let i = cat.index();
+                    if let (Some(v), Some(f)) = (scan.votes.get_mut(i), scan.first_vote.get_mut(i))
+                    {
+                        if *v == 0 {
+                            *f = start;
+                        }
+                        // A cue in the subject names the message's purpose:
+                        // it weighs double.
+                        *v += if in_subject { 2 } else { 1 };
+                    }
                 }
-            };
+            }
             if scan.cues.len() < MAX_CUES {
-                let mut cue_text = m.as_str().to_owned();
-                truncate_at_char(&mut cue_text, 80);
                 scan.cues.push(Cue {
-                    kind,
-                    text: cue_text,
+                    group,
                     in_subject,
-                    offset: m.start(),
+                    offset: start,
+                    end,
                 });
             }
-            at = if m.end() > m.start() {
-                m.end()
-            } else {
-                next_char_boundary(text, m.end())
-            };
         }
     }
 
     /// Apply the primary-purpose test to a message. Infallible and
     /// deterministic: the same message always gets the same answer.
     pub fn classify(&self, message: &Message) -> Classification {
-        let stripped;
-        let body: &str = match &message.body {
-            Body::Text(t) => t,
-            Body::Html(h) => {
-                stripped = html_to_text(h).text;
-                &stripped
-            }
+        let subject_text = normalize(&message.subject);
+        let body_text = match &message.body {
+            Body::Text(t) => normalize(t),
+            Body::Html(h) => normalize(&html_to_text(h).text),
         };
         let mut subject = Scan::default();
-        self.scan(&message.subject, true, &mut subject);
-        let mut scan = Scan::default();
-        self.scan(body, false, &mut scan);
+        self.scan(&subject_text, true, &mut subject);
+        let mut body = Scan::default();
+        self.scan(&body_text, false, &mut body);
 
-        let subject_promotional = subject.first_promo.is_some();
-
-        let any_promo = subject_promotional || scan.first_promo.is_some();
-        let transactional = scan.first_trans.or(subject.first_trans);
-        let beginning = BEGINNING_MIN_BYTES.max(body.len() / 3);
-
-        let cue_text = |s: &Scan, promo: bool| -> String {
-            s.cues
+        let any_promo = subject.has_promo() || body.has_promo();
+        let any_trans = subject.has_trans() || body.has_trans();
+        let category = best_category(&subject, &body);
+        let beginning = BEGINNING_MIN_BYTES.max(body_text.len() / 3);
+        let quote = |scan: &Scan, text: &str, promo: bool| -> String {
+            scan.cues
                 .iter()
-                .find(|c| (c.kind == CueKind::Promotional) == promo)
-                .map(|c| format!("`{}`", c.text))
+                .find(|c| (c.group == Group::Promotional) == promo)
+                .map(|c| format!("`{}`", cue_text(text, c)))
                 .unwrap_or_default()
         };
+        let first_promo_quote = || {
+            let q = quote(&subject, &subject_text, true);
+            if q.is_empty() {
+                quote(&body, &body_text, true)
+            } else {
+                q
+            }
+        };
 
-        let (class, reason) = match (any_promo, transactional) {
-            (false, None) => (
-                MessageClass::Promotional,
+        let (class, reason) = match (any_promo, any_trans) {
+            (false, false) => (
+                MessageClass::Undetermined,
                 Reason::new(
-                    ids::CLASSIFY_NO_CUE,
-                    "no transactional or commercial cue found; treated as promotional",
+                    ids::CLASSIFY_UNDETERMINED,
+                    "no commercial content and no transactional category recognised",
                 ),
             ),
-            (true, None) => (
+            (true, false) => (
                 MessageClass::Promotional,
                 Reason::new(
                     ids::CLASSIFY_COMMERCIAL_ONLY,
-                    format!("only commercial content (first cue {})", {
-                        let in_subject = cue_text(&subject, true);
-                        if in_subject.is_empty() {
-                            cue_text(&scan, true)
-                        } else {
-                            in_subject
-                        }
-                    }),
+                    format!(
+                        "only commercial content (first cue {})",
+                        first_promo_quote()
+                    ),
                 ),
             ),
-            (false, Some((_, cat))) => (
-                MessageClass::Transactional(cat),
+            (false, true) => (
+                MessageClass::Transactional(category),
                 Reason::new(
                     ids::CLASSIFY_TRANSACTIONAL_ONLY,
-                    format!("only transactional content ({cat})"),
+                    format!("only transactional content ({category})"),
                 ),
             ),
-            (true, Some((_, cat))) => {
-                if subject_promotional {
-                    (
+            (true, true) if subject.has_promo() => (
+                MessageClass::Promotional,
+                Reason::new(
+                    ids::CLASSIFY_SUBJECT_LINE,
+                    format!(
+                        "the subject line reads as an advertisement ({})",
+                        quote(&subject, &subject_text, true)
+                    ),
+                ),
+            ),
+            (true, true) => {
+                let first_promo = body.first_promo.unwrap_or(usize::MAX);
+                // Transactional content "in substantial part" at the
+                // beginning: at least two transactional cues (the subject's
+                // count) before the first commercial one. A lone phrase such
+                // as "thanks for your purchase" in front of an ad is not a
+                // transaction the message completes.
+                let leading = subject.trans_cues
+                    + body
+                        .trans_offsets
+                        .iter()
+                        .filter(|&&o| o < first_promo)
+                        .count();
+                match body.first_trans {
+                    Some(t) if t < first_promo && t <= beginning && leading >= MIN_LEADING_CUES => (
+                        MessageClass::Transactional(category),
+                        Reason::new(
+                            ids::CLASSIFY_TRANSACTIONAL_FIRST,
+                            format!(
+                                "transactional content ({category}) comes first and the subject is neutral; the commercial part ({}) follows it",
+                                quote(&body, &body_text, true)
+                            ),
+                        ),
+                    ),
+                    _ => (
                         MessageClass::Promotional,
                         Reason::new(
-                            ids::CLASSIFY_SUBJECT_LINE,
+                            ids::CLASSIFY_NOT_FIRST,
                             format!(
-                                "the subject line reads as an advertisement ({})",
-                                cue_text(&subject, true)
+                                "commercial content ({}) comes before the transactional content, or the transactional content is not at the beginning of the body",
+                                quote(&body, &body_text, true)
                             ),
                         ),
-                    )
-                } else {
-                    let first_trans = scan.first_trans.map(|(p, _)| p);
-                    let first_promo = scan.first_promo.unwrap_or(usize::MAX);
-                    match first_trans {
-                        Some(t) if t < first_promo && t <= beginning => (
-                            MessageClass::Transactional(cat),
-                            Reason::new(
-                                ids::CLASSIFY_TRANSACTIONAL_FIRST,
-                                format!(
-                                    "transactional content ({cat}) comes first and the subject is neutral; the commercial part ({}) follows it",
-                                    cue_text(&scan, true)
-                                ),
-                            ),
-                        ),
-                        _ => (
-                            MessageClass::Promotional,
-                            Reason::new(
-                                ids::CLASSIFY_NOT_FIRST,
-                                format!(
-                                    "commercial content ({}) comes before the transactional content, or the transactional content is not at the beginning of the body",
-                                    cue_text(&scan, true)
-                                ),
-                            ),
-                        ),
-                    }
+                    ),
                 }
             }
         };
+        let deciding_rule: RuleId = reason.rule.clone();
         let mut decision = Decision::new(class, reason);
         let class = match (message.declared, class) {
-            (DeclaredKind::Transactional, MessageClass::Promotional) => {
+            (DeclaredKind::Transactional(declared), MessageClass::Undetermined) => {
+                decision.lead_with(Reason::new(
+                    ids::CLASSIFY_DECLARED_TRANSACTIONAL,
+                    format!(
+                        "the sender declared this message transactional ({declared}) and it has no commercial content: the declaration is honoured"
+                    ),
+                ));
+                MessageClass::Transactional(declared)
+            }
+            (DeclaredKind::Transactional(_), MessageClass::Transactional(found)) => {
+                decision.push_reason(Reason::new(
+                    ids::CLASSIFY_DECLARED_TRANSACTIONAL,
+                    format!("the sender declared this message transactional; its content agrees ({found})"),
+                ));
+                class
+            }
+            (DeclaredKind::Transactional(_), MessageClass::Promotional) => {
                 decision.push_reason(Reason::new(
                     ids::CLASSIFY_DECLARED_MISMATCH,
-                    "the sender declared this message transactional, but its content is promotional; the declaration is ignored",
+                    format!(
+                        "the sender declared this message transactional, but commercial content decides under `{deciding_rule}`; the declaration is refused"
+                    ),
                 ));
                 MessageClass::Promotional
             }
-            (DeclaredKind::Promotional, MessageClass::Transactional(_)) => {
+            (
+                DeclaredKind::Promotional,
+                MessageClass::Transactional(_) | MessageClass::Undetermined,
+            ) => {
                 decision.lead_with(Reason::new(
                     ids::CLASSIFY_DECLARED_PROMOTIONAL,
                     "the sender declared this message promotional",
                 ));
                 MessageClass::Promotional
             }
-            (_, class) => class,
+            (DeclaredKind::Promotional | DeclaredKind::Unspecified, class) => class,
         };
         let mut decision = decision.map(|_| class);
-        for cue in subject.cues.iter().chain(&scan.cues).take(MAX_CUES) {
-            decision.push_reason(cue.reason());
+        let cues = subject
+            .cues
+            .iter()
+            .map(|c| (c, subject_text.as_str()))
+            .chain(body.cues.iter().map(|c| (c, body_text.as_str())))
+            .take(MAX_CUES);
+        for (cue, text) in cues {
+            decision.push_reason(cue_reason(cue, text));
         }
         decision
     }
 }
 
-fn truncate_at_char(s: &mut String, max: usize) {
-    if s.len() > max {
-        let mut cut = max;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
+/// The category with the most cues (subject cues weigh double); ties go to
+/// the one seen first in the body.
+fn best_category(subject: &Scan, body: &Scan) -> TransactionalCategory {
+    let mut best = TransactionalCategory::Transaction;
+    let mut best_key = (0u32, std::cmp::Reverse(usize::MAX));
+    for cat in TransactionalCategory::ALL {
+        let i = cat.index();
+        let votes =
+            subject.votes.get(i).copied().unwrap_or(0) + body.votes.get(i).copied().unwrap_or(0);
+        let first = if body.votes.get(i).copied().unwrap_or(0) > 0 {
+            body.first_vote.get(i).copied().unwrap_or(usize::MAX)
+        } else {
+            usize::MAX
+        };
+        let key = (votes, std::cmp::Reverse(first));
+        if votes > 0 && key > best_key {
+            best = cat;
+            best_key = key;
         }
-        s.truncate(cut);
     }
+    best
 }
 
-fn next_char_boundary(s: &str, i: usize) -> usize {
-    let mut j = i + 1;
-    while j < s.len() && !s.is_char_boundary(j) {
-        j += 1;
+fn cue_text<'t>(text: &'t str, cue: &Cue) -> &'t str {
+    let mut end = cue.end.min(cue.offset + MAX_CUE_TEXT);
+    while end > cue.offset && !text.is_char_boundary(end) {
+        end -= 1;
     }
-    j
+    text.get(cue.offset..end).unwrap_or_default()
+}
+
+fn cue_reason(cue: &Cue, text: &str) -> Reason {
+    let rule = match (cue.group, cue.in_subject) {
+        (Group::Promotional, true) => ids::CUE_COMMERCIAL_SUBJECT,
+        (Group::Promotional, false) => ids::CUE_COMMERCIAL_BODY,
+        (Group::Transactional(_), true) => ids::CUE_TRANSACTIONAL_SUBJECT,
+        (Group::Transactional(_), false) => ids::CUE_TRANSACTIONAL_BODY,
+    };
+    let what = match cue.group {
+        Group::Promotional => "commercial".to_owned(),
+        Group::Transactional(cat) => format!("transactional ({cat})"),
+    };
+    let place = if cue.in_subject { "subject" } else { "body" };
+    Reason::new(
+        rule,
+        format!(
+            "{what} cue `{}` in the {place} at byte {}",
+            cue_text(text, cue),
+            cue.offset
+        ),
+    )
 }

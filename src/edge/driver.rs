@@ -447,7 +447,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         let message = Message::from_outbound(campaign.template, campaign.declared);
         let classification = classifier.classify(&message);
         let issues = lint(campaign.template, &classification, campaign.profile);
-        let blocked = classification.outcome().is_promotional() && !issues.is_empty();
+        let blocked = ctx.treats_as_promotional(*classification.outcome()) && !issues.is_empty();
         let mut report = SendReport {
             classification,
             lint: issues,

@@ -368,7 +368,7 @@ pub fn lint(
             ));
         }
     }
-    if classification.outcome().is_promotional() {
+    if !classification.outcome().is_transactional() {
         let subject = msg.subject().trim_start().to_lowercase();
         let fake_reply = ["re:", "fw:", "fwd:"]
             .iter()

@@ -46,6 +46,27 @@ pub struct SendContext {
     /// Whether promotional mail may go out on a permission whose evidence is
     /// weak. Off by default: weak evidence fails closed.
     pub allow_weak_evidence: bool,
+    /// How a message of [`MessageClass::Undetermined`] (no commercial
+    /// content, no transactional category recognised, nothing declared) is
+    /// sent. Default: as promotional mail, which needs permission. A message
+    /// the sender declared transactional is never undetermined: the
+    /// classifier honours the declaration when no commercial content is
+    /// found.
+    pub undetermined_as: UndeterminedAs,
+}
+
+/// How a send context treats a message the classifier could not place.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UndeterminedAs {
+    /// Like promotional mail: permission needed, promotional requirements
+    /// apply (the safe default).
+    #[default]
+    Promotional,
+    /// Like transactional mail: a deliverable address and an open account
+    /// suffice. For hosts that vouch for everything they send on this
+    /// stream.
+    Transactional,
 }
 
 impl SendContext {
@@ -56,6 +77,23 @@ impl SendContext {
             list,
             now,
             allow_weak_evidence: false,
+            undetermined_as: UndeterminedAs::Promotional,
+        }
+    }
+
+    /// Send undetermined messages as this (see [`UndeterminedAs`]).
+    pub fn with_undetermined_as(mut self, treat_as: UndeterminedAs) -> Self {
+        self.undetermined_as = treat_as;
+        self
+    }
+
+    /// Whether a message of `class` is sent under the rules for promotional
+    /// mail in this context.
+    pub fn treats_as_promotional(&self, class: MessageClass) -> bool {
+        match class {
+            MessageClass::Promotional => true,
+            MessageClass::Transactional(_) => false,
+            MessageClass::Undetermined => self.undetermined_as == UndeterminedAs::Promotional,
         }
     }
 
@@ -270,9 +308,9 @@ pub(crate) fn evaluate(
     suppressed: Causes,
     ctx: &SendContext,
 ) -> Causes {
-    match class {
-        MessageClass::Transactional(_) => suppressed & BLOCKS_TRANSACTIONAL,
-        MessageClass::Promotional => {
+    match ctx.treats_as_promotional(class) {
+        false => suppressed & BLOCKS_TRANSACTIONAL,
+        true => {
             let mut causes = suppressed;
             // An opt-out or complaint already says why there is no
             // permission; "no permission" is reported only on its own.
@@ -290,26 +328,32 @@ pub(crate) fn evaluate(
     }
 }
 
-pub(crate) fn requirements_for(class: MessageClass, express: bool) -> Vec<Requirement> {
-    match class {
-        MessageClass::Transactional(_) => Vec::new(),
-        MessageClass::Promotional => {
-            let mut r = PROMOTIONAL_REQUIREMENTS.to_vec();
-            if !express {
-                r.push(Requirement::AdvertisementLabel);
-            }
-            r
-        }
+pub(crate) fn requirements_for(promotional: bool, express: bool) -> Vec<Requirement> {
+    if !promotional {
+        return Vec::new();
     }
+    let mut r = PROMOTIONAL_REQUIREMENTS.to_vec();
+    if !express {
+        r.push(Requirement::AdvertisementLabel);
+    }
+    r
 }
 
-fn permitted_reason(class: MessageClass, permission: Option<&Permission>) -> Reason {
-    match (class, permission) {
-        (MessageClass::Transactional(cat), _) => Reason::new(
+fn permitted_reason(
+    class: MessageClass,
+    promotional: bool,
+    permission: Option<&Permission>,
+) -> Reason {
+    match (class, promotional, permission) {
+        (MessageClass::Transactional(cat), _, _) => Reason::new(
             ids::SEND_TRANSACTIONAL_PERMITTED,
             format!("transactional ({cat}) mail to a deliverable address with an open account"),
         ),
-        (MessageClass::Promotional, Some(p)) => Reason::new(
+        (_, false, _) => Reason::new(
+            ids::SEND_TRANSACTIONAL_PERMITTED,
+            "sent under the rules for transactional mail: a deliverable address with an open account",
+        ),
+        (_, true, Some(p)) => Reason::new(
             ids::SEND_PROMOTIONAL_PERMITTED,
             Cow::Owned(format!(
                 "permission on a {} basis since {} and no suppression at any scope",
@@ -317,7 +361,7 @@ fn permitted_reason(class: MessageClass, permission: Option<&Permission>) -> Rea
                 p.since
             )),
         ),
-        (MessageClass::Promotional, None) => Reason::new(
+        (_, true, None) => Reason::new(
             ids::SEND_PROMOTIONAL_PERMITTED,
             "permission and no suppression at any scope",
         ),
@@ -392,6 +436,7 @@ impl SendContext {
             suppressed |= Cause::StateOutOfDate;
         }
         let class = *classification.outcome();
+        let promotional = self.treats_as_promotional(class);
         let permission = state.permission();
         let causes = evaluate(
             class,
@@ -399,15 +444,30 @@ impl SendContext {
             suppressed,
             self,
         );
-        if let Some(suppress) = Decision::with_reasons(SendOutcome::Suppress, reasons_of(causes)) {
-            return suppress;
+        let mut decision = match Decision::with_reasons(SendOutcome::Suppress, reasons_of(causes)) {
+            Some(suppress) => suppress,
+            None => {
+                let express = permission.is_some_and(|p| p.basis.is_express());
+                Decision::new(
+                    SendOutcome::Send {
+                        requirements: requirements_for(promotional, express),
+                    },
+                    permitted_reason(class, promotional, permission),
+                )
+            }
+        };
+        if class == MessageClass::Undetermined {
+            decision.push_reason(match self.undetermined_as {
+                UndeterminedAs::Promotional => Reason::new(
+                    ids::SEND_UNDETERMINED_AS_PROMOTIONAL,
+                    "the message is neither shown commercial nor shown transactional; this context sends such mail as promotional",
+                ),
+                UndeterminedAs::Transactional => Reason::new(
+                    ids::SEND_UNDETERMINED_AS_TRANSACTIONAL,
+                    "the message is neither shown commercial nor shown transactional; this context sends such mail as transactional",
+                ),
+            });
         }
-        let express = permission.is_some_and(|p| p.basis.is_express());
-        Decision::new(
-            SendOutcome::Send {
-                requirements: requirements_for(class, express),
-            },
-            permitted_reason(class, permission),
-        )
+        decision
     }
 }

@@ -563,7 +563,7 @@ where
     let requirements = if n_send == 0 {
         Vec::new()
     } else {
-        requirements_for(class, all_express)
+        requirements_for(ctx.treats_as_promotional(class), all_express)
     };
     PlanSummary {
         class,

@@ -1,0 +1,219 @@
+//! Text normalisation before matching: what a reader sees, in one spelling.
+//!
+//! - compatibility decomposition (NFKD), with combining marks dropped, so
+//!   `Réinitialiser`, `ｒéinitialiser` and `𝐫einitialiser` all read
+//!   `reinitialiser`; `ß`, `æ`, `œ`, `ø` are spelled out;
+//! - default-ignorable code points (soft hyphen, zero-width characters,
+//!   joiners, variation selectors, bidi controls) removed, so `S\u{ad}ALE`
+//!   reads `sale`;
+//! - letters of other scripts that look like Latin ones (Cyrillic `а`, Greek
+//!   `ο`, ...) folded to them with the Unicode confusables data (UTS #39);
+//! - lowercase; typographic quotes and dashes as their ASCII forms; every
+//!   run of white space one space.
+//!
+//! Lexicon patterns are written in this form (see [`is_normal_char`]).
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// Whether a code point is dropped: default-ignorable code points and bidi
+/// controls (Unicode `Default_Ignorable_Code_Point`, plus the bidi marks).
+pub(crate) fn is_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' // soft hyphen
+        | '\u{034F}' // combining grapheme joiner
+        | '\u{061C}' // Arabic letter mark
+        | '\u{115F}' | '\u{1160}'
+        | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}'
+        | '\u{200B}'..='\u{200F}' // zero-width space, joiners, LRM, RLM
+        | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+        | '\u{2060}'..='\u{206F}' // word joiner, invisible operators, bidi isolates
+        | '\u{3164}'
+        | '\u{FE00}'..='\u{FE0F}' // variation selectors
+        | '\u{FEFF}' // byte order mark, zero-width no-break space
+        | '\u{FFA0}'
+        | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}' // tags, variation selectors supplement
+    )
+}
+
+/// Characters spelled out or mapped to their ASCII form before anything
+/// else.
+fn special(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ß' | 'ẞ' => "ss",
+        'æ' | 'Æ' => "ae",
+        'œ' | 'Œ' => "oe",
+        'ø' | 'Ø' => "o",
+        'đ' | 'Đ' | 'ð' | 'Ð' => "d",
+        'ł' | 'Ł' => "l",
+        'ı' => "i",
+        'þ' | 'Þ' => "th",
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{02BC}' | '\u{2032}'
+        | '\u{00B4}' | '\u{0060}' => "'",
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+        | '\u{00BB}' => "\"",
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+        | '\u{2212}' => "-",
+        _ => return None,
+    })
+}
+
+/// The output being built: lowercase text with white space collapsed.
+struct Out {
+    text: String,
+    space: bool,
+}
+
+impl Out {
+    #[inline]
+    fn push_ascii(&mut self, b: u8) {
+        if b.is_ascii_whitespace() {
+            self.space = !self.text.is_empty();
+        } else {
+            if self.space {
+                self.text.push(' ');
+                self.space = false;
+            }
+            self.text.push(char::from(b.to_ascii_lowercase()));
+        }
+    }
+
+    fn push_str(&mut self, s: &str) {
+        for b in s.bytes() {
+            self.push_ascii(b);
+        }
+    }
+
+    fn push_other(&mut self, c: char) {
+        if self.space {
+            self.text.push(' ');
+            self.space = false;
+        }
+        for l in c.to_lowercase() {
+            self.text.push(l);
+        }
+    }
+}
+
+/// A letter of another script that reads as one Latin letter (Cyrillic `а`,
+/// Greek `Ο`), by the UTS #39 confusables skeleton; `None` otherwise.
+fn confusable(c: char) -> Option<char> {
+    let mut buf = [0u8; 4];
+    let mut skeleton = unicode_security::skeleton(c.encode_utf8(&mut buf));
+    let first = skeleton.next()?;
+    (skeleton.next().is_none() && first.is_ascii_alphanumeric()).then_some(first)
+}
+
+fn push_char(out: &mut Out, c: char) {
+    if c.is_ascii() {
+        // `as` is exact here: an ASCII char is one byte.
+        out.push_ascii(c as u8);
+        return;
+    }
+    if is_ignorable(c) || is_combining_mark(c) {
+        return;
+    }
+    if c.is_whitespace() {
+        out.space = !out.text.is_empty();
+        return;
+    }
+    if let Some(s) = special(c) {
+        out.push_str(s);
+        return;
+    }
+    let mut changes = false;
+    decompose_compatible(c, |d| changes |= d != c);
+    if changes {
+        decompose_compatible(c, |d| push_decomposed(out, d));
+    } else if let Some(latin) = c.is_alphabetic().then(|| confusable(c)).flatten() {
+        out.push_ascii(latin.to_ascii_lowercase() as u8);
+    } else {
+        out.push_other(c);
+    }
+}
+
+/// One character of a compatibility decomposition (which is itself fully
+/// decomposed: no second round is needed).
+fn push_decomposed(out: &mut Out, d: char) {
+    if d.is_ascii() {
+        out.push_ascii(d as u8);
+    } else if is_ignorable(d) || is_combining_mark(d) {
+    } else if d.is_whitespace() {
+        out.space = !out.text.is_empty();
+    } else if let Some(s) = special(d) {
+        out.push_str(s);
+    } else if let Some(latin) = d.is_alphabetic().then(|| confusable(d)).flatten() {
+        out.push_ascii(latin.to_ascii_lowercase() as u8);
+    } else {
+        out.push_other(d);
+    }
+}
+
+/// The normalised form of `text`.
+pub fn normalize(text: &str) -> String {
+    let mut o = Out {
+        text: String::with_capacity(text.len()),
+        space: false,
+    };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii() {
+            // ASCII goes byte by byte without decoding.
+            o.push_ascii(b);
+            i += 1;
+        } else {
+            let Some(c) = text.get(i..).and_then(|s| s.chars().next()) else {
+                break;
+            };
+            push_char(&mut o, c);
+            i += c.len_utf8();
+        }
+    }
+    o.text
+}
+
+/// Whether `c` reads the same after normalisation: the characters a lexicon
+/// pattern may use as literals.
+pub fn is_normal_char(c: char) -> bool {
+    let mut buf = [0u8; 4];
+    let s: &str = c.encode_utf8(&mut buf);
+    c == ' ' || normalize(s) == s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disguises_read_as_what_the_reader_sees() {
+        assert_eq!(normalize("S\u{ad}ALE"), "sale");
+        assert_eq!(normalize("70\u{200b}% OFF"), "70% off");
+        assert_eq!(normalize("\u{202e}ELAS\u{202c}"), "elas");
+        assert_eq!(normalize("S\u{0410}LE"), "sale"); // Cyrillic A
+        assert_eq!(normalize("\u{43e}ff"), "off"); // Cyrillic o
+        assert_eq!(normalize("５０％ ＯＦＦ"), "50% off");
+        assert_eq!(normalize("𝐒𝐀𝐋𝐄"), "sale");
+        assert_eq!(
+            normalize("Réinitialiser  votre\n\tmot de passe"),
+            "reinitialiser votre mot de passe"
+        );
+        assert_eq!(
+            normalize("Bestätigung für Straße"),
+            "bestatigung fur strasse"
+        );
+        assert_eq!(
+            normalize("contraseña – it’s “done”"),
+            "contrasena - it's \"done\""
+        );
+        assert_eq!(normalize("  a \u{a0} b  "), "a b");
+    }
+
+    #[test]
+    fn lexicon_characters() {
+        assert!(is_normal_char('a') && is_normal_char('%') && is_normal_char('€'));
+        assert!(!is_normal_char('A') && !is_normal_char('é') && !is_normal_char('ß'));
+    }
+}
