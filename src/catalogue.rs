@@ -124,6 +124,10 @@ rules! {
     CLASSIFY_TRANSACTIONAL_FIRST = "canspam.primary_purpose.transactional_first",
         source = "16 CFR 316.3(a)(2)",
         summary = "a dual-purpose message with a neutral subject and its transactional content at the beginning is transactional";
+    /// No cue of either kind, but hints of an offer: promotional.
+    CLASSIFY_COMMERCIAL_HINTS = "canspam.primary_purpose.commercial_hints",
+        source = "15 U.S.C. 7702(2)(A) (commercial advertisement or promotion of a commercial product or service)",
+        summary = "a message with no transactional content that shows prices or calls to buy, book or try a product is commercial";
     /// Neither commercial content nor a transactional category: undetermined.
     CLASSIFY_UNDETERMINED = "canspam.primary_purpose.undetermined",
         source = "15 U.S.C. 7702(2)(A) (commercial message), 7702(17)(A) (transactional message)",

@@ -34,6 +34,11 @@ pub struct Lexicon {
     pub language: Option<String>,
     /// Cues of commercial advertisement or promotion.
     pub promotional: Vec<String>,
+    /// Weak commercial evidence (prices, calls to buy, product launches),
+    /// read only when a message has no other cue of either kind: a message
+    /// that would otherwise be undetermined but shows these is promotional.
+    #[serde(default)]
+    pub promotional_hints: Vec<String>,
     /// Cues of transactional or relationship content, by category.
     pub transactional: BTreeMap<TransactionalCategory, Vec<String>>,
 }
@@ -51,9 +56,9 @@ pub enum LexiconError {
         group: String,
         /// The pattern.
         pattern: String,
-        /// The regex crate's error.
+        /// The regex engine's error.
         #[source]
-        source: Box<regex::Error>,
+        source: Box<regex_automata::meta::BuildError>,
     },
     /// A pattern matches the empty string (it would match everywhere).
     #[error("pattern `{pattern}` in `{group}` matches the empty string")]
@@ -226,56 +231,27 @@ impl Lexicon {
 
 /// Every pattern of several lexicons, checked and compiled.
 pub(crate) struct Compiled {
+    /// The promotional hints, rewritten for matching.
+    pub(crate) hints: Vec<String>,
     /// Each pattern's group.
     pub(crate) groups: Vec<Group>,
-    /// Each pattern, compiled on its own.
-    pub(crate) regexes: Vec<regex::Regex>,
-    /// Each pattern's required literals: every match contains one of them
-    /// (as its prefix or its suffix). `None` when no useful set exists.
-    pub(crate) literals: Vec<Option<Vec<Vec<u8>>>>,
-}
+    /// Each pattern, rewritten for matching.
+    pub(crate) patterns: Vec<String>,
 
-/// The literals every match of `hir` must start (or end) with, when there
-/// is a small set of them: the prefilter's keys.
-fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let pick = |kind| -> Option<Vec<Vec<u8>>> {
-        let seq = Extractor::new().kind(kind).extract(hir);
-        let lits = seq.literals()?;
-        if lits.is_empty() || lits.len() > 128 || lits.iter().any(|l| l.as_bytes().is_empty()) {
-            return None;
-        }
-        let mut out: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
-        out.sort();
-        out.dedup();
-        Some(out)
-    };
-    let quality = |lits: &Option<Vec<Vec<u8>>>| {
-        lits.as_ref()
-            .and_then(|l| l.iter().map(Vec::len).min())
-            .unwrap_or(0)
-    };
-    let prefix = pick(ExtractKind::Prefix);
-    let suffix = pick(ExtractKind::Suffix);
-    let best = if quality(&suffix) > quality(&prefix) {
-        suffix
-    } else {
-        prefix
-    };
-    best.filter(|l| !l.is_empty())
 }
 
 /// Check and compile every pattern of several lexicons.
 pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
     let mut groups = Vec::new();
-    let mut regexes = Vec::new();
-    let mut literals = Vec::new();
+    let mut patterns = Vec::new();
     for (group, pattern) in lexicons.iter().flat_map(Lexicon::entries) {
         let rewritten = ascii_boundaries(pattern);
-        let single = regex::Regex::new(&rewritten).map_err(|source| LexiconError::BadPattern {
-            group: group.name(),
-            pattern: pattern.clone(),
-            source: Box::new(source),
+        let single = regex_automata::meta::Regex::new(&rewritten).map_err(|source| {
+            LexiconError::BadPattern {
+                group: group.name(),
+                pattern: pattern.clone(),
+                source: Box::new(source),
+            }
         })?;
         if single.is_match("") {
             return Err(LexiconError::MatchesEmpty {
@@ -283,17 +259,49 @@ pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
                 pattern: pattern.clone(),
             });
         }
-        let hir = regex_syntax::parse(&rewritten).ok();
-        if let Some(found) = hir.as_ref().and_then(unnormal_literal) {
+        if let Some(found) = regex_syntax::parse(&rewritten)
+            .ok()
+            .as_ref()
+            .and_then(unnormal_literal)
+        {
             return Err(LexiconError::NotNormalised {
                 group: group.name(),
                 pattern: pattern.clone(),
                 found,
             });
         }
-        literals.push(hir.as_ref().and_then(required_literals));
-        regexes.push(single);
+        patterns.push(rewritten);
         groups.push(group);
+    }
+    let mut hints = Vec::new();
+    for pattern in lexicons.iter().flat_map(|l| l.promotional_hints.iter()) {
+        let rewritten = ascii_boundaries(pattern);
+        let group = || "promotional_hints".to_owned();
+        let single = regex_automata::meta::Regex::new(&rewritten).map_err(|source| {
+            LexiconError::BadPattern {
+                group: group(),
+                pattern: pattern.clone(),
+                source: Box::new(source),
+            }
+        })?;
+        if single.is_match("") {
+            return Err(LexiconError::MatchesEmpty {
+                group: group(),
+                pattern: pattern.clone(),
+            });
+        }
+        if let Some(found) = regex_syntax::parse(&rewritten)
+            .ok()
+            .as_ref()
+            .and_then(unnormal_literal)
+        {
+            return Err(LexiconError::NotNormalised {
+                group: group(),
+                pattern: pattern.clone(),
+                found,
+            });
+        }
+        hints.push(rewritten);
     }
     if !groups.contains(&Group::Promotional) {
         return Err(LexiconError::Empty("promotional"));
@@ -302,9 +310,9 @@ pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
         return Err(LexiconError::Empty("transactional"));
     }
     Ok(Compiled {
+        hints,
         groups,
-        regexes,
-        literals,
+        patterns,
     })
 }
 

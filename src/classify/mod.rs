@@ -65,7 +65,6 @@ mod normalize;
 
 use std::fmt;
 
-use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 
 pub use html::{html_to_text, HtmlText, Link};
@@ -267,6 +266,14 @@ pub const MAX_CUES: usize = 16;
 /// The "beginning" of a body: its first third, or its first 500 bytes of
 /// normalised text when that is more.
 pub const BEGINNING_MIN_BYTES: usize = 500;
+/// Most matches examined per text (subject or body), and the search stops
+/// there. The class cannot change past it: it depends only on whether the
+/// first commercial cue comes before the second transactional one (and
+/// where the first transactional cue is), and if neither kind appears in
+/// the first matches, all of them are of the other kind, which settles it
+/// (the subject is always read in full). Only the category vote is limited
+/// to the first matches.
+pub const MAX_EXAMINED: usize = MAX_CUES;
 /// Transactional cues (subject included) that must come before the first
 /// commercial cue for mixed content to count as transactional first.
 pub const MIN_LEADING_CUES: usize = 2;
@@ -307,20 +314,22 @@ impl Scan {
 /// into one matcher) and share it: it is `Send + Sync` and classification
 /// takes `&self`.
 ///
-/// Matching is two-staged: one Aho–Corasick pass over the text finds the
-/// literals each pattern requires (its prefix or suffix), and only the
-/// patterns whose literal occurs run, each its own small regex. A thousand
-/// patterns cost about as much as the few that can match.
+/// Matching is one pass of a single regex holding every pattern as an
+/// alternative (leftmost-first, as the `regex` crate runs it). For each
+/// match, the pattern that made it is found by a multi-pattern regex
+/// searched anchored at the match's start, which picks the same one. At
+/// most [`MAX_EXAMINED`] matches per text are examined: past that the class
+/// cannot change, so the search stops there.
 #[derive(Clone, Debug)]
 pub struct Classifier {
     lexicons: Vec<Lexicon>,
     groups: Vec<Group>,
-    regexes: Vec<regex::Regex>,
-    prefilter: AhoCorasick,
-    /// The patterns each prefilter literal stands for.
-    owners: Vec<Vec<u32>>,
-    /// Patterns with no required literal: they always run.
-    always: Vec<u32>,
+    combined: regex::Regex,
+    /// The promotional hints in one alternation (`None` without any).
+    hints: Option<regex::Regex>,
+    /// Every pattern in one multi-pattern regex, searched anchored at a
+    /// match's start to tell which pattern made it.
+    which: regex_automata::meta::Regex,
 }
 
 impl Default for Classifier {
@@ -351,38 +360,52 @@ impl Classifier {
     /// A [`LexiconError`] naming the first bad pattern.
     pub fn from_lexicons(lexicons: Vec<Lexicon>) -> Result<Self, LexiconError> {
         let compiled = lexicon::compile(&lexicons)?;
-        let mut keys: Vec<Vec<u8>> = Vec::new();
-        let mut owners: Vec<Vec<u32>> = Vec::new();
-        let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
-        let mut always = Vec::new();
-        for (p, lits) in compiled.literals.iter().enumerate() {
-            let p = u32::try_from(p).unwrap_or(u32::MAX);
-            match lits {
-                Some(lits) => {
-                    for lit in lits {
-                        let i = *index.entry(lit.clone()).or_insert_with(|| {
-                            keys.push(lit.clone());
-                            owners.push(Vec::new());
-                            keys.len() - 1
-                        });
-                        if let Some(o) = owners.get_mut(i) {
-                            o.push(p);
-                        }
-                    }
-                }
-                None => always.push(p),
-            }
-        }
-        let prefilter = AhoCorasick::new(&keys).map_err(|e| LexiconError::Prefilter {
-            reason: e.to_string(),
-        })?;
+        let alternation = compiled
+            .patterns
+            .iter()
+            .map(|p| format!("(?i:{p})"))
+            .collect::<Vec<_>>()
+            .join("|");
+        let hints = (!compiled.hints.is_empty())
+            .then(|| {
+                regex::RegexBuilder::new(
+                    &compiled
+                        .hints
+                        .iter()
+                        .map(|p| format!("(?i:{p})"))
+                        .collect::<Vec<_>>()
+                        .join("|"),
+                )
+                .size_limit(64 << 20)
+                .build()
+            })
+            .transpose()
+            .map_err(|e| LexiconError::Prefilter {
+                reason: e.to_string(),
+            })?;
+        let which = regex_automata::meta::Builder::new()
+            .configure(
+                regex_automata::meta::Config::new()
+                    .nfa_size_limit(Some(256 << 20))
+                    .hybrid_cache_capacity(8 << 20),
+            )
+            .build_many(&compiled.patterns)
+            .map_err(|e| LexiconError::Prefilter {
+                reason: e.to_string(),
+            })?;
+        let combined = regex::RegexBuilder::new(&alternation)
+            .size_limit(256 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .map_err(|e| LexiconError::Prefilter {
+                reason: e.to_string(),
+            })?;
         Ok(Classifier {
             lexicons,
             groups: compiled.groups,
-            regexes: compiled.regexes,
-            prefilter,
-            owners,
-            always,
+            combined,
+            hints,
+            which,
         })
     }
 
@@ -391,35 +414,36 @@ impl Classifier {
         &self.lexicons
     }
 
+    /// The pattern that made the combined regex's match at `start`: the
+    /// multi-pattern regex, anchored there, picks the same one (both are
+    /// leftmost-first over the patterns in lexicon order).
+    fn identify(&self, text: &str, start: usize) -> Option<Group> {
+        let input = regex_automata::Input::new(text)
+            .range(start..)
+            .anchored(regex_automata::Anchored::Yes);
+        let m = self.which.search(&input)?;
+        self.groups.get(m.pattern().as_usize()).copied()
+    }
+
+    /// The first promotional hint in `text`: where it is, and its text.
+    fn hint(&self, text: &str, in_subject: bool) -> Option<(bool, String, usize)> {
+        let m = self.hints.as_ref()?.find(text)?;
+        let mut end = m.end().min(m.start() + MAX_CUE_TEXT);
+        while end > m.start() && !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        Some((in_subject, text.get(m.start()..end)?.to_owned(), m.start()))
+    }
+
     fn scan(&self, text: &str, in_subject: bool, scan: &mut Scan) {
-        // Stage 1: which patterns can match at all.
-        let mut candidate = vec![false; self.regexes.len()];
-        for &p in &self.always {
-            if let Some(c) = candidate.get_mut(p as usize) {
-                *c = true;
+        for (n, m) in self.combined.find_iter(text).enumerate() {
+            if n >= MAX_EXAMINED {
+                break;
             }
-        }
-        for m in self.prefilter.find_overlapping_iter(text) {
-            for &p in self
-                .owners
-                .get(m.pattern().as_usize())
-                .map_or(&[][..], Vec::as_slice)
-            {
-                if let Some(c) = candidate.get_mut(p as usize) {
-                    *c = true;
-                }
-            }
-        }
-        // Stage 2: run those, in pattern order.
-        let mut found: Vec<(usize, usize, Group)> = Vec::new();
-        for (p, _) in candidate.iter().enumerate().filter(|(_, c)| **c) {
-            let (Some(re), Some(&group)) = (self.regexes.get(p), self.groups.get(p)) else {
+            let (start, end) = (m.start(), m.end());
+            let Some(group) = self.identify(text, start) else {
                 continue;
             };
-            found.extend(re.find_iter(text).map(|m| (m.start(), m.end(), group)));
-        }
-        found.sort_by_key(|&(start, end, _)| (start, end));
-        for (start, end, group) in found {
             match group {
                 Group::Promotional => {
                     scan.first_promo.get_or_insert(start);
@@ -431,8 +455,7 @@ impl Classifier {
                         scan.trans_offsets.push(start);
                     }
                     let i = cat.index();
-                    if let (Some(v), Some(f)) = (scan.votes.get_mut(i), scan.first_vote.get_mut(i))
-                    {
+                    if let (Some(v), Some(f)) = (scan.votes.get_mut(i), scan.first_vote.get_mut(i)) {
                         if *v == 0 {
                             *f = start;
                         }
@@ -486,14 +509,33 @@ impl Classifier {
             }
         };
 
+        // Without any cue, the weaker commercial hints decide.
+        let hint = if any_promo || any_trans {
+            None
+        } else {
+            self.hint(&subject_text, true)
+                .or_else(|| self.hint(&body_text, false))
+        };
         let (class, reason) = match (any_promo, any_trans) {
-            (false, false) => (
-                MessageClass::Undetermined,
-                Reason::new(
-                    ids::CLASSIFY_UNDETERMINED,
-                    "no commercial content and no transactional category recognised",
+            (false, false) => match &hint {
+                Some(h) => (
+                    MessageClass::Promotional,
+                    Reason::new(
+                        ids::CLASSIFY_COMMERCIAL_HINTS,
+                        format!(
+                            "no transactional content, and the message offers something for sale (`{}`)",
+                            h.1
+                        ),
+                    ),
                 ),
-            ),
+                None => (
+                    MessageClass::Undetermined,
+                    Reason::new(
+                        ids::CLASSIFY_UNDETERMINED,
+                        "no commercial content and no transactional category recognised",
+                    ),
+                ),
+            },
             (true, false) => (
                 MessageClass::Promotional,
                 Reason::new(
@@ -607,6 +649,17 @@ impl Classifier {
             .take(MAX_CUES);
         for (cue, text) in cues {
             decision.push_reason(cue_reason(cue, text));
+        }
+        if let Some((in_subject, quote, offset)) = hint {
+            let place = if in_subject { "subject" } else { "body" };
+            decision.push_reason(Reason::new(
+                if in_subject {
+                    ids::CUE_COMMERCIAL_SUBJECT
+                } else {
+                    ids::CUE_COMMERCIAL_BODY
+                },
+                format!("commercial hint `{quote}` in the {place} at byte {offset}"),
+            ));
         }
         decision
     }

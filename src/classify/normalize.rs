@@ -60,9 +60,10 @@ fn special(c: char) -> Option<&'static str> {
     })
 }
 
-/// The output being built: lowercase text with white space collapsed.
+/// The output being built: lowercase text with white space collapsed. Only
+/// ASCII bytes and whole encoded characters are pushed, so it is UTF-8.
 struct Out {
-    text: String,
+    text: Vec<u8>,
     space: bool,
 }
 
@@ -70,13 +71,13 @@ impl Out {
     #[inline]
     fn push_ascii(&mut self, b: u8) {
         if b.is_ascii_whitespace() {
-            self.space = !self.text.is_empty();
+            self.space = !self.text.is_empty() && self.text.last() != Some(&b' ');
         } else {
             if self.space {
-                self.text.push(' ');
+                self.text.push(b' ');
                 self.space = false;
             }
-            self.text.push(char::from(b.to_ascii_lowercase()));
+            self.text.push(b.to_ascii_lowercase());
         }
     }
 
@@ -88,11 +89,12 @@ impl Out {
 
     fn push_other(&mut self, c: char) {
         if self.space {
-            self.text.push(' ');
+            self.text.push(b' ');
             self.space = false;
         }
+        let mut buf = [0u8; 4];
         for l in c.to_lowercase() {
-            self.text.push(l);
+            self.text.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
         }
     }
 }
@@ -116,7 +118,7 @@ fn push_char(out: &mut Out, c: char) {
         return;
     }
     if c.is_whitespace() {
-        out.space = !out.text.is_empty();
+        out.space = !out.text.is_empty() && out.text.last() != Some(&b' ');
         return;
     }
     if let Some(s) = special(c) {
@@ -141,7 +143,7 @@ fn push_decomposed(out: &mut Out, d: char) {
         out.push_ascii(d as u8);
     } else if is_ignorable(d) || is_combining_mark(d) {
     } else if d.is_whitespace() {
-        out.space = !out.text.is_empty();
+        out.space = !out.text.is_empty() && out.text.last() != Some(&b' ');
     } else if let Some(s) = special(d) {
         out.push_str(s);
     } else if let Some(latin) = d.is_alphabetic().then(|| confusable(d)).flatten() {
@@ -154,27 +156,64 @@ fn push_decomposed(out: &mut Out, d: char) {
 /// The normalised form of `text`.
 pub fn normalize(text: &str) -> String {
     let mut o = Out {
-        text: String::with_capacity(text.len()),
+        text: Vec::with_capacity(text.len()),
         space: false,
     };
     let bytes = text.as_bytes();
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b.is_ascii() {
-            // ASCII goes byte by byte without decoding.
-            o.push_ascii(b);
-            i += 1;
-        } else {
-            let Some(c) = text.get(i..).and_then(|s| s.chars().next()) else {
-                break;
-            };
-            push_char(&mut o, c);
-            i += c.len_utf8();
+    while i < bytes.len() {
+        // A run of plain ASCII (no white space but single spaces between
+        // words) is copied as it is, and lowercased at the end in one pass.
+        let run = plain_run(bytes.get(i..).unwrap_or_default(), o.space || o.text.is_empty() || o.text.last() == Some(&b' '));
+        if run > 0 {
+            if o.space {
+                o.text.push(b' ');
+                o.space = false;
+            }
+            o.text.extend_from_slice(bytes.get(i..i + run).unwrap_or_default());
+            i += run;
+            continue;
+        }
+        match bytes.get(i) {
+            Some(&b) if b.is_ascii() => {
+                o.push_ascii(b);
+                i += 1;
+            }
+            _ => {
+                let Some(c) = text.get(i..).and_then(|s| s.chars().next()) else {
+                    break;
+                };
+                push_char(&mut o, c);
+                i += c.len_utf8();
+            }
         }
     }
-    o.text
+    if o.text.last() == Some(&b' ') {
+        o.text.pop();
+    }
+    o.text.make_ascii_lowercase();
+    String::from_utf8(o.text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// How many bytes from the start of `bytes` can be copied unchanged: ASCII,
+/// no white space but a single space after a non-space byte. `after_space`
+/// says whether the output so far ends in (or owes) a space.
+#[inline]
+fn plain_run(bytes: &[u8], after_space: bool) -> usize {
+    let mut prev_space = after_space;
+    for (n, &b) in bytes.iter().enumerate() {
+        let plain = if b == b' ' {
+            !prev_space
+        } else {
+            b.is_ascii() && !b.is_ascii_whitespace()
+        };
+        if !plain {
+            return n;
+        }
+        prev_space = b == b' ';
+    }
+    bytes.len()
+}
 /// Whether `c` reads the same after normalisation: the characters a lexicon
 /// pattern may use as literals.
 pub fn is_normal_char(c: char) -> bool {
