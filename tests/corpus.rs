@@ -125,6 +125,15 @@ fn score<'a>(
         if expect == "promotional" && got == "transactional" {
             s.ad_as_transactional.push(m.id.clone());
         }
+        if show && expect != "transactional" {
+            for r in c
+                .reasons()
+                .iter()
+                .filter(|r| r.rule.as_str().starts_with("canspam.cue.transactional"))
+            {
+                println!("TCUE {} [{}] {}: {}", m.id, expect, got, r.sentence);
+            }
+        }
         if show && got != expect {
             println!(
                 "MISS {} [{}] expected {} ({}), got {}",

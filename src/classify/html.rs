@@ -384,16 +384,21 @@ fn hides(tag: &str, hidden_classes: &HashSet<String>) -> bool {
         return true;
     }
     !hidden_classes.is_empty()
-        && attribute(tag, "class").is_some_and(|c| {
+        && (attribute(tag, "class").is_some_and(|c| {
             c.split_ascii_whitespace()
                 .any(|c| hidden_classes.contains(&c.to_ascii_lowercase()))
-        })
+        }) || attribute(tag, "id")
+            .is_some_and(|id| hidden_classes.contains(&format!("#{}", id.to_ascii_lowercase()))))
 }
 
 /// Whether a CSS declaration block hides what it applies to.
 fn style_hides(style: &str) -> bool {
     let mut overflow_hidden = false;
     let mut zero_box = false;
+    let mut absolute = false;
+    let mut offscreen = false;
+    let mut color: Option<String> = None;
+    let mut background: Option<String> = None;
     for decl in style.split(';') {
         let Some((prop, value)) = decl.split_once(':') else {
             continue;
@@ -413,11 +418,53 @@ fn style_hides(style: &str) -> bool {
             "max-height" | "height" | "max-width" | "width" if zero => zero_box = true,
             "overflow" if value == "hidden" => overflow_hidden = true,
             "clip" if value.replace(' ', "") == "rect(0,0,0,0)" => return true,
+            "clip-path" if value.contains("inset(50%") || value.contains("circle(0") => {
+                return true
+            }
             "transform" if value.contains("scale(0)") => return true,
+            "text-indent" if is_far_off(&value) => return true,
+            "position" if value == "absolute" || value == "fixed" => absolute = true,
+            "left" | "top" | "right" | "margin-left" | "margin-top" if is_far_off(&value) => {
+                offscreen = true
+            }
+            "color" => color = Some(colour(&value)),
+            "background" | "background-color" => background = Some(colour(&value)),
             _ => {}
         }
     }
-    zero_box && overflow_hidden
+    let same_colour =
+        matches!((&color, &background), (Some(c), Some(b)) if !c.is_empty() && c == b);
+    (zero_box && overflow_hidden) || (absolute && offscreen) || same_colour
+}
+
+/// A length far off to the negative side (`-999px`, `-100em`, `-5000%`).
+fn is_far_off(value: &str) -> bool {
+    let number = value.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
+    number.parse::<f64>().is_ok_and(|n| n <= -500.0)
+}
+
+/// A colour value in one spelling: `#fff`, `#ffffff`, `white` and
+/// `rgb(255,255,255)` all read `#ffffff`.
+fn colour(value: &str) -> String {
+    let v: String = value.split_whitespace().collect::<Vec<_>>().join("");
+    let v = v.split("url(").next().unwrap_or_default().to_owned();
+    match v.as_str() {
+        "white" | "#fff" | "#ffffff" | "rgb(255,255,255)" => "#ffffff".to_owned(),
+        "black" | "#000" | "#000000" | "rgb(0,0,0)" => "#000000".to_owned(),
+        _ => {
+            let hex = v.trim_start_matches('#');
+            if v.starts_with('#') && hex.len() == 3 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let mut out = String::from("#");
+                for c in hex.chars() {
+                    out.push(c);
+                    out.push(c);
+                }
+                out
+            } else {
+                v
+            }
+        }
+    }
 }
 
 fn is_zero(value: &str) -> bool {
@@ -446,6 +493,10 @@ fn collect_hidden_classes(css: &str, into: &mut HashSet<String>) {
             if let Some((_, class)) = selector.rsplit_once('.') {
                 if !class.is_empty() && class.len() <= 64 && into.len() < 256 {
                     into.insert(class.to_ascii_lowercase());
+                }
+            } else if let Some((_, id)) = selector.rsplit_once('#') {
+                if !id.is_empty() && id.len() <= 64 && into.len() < 256 {
+                    into.insert(format!("#{}", id.to_ascii_lowercase()));
                 }
             }
         }
@@ -650,6 +701,10 @@ mod tests {
             r#"<p>50% off</p><title>Thank you for your order</title>"#,
             r#"<!-- Thank you for your order --><p>50% off</p>"#,
             r#"<p style="display:none">Thank you for your order<p>50% off</p>"#,
+            r#"<div style="text-indent:-9999px">Thank you for your order</div><p>50% off</p>"#,
+            r#"<div style="position:absolute;left:-10000px">Thank you for your order</div><p>50% off</p>"#,
+            r#"<div style="color:#FFF;background-color:#ffffff">Thank you for your order</div><p>50% off</p>"#,
+            r#"<style>#fake{display:none}</style><div id="fake">Thank you for your order</div><p>50% off</p>"#,
         ];
         for html in cases {
             let t = html_to_text(html);

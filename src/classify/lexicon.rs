@@ -237,7 +237,6 @@ pub(crate) struct Compiled {
     pub(crate) groups: Vec<Group>,
     /// Each pattern, rewritten for matching.
     pub(crate) patterns: Vec<String>,
-
 }
 
 /// Check and compile every pattern of several lexicons.

@@ -455,7 +455,8 @@ impl Classifier {
                         scan.trans_offsets.push(start);
                     }
                     let i = cat.index();
-                    if let (Some(v), Some(f)) = (scan.votes.get_mut(i), scan.first_vote.get_mut(i)) {
+                    if let (Some(v), Some(f)) = (scan.votes.get_mut(i), scan.first_vote.get_mut(i))
+                    {
                         if *v == 0 {
                             *f = start;
                         }

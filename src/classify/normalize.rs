@@ -94,7 +94,8 @@ impl Out {
         }
         let mut buf = [0u8; 4];
         for l in c.to_lowercase() {
-            self.text.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+            self.text
+                .extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
         }
     }
 }
@@ -164,13 +165,17 @@ pub fn normalize(text: &str) -> String {
     while i < bytes.len() {
         // A run of plain ASCII (no white space but single spaces between
         // words) is copied as it is, and lowercased at the end in one pass.
-        let run = plain_run(bytes.get(i..).unwrap_or_default(), o.space || o.text.is_empty() || o.text.last() == Some(&b' '));
+        let run = plain_run(
+            bytes.get(i..).unwrap_or_default(),
+            o.space || o.text.is_empty() || o.text.last() == Some(&b' '),
+        );
         if run > 0 {
             if o.space {
                 o.text.push(b' ');
                 o.space = false;
             }
-            o.text.extend_from_slice(bytes.get(i..i + run).unwrap_or_default());
+            o.text
+                .extend_from_slice(bytes.get(i..i + run).unwrap_or_default());
             i += run;
             continue;
         }
