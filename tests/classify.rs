@@ -336,7 +336,7 @@ fn cases() -> Vec<Case> {
                 "You left 2 items in your cart. Complete your order today!",
             ),
             class: Promo,
-            rule: "canspam.primary_purpose.subject_line",
+            rule: "canspam.primary_purpose.commercial_only",
         },
         // 15 U.S.C. 7702(17)(A)(ii) with 316.3(a)(2): recall first, goodwill offer after.
         Case {
