@@ -460,3 +460,177 @@ proptest! {
         let _ = CLASSIFIER.classify(&Message::html("s", html));
     }
 }
+
+// ---------------------------------------------------------------------------
+// Declarations (16 CFR 316.3(a)): honoured without commercial content,
+// refused, naming the test, with it.
+
+#[test]
+fn declared_transactional_mail_without_commercial_content_is_sent_to_everyone() {
+    use chrono::{TimeZone, Utc};
+    use consentry::eligibility::SendContext;
+    use consentry::{ConsentKey, ConsentState, EmailAddress, LedgerPolicy, ListId, TenantId};
+
+    let now = Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap();
+    let key = ConsentKey::new(
+        TenantId::new("acme").unwrap(),
+        ListId::new("account").unwrap(),
+        EmailAddress::parse("ann@example.com").unwrap(),
+    );
+    // Ann never gave marketing consent.
+    let state = ConsentState::replay(&key, [], &LedgerPolicy::default(), now);
+    let ctx = SendContext::new(key.tenant.clone(), key.list.clone(), now);
+    let mails = [
+        (
+            Message::text(
+                "Reset your Acme password",
+                "Someone asked to reset the password for this account. Use this link within 30 minutes: https://acme.example/r/8Hq2",
+            ),
+            Cat::WarrantyRecallSafetySecurity,
+        ),
+        (
+            Message::text("Your sign-in link", "Tap to continue: https://acme.example/l/Zx91"),
+            Cat::WarrantyRecallSafetySecurity,
+        ),
+        (
+            Message::text(
+                "Receipt",
+                "Trip with Sam, Tuesday 6:12 PM. Base 8.40, time 3.15, booking 2.30, tip 2.00. Visa 4471.",
+            ),
+            Cat::Transaction,
+        ),
+    ];
+    for (message, category) in mails {
+        let declared = message.with_declared(DeclaredKind::Transactional(category));
+        let c = CLASSIFIER.classify(&declared);
+        assert!(c.outcome().is_transactional(), "{c:?}");
+        let d = ctx.decide(&state, &c);
+        assert!(d.is_send(), "{d:?}");
+        assert!(d.requirements().is_empty());
+    }
+    // Undeclared, a message the classifier cannot place is not sent without
+    // consent by default, and says why.
+    let plain = CLASSIFIER.classify(&Message::text(
+        "Hi",
+        "Tap to continue: https://acme.example/l/Zx91",
+    ));
+    assert_eq!(*plain.outcome(), MessageClass::Undetermined);
+    let d = ctx.decide(&state, &plain);
+    assert!(!d.is_send());
+    assert!(
+        d.has_rule("eligibility.undetermined.as_promotional"),
+        "{d:?}"
+    );
+    let lenient = ctx
+        .clone()
+        .with_undetermined_as(consentry::eligibility::UndeterminedAs::Transactional);
+    let d = lenient.decide(&state, &plain);
+    assert!(d.is_send(), "{d:?}");
+    assert!(d.has_rule("eligibility.undetermined.as_transactional"));
+}
+
+#[test]
+fn a_declaration_is_refused_naming_the_test_that_refused_it() {
+    let c = CLASSIFIER.classify(
+        &Message::text("Your receipt", "Flash sale! 40% off everything, shop now.")
+            .with_declared(DeclaredKind::Transactional(Cat::Transaction)),
+    );
+    assert_eq!(*c.outcome(), Promo);
+    let mismatch = c
+        .reasons()
+        .iter()
+        .find(|r| r.rule.as_str() == "canspam.primary_purpose.declared_mismatch")
+        .unwrap();
+    assert!(
+        mismatch.sentence.contains("canspam.primary_purpose."),
+        "{mismatch}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// What a reader sees: disguises never make an ad transactional.
+
+#[test]
+fn disguised_ads_are_judged_by_what_the_reader_sees() {
+    let ad = "<p>Spring sale: 50% off everything this weekend. Shop now.</p>";
+    let fake = "Thank you for your order. Order #58213 confirmed, total charged $42.00.";
+    let bodies = [
+        format!(r#"<div style="display:none">{fake}</div>{ad}"#),
+        format!(r#"<span style="visibility:hidden">{fake}</span>{ad}"#),
+        format!(r#"<span style="font-size:0">{fake}</span>{ad}"#),
+        format!(r#"<span style="opacity:0">{fake}</span>{ad}"#),
+        format!(r#"<title>{fake}</title>{ad}"#),
+        format!(r#"<head><title>{fake}</title></head>{ad}"#),
+        format!(r#"<!-- {fake} -->{ad}"#),
+        format!(r#"<p>Thank you for your order.</p><div style="color:#333>{ad}"#),
+        format!(r#"<style>.x{{display:none}}</style><div class="x">{fake}</div>{ad}"#),
+    ];
+    for body in bodies {
+        let c = CLASSIFIER.classify(&Message::html("Hello", body.clone()));
+        assert_eq!(*c.outcome(), Promo, "{body}: {c:?}");
+    }
+    for subject in [
+        "S\u{ad}ALE: 70% off",
+        "SALE: 70\u{200b}% off",
+        "S\u{410}LE: 70% \u{43e}ff",
+        "ＳＡＬＥ ７０％ ＯＦＦ",
+        "\u{202e}SALE 70% OFF",
+    ] {
+        let c = CLASSIFIER.classify(&Message::text(
+            subject,
+            "Thank you for your order. Order #58213 confirmed, total charged $42.00.",
+        ));
+        assert_eq!(*c.outcome(), Promo, "{subject:?}: {c:?}");
+        assert_eq!(c.rule().as_str(), "canspam.primary_purpose.subject_line");
+    }
+}
+
+#[test]
+fn french_german_and_spanish_mail_is_read_too() {
+    let cases = [
+        (
+            "Réinitialisation de votre mot de passe",
+            "Bonjour, cliquez sur le lien ci-dessous pour réinitialiser votre mot de passe.",
+            MessageClass::Transactional(Cat::WarrantyRecallSafetySecurity),
+        ),
+        (
+            "Ihre Bestellung 4711 wurde versandt",
+            "Guten Tag, Ihre Bestellung ist unterwegs. Sendungsnummer: 00340434161234567890.",
+            MessageClass::Transactional(Cat::Delivery),
+        ),
+        (
+            "Rebajas de verano",
+            "Hasta un 50 % de descuento en toda la tienda. ¡Compra ya!",
+            Promo,
+        ),
+        (
+            "Soldes d'été",
+            "Jusqu'à -40 % sur toute la collection, livraison offerte.",
+            Promo,
+        ),
+    ];
+    for (subject, body, class) in cases {
+        let c = CLASSIFIER.classify(&Message::text(subject, body));
+        assert_eq!(*c.outcome(), class, "{subject}: {c:?}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn normalisation_is_idempotent(s in "\\PC{0,200}") {
+        let once = consentry::classify::normalize(&s);
+        prop_assert_eq!(consentry::classify::normalize(&once), once.clone());
+    }
+
+    #[test]
+    fn hidden_transactional_text_never_makes_an_ad_transactional(
+        style in prop::sample::select(vec!["display:none", "visibility:hidden", "font-size:0px", "opacity:0", "max-height:0;overflow:hidden", "text-indent:-9999px"]),
+        filler in "[a-z ]{0,60}",
+    ) {
+        let body = format!(
+            r#"<div style="{style}">Thank you for your order #58213. Order total: $42.00. {filler}</div><p>Flash sale: 30% off all sandals this weekend only. {filler}</p>"#
+        );
+        let c = CLASSIFIER.classify(&Message::html("This weekend", body));
+        prop_assert_eq!(*c.outcome(), Promo);
+    }
+}

@@ -87,15 +87,30 @@ impl Out {
         }
     }
 
+    /// A character normalisation keeps: lowercased, and each lowercase form
+    /// decomposed and folded again, so a second pass changes nothing.
     fn push_other(&mut self, c: char) {
-        if self.space {
-            self.text.push(b' ');
-            self.space = false;
-        }
         let mut buf = [0u8; 4];
         for l in c.to_lowercase() {
-            self.text
-                .extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+            decompose_compatible(l, |d| {
+                if is_ignorable(d) || is_combining_mark(d) {
+                    return;
+                }
+                if self.space {
+                    self.text.push(b' ');
+                    self.space = false;
+                }
+                if d.is_ascii() {
+                    self.text.push((d as u8).to_ascii_lowercase());
+                } else if let Some(latin) = d.is_alphabetic().then(|| confusable(d)).flatten() {
+                    self.text.push((latin as u8).to_ascii_lowercase());
+                } else if let Some(s) = special(d) {
+                    self.text.extend_from_slice(s.as_bytes());
+                } else {
+                    self.text
+                        .extend_from_slice(d.encode_utf8(&mut buf).as_bytes());
+                }
+            });
         }
     }
 }
