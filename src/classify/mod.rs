@@ -427,12 +427,28 @@ impl Classifier {
 
     /// The first promotional hint in `text`: where it is, and its text.
     fn hint(&self, text: &str, in_subject: bool) -> Option<(bool, String, usize)> {
-        let m = self.hints.as_ref()?.find(text)?;
-        let mut end = m.end().min(m.start() + MAX_CUE_TEXT);
-        while end > m.start() && !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        Some((in_subject, text.get(m.start()..end)?.to_owned(), m.start()))
+        self.hint_matching(text, in_subject, |_| true)
+    }
+
+    /// The first promotional hint in `text` whose text passes `keep`.
+    fn hint_matching(
+        &self,
+        text: &str,
+        in_subject: bool,
+        keep: impl Fn(&str) -> bool,
+    ) -> Option<(bool, String, usize)> {
+        self.hints
+            .as_ref()?
+            .find_iter(text)
+            .take(MAX_EXAMINED)
+            .find(|m| keep(m.as_str()))
+            .and_then(|m| {
+                let mut end = m.end().min(m.start() + MAX_CUE_TEXT);
+                while end > m.start() && !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                Some((in_subject, text.get(m.start()..end)?.to_owned(), m.start()))
+            })
     }
 
     fn scan(&self, text: &str, in_subject: bool, scan: &mut Scan) {
@@ -510,14 +526,34 @@ impl Classifier {
             }
         };
 
-        // Without any cue, the weaker commercial hints decide.
-        let hint = if any_promo || any_trans {
+        // Without any cue, the weaker commercial hints decide; they also
+        // outweigh transactional words found in the subject alone (the body
+        // is where a transaction is completed or confirmed).
+        let subject_only = any_trans && !body.has_trans();
+        let hint = if any_promo {
+            None
+        } else if subject_only {
+            // A price alone is no offer: receipts list prices too.
+            self.hint_matching(&body_text, false, |h| {
+                !h.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '$' | '\u{a3}' | '\u{20ac}'))
+            })
+        } else if any_trans {
             None
         } else {
             self.hint(&subject_text, true)
                 .or_else(|| self.hint(&body_text, false))
         };
         let (class, reason) = match (any_promo, any_trans) {
+            (false, true) if subject_only && hint.is_some() => (
+                MessageClass::Promotional,
+                Reason::new(
+                    ids::CLASSIFY_COMMERCIAL_HINTS,
+                    format!(
+                        "only the subject line reads as transactional; the body offers something for sale (`{}`)",
+                        hint.as_ref().map_or("", |h| h.1.as_str())
+                    ),
+                ),
+            ),
             (false, false) => match &hint {
                 Some(h) => (
                     MessageClass::Promotional,
