@@ -35,7 +35,6 @@ use consentry::classify::{html_to_text, normalize, Classifier, Lexicon, Message}
 mod common;
 
 use common::{median, time};
-use regex::Regex;
 
 fn legacy_body() -> String {
     let opening = "Thank you for your order #58213 at “Café Léa”. Order total: 42,00 €.\n";
@@ -94,10 +93,6 @@ fn stats(v: &mut [f64]) -> (f64, f64, f64) {
 }
 
 fn main() {
-    if std::env::var_os("BREAKDOWN").is_some() {
-        breakdown();
-        return;
-    }
     let lexicons = Lexicon::builtin().unwrap();
     let patterns: usize = lexicons
         .iter()
@@ -114,7 +109,11 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(15);
+    let only = std::env::var("ONLY").ok();
     for input in inputs() {
+        if only.as_deref().is_some_and(|o| !input.name.contains(o)) {
+            continue;
+        }
         let bytes = input.baseline_text.len();
         let matches = baseline.find_iter(&input.baseline_text).count();
         let class = *classifier.classify(&input.message).outcome();
@@ -168,6 +167,9 @@ fn main() {
             hi
         );
     }
+    if only.is_some() {
+        return;
+    }
     // The engine before the prefilter: every pattern in one meta regex.
     let rewritten: Vec<String> = lexicons
         .iter()
@@ -196,134 +198,4 @@ fn main() {
         t_meta * 1e3,
         t_ours * 1e3
     );
-}
-
-#[allow(dead_code)]
-pub fn breakdown() {
-    let lexicons = Lexicon::builtin().unwrap();
-    let classifier = Classifier::from_lexicons(lexicons.clone()).unwrap();
-    let alternation = lexicons
-        .iter()
-        .flat_map(|l| {
-            l.promotional
-                .iter()
-                .chain(l.transactional.values().flatten())
-                .map(|p| format!("(?:{})", p.replace(r"\b", r"(?-u:\b)")))
-                .collect::<Vec<_>>()
-        })
-        .collect::<Vec<_>>()
-        .join("|");
-    let combined = regex::RegexBuilder::new(&alternation)
-        .size_limit(1 << 28)
-        .dfa_size_limit(1 << 26)
-        .build()
-        .unwrap();
-    let ci = regex::RegexBuilder::new(&alternation.replace("(?:", "(?i:"))
-        .size_limit(1 << 28)
-        .dfa_size_limit(1 << 26)
-        .build()
-        .unwrap();
-    for input in inputs() {
-        let raw = match &input.message.body {
-            consentry::classify::Body::Text(t) => t.clone(),
-            consentry::classify::Body::Html(h) => h.clone(),
-        };
-        let reps = 200;
-        let t_html = time(|| {
-            for _ in 0..reps {
-                black_box(html_to_text(black_box(&raw)));
-            }
-        }) / reps as f64;
-        let norm = normalize(&input.baseline_text);
-        let t_norm = time(|| {
-            for _ in 0..reps {
-                black_box(normalize(black_box(&input.baseline_text)));
-            }
-        }) / reps as f64;
-        let t_pass = time(|| {
-            for _ in 0..reps {
-                black_box(combined.find_iter(black_box(&norm)).count());
-            }
-        }) / reps as f64;
-        let warm = |re: &regex::Regex, t: &str| {
-            for _ in 0..300 {
-                black_box(re.find_iter(t).count());
-            }
-            time(|| {
-                for _ in 0..1000 {
-                    black_box(re.find_iter(black_box(t)).count());
-                }
-            }) / 1000.0
-        };
-        let a = warm(&combined, &norm);
-        let b = warm(&ci, &norm);
-        let c = warm(&ci, &input.baseline_text);
-        let a2 = warm(&combined, &norm);
-        let pats: Vec<String> = lexicons
-            .iter()
-            .flat_map(|l| {
-                l.promotional
-                    .iter()
-                    .chain(l.transactional.values().flatten())
-                    .map(|p| p.replace(r"\b", r"(?-u:\b)"))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let which = regex_automata::meta::Builder::new()
-            .configure(
-                regex_automata::meta::Config::new()
-                    .nfa_size_limit(Some(256 << 20))
-                    .hybrid_cache_capacity(8 << 20),
-            )
-            .build_many(&pats)
-            .unwrap();
-        let starts: Vec<usize> = combined
-            .find_iter(&norm)
-            .take(16)
-            .map(|m| m.start())
-            .collect();
-        let ident = || {
-            for &s in &starts {
-                black_box(
-                    which.search(
-                        &regex_automata::Input::new(&norm)
-                            .range(s..)
-                            .anchored(regex_automata::Anchored::Yes),
-                    ),
-                );
-            }
-        };
-        for _ in 0..300 {
-            ident();
-        }
-        let ti = time(|| {
-            for _ in 0..1000 {
-                ident();
-            }
-        }) / 1000.0;
-        let tn = time(|| {
-            for _ in 0..1000 {
-                black_box(normalize(black_box(&input.baseline_text)));
-            }
-        }) / 1000.0;
-        let tc = time(|| {
-            for _ in 0..1000 {
-                black_box(classifier.classify(black_box(&input.message)));
-            }
-        }) / 1000.0;
-        eprintln!(
-            "   identify {} matches {:.2} us; normalize {:.2} us; classify {:.2} us",
-            starts.len(),
-            ti * 1e6,
-            tn * 1e6,
-            tc * 1e6
-        );
-        eprintln!("   warm: case-sensitive over normalised {:.1} us ({:.1} again), (?i) over normalised {:.1} us, (?i) over raw {:.1} us", a*1e6, a2*1e6, b*1e6, c*1e6);
-        let t_all = time(|| {
-            for _ in 0..reps {
-                black_box(classifier.classify(black_box(&input.message)));
-            }
-        }) / reps as f64;
-        eprintln!("{:<24} html {:>7.1} us  normalize {:>7.1} us  combined pass {:>7.1} us ({} matches)  classify {:>7.1} us", input.name, t_html*1e6, t_norm*1e6, t_pass*1e6, combined.find_iter(&norm).count(), t_all*1e6);
-    }
 }

@@ -31,102 +31,171 @@ pub struct HtmlText {
 }
 
 /// Elements whose content is never rendered (raw text up to their end tag).
-const RAW_HIDDEN: &[&str] = &["script", "style", "title", "template", "xml", "textarea"];
+fn is_raw_hidden(name: &str) -> bool {
+    matches!(
+        name,
+        "script" | "style" | "title" | "template" | "xml" | "textarea"
+    )
+}
 
 /// Elements that start a new line of text.
-const BLOCK_TAGS: &[&str] = &[
-    "p",
-    "br",
-    "div",
-    "tr",
-    "td",
-    "th",
-    "li",
-    "ul",
-    "ol",
-    "table",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "blockquote",
-    "center",
-    "dl",
-    "dt",
-    "dd",
-    "pre",
-    "main",
-    "nav",
-    "aside",
-    "figure",
-    "figcaption",
-    "address",
-    "tbody",
-    "thead",
-    "tfoot",
-];
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "br"
+            | "div"
+            | "tr"
+            | "td"
+            | "th"
+            | "li"
+            | "ul"
+            | "ol"
+            | "table"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "hr"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "blockquote"
+            | "center"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "pre"
+            | "main"
+            | "nav"
+            | "aside"
+            | "figure"
+            | "figcaption"
+            | "address"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+    )
+}
 
 /// Void elements: never have content, never pushed.
-const VOID_TAGS: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr", "basefont", "frame", "keygen",
-];
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+            | "basefont"
+            | "frame"
+            | "keygen"
+    )
+}
 
 /// Start tags that close an open `<p>` (HTML's "close a p element").
-const CLOSES_P: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "center",
-    "details",
-    "dialog",
-    "dir",
-    "div",
-    "dl",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hgroup",
-    "hr",
-    "main",
-    "menu",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "table",
-    "ul",
-];
+fn closes_p(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "center"
+            | "details"
+            | "dialog"
+            | "dir"
+            | "div"
+            | "dl"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "table"
+            | "ul"
+    )
+}
 
 /// Elements that may appear in `<head>`; any other start tag ends it.
-const HEAD_CONTENT: &[&str] = &[
-    "meta", "title", "style", "link", "base", "script", "noscript", "template", "xml", "o",
-];
+fn is_head_content(name: &str) -> bool {
+    matches!(
+        name,
+        "meta"
+            | "title"
+            | "style"
+            | "link"
+            | "base"
+            | "script"
+            | "noscript"
+            | "template"
+            | "xml"
+            | "o"
+    )
+}
 
 /// Most open elements tracked; deeper nesting is treated as flat (bounded
 /// memory on hostile input).
 const MAX_DEPTH: usize = 512;
 
+/// An element name, lowercase, kept inline (names past 16 bytes are cut,
+/// consistently, which no real tag needs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Name {
+    len: u8,
+    buf: [u8; 16],
+}
+
+impl Name {
+    fn new(name: &str) -> Self {
+        let mut buf = [0u8; 16];
+        let len = name.len().min(16);
+        if let (Some(dst), Some(src)) = (buf.get_mut(..len), name.as_bytes().get(..len)) {
+            dst.copy_from_slice(src);
+        }
+        Name {
+            len: u8::try_from(len).unwrap_or(16),
+            buf,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        self.buf
+            .get(..usize::from(self.len))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+}
+
 struct Open {
-    name: String,
+    name: Name,
     hidden: bool,
 }
 
@@ -155,17 +224,21 @@ impl Walker {
         } else {
             raw
         };
-        for c in text.chars() {
-            if c.is_whitespace() {
+        for word in text.split(|c: char| c.is_whitespace()) {
+            if word.is_empty() {
                 self.space = true;
-            } else {
-                if self.space && !(self.out.text.is_empty() || self.out.text.ends_with('\n')) {
-                    self.out.text.push(' ');
-                }
-                self.space = false;
-                self.out.text.push(c);
+                continue;
             }
+            if self.space && !(self.out.text.is_empty() || self.out.text.ends_with('\n')) {
+                self.out.text.push(' ');
+            }
+            self.out.text.push_str(word);
+            self.space = true;
         }
+        // `split` yields a last piece after the last white space (empty when
+        // the text ends with one); the space it set is owed only if white
+        // space really ended the text.
+        self.space = text.ends_with(char::is_whitespace);
     }
 
     fn push_break(&mut self) {
@@ -194,7 +267,7 @@ impl Walker {
             let Some(open) = self.stack.get(i) else {
                 break;
             };
-            if open.name == name {
+            if open.name.as_str() == name {
                 self.stack.truncate(i);
                 return;
             }
@@ -205,7 +278,7 @@ impl Walker {
     }
 
     fn start_tag(&mut self, name: &str, tag: &str, self_closing: bool) {
-        if self.in_head && (name == "body" || !HEAD_CONTENT.contains(&name)) {
+        if self.in_head && (name == "body" || !is_head_content(name)) {
             self.in_head = false;
         }
         if name == "head" {
@@ -213,7 +286,7 @@ impl Walker {
             self.in_head = self.out.text.is_empty() && self.stack.len() <= 1;
             return;
         }
-        if name == "p" || CLOSES_P.contains(&name) {
+        if name == "p" || closes_p(name) {
             self.close_implied("p", &["table", "td", "th", "button", "li"]);
         }
         match name {
@@ -225,24 +298,26 @@ impl Walker {
             "tr" => self.close_implied("tr", &["table"]),
             _ => {}
         }
-        if BLOCK_TAGS.contains(&name) {
+        if is_block(name) {
             self.push_break();
         }
+        let has_attributes = tag.len() > name.len() + 3;
+        let hides_self = has_attributes && hides(tag, &self.hidden_classes);
         if name == "a" {
             if let Some(href) = attribute(tag, "href") {
                 self.close_link();
-                if !self.hidden() && !hides(tag, &self.hidden_classes) {
+                if !self.hidden() && !hides_self {
                     self.open_link = Some((href, self.out.text.len()));
                 }
             }
         }
-        if VOID_TAGS.contains(&name) || self_closing {
+        if is_void(name) || self_closing {
             return;
         }
-        let hidden = self.hidden() || hides(tag, &self.hidden_classes);
+        let hidden = self.hidden() || hides_self;
         if self.stack.len() < MAX_DEPTH {
             self.stack.push(Open {
-                name: name.to_owned(),
+                name: Name::new(name),
                 hidden,
             });
         }
@@ -256,10 +331,10 @@ impl Walker {
         if name == "a" {
             self.close_link();
         }
-        if let Some(i) = self.stack.iter().rposition(|o| o.name == name) {
+        if let Some(i) = self.stack.iter().rposition(|o| o.name.as_str() == name) {
             self.stack.truncate(i);
         }
-        if BLOCK_TAGS.contains(&name) {
+        if is_block(name) {
             self.push_break();
         }
     }
@@ -315,13 +390,14 @@ pub fn html_to_text(html: &str) -> HtmlText {
         let end = rest.find('>').map_or(rest.len(), |e| e + 1);
         let tag = rest.get(..end).unwrap_or_default();
         rest = rest.get(end..).unwrap_or_default();
-        let name = tag_name(tag.get(name_start..).unwrap_or_default());
+        let mut name_buf = [0u8; 32];
+        let name = tag_name(tag.get(name_start..).unwrap_or_default(), &mut name_buf);
         if closing {
             w.end_tag(&name);
             continue;
         }
         let self_closing = tag.trim_end_matches('>').ends_with('/');
-        if RAW_HIDDEN.contains(&name.as_str()) && !self_closing {
+        if is_raw_hidden(name) && !self_closing {
             // Raw text up to the end tag.
             let close = format!("</{name}");
             let (content, after) = match find_ascii_ci(rest, &close) {
@@ -340,7 +416,7 @@ pub fn html_to_text(html: &str) -> HtmlText {
             if name == "style" {
                 collect_hidden_classes(content, &mut w.hidden_classes);
             }
-            if w.in_head && !HEAD_CONTENT.contains(&name.as_str()) {
+            if w.in_head && !is_head_content(name) {
                 w.in_head = false;
             }
             rest = after;
@@ -354,13 +430,20 @@ pub fn html_to_text(html: &str) -> HtmlText {
     w.out
 }
 
-fn tag_name(after_lt: &str) -> String {
-    after_lt
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '-')
-        .take(32)
-        .collect::<String>()
-        .to_ascii_lowercase()
+/// The tag's name, lowercase, written into `buf` (at most 32 bytes).
+fn tag_name<'b>(after_lt: &str, buf: &'b mut [u8; 32]) -> &'b str {
+    let mut len = 0;
+    for (slot, b) in buf.iter_mut().zip(
+        after_lt
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b':' || *b == b'-'),
+    ) {
+        *slot = b.to_ascii_lowercase();
+        len += 1;
+    }
+    buf.get(..len)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .unwrap_or_default()
 }
 
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
@@ -377,18 +460,34 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
 
 /// Whether an element's attributes hide it.
 fn hides(tag: &str, hidden_classes: &HashSet<String>) -> bool {
-    if attribute_present(tag, "hidden") {
-        return true;
+    let mut hidden = false;
+    for_each_attribute(tag, |key, raw| {
+        if hidden {
+            return;
+        }
+        if key.eq_ignore_ascii_case("hidden") {
+            hidden = true;
+        } else if key.eq_ignore_ascii_case("style") {
+            hidden = style_hides(&decoded(raw));
+        } else if !hidden_classes.is_empty() && key.eq_ignore_ascii_case("class") {
+            hidden = raw
+                .split_ascii_whitespace()
+                .any(|c| hidden_classes.contains(&c.to_ascii_lowercase()));
+        } else if !hidden_classes.is_empty() && key.eq_ignore_ascii_case("id") {
+            hidden = hidden_classes.contains(&format!("#{}", raw.trim().to_ascii_lowercase()));
+        }
+    });
+    hidden
+}
+
+fn decoded(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains('&') {
+        let mut out = String::new();
+        decode_entities_into(&mut out, raw);
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(raw)
     }
-    if attribute(tag, "style").is_some_and(|s| style_hides(&s)) {
-        return true;
-    }
-    !hidden_classes.is_empty()
-        && (attribute(tag, "class").is_some_and(|c| {
-            c.split_ascii_whitespace()
-                .any(|c| hidden_classes.contains(&c.to_ascii_lowercase()))
-        }) || attribute(tag, "id")
-            .is_some_and(|id| hidden_classes.contains(&format!("#{}", id.to_ascii_lowercase()))))
 }
 
 /// Whether a CSS declaration block hides what it applies to.
@@ -503,12 +602,9 @@ fn collect_hidden_classes(css: &str, into: &mut HashSet<String>) {
     }
 }
 
-fn attribute_present(tag: &str, name: &str) -> bool {
-    attribute_span(tag, name).is_some()
-}
-
-/// The raw value of attribute `name` (`Some("")` for a bare attribute).
-fn attribute_span<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+/// Call `f` with each attribute's name and raw value (`""` for a bare
+/// attribute), in order.
+fn for_each_attribute<'a>(tag: &'a str, mut f: impl FnMut(&'a str, &'a str)) {
     // Skip the tag name.
     let body = tag
         .trim_start_matches('<')
@@ -517,7 +613,7 @@ fn attribute_span<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     loop {
         rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
         if rest.is_empty() || rest.starts_with('>') {
-            return None;
+            return;
         }
         let key_end = rest
             .find(|c: char| c.is_whitespace() || c == '=' || c == '>' || c == '/')
@@ -548,24 +644,26 @@ fn attribute_span<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
         } else {
             ""
         };
-        if key.eq_ignore_ascii_case(name) {
-            return Some(value);
-        }
         if key.is_empty() {
             // Not an attribute: skip one character to make progress.
             let mut chars = rest.chars();
             chars.next();
             rest = chars.as_str();
+        } else {
+            f(key, value);
         }
     }
 }
 
 /// The value of attribute `name` in a tag, entity-decoded.
 fn attribute(tag: &str, name: &str) -> Option<String> {
-    let raw = attribute_span(tag, name)?;
-    let mut decoded = String::new();
-    decode_entities_into(&mut decoded, raw);
-    Some(decoded.trim().to_owned())
+    let mut found = None;
+    for_each_attribute(tag, |key, raw| {
+        if found.is_none() && key.eq_ignore_ascii_case(name) {
+            found = Some(decoded(raw).trim().to_owned());
+        }
+    });
+    found
 }
 
 fn decode_entities_into(out: &mut String, raw: &str) {

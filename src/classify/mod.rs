@@ -535,7 +535,9 @@ impl Classifier {
         } else if subject_only {
             // A price alone is no offer: receipts list prices too.
             self.hint_matching(&body_text, false, |h| {
-                !h.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '$' | '\u{a3}' | '\u{20ac}'))
+                !h.starts_with(|c: char| {
+                    c.is_ascii_digit() || matches!(c, '$' | '\u{a3}' | '\u{20ac}')
+                })
             })
         } else if any_trans {
             None
