@@ -378,7 +378,8 @@ fn a_get_never_changes_state() {
             "{method}"
         );
     }
-    assert!(may_change_state("post", FORM, b"List-Unsubscribe=One-Click").is_ok());
+    // Method names are case-sensitive (RFC 9110): a lower-case "post" is not POST.
+    assert!(may_change_state("post", FORM, b"List-Unsubscribe=One-Click").is_err());
     assert!(matches!(
         may_change_state("POST", FORM, b"confirm=yes"),
         Err(RequestRefused::Body(_))
@@ -589,4 +590,39 @@ fn one_click_records_once_and_refuses_everything_else() {
         Err(OneClickError::Token(_))
     ));
     assert_eq!(driver.store().len(), 2, "a forged token changes nothing");
+}
+
+#[test]
+fn deadlines_never_panic_at_the_ends_of_time() {
+    use chrono::{DateTime, Utc};
+    for offset in [-14 * 3600, -5 * 3600, 0, 5 * 3600, 14 * 3600] {
+        let cal = BusinessCalendar::new(
+            vec![chrono::Weekday::Sat, chrono::Weekday::Sun],
+            Default::default(),
+            offset,
+        )
+        .unwrap();
+        for at in [DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC] {
+            for rules in [
+                vec![OptOutRule::CanSpam],
+                vec![OptOutRule::BulkSender],
+                vec![OptOutRule::CanSpam, OptOutRule::BulkSender],
+            ] {
+                let d = OptOutDeadlines::new(rules, cal.clone()).decide(at);
+                assert!(d.outcome().at >= at || at == DateTime::<Utc>::MAX_UTC, "{d:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn only_an_upper_case_post_changes_state() {
+    let form = Some("application/x-www-form-urlencoded");
+    for method in ["post", "PoSt", "Post", "GET", "HEAD", "PUT"] {
+        assert!(
+            may_change_state(method, form, b"List-Unsubscribe=One-Click").is_err(),
+            "{method}"
+        );
+    }
+    assert!(may_change_state("POST", form, b"List-Unsubscribe=One-Click").is_ok());
 }

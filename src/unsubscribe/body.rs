@@ -226,7 +226,8 @@ pub fn may_change_state(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<(), RequestRefused> {
-    if !method.eq_ignore_ascii_case("POST") {
+    // Method names are case-sensitive (RFC 9110 section 9.1): only `POST`.
+    if method != "POST" {
         return Err(RequestRefused::NotPost(method.chars().take(16).collect()));
     }
     parse_one_click_body(content_type, body)?;

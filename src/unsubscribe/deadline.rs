@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{
-    DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday,
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday,
 };
 use serde::{Deserialize, Serialize};
 
@@ -232,7 +232,13 @@ impl BusinessCalendar {
         let Some(offset) = self.offset() else {
             return fallback;
         };
-        let mut date = at.with_timezone(&offset).date_naive();
+        // Local time by checked arithmetic: at chrono's limits a shift by
+        // the offset can leave the representable range (saturate instead).
+        let shift = TimeDelta::seconds(i64::from(offset.local_minus_utc()));
+        let Some(local) = at.naive_utc().checked_add_signed(shift) else {
+            return fallback;
+        };
+        let mut date = local.date();
         let mut counted = 0;
         // A validated calendar has a business day every week and finitely
         // many holidays, so this ends; the bound is a second guard.
@@ -249,10 +255,8 @@ impl BusinessCalendar {
             }
         }
         let end = date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
-        offset
-            .from_local_datetime(&end)
-            .single()
-            .map(|d| d.with_timezone(&Utc))
+        end.checked_sub_signed(shift)
+            .map(|utc| utc.and_utc())
             .unwrap_or(fallback)
     }
 }
