@@ -609,7 +609,10 @@ fn deadlines_never_panic_at_the_ends_of_time() {
                 vec![OptOutRule::CanSpam, OptOutRule::BulkSender],
             ] {
                 let d = OptOutDeadlines::new(rules, cal.clone()).decide(at);
-                assert!(d.outcome().at >= at || at == DateTime::<Utc>::MAX_UTC, "{d:?}");
+                assert!(
+                    d.outcome().at >= at || at == DateTime::<Utc>::MAX_UTC,
+                    "{d:?}"
+                );
             }
         }
     }

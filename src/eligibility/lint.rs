@@ -135,41 +135,144 @@ fn normalise(s: &str) -> String {
     out.trim_end().to_owned()
 }
 
-struct Rendered {
+/// A message as the lint reads it: its visible text, and its links as
+/// (href, context) pairs. Links found in the plain-text body are kept as
+/// byte ranges into it, with a bounded context window, so memory stays
+/// linear in the body whatever the number of URLs.
+struct Rendered<'m> {
     text: String,
-    links: Vec<Link>,
+    html_links: Vec<Link>,
+    plain: &'m str,
+    plain_links: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
 }
+
+/// Bytes of context kept before and after a URL in a plain-text body.
+const CONTEXT_BEFORE: usize = 120;
+const CONTEXT_AFTER: usize = 60;
+
+impl Rendered<'_> {
+    fn links(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.html_links
+            .iter()
+            .map(|l| (l.href.as_str(), l.text.as_str()))
+            .chain(self.plain_links.iter().map(|(href, context)| {
+                (
+                    self.plain.get(href.clone()).unwrap_or_default(),
+                    self.plain.get(context.clone()).unwrap_or_default(),
+                )
+            }))
+    }
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+static UNSUBSCRIBE_WORDS: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?i-u)unsubscribe|opt-?out|opt out").ok());
 
 static URL_IN_TEXT: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r#"https?://[^\s<>"')\]]+"#).ok());
 
-fn render(msg: &OutboundMessage) -> Rendered {
+fn render(msg: &OutboundMessage) -> Rendered<'_> {
     let mut text = String::new();
-    let mut links = Vec::new();
+    let mut html_links = Vec::new();
+    let mut plain_links = Vec::new();
     if let Some(html) = msg.html() {
         let h = html_to_text(html);
         text.push_str(&h.text);
-        links.extend(h.links);
+        html_links = h.links;
     }
-    if let Some(plain) = msg.text() {
-        if let Some(re) = URL_IN_TEXT.as_ref() {
-            for line in plain.lines() {
-                for m in re.find_iter(line) {
-                    links.push(Link {
-                        href: m.as_str().to_owned(),
-                        text: line.to_owned(),
-                    });
+    let plain = msg.text().unwrap_or_default();
+    if let Some(re) = URL_IN_TEXT.as_ref() {
+        // The current line's bounds, advanced with the matches (which come
+        // in order), so finding them is linear over the whole body.
+        let (mut line_start, mut line_end) = (0usize, 0usize);
+        let mut scanned_to = 0usize;
+        for m in re.find_iter(plain) {
+            if m.start() >= line_end || line_end == 0 {
+                if let Some(nl) = plain.get(scanned_to..m.start()).and_then(|b| b.rfind('\n')) {
+                    line_start = scanned_to + nl + 1;
                 }
+                line_end = plain
+                    .get(m.end()..)
+                    .and_then(|a| a.find('\n'))
+                    .map_or(plain.len(), |i| m.end() + i);
+                scanned_to = m.start();
             }
+            let from = floor_boundary(
+                plain,
+                line_start.max(m.start().saturating_sub(CONTEXT_BEFORE)),
+            );
+            let to = ceil_boundary(plain, line_end.min(m.end() + CONTEXT_AFTER));
+            plain_links.push((m.start()..m.end(), from..to));
         }
+    }
+    if !plain.is_empty() {
         text.push('\n');
         text.push_str(plain);
     }
-    Rendered { text, links }
+    Rendered {
+        text,
+        html_links,
+        plain,
+        plain_links,
+    }
 }
 
-fn is_unsubscribe_link(link: &Link, profile: &SenderProfile) -> bool {
-    let Ok(url) = Url::parse(&link.href) else {
+/// Whether `haystack` contains `needle` (ASCII lowercase), ignoring ASCII
+/// case, without allocating.
+fn contains_ci(haystack: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
+    haystack
+        .as_bytes()
+        .windows(n.len().max(1))
+        .any(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// Whether any link is a working unsubscribe link. Linear in the body: the
+/// unsubscribe words of a plain-text body are found once, and each link's
+/// context is checked against them by binary search.
+fn has_unsubscribe_link(rendered: &Rendered<'_>, profile: &SenderProfile) -> bool {
+    if profile.unsubscribe_url_prefix.is_some() {
+        return rendered
+            .links()
+            .any(|(href, context)| is_unsubscribe_link(href, context, profile));
+    }
+    if rendered
+        .html_links
+        .iter()
+        .any(|l| is_unsubscribe_link(&l.href, &l.text, profile))
+    {
+        return true;
+    }
+    let Some(words) = UNSUBSCRIBE_WORDS.as_ref() else {
+        return false;
+    };
+    let at: Vec<usize> = words.find_iter(rendered.plain).map(|m| m.start()).collect();
+    rendered.plain_links.iter().any(|(href, context)| {
+        let from = at.partition_point(|&p| p < context.start.min(href.start));
+        let labelled = at.get(from).is_some_and(|&p| p < context.end.max(href.end));
+        labelled
+            && rendered
+                .plain
+                .get(href.clone())
+                .is_some_and(|h| is_unsubscribe_link(h, "unsubscribe", profile))
+    })
+}
+
+fn is_unsubscribe_link(href: &str, context: &str, profile: &SenderProfile) -> bool {
+    let Ok(url) = Url::parse(href) else {
         return false;
     };
     if url.scheme() != "https" && url.scheme() != "http" {
@@ -179,8 +282,9 @@ fn is_unsubscribe_link(link: &Link, profile: &SenderProfile) -> bool {
         Some(prefix) => url.as_str().starts_with(prefix.as_str()),
         None => {
             let words = ["unsubscribe", "opt-out", "opt out", "optout"];
-            let hay = format!("{} {}", link.href, link.text).to_lowercase();
-            words.iter().any(|w| hay.contains(w))
+            words
+                .iter()
+                .any(|w| contains_ci(href, w) || contains_ci(context, w))
         }
     }
 }
@@ -219,11 +323,7 @@ fn check(
 ) -> Option<Reason> {
     match requirement {
         Requirement::UnsubscribeLink => {
-            if rendered
-                .links
-                .iter()
-                .any(|l| is_unsubscribe_link(l, profile))
-            {
+            if has_unsubscribe_link(rendered, profile) {
                 None
             } else {
                 Some(Reason::new(
