@@ -53,6 +53,16 @@ pub enum AddressError {
         /// Its length in octets.
         len: usize,
     },
+    /// An invisible character: a default-ignorable code point (soft hyphen,
+    /// zero-width space or joiner, ...) or a bidi control. Two spellings of
+    /// one address could otherwise look alike and key apart.
+    #[error("the address holds invisible character U+{code:04X} at byte {position}")]
+    InvisibleCharacter {
+        /// The character's code point.
+        code: u32,
+        /// Its byte offset in the input.
+        position: usize,
+    },
     /// A CR, LF, NUL or other control character (header injection, mangled input).
     #[error("control character U+{code:04X} at byte {position}")]
     ControlCharacter {
@@ -145,8 +155,13 @@ impl AddressOptions {
 /// assert_eq!(format!("{a:?}"), "EmailAddress(b***@example.com)");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+///
+/// Deserialising reads back whatever a value of this type can hold (an IP
+/// literal included, since a host may have allowed one when parsing): what
+/// was stored always reads back. Which addresses are accepted is decided
+/// once, where the host parses its input.
+#[derive(Clone, Serialize)]
+#[serde(into = "String")]
 pub struct EmailAddress {
     original: String,
     canonical: String,
@@ -185,6 +200,15 @@ impl EmailAddress {
                 position,
             });
         }
+        if let Some((position, c)) = input
+            .char_indices()
+            .find(|(_, c)| crate::unicode::is_ignorable(*c))
+        {
+            return Err(AddressError::InvisibleCharacter {
+                code: u32::from(c),
+                position,
+            });
+        }
         if input.len() > MAX_ADDRESS_OCTETS {
             return Err(AddressError::TooLong { len: input.len() });
         }
@@ -200,7 +224,7 @@ impl EmailAddress {
         if local.len() > MAX_LOCAL_OCTETS {
             return Err(AddressError::LocalPartTooLong { len: local.len() });
         }
-        let canonical_local = canonical_local(local)?;
+        let canonical_local = unicode_key(&canonical_local(local)?);
         if canonical_local.len() > MAX_LOCAL_OCTETS {
             return Err(AddressError::LocalPartTooLong {
                 len: canonical_local.len(),
@@ -245,6 +269,19 @@ impl EmailAddress {
     pub fn domain(&self) -> &str {
         self.canonical.get(self.at + 1..).unwrap_or_default()
     }
+}
+
+/// The matching form of a canonical local part: compatibility-normalised
+/// (NFKC: full-width `ｂｏｂ` and `bob` are one key), lowercased by Unicode's
+/// full case mapping (the Kelvin sign `K` reads `k`, `ẞ` reads `ß`; `ß` is
+/// not expanded to `ss`), then NFC. ASCII is returned as it is.
+fn unicode_key(local: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    if local.is_ascii() {
+        return local.to_owned();
+    }
+    let lowered: String = local.nfkc().flat_map(char::to_lowercase).collect();
+    lowered.nfc().collect()
 }
 
 fn is_atext(c: char) -> bool {
@@ -415,6 +452,21 @@ impl FromStr for EmailAddress {
     type Err = AddressError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         EmailAddress::parse(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for EmailAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        EmailAddress::from_stored(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl EmailAddress {
+    /// Parse an address the crate itself stored or signed: every form a
+    /// value of this type can hold (IP literals included).
+    pub(crate) fn from_stored(s: &str) -> Result<Self, AddressError> {
+        EmailAddress::parse_with(s, AddressOptions::default().with_ip_literal(true))
     }
 }
 

@@ -97,6 +97,7 @@ pub mod decision;
 pub mod ids;
 pub mod message;
 mod time;
+mod unicode;
 
 // Core: decisions.
 pub mod classify;

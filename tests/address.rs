@@ -258,3 +258,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn unicode_spellings_of_one_address_share_one_key() {
+    // NFC and NFD spellings.
+    let nfc = EmailAddress::parse("jos\u{e9}@example.com").unwrap();
+    let nfd = EmailAddress::parse("jose\u{301}@example.com").unwrap();
+    assert_eq!(nfc, nfd);
+    assert_eq!(nfc.canonical(), nfd.canonical());
+    // Full-width letters fold to their ASCII forms for matching.
+    let wide = EmailAddress::parse("\u{ff42}\u{ff4f}\u{ff42}@example.com").unwrap();
+    assert_eq!(wide.canonical(), "bob@example.com");
+    // The Kelvin sign lowercases to k (Unicode full case mapping).
+    let kelvin = EmailAddress::parse("\u{212a}evin@example.com").unwrap();
+    assert_eq!(kelvin.canonical(), "kevin@example.com");
+    // The text as given is kept for delivery.
+    assert_eq!(wide.as_str(), "\u{ff42}\u{ff4f}\u{ff42}@example.com");
+}
+
+#[test]
+fn invisible_characters_are_refused() {
+    for (input, code) in [
+        ("bo\u{200b}b@example.com", 0x200b),
+        ("bo\u{ad}b@example.com", 0xad),
+        ("\u{202e}bob@example.com", 0x202e),
+        ("bob\u{2066}@example.com", 0x2066),
+        ("bob@exa\u{200d}mple.com", 0x200d),
+        ("bob\u{feff}@example.com", 0xfeff),
+    ] {
+        match EmailAddress::parse(input) {
+            Err(AddressError::InvisibleCharacter { code: c, .. }) => {
+                assert_eq!(c, code, "{input:?}")
+            }
+            other => panic!("{input:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_ip_literal_address_reads_back_from_json() {
+    let opts = consentry::AddressOptions::default().with_ip_literal(true);
+    let a = EmailAddress::parse_with("ann@[192.0.2.1]", opts).unwrap();
+    let json = serde_json::to_string(&a).unwrap();
+    let back: EmailAddress = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, a);
+    // Parsing user input stays strict by default.
+    assert!(EmailAddress::parse("ann@[192.0.2.1]").is_err());
+}

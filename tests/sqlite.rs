@@ -222,3 +222,29 @@ fn the_sqlite_store_is_send_and_sync() {
     assert_send_sync::<SqliteStore>();
     assert_send_sync::<SqliteStoreError>();
 }
+
+#[test]
+fn an_ip_literal_address_never_poisons_the_history() {
+    use consentry::{
+        AddressOptions, ConsentEvent, ConsentKey, EmailAddress, EventId, ListId, TenantId,
+    };
+    let store = SqliteStore::open_in_memory().unwrap();
+    let ann = EmailAddress::parse_with(
+        "ann@[192.0.2.1]",
+        AddressOptions::default().with_ip_literal(true),
+    )
+    .unwrap();
+    let k = ConsentKey::new(
+        TenantId::new("acme").unwrap(),
+        ListId::new("news").unwrap(),
+        ann.clone(),
+    );
+    let e = ConsentEvent::new(EventId::new("o1").unwrap(), at(1), &k, opt_out());
+    assert_eq!(store.append(&e).unwrap(), AppendOutcome::Appended);
+    // Every read of that person still works.
+    let back = store.events_for(&ann).unwrap();
+    assert_eq!(back, vec![e]);
+    let driver = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default());
+    assert!(driver.state(&k, at(2)).unwrap().has_opted_out());
+    assert!(driver.export_json(&ann, at(2)).is_ok());
+}

@@ -15,28 +15,7 @@
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
-/// Whether a code point is dropped: default-ignorable code points and bidi
-/// controls (Unicode `Default_Ignorable_Code_Point`, plus the bidi marks).
-pub(crate) fn is_ignorable(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' // soft hyphen
-        | '\u{034F}' // combining grapheme joiner
-        | '\u{061C}' // Arabic letter mark
-        | '\u{115F}' | '\u{1160}'
-        | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}'
-        | '\u{200B}'..='\u{200F}' // zero-width space, joiners, LRM, RLM
-        | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
-        | '\u{2060}'..='\u{206F}' // word joiner, invisible operators, bidi isolates
-        | '\u{3164}'
-        | '\u{FE00}'..='\u{FE0F}' // variation selectors
-        | '\u{FEFF}' // byte order mark, zero-width no-break space
-        | '\u{FFA0}'
-        | '\u{1BCA0}'..='\u{1BCA3}'
-        | '\u{1D173}'..='\u{1D17A}'
-        | '\u{E0000}'..='\u{E0FFF}' // tags, variation selectors supplement
-    )
-}
+pub(crate) use crate::unicode::is_ignorable;
 
 /// Characters spelled out or mapped to their ASCII form before anything
 /// else.

@@ -279,16 +279,12 @@ impl SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let canonical = row.map_err(classify)?;
-            out.push(
-                EmailAddress::parse_with(
-                    &canonical,
-                    crate::address::AddressOptions::default().with_ip_literal(true),
-                )
-                .map_err(|e| SqliteStoreError::Corrupt {
+            out.push(EmailAddress::from_stored(&canonical).map_err(|e| {
+                SqliteStoreError::Corrupt {
                     what: "address",
                     source: Some(Box::new(e)),
-                })?,
-            );
+                }
+            })?);
         }
         Ok(out)
     }

@@ -392,11 +392,7 @@ impl KeyRing {
         Ok(VerifiedToken {
             tenant: TenantId::new(tenant).map_err(|_| TokenError::Malformed)?,
             list: ListId::new(list).map_err(|_| TokenError::Malformed)?,
-            address: EmailAddress::parse_with(
-                address,
-                crate::address::AddressOptions::default().with_ip_literal(true),
-            )
-            .map_err(|_| TokenError::Malformed)?,
+            address: EmailAddress::from_stored(address).map_err(|_| TokenError::Malformed)?,
             issued_at,
             key_id: key.id.clone(),
         })
