@@ -111,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             d.set_cookie.unwrap_or_default()
         );
     }
-    let opt_out = AdOptOut::new("shop.example");
+    let opt_out = AdOptOut::new("shop.example")?;
     let impression = opt_out.decide(Some("sid=abc"), &gpc);
     let why: Vec<String> = impression.reasons().iter().map(|r| r.to_string()).collect();
     println!(

@@ -310,7 +310,7 @@ fn mangled_consent_values_mean_no_decision() {
 
 #[test]
 fn the_ad_opt_out_cookie_is_generic_and_reissued_at_the_browser_cap() {
-    let opt = AdOptOut::new("shop.example");
+    let opt = AdOptOut::new("shop.example").expect("a host name");
     let set = opt.set_cookie();
     assert!(set.starts_with("consentry_ad_opt_out=1;"), "{set}");
     assert!(set.contains("Max-Age=34560000"), "400 days: {set}");
@@ -522,4 +522,59 @@ fn a_forged_value_at_the_end_of_time_does_not_panic() {
         &PrivacySignals::default(),
         far,
     );
+}
+
+/// Issue 12 item 7: nothing in a policy or an opt-out cookie may add a
+/// header or an attribute to a `Set-Cookie` line.
+#[test]
+fn set_cookie_injection_is_refused_at_load_and_at_construction() {
+    let hostile = [
+        (r#""shop.example\r\nSet-Cookie: admin=1""#, r#""/""#),
+        (r#""shop.example; SameSite=None""#, r#""/""#),
+        (r#""shop.example""#, r#""/; Domain=evil.example; SameSite=None""#),
+        (r#""shop.example""#, r#""/a\nX-Injected: 1""#),
+        (r#""shop.example""#, r#""no-leading-slash""#),
+        (r#""-shop.example""#, r#""/""#),
+        (r#""shop..example""#, r#""/""#),
+    ];
+    for (domain, path) in hostile {
+        let json = format!(
+            r#"{{"revision": 1, "cookies": [{{"name": "sid", "domain": {domain}, "path": {path},
+                "category": "strictly_necessary", "lifetime": "session"}}]}}"#
+        );
+        let err = CookiePolicy::from_json(&json).expect_err(&json);
+        let text = err.to_string();
+        assert!(
+            text.contains("not a host name") || text.contains("not a cookie path"),
+            "{json}: {text}"
+        );
+        assert!(!text.contains('\r') && !text.contains('\n'), "escaped: {text}");
+        // Even a policy deserialised without validation renders no
+        // injected attribute.
+        let raw: CookiePolicy = serde_json::from_str(&json).expect("raw serde");
+        let spec = &raw.cookies[0];
+        let d = raw.decide(spec, None, &PrivacySignals::default(), Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap());
+        if let CookieOutcome::Allow {
+            attributes: Some(a),
+        } = d.outcome()
+        {
+            let line = a.render("v");
+            assert!(!line.contains('\r') && !line.contains('\n'), "{line}");
+            assert!(!line.contains("evil.example"), "{line}");
+            assert_eq!(line.matches("SameSite").count(), 1, "{line}");
+        }
+    }
+    assert!(matches!(
+        AdOptOut::new("shop.example\r\nSet-Cookie: admin=1"),
+        Err(PolicyError::BadDomain { .. })
+    ));
+    assert!(matches!(
+        AdOptOut::named("opt out", "shop.example"),
+        Err(PolicyError::BadName(_))
+    ));
+    let forged: Result<AdOptOut, _> =
+        serde_json::from_str(r#"{"name": "x", "domain": "a.example; Domain=evil.example"}"#);
+    assert!(forged.is_err());
+    let good = AdOptOut::new(".shop.example").expect("leading dot allowed");
+    assert_eq!(good.domain(), ".shop.example");
 }

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::beacon::Tracking;
 use super::consent::{ConsentStatus, CookieConsent};
 use super::policy::{
-    Category, CookiePolicy, CookieSpec, Lifetime, SameSitePolicy, Storage, BROWSER_MAX_AGE_DAYS,
+    is_cookie_domain, is_cookie_name, is_cookie_path, Category, CookiePolicy, CookieSpec, Lifetime,
+    PolicyError, SameSitePolicy, Storage, BROWSER_MAX_AGE_DAYS,
 };
 use super::signals::PrivacySignals;
 use crate::catalogue::ids;
@@ -36,9 +37,12 @@ pub struct SetCookieAttributes {
 
 impl SetCookieAttributes {
     fn builder<'c>(&self, value: &'c str) -> cookie::CookieBuilder<'c> {
+        // Defence in depth: `CookiePolicy::validate` and `AdOptOut::new`
+        // refuse bad domains and paths, but these fields are public, so an
+        // attribute that could end the header line or add an attribute is
+        // left out rather than rendered (no `Domain` makes a host-only
+        // cookie, the narrower scope).
         let mut b = Cookie::build((self.name.clone(), value))
-            .domain(self.domain.clone())
-            .path(self.path.clone())
             .secure(self.secure)
             .http_only(self.http_only)
             .same_site(match self.same_site {
@@ -46,6 +50,12 @@ impl SetCookieAttributes {
                 SameSitePolicy::Lax => SameSite::Lax,
                 SameSitePolicy::None => SameSite::None,
             });
+        if is_cookie_domain(&self.domain) {
+            b = b.domain(self.domain.clone());
+        }
+        if is_cookie_path(&self.path) {
+            b = b.path(self.path.clone());
+        }
         if let Some(secs) = self.max_age_seconds {
             b = b.max_age(Duration::seconds(secs));
         }
@@ -288,21 +298,81 @@ impl CookiePolicy {
 /// Browsers cap cookie lifetimes at 400 days, so the promise "opt-out with
 /// no expiry" is kept by issuing it with that maximum and re-issuing it on
 /// every visit where it is present.
+///
+/// The domain and name are checked when it is made (and when it is
+/// deserialised), so nothing can be injected into its `Set-Cookie` line:
+///
+/// ```
+/// use consentry::cookie::{AdOptOut, PolicyError};
+///
+/// let opt_out = AdOptOut::new("shop.example")?;
+/// assert!(opt_out.set_cookie().starts_with("consentry_ad_opt_out=1"));
+/// assert!(matches!(
+///     AdOptOut::new("shop.example\r\nSet-Cookie: admin=1"),
+///     Err(PolicyError::BadDomain { .. })
+/// ));
+/// # Ok::<(), PolicyError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "AdOptOutWire")]
 pub struct AdOptOut {
-    /// The cookie name.
-    pub name: String,
-    /// The domain it is set for.
-    pub domain: String,
+    name: String,
+    domain: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdOptOutWire {
+    name: String,
+    domain: String,
+}
+
+impl TryFrom<AdOptOutWire> for AdOptOut {
+    type Error = PolicyError;
+    fn try_from(w: AdOptOutWire) -> Result<Self, PolicyError> {
+        AdOptOut::named(w.name, w.domain)
+    }
 }
 
 impl AdOptOut {
     /// The opt-out cookie for a domain, named `consentry_ad_opt_out`.
-    pub fn new(domain: impl Into<String>) -> Self {
-        AdOptOut {
-            name: "consentry_ad_opt_out".to_owned(),
-            domain: domain.into(),
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError::BadDomain`] when `domain` is not a host name
+    /// ([`is_cookie_domain`]).
+    pub fn new(domain: impl Into<String>) -> Result<Self, PolicyError> {
+        AdOptOut::named("consentry_ad_opt_out", domain)
+    }
+
+    /// An opt-out cookie with a name of the host's choosing.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError::BadName`] when `name` is not an RFC 6265 token;
+    /// [`PolicyError::BadDomain`] when `domain` is not a host name.
+    pub fn named(name: impl Into<String>, domain: impl Into<String>) -> Result<Self, PolicyError> {
+        let (name, domain) = (name.into(), domain.into());
+        if !is_cookie_name(&name) {
+            return Err(PolicyError::BadName(name.escape_default().to_string()));
         }
+        if !is_cookie_domain(&domain) {
+            return Err(PolicyError::BadDomain {
+                name: name.escape_default().to_string(),
+                domain: domain.escape_default().to_string(),
+            });
+        }
+        Ok(AdOptOut { name, domain })
+    }
+
+    /// The cookie name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The domain it is set for.
+    pub fn domain(&self) -> &str {
+        &self.domain
     }
 
     fn attributes(&self) -> SetCookieAttributes {

@@ -263,6 +263,26 @@ pub enum PolicyError {
     /// A name that is not an RFC 6265 token, or an empty domain.
     #[error("`{0}` is not a valid cookie name or has no domain")]
     BadName(String),
+    /// A domain that is not a host name (RFC 6265 section 4.1.2.3: letters,
+    /// digits and hyphens in dot-separated labels); shown escaped, so a
+    /// CR/LF in it reads `\r\n`.
+    #[error("`{name}` has domain `{domain}`, which is not a host name")]
+    BadDomain {
+        /// The item.
+        name: String,
+        /// The domain, escaped.
+        domain: String,
+    },
+    /// A path that does not start with `/` or holds a control character or
+    /// `;` (RFC 6265 section 4.1.1 `path-value`), which would let it add
+    /// attributes or headers to the `Set-Cookie` line.
+    #[error("`{name}` has path `{path}`, which is not a cookie path")]
+    BadPath {
+        /// The item.
+        name: String,
+        /// The path, escaped.
+        path: String,
+    },
     /// The cap exceeds what browsers allow, or a window is zero.
     #[error("{0}")]
     BadSetting(String),
@@ -326,6 +346,55 @@ impl PolicyReport {
     }
 }
 
+/// Whether `domain` is a valid `Domain` attribute value: a host name of
+/// dot-separated labels of ASCII letters, digits and hyphens (no label
+/// starting or ending with a hyphen, each at most 63 bytes, the whole at
+/// most 253), with an optional leading dot (RFC 6265 section 4.1.2.3, RFC
+/// 1034 section 3.5). Nothing that could end the header line or add an
+/// attribute passes.
+///
+/// ```
+/// use consentry::cookie::is_cookie_domain;
+///
+/// assert!(is_cookie_domain("shop.example"));
+/// assert!(is_cookie_domain(".shop.example"));
+/// assert!(!is_cookie_domain("shop.example\r\nSet-Cookie: admin=1"));
+/// assert!(!is_cookie_domain("shop.example; SameSite=None"));
+/// ```
+pub fn is_cookie_domain(domain: &str) -> bool {
+    let host = domain.strip_prefix('.').unwrap_or(domain);
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// Whether `path` is a valid `Path` attribute value: it starts with `/` and
+/// holds only printable ASCII other than `;` (RFC 6265 section 4.1.1
+/// `path-value`, restricted to what a browser keeps).
+///
+/// ```
+/// use consentry::cookie::is_cookie_path;
+///
+/// assert!(is_cookie_path("/"));
+/// assert!(is_cookie_path("/account/settings"));
+/// assert!(!is_cookie_path("/; Domain=evil.example; SameSite=None"));
+/// assert!(!is_cookie_path("account"));
+/// ```
+pub fn is_cookie_path(path: &str) -> bool {
+    path.starts_with('/') && path.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}
+
+/// Whether `name` is an RFC 6265 cookie name (an RFC 2616 token).
+pub fn is_cookie_name(name: &str) -> bool {
+    is_token(name)
+}
+
 fn is_token(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -371,6 +440,18 @@ impl CookiePolicy {
                 report
                     .errors
                     .push(PolicyError::BadName(c.name.escape_default().to_string()));
+            }
+            if !c.domain.trim().is_empty() && !is_cookie_domain(&c.domain) {
+                report.errors.push(PolicyError::BadDomain {
+                    name: c.name.escape_default().to_string(),
+                    domain: c.domain.escape_default().to_string(),
+                });
+            }
+            if !is_cookie_path(&c.path) {
+                report.errors.push(PolicyError::BadPath {
+                    name: c.name.escape_default().to_string(),
+                    path: c.path.escape_default().to_string(),
+                });
             }
             if let Lifetime::Days(days) = c.lifetime {
                 if days > self.max_lifetime_days {
