@@ -531,7 +531,10 @@ fn set_cookie_injection_is_refused_at_load_and_at_construction() {
     let hostile = [
         (r#""shop.example\r\nSet-Cookie: admin=1""#, r#""/""#),
         (r#""shop.example; SameSite=None""#, r#""/""#),
-        (r#""shop.example""#, r#""/; Domain=evil.example; SameSite=None""#),
+        (
+            r#""shop.example""#,
+            r#""/; Domain=evil.example; SameSite=None""#,
+        ),
         (r#""shop.example""#, r#""/a\nX-Injected: 1""#),
         (r#""shop.example""#, r#""no-leading-slash""#),
         (r#""-shop.example""#, r#""/""#),
@@ -548,12 +551,20 @@ fn set_cookie_injection_is_refused_at_load_and_at_construction() {
             text.contains("not a host name") || text.contains("not a cookie path"),
             "{json}: {text}"
         );
-        assert!(!text.contains('\r') && !text.contains('\n'), "escaped: {text}");
+        assert!(
+            !text.contains('\r') && !text.contains('\n'),
+            "escaped: {text}"
+        );
         // Even a policy deserialised without validation renders no
         // injected attribute.
         let raw: CookiePolicy = serde_json::from_str(&json).expect("raw serde");
         let spec = &raw.cookies[0];
-        let d = raw.decide(spec, None, &PrivacySignals::default(), Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap());
+        let d = raw.decide(
+            spec,
+            None,
+            &PrivacySignals::default(),
+            Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap(),
+        );
         if let CookieOutcome::Allow {
             attributes: Some(a),
         } = d.outcome()

@@ -393,7 +393,7 @@ pub fn html_to_text(html: &str) -> HtmlText {
         let mut name_buf = [0u8; 32];
         let name = tag_name(tag.get(name_start..).unwrap_or_default(), &mut name_buf);
         if closing {
-            w.end_tag(&name);
+            w.end_tag(name);
             continue;
         }
         let self_closing = tag.trim_end_matches('>').ends_with('/');
@@ -422,7 +422,7 @@ pub fn html_to_text(html: &str) -> HtmlText {
             rest = after;
             continue;
         }
-        w.start_tag(&name, tag, self_closing);
+        w.start_tag(name, tag, self_closing);
     }
     w.close_link();
     let trimmed = w.out.text.trim_end().len();

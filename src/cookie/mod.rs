@@ -30,8 +30,8 @@ pub use consent::{
 };
 pub use decide::{AdOptOut, CookieDecision, CookieOutcome, Deletion, SetCookieAttributes};
 pub use policy::{
-    is_cookie_domain, is_cookie_name, is_cookie_path, Category, CookiePolicy, CookieSpec,
-    Lifetime, PolicyError, PolicyLoadError, PolicyReport, PolicyWarning, SameSitePolicy, Storage,
+    is_cookie_domain, is_cookie_name, is_cookie_path, Category, CookiePolicy, CookieSpec, Lifetime,
+    PolicyError, PolicyLoadError, PolicyReport, PolicyWarning, SameSitePolicy, Storage,
     BROWSER_MAX_AGE_DAYS,
 };
 pub use signals::PrivacySignals;
