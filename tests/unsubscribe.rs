@@ -629,3 +629,87 @@ fn only_an_upper_case_post_changes_state() {
     }
     assert!(may_change_state("POST", form, b"List-Unsubscribe=One-Click").is_ok());
 }
+
+/// Issue 12 item 10: a configured mailto address comes back from the
+/// header exactly as it was given (RFC 6068).
+#[test]
+fn mailto_addresses_survive_the_header_per_rfc_6068() {
+    use consentry::address::EmailAddress;
+    use consentry::unsubscribe::{parse_list_unsubscribe, parse_mailto};
+    let base = url::Url::parse("https://mail.shop.example/u").unwrap();
+    for address in [
+        "unsub?subject=x&body=y@shop.example",
+        "a#b@shop.example",
+        "\"john doe\"@shop.example",
+        "\"not@me\"@shop.example",
+        "100%real@shop.example",
+        "o'neil+lists@shop.example",
+        "a/b=c@shop.example",
+        "josé@café.example",
+    ] {
+        let expected = EmailAddress::parse(address).unwrap();
+        let h = build_unsubscribe_headers(&base, "v1.k1.abc", Some(address)).unwrap();
+        let uris = parse_list_unsubscribe(&h.list_unsubscribe).unwrap();
+        assert_eq!(uris.len(), 2, "{}", h.list_unsubscribe);
+        let m = parse_mailto(&uris[1]).unwrap();
+        assert_eq!(m.to, vec![expected], "{address} -> {}", uris[1]);
+        assert_eq!(m.subject.as_deref(), Some("unsubscribe"));
+        assert!(m.body.is_none() && m.headers.is_empty(), "{address}: {m:?}");
+    }
+}
+
+#[test]
+fn mailto_uris_written_by_others_are_read_per_rfc_6068() {
+    use consentry::unsubscribe::{parse_mailto, MailtoError};
+    let read = |s: &str| parse_mailto(&url::Url::parse(s).unwrap());
+    let m = read("mailto:%22not%40me%22@example.org").unwrap();
+    assert_eq!(m.to[0].as_str(), "\"not@me\"@example.org");
+    let m = read("mailto:a@example.org,b@example.org?to=c@example.org&subject=caf%C3%A9&body=stop%20please&In-Reply-To=%3C3469A91.D10AF4C@example.com%3E").unwrap();
+    let to: Vec<&str> = m.to.iter().map(|a| a.as_str()).collect();
+    assert_eq!(to, ["a@example.org", "b@example.org", "c@example.org"]);
+    assert_eq!(m.subject.as_deref(), Some("café"));
+    assert_eq!(m.body.as_deref(), Some("stop please"));
+    assert_eq!(
+        m.headers,
+        [(
+            "In-Reply-To".to_owned(),
+            "<3469A91.D10AF4C@example.com>".to_owned()
+        )]
+    );
+    assert!(matches!(
+        read("mailto:?subject=x"),
+        Err(MailtoError::NoRecipient)
+    ));
+    assert!(matches!(
+        read("mailto:%FF@example.org"),
+        Err(MailtoError::NotUtf8)
+    ));
+    assert!(matches!(
+        read("mailto:not-an-address"),
+        Err(MailtoError::BadAddress { .. })
+    ));
+    assert!(matches!(
+        read("https://example.org/"),
+        Err(MailtoError::NotMailto(_))
+    ));
+}
+
+proptest! {
+    /// Any address the parser accepts round-trips through a mailto URI.
+    #[test]
+    fn any_accepted_address_round_trips_through_mailto(
+        local in "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~.-]{1,20}|\"[ a-zA-Z0-9@,;:<>()\\[\\].-]{1,20}\"",
+        domain in "[a-z0-9]{1,10}\\.example",
+        subject in "\\PC{0,20}",
+    ) {
+        use consentry::address::EmailAddress;
+        use consentry::unsubscribe::{mailto_uri, parse_mailto};
+        if let Ok(address) = EmailAddress::parse(&format!("{local}@{domain}")) {
+            let uri = mailto_uri(&address, &subject);
+            let parsed = url::Url::parse(&uri).unwrap();
+            let m = parse_mailto(&parsed).unwrap();
+            prop_assert_eq!(m.to, vec![address]);
+            prop_assert_eq!(m.subject.unwrap_or_default(), subject);
+        }
+    }
+}

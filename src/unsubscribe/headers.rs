@@ -200,7 +200,8 @@ fn check_injection(s: &str) -> Result<(), HeaderError> {
 /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
 ///
 /// The token is appended to `base` as the query parameter `token`
-/// (percent-encoded). The optional mailto address gets `?subject=unsubscribe`.
+/// (percent-encoded). The optional mailto address is written per RFC 6068
+/// ([`mailto_uri`](super::mailto_uri)) with `?subject=unsubscribe`.
 ///
 /// # Errors
 ///
@@ -244,12 +245,10 @@ pub fn build_unsubscribe_headers(
                 source,
             }
         })?;
-        let mailto = Url::parse(&format!("mailto:{}?subject=unsubscribe", parsed.as_str()))
-            .map_err(|source| HeaderError::BadUri {
-                uri: format!("mailto:{address}"),
-                source,
-            })?;
-        check_injection(mailto.as_str())?;
+        // RFC 6068: the address is percent-encoded, so a `?`, `#`, `&` or
+        // quoted space in its local part stays part of the address.
+        let mailto = super::mailto::mailto_uri(&parsed, "unsubscribe");
+        check_injection(&mailto)?;
         value.push_str(&format!(", <{mailto}>"));
     }
     if value.len() > MAX_HEADER_BYTES {

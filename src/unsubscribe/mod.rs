@@ -5,7 +5,8 @@
 //!   list and address, valid at least 30 days after the send.
 //! - [`build_unsubscribe_headers`] writes `List-Unsubscribe` (https, with
 //!   the token) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`;
-//!   [`read_unsubscribe_headers`] parses incoming ones.
+//!   [`read_unsubscribe_headers`] parses incoming ones; [`mailto_uri`] and
+//!   [`parse_mailto`] write and read `mailto:` URIs per RFC 6068.
 //! - [`may_change_state`] lets only a one-click POST through: a GET (a mail
 //!   scanner following the link) never unsubscribes anyone.
 //! - [`OptOutDeadlines::decide`] says by when an opt-out must take effect.
@@ -16,6 +17,7 @@
 mod body;
 mod deadline;
 mod headers;
+mod mailto;
 mod token;
 
 pub use body::{
@@ -26,6 +28,7 @@ pub use headers::{
     build_unsubscribe_headers, is_one_click_post, parse_list_unsubscribe, read_unsubscribe_headers,
     HeaderError, UnsubscribeHeaders, UnsubscribeOffer, MAX_HEADER_BYTES, ONE_CLICK_POST_VALUE,
 };
+pub use mailto::{mailto_uri, parse_mailto, Mailto, MailtoError};
 pub use token::{
     KeyError, KeyRing, TokenError, TokenKey, VerifiedToken, MAX_TOKEN_BYTES, MIN_SECRET_BYTES,
     MIN_VALIDITY_DAYS, TOKEN_VERSION,
