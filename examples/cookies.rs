@@ -8,9 +8,10 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use consentry::cookie::{
-    needs_prompt, AdOptOut, Category, ConsentMethod, CookieConsent, CookieOutcome, CookiePolicy,
-    PrivacySignals,
+    needs_prompt, AdOptOut, Category, ConsentKeys, ConsentMethod, CookieConsent, CookieOutcome,
+    CookiePolicy, PrivacySignals, CONSENT_COOKIE_NAME,
 };
+use consentry::unsubscribe::TokenKey;
 
 const POLICY: &str = r#"{
   "revision": 7,
@@ -18,7 +19,7 @@ const POLICY: &str = r#"{
   "max_lifetime_days": 395,
   "cookies": [
     {"name": "sid", "domain": "shop.example", "category": "strictly_necessary", "lifetime": "session"},
-    {"name": "consentry_choice", "domain": "shop.example", "category": "strictly_necessary", "lifetime": {"days": 183}, "script_access": true},
+    {"name": "__Host-consentry_choice", "domain": "shop.example", "category": "strictly_necessary", "lifetime": {"days": 183}, "script_access": true},
     {"name": "lang", "domain": "shop.example", "category": "preferences", "lifetime": {"days": 365}},
     {"name": "_ga", "domain": "shop.example", "category": "analytics", "lifetime": {"days": 395}, "script_access": true},
     {"name": "ads_id", "domain": "shop.example", "category": "advertising", "lifetime": {"days": 90}, "same_site": "none"}
@@ -82,9 +83,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t0,
         ConsentMethod::PerCategory,
     );
-    let value = choice.to_cookie_value();
-    println!("consent cookie value: {value}\n");
-    let read_back = CookieConsent::read(Some(&value));
+    // The value is signed with a site key (kept in the host's secret
+    // store; here a fixed one), so a visitor cannot grant themselves
+    // anything by editing it.
+    let keys = ConsentKeys::new(TokenKey::new(
+        "site1",
+        *b"an example site key, 32 bytes ok",
+    )?);
+    let value = choice.to_cookie_value(&keys);
+    println!("{CONSENT_COOKIE_NAME}={value}\n");
+    let read_back = CookieConsent::read(Some(&value), &keys, &policy, t0);
     show(
         "accepted analytics only",
         &policy,

@@ -276,36 +276,84 @@ fn validation_reports_every_problem_at_once() {
     );
 }
 
+fn keys() -> ConsentKeys {
+    ConsentKeys::new(consentry::unsubscribe::TokenKey::new("site1", [42u8; 32]).unwrap())
+}
+
+fn read(value: &str) -> Result<CookieConsent, ConsentValueError> {
+    CookieConsent::from_cookie_value(value, &keys(), &policy(), now())
+}
+
 #[test]
 fn mangled_consent_values_mean_no_decision() {
     let good = CookieConsent::new([Category::Analytics], 4, now(), ConsentMethod::PerCategory)
-        .to_cookie_value();
-    assert!(CookieConsent::read(Some(&good)).is_some());
+        .to_cookie_value(&keys());
+    assert!(CookieConsent::read(Some(&good), &keys(), &policy(), now()).is_some());
     let cases = [
         ("", ConsentValueError::Empty),
         ("_ga=GA1.2.3", ConsentValueError::Foreign),
-        ("c2.4.5.1.p.abc", ConsentValueError::Foreign),
+        ("c3.4.5.1.p.abc", ConsentValueError::Foreign),
         (&good[..good.len() - 3], ConsentValueError::Tampered),
-        ("c1.4.5", ConsentValueError::Malformed),
+        ("c2.site1.4.5", ConsentValueError::Malformed),
+        (
+            "c2.other.4.5.1.p.AAAAAAAAAAAAAAAAAAAAAA",
+            ConsentValueError::UnknownKey,
+        ),
     ];
     for (value, expected) in cases {
-        assert_eq!(
-            CookieConsent::from_cookie_value(value),
-            Err(expected),
-            "{value}"
-        );
-        assert!(CookieConsent::read(Some(value)).is_none());
+        assert_eq!(read(value), Err(expected), "{value}");
+        assert!(CookieConsent::read(Some(value), &keys(), &policy(), now()).is_none());
     }
     assert!(matches!(
-        CookieConsent::from_cookie_value(&"c1.".repeat(2000)),
+        read(&"c2.".repeat(2000)),
         Err(ConsentValueError::TooLong(_))
     ));
     // Granting advertising by editing the bits is caught.
     let forged = good.replacen(".5.", ".f.", 1);
+    assert_eq!(read(&forged), Err(ConsentValueError::Tampered));
+}
+
+/// Issue 12 item 8: the consent cookie cannot be made by hand.
+#[test]
+fn the_consent_cookie_is_signed_and_refused_unsigned_forged_future_or_expired() {
+    use consentry::unsubscribe::TokenKey;
+    let policy = policy();
+    // The old unkeyed encoding (its checksum was public): refused.
     assert_eq!(
-        CookieConsent::from_cookie_value(&forged),
-        Err(ConsentValueError::Tampered)
+        read("c1.4.f.1777629600.a.AAAAAAAA"),
+        Err(ConsentValueError::Unsigned)
     );
+    // Signed with a key the site does not hold, under the site's key id.
+    let attacker = ConsentKeys::new(TokenKey::new("site1", [0u8; 32]).unwrap());
+    let forged = CookieConsent::accept_all(4, now()).to_cookie_value(&attacker);
+    assert_eq!(read(&forged), Err(ConsentValueError::Tampered));
+    // Dated in the future: refused beyond the skew, read within it.
+    let ahead = CookieConsent::accept_all(4, now() + TimeDelta::days(30)).to_cookie_value(&keys());
+    assert_eq!(read(&ahead), Err(ConsentValueError::FromTheFuture));
+    let skewed =
+        CookieConsent::accept_all(4, now() + TimeDelta::minutes(2)).to_cookie_value(&keys());
+    assert!(read(&skewed).is_ok());
+    // At the end of time: no panic, and no eternal grant.
+    let eternal = CookieConsent::accept_all(4, DateTime::<Utc>::MAX_UTC).to_cookie_value(&keys());
+    assert_eq!(read(&eternal), Err(ConsentValueError::FromTheFuture));
+    // Expired after the policy's validity.
+    let given = CookieConsent::accept_all(4, now()).to_cookie_value(&keys());
+    let later = now() + TimeDelta::days(i64::from(policy.consent_validity_days) + 1);
+    assert!(matches!(
+        CookieConsent::from_cookie_value(&given, &keys(), &policy, later),
+        Err(ConsentValueError::Expired { .. })
+    ));
+    // Rotation: the old key still verifies once retired; a dropped key does not.
+    let rotated = ConsentKeys::new(TokenKey::new("site2", [7u8; 32]).unwrap())
+        .with_retired(TokenKey::new("site1", [42u8; 32]).unwrap())
+        .unwrap();
+    assert!(CookieConsent::from_cookie_value(&given, &rotated, &policy, now()).is_ok());
+    let dropped = ConsentKeys::new(TokenKey::new("site2", [7u8; 32]).unwrap());
+    assert_eq!(
+        CookieConsent::from_cookie_value(&given, &dropped, &policy, now()),
+        Err(ConsentValueError::UnknownKey)
+    );
+    assert!(CONSENT_COOKIE_NAME.starts_with("__Host-"));
 }
 
 #[test]
@@ -425,19 +473,19 @@ proptest! {
 
     #[test]
     fn the_consent_value_round_trips(c in arb_consent()) {
-        let v = c.to_cookie_value();
+        let v = c.to_cookie_value(&keys());
         prop_assert!(v.len() <= MAX_COOKIE_VALUE_BYTES);
         prop_assert!(v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)), "{}", v);
-        prop_assert_eq!(CookieConsent::from_cookie_value(&v).unwrap(), c.clone());
+        prop_assert_eq!(CookieConsent::from_cookie_value(&v, &keys(), &policy(), c.given_at).unwrap(), c.clone());
         let json = serde_json::to_string(&c).unwrap();
         prop_assert_eq!(serde_json::from_str::<CookieConsent>(&json).unwrap(), c);
     }
 
     #[test]
-    fn arbitrary_values_never_panic_and_never_grant(s in any::<String>(), t in "c1\\.[0-9]{1,3}\\.[0-9a-f]{1,2}\\.[0-9]{1,10}\\.[a-z]\\.[A-Za-z0-9_-]{0,10}") {
+    fn arbitrary_values_never_panic_and_never_grant(s in any::<String>(), t in "c[12]\\.(site1\\.)?[0-9]{1,3}\\.[0-9a-f]{1,2}\\.[0-9]{1,10}\\.[a-z]\\.[A-Za-z0-9_-]{0,24}") {
         let p = policy();
         for v in [s.as_str(), t.as_str()] {
-            let read = CookieConsent::read(Some(v));
+            let read = CookieConsent::read(Some(v), &keys(), &p, now());
             prop_assert!(read.is_none());
             for c in p.cookies.iter().filter(|c| c.category != Category::StrictlyNecessary) {
                 prop_assert!(!p.decide(c, read.as_ref(), &PrivacySignals::default(), now()).is_allowed());
@@ -508,13 +556,13 @@ storage = "flash_lso"
 }
 
 #[test]
-fn a_forged_value_at_the_end_of_time_does_not_panic() {
-    // The checksum is not a secret: anyone can mint a well-formed value.
+fn a_value_at_the_end_of_time_does_not_panic() {
     let far = DateTime::<Utc>::MAX_UTC;
-    let forged = CookieConsent::new([Category::Analytics], 4, far, ConsentMethod::AcceptAll)
-        .to_cookie_value();
-    let read = CookieConsent::read(Some(&forged)).unwrap();
-    assert_eq!(read.status(&policy(), now()), ConsentStatus::Current);
+    let signed = CookieConsent::new([Category::Analytics], 4, far, ConsentMethod::AcceptAll)
+        .to_cookie_value(&keys());
+    // Read at the end of time it is current; its status never panics.
+    let read = CookieConsent::read(Some(&signed), &keys(), &policy(), far).unwrap();
+    assert_eq!(read.status(&policy(), far), ConsentStatus::Current);
     let p = policy();
     let _ = p.decide(
         spec(&p, "_ga"),

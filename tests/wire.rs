@@ -362,9 +362,17 @@ fn the_consent_cookie_value() {
         t(0),
         ConsentMethod::PerCategory,
     );
-    let value = choice.to_cookie_value();
+    let keys = consentry::cookie::ConsentKeys::new(
+        consentry::unsubscribe::TokenKey::new("site1", [42u8; 32]).unwrap(),
+    );
+    let value = choice.to_cookie_value(&keys);
     golden("consent_cookie_value.txt", &value);
-    assert_eq!(CookieConsent::from_cookie_value(&value).unwrap(), choice);
+    let (policy, _) =
+        consentry::cookie::CookiePolicy::from_json(r#"{"revision": 7, "cookies": []}"#).unwrap();
+    assert_eq!(
+        CookieConsent::from_cookie_value(&value, &keys, &policy, t(0)).unwrap(),
+        choice
+    );
     snapshot("cookie_consent.json", &choice);
 }
 

@@ -50,11 +50,17 @@ impl SetCookieAttributes {
                 SameSitePolicy::Lax => SameSite::Lax,
                 SameSitePolicy::None => SameSite::None,
             });
-        if is_cookie_domain(&self.domain) {
-            b = b.domain(self.domain.clone());
-        }
-        if is_cookie_path(&self.path) {
-            b = b.path(self.path.clone());
+        if self.name.starts_with("__Host-") {
+            // RFC 6265bis: a `__Host-` cookie is accepted only with
+            // `Secure`, `Path=/` and no `Domain`.
+            b = b.path("/");
+        } else {
+            if is_cookie_domain(&self.domain) {
+                b = b.domain(self.domain.clone());
+            }
+            if is_cookie_path(&self.path) {
+                b = b.path(self.path.clone());
+            }
         }
         if let Some(secs) = self.max_age_seconds {
             b = b.max_age(Duration::seconds(secs));

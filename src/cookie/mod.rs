@@ -3,9 +3,11 @@
 //!
 //! - [`CookiePolicy`] — the site's catalogue ([`CookieSpec`]s by
 //!   [`Category`]), validated all at once.
-//! - [`CookieConsent`] — the visitor's choice, in a compact, versioned,
-//!   checksummed cookie value; stale when the policy revision changed or
-//!   it is older than the validity window.
+//! - [`CookieConsent`] — the visitor's choice, in a compact, versioned
+//!   cookie value signed with a site key ([`ConsentKeys`], HMAC-SHA256,
+//!   rotatable); refused when unsigned, forged, dated in the future or
+//!   older than the validity window, stale when the policy revision
+//!   changed. Set it as [`CONSENT_COOKIE_NAME`] (`__Host-` prefixed).
 //! - [`PrivacySignals`] — `Sec-GPC` (and `DNT`).
 //! - [`CookiePolicy::decide`] — allow (with `Set-Cookie` attributes)
 //!   or refuse, with the rule; [`CookiePolicy::deletions`] after a
@@ -25,8 +27,8 @@ pub use beacon::{
     TrackingPreference,
 };
 pub use consent::{
-    needs_prompt, ConsentMethod, ConsentStatus, ConsentValueError, CookieConsent,
-    CONSENT_COOKIE_NAME, CONSENT_VALUE_VERSION, MAX_COOKIE_VALUE_BYTES,
+    needs_prompt, ConsentKeys, ConsentMethod, ConsentStatus, ConsentValueError, CookieConsent,
+    CONSENT_CLOCK_SKEW, CONSENT_COOKIE_NAME, CONSENT_VALUE_VERSION, MAX_COOKIE_VALUE_BYTES,
 };
 pub use decide::{AdOptOut, CookieDecision, CookieOutcome, Deletion, SetCookieAttributes};
 pub use policy::{

@@ -275,7 +275,8 @@ pub enum PolicyError {
     },
     /// A path that does not start with `/` or holds a control character or
     /// `;` (RFC 6265 section 4.1.1 `path-value`), which would let it add
-    /// attributes or headers to the `Set-Cookie` line.
+    /// attributes or headers to the `Set-Cookie` line; or a `__Host-`
+    /// cookie whose path is not `/` (browsers would refuse it).
     #[error("`{name}` has path `{path}`, which is not a cookie path")]
     BadPath {
         /// The item.
@@ -449,7 +450,7 @@ impl CookiePolicy {
                     domain: c.domain.escape_default().to_string(),
                 });
             }
-            if !is_cookie_path(&c.path) {
+            if !is_cookie_path(&c.path) || (c.name.starts_with("__Host-") && c.path != "/") {
                 report.errors.push(PolicyError::BadPath {
                     name: c.name.escape_default().to_string(),
                     path: c.path.escape_default().to_string(),

@@ -18,7 +18,7 @@ mod body;
 mod deadline;
 mod headers;
 mod mailto;
-mod token;
+pub(crate) mod token;
 
 pub use body::{
     may_change_state, parse_one_click_body, OneClickBodyError, RequestRefused, MAX_BODY_BYTES,

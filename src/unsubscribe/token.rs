@@ -14,7 +14,7 @@ use crate::address::EmailAddress;
 use crate::consent::{Action, ConsentEvent, ConsentKey, Evidence, OptOutChannel};
 use crate::ids::{EventId, ListId, TenantId};
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// The token format version this crate issues.
 pub const TOKEN_VERSION: &str = "v1";
@@ -135,12 +135,18 @@ impl TokenKey {
     }
 
     fn mac(&self) -> HmacSha256 {
+        self.mac_for(CONTEXT)
+    }
+
+    /// An HMAC-SHA256 keyed with this key and bound to `context` and the
+    /// key id, so a value signed for one use never verifies for another.
+    pub(crate) fn mac_for(&self, context: &[u8]) -> HmacSha256 {
         // HMAC accepts keys of any length; this cannot fail.
         let mut mac = match HmacSha256::new_from_slice(&self.secret.0) {
             Ok(m) => m,
             Err(_) => unreachable_mac(),
         };
-        mac.update(CONTEXT);
+        mac.update(context);
         mac.update(b"\0");
         mac.update(self.id.as_bytes());
         mac.update(b"\0");
