@@ -31,6 +31,85 @@ fn news() -> ListId {
 // ---------------------------------------------------------------------------
 // Tokens
 
+/// Issue 12 item 6: a token in a log reveals nothing about its recipient,
+/// stays short, and is refused before it was issued.
+#[test]
+fn tokens_are_confidential_short_and_never_from_the_future() {
+    use base64::Engine;
+    let r = ring();
+    let address = "ann.quinterro@example.com";
+    let t = r.issue(&acme(), &news(), &addr(address), t0());
+    // Nothing readable: not in the text, not in any base64 decoding of it.
+    for part in t.split('.') {
+        for needle in ["ann", "quinterro", "example", "acme", "news"] {
+            assert!(
+                !part.to_ascii_lowercase().contains(needle) || part.len() < 4,
+                "{t}"
+            );
+        }
+        if let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part) {
+            let text = String::from_utf8_lossy(&bytes);
+            for needle in ["ann", "quinterro", "example.com", "acme", "news"] {
+                assert!(!text.contains(needle), "{t} decodes to {text:?}");
+            }
+        }
+    }
+    // Under 200 characters for tenant + list + address up to 100 bytes.
+    let long_address = format!("{}@example-mail-provider.co.uk", "a".repeat(64));
+    assert_eq!("acme".len() + "news".len() + long_address.len(), 100);
+    let long = r.issue(&acme(), &news(), &addr(&long_address), t0());
+    assert!(long.len() < 200, "{} characters: {long}", long.len());
+    assert!(r.verify(&long, t0()).is_ok());
+    // Issued in the future: refused beyond the skew, accepted within it.
+    let ahead = r.issue(&acme(), &news(), &addr(address), t0() + TimeDelta::days(1));
+    assert!(matches!(
+        r.verify(&ahead, t0()),
+        Err(TokenError::FromTheFuture { .. })
+    ));
+    let skewed = r.issue(
+        &acme(),
+        &news(),
+        &addr(address),
+        t0() + TimeDelta::minutes(4),
+    );
+    assert!(r.verify(&skewed, t0()).is_ok());
+    // No token lives for ever: one issued at the end of time is refused
+    // now, and nothing panics.
+    let eternal = r.issue(&acme(), &news(), &addr(address), DateTime::<Utc>::MAX_UTC);
+    assert!(matches!(
+        r.verify(&eternal, t0()),
+        Err(TokenError::FromTheFuture { .. })
+    ));
+    // A token sealed for one key id does not open under another key.
+    let other = KeyRing::new(TokenKey::new("k1", vec![9u8; 32]).unwrap());
+    assert_eq!(other.verify(&t, t0()), Err(TokenError::BadSignature));
+}
+
+/// Links in mail sent before the upgrade (signed `v1` tokens) keep working
+/// for their validity.
+#[test]
+fn legacy_signed_tokens_still_verify() {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let secret = [1u8; 32];
+    let r = KeyRing::new(TokenKey::new("k1", secret.to_vec()).unwrap());
+    let payload = format!(
+        "acme\u{1f}news\u{1f}ann@example.com\u{1f}{}",
+        t0().timestamp()
+    );
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&secret).unwrap();
+    mac.update(b"consentry-unsubscribe\0k1\0");
+    mac.update(payload.as_bytes());
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let legacy = format!(
+        "v1.k1.{}.{}",
+        b64.encode(payload.as_bytes()),
+        b64.encode(mac.finalize().into_bytes())
+    );
+    let v = r.verify(&legacy, t0() + TimeDelta::days(30)).unwrap();
+    assert_eq!(v.address.canonical(), "ann@example.com");
+}
+
 #[test]
 fn a_token_verifies_for_its_own_tenant_list_and_address_only() {
     let r = ring();
@@ -72,7 +151,7 @@ fn keys_rotate_without_breaking_old_links() {
     );
     assert!(after
         .issue(&acme(), &news(), &addr("a@b.example"), t0())
-        .starts_with("v1.k2026."));
+        .starts_with("v2.k2026."));
     let retired = KeyRing::new(TokenKey::new("k2026", vec![3u8; 40]).unwrap());
     assert_eq!(
         retired.verify(&token, t0()),
@@ -89,17 +168,23 @@ fn each_failure_has_its_own_error_and_no_secret_leaks() {
     let parts: Vec<&str> = t.split('.').collect();
     assert_eq!(r.verify("", t0()), Err(TokenError::Malformed));
     assert_eq!(r.verify("a.b.c", t0()), Err(TokenError::Malformed));
+    assert_eq!(parts.len(), 3, "{t}");
     assert_eq!(
-        r.verify(&format!("v2.{}.{}.{}", parts[1], parts[2], parts[3]), t0()),
-        Err(TokenError::UnsupportedVersion("v2".into()))
+        r.verify(&format!("v3.{}.{}", parts[1], parts[2]), t0()),
+        Err(TokenError::UnsupportedVersion("v3".into()))
+    );
+    assert_eq!(
+        r.verify(&format!("v2.k1.{}", "A".repeat(80)), t0()),
+        Err(TokenError::BadSignature)
+    );
+    assert_eq!(r.verify("v2.k1.!!", t0()), Err(TokenError::Malformed));
+    assert_eq!(
+        r.verify(&format!("{t}.extra"), t0()),
+        Err(TokenError::Malformed)
     );
     assert_eq!(
         r.verify(&format!("v1.k1.{}.{}", parts[2], "A".repeat(43)), t0()),
         Err(TokenError::BadSignature)
-    );
-    assert_eq!(
-        r.verify(&format!("v1.k1.!!.{}", parts[3]), t0()),
-        Err(TokenError::Malformed)
     );
     assert!(r.verify(&"x".repeat(5000), t0()).is_err());
 
@@ -128,7 +213,7 @@ proptest! {
             // original said.
             if let Ok(v) = r.verify(&s, t0()) {
                 prop_assert_eq!(v, r.verify(&t, t0()).unwrap());
-                prop_assert!(i == t.len() - 1 || i == t.rfind('.').unwrap() - 1);
+                prop_assert!(i == t.len() - 1);
             }
         }
     }
@@ -144,11 +229,13 @@ proptest! {
         prop_assert_eq!(v.address.canonical(), format!("{a}@example.com"));
         prop_assert_eq!(v.list.as_str(), l.as_str());
         prop_assert_eq!(v.tenant.as_str(), t.as_str());
-        // Splicing another person's payload under this signature fails.
+        // Splicing another person's sealed payload under this token's
+        // synthetic IV (its first 16 bytes) fails.
         let other = r.issue(&TenantId::new(t).unwrap(), &ListId::new(l).unwrap(), &addr(&format!("{b}@example.com")), t0());
-        let (_, ts) = token.rsplit_once('.').unwrap();
-        let (op, _) = other.rsplit_once('.').unwrap();
-        prop_assert_eq!(r.verify(&format!("{op}.{ts}"), t0()), Err(TokenError::BadSignature));
+        let (head, mine) = token.rsplit_once('.').unwrap();
+        let (_, theirs) = other.rsplit_once('.').unwrap();
+        let spliced = format!("{head}.{}{}", &mine[..20], &theirs[20..]);
+        prop_assert!(r.verify(&spliced, t0()).is_err());
     }
 
     #[test]

@@ -151,7 +151,7 @@ where
     /// a confirmation page whose button POSTs; change nothing.
     #[error("request refused: {0}")]
     Refused(#[from] RequestRefused),
-    /// The token is malformed, forged, signed by an unknown key or expired.
+    /// The token is malformed, forged, sealed with an unknown key, dated in the future or expired.
     /// Answer 400 or ask the person to confirm their address.
     #[error("token refused: {0}")]
     Token(#[from] TokenError),

@@ -30,6 +30,6 @@ pub use headers::{
 };
 pub use mailto::{mailto_uri, parse_mailto, Mailto, MailtoError};
 pub use token::{
-    KeyError, KeyRing, TokenError, TokenKey, VerifiedToken, MAX_TOKEN_BYTES, MIN_SECRET_BYTES,
-    MIN_VALIDITY_DAYS, TOKEN_VERSION,
+    KeyError, KeyRing, TokenError, TokenKey, VerifiedToken, LEGACY_TOKEN_VERSION, MAX_TOKEN_BYTES,
+    MIN_SECRET_BYTES, MIN_VALIDITY_DAYS, TOKEN_CLOCK_SKEW, TOKEN_VERSION,
 };
