@@ -248,3 +248,174 @@ fn an_ip_literal_address_never_poisons_the_history() {
     assert!(driver.state(&k, at(2)).unwrap().has_opted_out());
     assert!(driver.export_json(&ann, at(2)).is_ok());
 }
+
+/// Issue 12 item 3: ids are scoped to their tenant; the same id with other
+/// content is a conflict, never a silent drop of an opt-out.
+#[test]
+fn event_ids_are_scoped_to_the_tenant_and_conflicts_are_errors() {
+    use consentry::ServiceError;
+    let store = SqliteStore::open_in_memory().unwrap();
+    let a = key("tenant-a", "news", "ann@example.com");
+    let b = key("tenant-b", "news", "ann@example.com");
+    // Tenant B's delivery with id 2 does not swallow tenant A's opt-out 2.
+    assert_eq!(
+        store.append(&ev(&b, "2", 0, Action::Delivered)).unwrap(),
+        AppendOutcome::Appended
+    );
+    assert_eq!(
+        store.append(&ev(&a, "2", 1, opt_out())).unwrap(),
+        AppendOutcome::Appended
+    );
+    let d = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default());
+    assert!(d.state(&a, at(2)).unwrap().has_opted_out());
+    // The same event again is a duplicate; a different one under the same
+    // tenant and id is a typed conflict and stores nothing.
+    assert_eq!(
+        d.record(&ev(&a, "2", 1, opt_out())).unwrap(),
+        AppendOutcome::Duplicate
+    );
+    let err = d.record(&ev(&a, "2", 3, form())).unwrap_err();
+    assert!(
+        matches!(&err, ServiceError::IdConflict { tenant, id } if tenant.as_str() == "tenant-a" && id.as_str() == "2"),
+        "{err:?}"
+    );
+    assert_eq!(d.store().events_for(&a.address).unwrap().len(), 2);
+    assert!(d.state(&a, at(4)).unwrap().has_opted_out());
+}
+
+#[test]
+fn a_version_2_database_keeps_its_events_and_tombstones_after_migration() {
+    let dir = TempDir::new("migrate-v2");
+    let path = dir.file("v2.sqlite3");
+    let k = key("acme", "news", "ann@example.com");
+    let live = ev(&k, "live-1", 0, form());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE consentry_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             INSERT INTO consentry_meta VALUES ('schema_version', 2);
+             CREATE TABLE consentry_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+                canonical TEXT, tenant TEXT, list TEXT, body TEXT);
+             CREATE TABLE consentry_erased (hash TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (hash, body));",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO consentry_events (id, canonical, tenant, list, body) VALUES (?1, ?2, 'acme', 'news', ?3)",
+            rusqlite::params!["live-1", "ann@example.com", serde_json::to_string(&live).unwrap()],
+        )
+        .unwrap();
+        // A tombstone left by an erasure under schema 2.
+        conn.execute(
+            "INSERT INTO consentry_events (id) VALUES ('oneclick-gone@example.com')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.events_for(&k.address).unwrap(), vec![live.clone()]);
+    assert_eq!(store.append(&live).unwrap(), AppendOutcome::Duplicate);
+    let gone = key("acme", "news", "gone@example.com");
+    assert_eq!(
+        store
+            .append(&ev(&gone, "oneclick-gone@example.com", 0, form()))
+            .unwrap(),
+        AppendOutcome::Duplicate,
+        "an id erased before the upgrade stays reserved"
+    );
+    drop(store);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        !contains(&bytes, b"oneclick-gone@example.com"),
+        "the old tombstone's id is gone from the file"
+    );
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Issue 12 item 2: after `erase` returns, no byte of the person's data is
+/// in any file of the store, while it is open and after it closes.
+#[test]
+fn erasure_leaves_no_byte_of_the_person_on_disk() {
+    use consentry::{ConsentEvent, Evidence};
+    let dir = TempDir::new("erase-bytes");
+    let path = dir.file("store.sqlite3");
+    let zelda = key("acme", "news", "zelda.quinterro@example.com");
+    let other = key("acme", "news", "olga.other@example.com");
+    let evidence = Evidence::described("signed up at the Quinterro kiosk, booth 41")
+        .with_ip("203.0.113.77".parse().unwrap())
+        .with_user_agent("ZeldaBrowser/9.1 (QuinterroOS)");
+    let mut events: Vec<ConsentEvent> = Vec::new();
+    for i in 0..40 {
+        events.push(
+            ev(
+                &zelda,
+                &format!("oneclick-zelda.quinterro-{i}"),
+                i,
+                Action::Delivered,
+            )
+            .with_evidence(evidence.clone()),
+        );
+    }
+    events.push(ev(&zelda, "signup-zelda.quinterro", 0, form()).with_evidence(evidence.clone()));
+    events.push(ev(&zelda, "oneclick-zelda.quinterro", 50, opt_out()).with_evidence(evidence));
+    let store = SqliteStore::open(&path).unwrap();
+    let d = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default())
+        .with_erasure_salt(b"0123456789abcdef".to_vec())
+        .unwrap();
+    for e in &events {
+        d.record(e).unwrap();
+    }
+    for i in 0..40 {
+        d.record(&ev(&other, &format!("o{i}"), i, form())).unwrap();
+    }
+    let needles: [&[u8]; 6] = [
+        b"zelda.quinterro",
+        b"203.0.113.77",
+        b"ZeldaBrowser",
+        b"Quinterro kiosk",
+        b"oneclick-zelda",
+        b"signup-zelda",
+    ];
+    let files = || {
+        ["", "-wal", "-shm", "-journal"]
+            .iter()
+            .map(|suffix| {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                std::path::PathBuf::from(p)
+            })
+            .filter(|p| p.exists())
+            .collect::<Vec<_>>()
+    };
+    // Before the erasure the data is there (the test can fail).
+    let before: Vec<u8> = files()
+        .iter()
+        .flat_map(|f| std::fs::read(f).unwrap())
+        .collect();
+    assert!(contains(&before, b"zelda.quinterro"));
+    let receipt = d.erase(&zelda.address).unwrap();
+    assert_eq!(receipt.events_deleted, 42);
+    let check = |when: &str| {
+        for f in files() {
+            let bytes = std::fs::read(&f).unwrap();
+            for needle in needles {
+                assert!(
+                    !contains(&bytes, needle),
+                    "{when}: {} still holds {:?}",
+                    f.display(),
+                    String::from_utf8_lossy(needle)
+                );
+            }
+        }
+    };
+    check("store open");
+    // The person stays opted out (the suppression is kept as a hash) and
+    // the other person's history is whole.
+    assert!(d.state(&zelda, at(60)).unwrap().has_opted_out());
+    assert_eq!(d.store().events_for(&other.address).unwrap().len(), 40);
+    drop(d);
+    check("store closed");
+}

@@ -180,14 +180,34 @@ fn idempotent_append<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailur
     if o1 != AppendOutcome::Appended {
         return Err(fail(CHECK, format!("first append returned {o1:?}")));
     }
-    if o2 != AppendOutcome::Duplicate || o3 != AppendOutcome::Duplicate {
+    if o2 != AppendOutcome::Duplicate {
         return Err(fail(
             CHECK,
-            format!("repeated id returned {o2:?} and {o3:?}, expected Duplicate"),
+            format!("the same event again returned {o2:?}, expected Duplicate"),
+        ));
+    }
+    if o3 != AppendOutcome::Conflict {
+        return Err(fail(
+            CHECK,
+            format!(
+                "a different event under a stored tenant and id returned {o3:?}, expected Conflict"
+            ),
+        ));
+    }
+    // Ids are scoped to the tenant: another tenant's event with the same id
+    // is a different event, and both are kept.
+    let mut elsewhere = again.clone();
+    elsewhere.tenant =
+        TenantId::new("conformance-other-tenant").map_err(|e| fail(CHECK, e.to_string()))?;
+    let o4 = store.append(&elsewhere).map_err(store_err(CHECK))?;
+    if o4 != AppendOutcome::Appended {
+        return Err(fail(
+            CHECK,
+            format!("the same id in another tenant returned {o4:?}, expected Appended"),
         ));
     }
     let events = store.events_for(&first.address).map_err(store_err(CHECK))?;
-    if events != vec![first] {
+    if events != vec![first, elsewhere] {
         return Err(fail(
             CHECK,
             format!(

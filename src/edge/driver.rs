@@ -48,6 +48,15 @@ where
     /// (an erasure salt, a store that can erase). A configuration error.
     #[error("not supported: {0}")]
     Unsupported(&'static str),
+    /// Another event is stored under this tenant and id; nothing was
+    /// stored. The host gave two events one id: fix its id scheme.
+    #[error("tenant `{tenant}` already has a different event with id `{id}`")]
+    IdConflict {
+        /// The tenant.
+        tenant: crate::ids::TenantId,
+        /// The id given twice.
+        id: crate::ids::EventId,
+    },
 }
 
 /// The [`ServiceError`] of a driver over store `S` and mailer `M`.
@@ -159,6 +168,10 @@ where
     /// is stable, so a retry cannot record twice).
     #[error("consent store failed")]
     Store(#[source] S),
+    /// The host already stored a different event under this one-click's
+    /// id (`one-click-` and a hash of the token); nothing was recorded.
+    #[error("a different event already has id `{0}`")]
+    IdConflict(crate::ids::EventId),
 }
 
 /// One person's whole history, for a subject access request (GDPR Art. 15)
@@ -345,15 +358,25 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         &self.policy
     }
 
-    /// Validate an event and append it; a repeated id appends nothing.
+    /// Validate an event and append it; the same event again appends
+    /// nothing ([`AppendOutcome::Duplicate`]). Ids are scoped to the
+    /// tenant.
     ///
     /// # Errors
     ///
-    /// [`ServiceError::InvalidEvent`] when the event is refused (nothing is
-    /// stored), [`ServiceError::Store`] when the store fails.
+    /// [`ServiceError::InvalidEvent`] when the event is refused,
+    /// [`ServiceError::IdConflict`] when a different event has its tenant
+    /// and id, [`ServiceError::Store`] when the store fails. Nothing is
+    /// stored in any of these cases.
     pub fn record(&self, event: &ConsentEvent) -> Result<AppendOutcome, DriverError<S, M>> {
         event.validate()?;
-        self.store.append(event).map_err(ServiceError::Store)
+        match self.store.append(event).map_err(ServiceError::Store)? {
+            AppendOutcome::Conflict => Err(ServiceError::IdConflict {
+                tenant: event.tenant.clone(),
+                id: event.id.clone(),
+            }),
+            outcome => Ok(outcome),
+        }
     }
 
     /// The current state of a key, as of `now`.
@@ -527,13 +550,24 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         let outcome = self.store.append(&event).map_err(OneClickError::Store)?;
         let received_at = match outcome {
             AppendOutcome::Appended => now,
-            AppendOutcome::Duplicate => self
-                .store
-                .events_for(&token.address)
-                .map_err(OneClickError::Store)?
-                .into_iter()
-                .find(|e| e.id == id)
-                .map_or(now, |e| e.at),
+            // A replayed POST: the id (a hash of the token) is stored, from
+            // the first POST at an earlier time. Anything else stored under
+            // that id is a real conflict.
+            AppendOutcome::Duplicate | AppendOutcome::Conflict => {
+                let first = self
+                    .store
+                    .events_for(&token.address)
+                    .map_err(OneClickError::Store)?
+                    .into_iter()
+                    .find(|e| e.id == id && e.tenant == token.tenant);
+                match first {
+                    Some(e) if e.action == event.action && e.list == event.list => e.at,
+                    Some(_) => return Err(OneClickError::IdConflict(id)),
+                    // Erased since: the id stays reserved; nothing to add.
+                    None if outcome == AppendOutcome::Duplicate => now,
+                    None => return Err(OneClickError::IdConflict(id)),
+                }
+            }
         };
         Ok(OneClickConfirmation {
             key: ConsentKey::new(token.tenant, token.list, token.address),

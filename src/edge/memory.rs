@@ -8,13 +8,20 @@ use std::sync::{Mutex, PoisonError, RwLock};
 use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
 use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
-use crate::ids::EventId;
+use crate::ids::{EventId, TenantId};
 use crate::message::OutboundMessage;
 use crate::retention::{AddressHash, ErasedSuppression};
 
+/// What a tenant-scoped id holds: the event, or nothing once erased (the
+/// id stays reserved so a replayed webhook cannot bring it back).
+enum Slot {
+    Live(Box<ConsentEvent>),
+    Erased,
+}
+
 #[derive(Default)]
 struct Inner {
-    ids: HashSet<EventId>,
+    ids: HashMap<(TenantId, EventId), Slot>,
     by_address: HashMap<String, Vec<ConsentEvent>>,
     erased: HashMap<AddressHash, Vec<ErasedSuppression>>,
 }
@@ -71,12 +78,16 @@ impl ConsentStore for MemoryStore {
 
     fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, Infallible> {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        if inner.ids.contains(&event.id) {
-            return Ok(AppendOutcome::Duplicate);
+        let id = (event.tenant.clone(), event.id.clone());
+        match inner.ids.get(&id) {
+            Some(Slot::Live(stored)) if **stored == *event => return Ok(AppendOutcome::Duplicate),
+            Some(Slot::Live(_)) => return Ok(AppendOutcome::Conflict),
+            Some(Slot::Erased) => return Ok(AppendOutcome::Duplicate),
+            None => {}
         }
         let key = event.address.canonical().to_owned();
         inner.by_address.entry(key).or_default().push(event.clone());
-        inner.ids.insert(event.id.clone());
+        inner.ids.insert(id, Slot::Live(Box::new(event.clone())));
         Ok(AppendOutcome::Appended)
     }
 
@@ -107,8 +118,13 @@ impl ConsentStore for MemoryStore {
             .by_address
             .remove(address.canonical())
             .unwrap_or_default();
-        // The ids stay reserved: a replayed webhook of an erased event must
-        // not bring it back.
+        // The ids stay reserved (their events dropped): a replayed webhook
+        // of an erased event must not bring it back.
+        for e in &removed {
+            if let Some(slot) = inner.ids.get_mut(&(e.tenant.clone(), e.id.clone())) {
+                *slot = Slot::Erased;
+            }
+        }
         for s in keep {
             let kept = inner.erased.entry(s.hash).or_default();
             if !kept.contains(s) {

@@ -13,27 +13,42 @@ use crate::message::OutboundMessage;
 use crate::retention::{AddressHash, ErasedSuppression};
 
 /// What an append did.
+///
+/// Event ids are scoped to their tenant: tenant B's event `2` and tenant
+/// A's event `2` are different events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppendOutcome {
     /// The event was new and is now stored.
     Appended,
-    /// An event with this id was already stored; nothing changed.
+    /// The same event (same tenant, id and content) was already stored, or
+    /// an event with this tenant and id was stored and later erased;
+    /// nothing changed. A retried webhook lands here.
     Duplicate,
+    /// A different event with this tenant and id is stored; nothing
+    /// changed. Two events were given one id: a bug in the host's id
+    /// scheme, never silently dropped. [`Driver::record`](crate::Driver::record)
+    /// reports it as [`ServiceError::IdConflict`](crate::ServiceError::IdConflict).
+    Conflict,
 }
 
 /// Persistence of consent events (suppressions are derived from them).
 ///
 /// Implementations must pass
 /// [`conformance::check_consent_store`](crate::edge::conformance::check_consent_store):
-/// append is idempotent by event id (a repeated id keeps the first event),
-/// nothing appended is lost, `events_for` returns only that person's events
-/// (matched by canonical address) in the order they were appended.
+/// ids are scoped to the tenant; appending the same event twice stores it
+/// once ([`AppendOutcome::Duplicate`]); another event under a stored
+/// tenant and id is refused ([`AppendOutcome::Conflict`]) and changes
+/// nothing; nothing appended is lost; `events_for` returns only that
+/// person's events (matched by canonical address) in the order they were
+/// appended.
 pub trait ConsentStore {
     /// The store's error; the driver wraps it in
     /// [`ServiceError::Store`](crate::ServiceError::Store).
     type Error: std::error::Error + Send + Sync + 'static;
 
-    /// Append one event unless an event with its id is already stored.
+    /// Append one event unless an event with its tenant and id is already
+    /// stored (then [`AppendOutcome::Duplicate`] if it is the same event,
+    /// [`AppendOutcome::Conflict`] if not).
     ///
     /// # Errors
     ///

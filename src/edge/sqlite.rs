@@ -19,9 +19,10 @@ use crate::consent::ConsentEvent;
 use crate::edge::ports::{AppendOutcome, ConsentStore};
 use crate::ids::{ListId, TenantId};
 use crate::retention::{AddressHash, ErasedSuppression};
+use sha2::{Digest, Sha256};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The numbered migrations, applied in order inside one transaction each.
 const MIGRATIONS: &[&str] = &[
@@ -42,7 +43,70 @@ const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL,
         UNIQUE (hash, body)
     );",
+    // 3: ids scoped to the tenant, and kept only as a hash (`key`), so an
+    // erased event leaves no id behind (ids can hold an address). The keys
+    // are filled in by `fill_event_keys` in the same transaction.
+    "CREATE TABLE consentry_events_v3 (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        key       BLOB    UNIQUE,
+        canonical TEXT,
+        tenant    TEXT,
+        list      TEXT,
+        body      TEXT,
+        legacy_id TEXT
+    );
+    INSERT INTO consentry_events_v3 (seq, canonical, tenant, list, body, legacy_id)
+        SELECT seq, canonical, tenant, list, body, id FROM consentry_events;
+    DROP TABLE consentry_events;
+    ALTER TABLE consentry_events_v3 RENAME TO consentry_events;
+    CREATE INDEX consentry_events_by_address ON consentry_events (canonical, seq);
+    CREATE INDEX consentry_events_by_tenant ON consentry_events (tenant, list);",
 ];
+
+/// The stored key of an event: SHA-256 over the tenant and the id, so ids
+/// are unique per tenant and an erased event's id is not kept in clear.
+fn event_key(tenant: &str, id: &str) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(b"consentry-event\0");
+    h.update(tenant.as_bytes());
+    h.update(b"\0");
+    h.update(id.as_bytes());
+    h.finalize().to_vec()
+}
+
+/// The key of an event erased before schema 3, whose tenant is gone: its
+/// id stays reserved in every tenant.
+fn legacy_key(id: &str) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(b"consentry-erased-before-v3\0");
+    h.update(id.as_bytes());
+    h.finalize().to_vec()
+}
+
+/// Migration 3's second half: hash every row's tenant and id into `key`.
+fn fill_event_keys(tx: &rusqlite::Transaction<'_>) -> Result<(), SqliteStoreError> {
+    let rows: Vec<(i64, String, Option<String>)> = {
+        let mut stmt = tx
+            .prepare("SELECT seq, legacy_id, tenant FROM consentry_events WHERE key IS NULL")
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)?
+    };
+    for (seq, id, tenant) in rows {
+        let key = match tenant {
+            Some(t) => event_key(&t, &id),
+            None => legacy_key(&id),
+        };
+        tx.execute(
+            "UPDATE consentry_events SET key = ?1, legacy_id = NULL WHERE seq = ?2",
+            params![key, seq],
+        )
+        .map_err(classify)?;
+    }
+    Ok(())
+}
 
 /// Why the SQLite store failed.
 ///
@@ -75,6 +139,12 @@ pub enum SqliteStoreError {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// An erasure is committed, but another connection reading the
+    /// database kept the write-ahead log from being truncated, so the
+    /// erased bytes may still be in the `-wal` file. Call `erase` again
+    /// (it is idempotent) once that reader is done.
+    #[error("the erasure is committed but the WAL could not be truncated (a reader holds it)")]
+    CheckpointBlocked,
     /// Any other SQLite failure.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -126,6 +196,10 @@ impl SqliteStore {
 
     fn setup(mut conn: Connection, file: bool) -> Result<Self, SqliteStoreError> {
         conn.busy_timeout(Duration::from_secs(10))
+            .map_err(classify)?;
+        // Deleted and overwritten content is zeroed, so an erased person's
+        // bytes do not linger in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")
             .map_err(classify)?;
         if file {
             // Reading the journal mode is the first real read of the file:
@@ -194,6 +268,9 @@ impl SqliteStore {
         }
         for (n, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(sql).map_err(classify)?;
+            if n + 1 == 3 {
+                fill_event_keys(&tx)?;
+            }
             tx.execute(
                 "UPDATE consentry_meta SET value = ?1 WHERE key = 'schema_version'",
                 params![i64::try_from(n + 1).unwrap_or(i64::MAX)],
@@ -201,6 +278,18 @@ impl SqliteStore {
             .map_err(classify)?;
         }
         tx.commit().map_err(classify)?;
+        Ok(())
+    }
+
+    fn truncate_wal(conn: &Connection) -> Result<(), SqliteStoreError> {
+        let (busy, _, _): (i64, i64, i64) = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(classify)?;
+        if busy != 0 {
+            return Err(SqliteStoreError::CheckpointBlocked);
+        }
         Ok(())
     }
 
@@ -298,29 +387,64 @@ impl ConsentStore for SqliteStore {
             what: "event (encoding)",
             source: Some(Box::new(e)),
         })?;
+        let key = event_key(event.tenant.as_str(), event.id.as_str());
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(classify)?;
-        let changed = tx
-            .execute(
-                "INSERT OR IGNORE INTO consentry_events (id, canonical, tenant, list, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    event.id.as_str(),
-                    event.address.canonical(),
-                    event.tenant.as_str(),
-                    event.list.as_ref().map(ListId::as_str),
-                    body
-                ],
+        let stored: Option<Option<String>> = tx
+            .query_row(
+                "SELECT body FROM consentry_events WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
             )
+            .optional()
             .map_err(classify)?;
+        let outcome = match stored {
+            // Erased: the id stays reserved.
+            Some(None) => AppendOutcome::Duplicate,
+            Some(Some(existing)) => {
+                let existing: ConsentEvent =
+                    serde_json::from_str(&existing).map_err(|e| SqliteStoreError::Corrupt {
+                        what: "event row",
+                        source: Some(Box::new(e)),
+                    })?;
+                if existing == *event {
+                    AppendOutcome::Duplicate
+                } else {
+                    AppendOutcome::Conflict
+                }
+            }
+            None => {
+                let erased_before_v3: bool = tx
+                    .query_row(
+                        "SELECT count(*) FROM consentry_events WHERE key = ?1",
+                        params![legacy_key(event.id.as_str())],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .map_err(classify)?
+                    > 0;
+                if erased_before_v3 {
+                    AppendOutcome::Duplicate
+                } else {
+                    tx.execute(
+                        "INSERT INTO consentry_events (key, canonical, tenant, list, body)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![
+                            key,
+                            event.address.canonical(),
+                            event.tenant.as_str(),
+                            event.list.as_ref().map(ListId::as_str),
+                            body
+                        ],
+                    )
+                    .map_err(classify)?;
+                    AppendOutcome::Appended
+                }
+            }
+        };
         tx.commit().map_err(classify)?;
-        Ok(if changed == 1 {
-            AppendOutcome::Appended
-        } else {
-            AppendOutcome::Duplicate
-        })
+        Ok(outcome)
     }
 
     fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, SqliteStoreError> {
@@ -379,8 +503,9 @@ impl ConsentStore for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(classify)?;
-        // Tombstones: the row (and its unique id) stays so a replayed
-        // webhook cannot bring the event back; everything personal goes.
+        // Tombstones: the row and its hashed key stay so a replayed webhook
+        // cannot bring the event back; everything personal goes (with
+        // `secure_delete` the old bytes are zeroed in the page).
         let deleted = tx
             .execute(
                 "UPDATE consentry_events SET canonical = NULL, tenant = NULL, list = NULL, body = NULL
@@ -400,6 +525,10 @@ impl ConsentStore for SqliteStore {
             .map_err(classify)?;
         }
         tx.commit().map_err(classify)?;
+        // The WAL still holds the pages as they were before the erasure:
+        // copy the current pages into the database and truncate the WAL to
+        // nothing.
+        Self::truncate_wal(&conn)?;
         Ok(Some(deleted))
     }
 }
