@@ -2,9 +2,10 @@
 //! suppression.
 //!
 //! [`RetentionPolicy::decide`] answers keep or purge for a record, with the
-//! rule. [`erasure_plan`] turns a person's history into the salted-hash
-//! suppressions that must outlive the erasure of everything else, so a
-//! re-import never mails them again.
+//! rule. [`erasure_plan`] turns a person's history into the facts, under a
+//! salted hash of their address and stripped of everything personal, that
+//! outlive the erasure of everything else, so every decision after it
+//! equals the decision before (a re-import never mails them again).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::address::EmailAddress;
 use crate::catalogue::ids;
-use crate::consent::{Action, ConsentEvent, Evidence, OptOutChannel, SuppressionKind};
+use crate::consent::{Action, Basis, ConsentEvent, Evidence, OptOutChannel, SuppressionKind};
 use crate::decision::{Decision, Reason};
 use crate::ids::EventId;
 use crate::ids::{ListId, TenantId};
@@ -236,84 +237,205 @@ impl<'de> Deserialize<'de> for AddressHash {
     }
 }
 
-/// A suppression that outlives the erasure of a person's records: the
-/// salted hash of their address, where it applies and since when.
+/// A short public fingerprint of an erasure salt (16 hex digits of a
+/// SHA-256 over it): stored with each kept fact so a store can tell which
+/// salt it needs, without holding the salt.
+pub fn salt_id(salt: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"consentry-salt-id\0");
+    h.update(salt);
+    hex::encode(h.finalize().get(..8).unwrap_or_default())
+}
+
+/// One fact of an erased person's history, kept so that every decision
+/// after the erasure equals the decision before it: what happened, where
+/// and when, under the salted hash of their address, with nothing personal
+/// (no address, event id, IP, user agent, evidence text, attestation or
+/// operator name; only whether the evidence was weak).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ErasedSuppression {
+#[serde(from = "FactRepr")]
+pub struct ErasedFact {
     /// The salted hash of the address.
     pub hash: AddressHash,
-    /// The tenant the suppression belongs to.
+    /// The fingerprint of the salt the hash was made with ([`salt_id`]).
+    pub salt_id: String,
+    /// The tenant.
     pub tenant: TenantId,
     /// The list, or `None` for every list of the tenant.
     pub list: Option<ListId>,
-    /// What it was.
-    pub kind: SuppressionKind,
-    /// When it began.
-    pub since: DateTime<Utc>,
+    /// What happened, with any free text replaced by `"erased"`.
+    pub action: Action,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Whether the erased evidence was weak ([`Evidence::is_weak`]).
+    pub weak_evidence: bool,
+    /// Its place in the person's history as the fold orders it (0 first),
+    /// so two alike facts stay two and the order of same-time events is
+    /// kept.
+    pub seq: u32,
 }
 
-impl ErasedSuppression {
-    /// The event the fold sees in place of the erased history, so rule 2
-    /// (only an express act restores permission) still holds after erasure.
-    pub fn as_event(&self, address: &EmailAddress, n: usize) -> Option<ConsentEvent> {
-        let hex = self.hash.to_hex();
-        let id = EventId::new(format!("erased-{}-{n}", hex.get(..16).unwrap_or(&hex))).ok()?;
-        let action = match self.kind {
-            SuppressionKind::OptedOut => Action::OptedOut {
-                via: OptOutChannel::Admin,
+/// The stored forms: the current one, and the suppression-only form
+/// schema 3 and earlier kept (`kind`, `since`, no salt id).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FactRepr {
+    Fact {
+        hash: AddressHash,
+        salt_id: String,
+        tenant: TenantId,
+        list: Option<ListId>,
+        action: Action,
+        at: DateTime<Utc>,
+        weak_evidence: bool,
+        seq: u32,
+    },
+    Legacy {
+        hash: AddressHash,
+        tenant: TenantId,
+        list: Option<ListId>,
+        kind: SuppressionKind,
+        since: DateTime<Utc>,
+    },
+}
+
+/// The salt id of facts kept before salt ids were recorded.
+pub const UNKNOWN_SALT_ID: &str = "unknown";
+
+impl From<FactRepr> for ErasedFact {
+    fn from(r: FactRepr) -> Self {
+        match r {
+            FactRepr::Fact {
+                hash,
+                salt_id,
+                tenant,
+                list,
+                action,
+                at,
+                weak_evidence,
+                seq,
+            } => ErasedFact {
+                hash,
+                salt_id,
+                tenant,
+                list,
+                action,
+                at,
+                weak_evidence,
+                seq,
             },
-            SuppressionKind::Complaint => Action::Complained,
-            // A kept soft-bounce streak stands in as a bounce suppression:
-            // both stop all mail until an operator clears them.
-            SuppressionKind::HardBounce | SuppressionKind::SoftBounceStreak => Action::HardBounced,
-            SuppressionKind::AccountCancelled => Action::AccountCancelled,
+            FactRepr::Legacy {
+                hash,
+                tenant,
+                list,
+                kind,
+                since,
+            } => ErasedFact {
+                hash,
+                salt_id: UNKNOWN_SALT_ID.to_owned(),
+                tenant,
+                list,
+                action: match kind {
+                    SuppressionKind::OptedOut => Action::OptedOut {
+                        via: OptOutChannel::Admin,
+                    },
+                    SuppressionKind::Complaint => Action::Complained,
+                    SuppressionKind::HardBounce | SuppressionKind::SoftBounceStreak => {
+                        Action::HardBounced
+                    }
+                    SuppressionKind::AccountCancelled => Action::AccountCancelled,
+                },
+                at: since,
+                weak_evidence: true,
+                seq: 0,
+            },
+        }
+    }
+}
+
+const ERASED: &str = "erased";
+
+fn strip(action: &Action) -> Action {
+    match action {
+        Action::OptedIn {
+            basis: Basis::Imported { .. },
+        } => Action::OptedIn {
+            basis: Basis::Imported {
+                attestation: ERASED.to_owned(),
+            },
+        },
+        Action::SuppressionCleared { .. } => Action::SuppressionCleared {
+            by: ERASED.to_owned(),
+        },
+        other => other.clone(),
+    }
+}
+
+impl ErasedFact {
+    /// The event the fold sees in place of the erased one: the same action,
+    /// tenant, list and time, evidence as strong or weak as it was, and an
+    /// id derived from the hash and `seq` (so the fold orders alike facts
+    /// as it ordered the events).
+    pub fn as_event(&self, address: &EmailAddress) -> Option<ConsentEvent> {
+        let hex = self.hash.to_hex();
+        let id = EventId::new(format!(
+            "erased-{}-{:010}",
+            hex.get(..16).unwrap_or(&hex),
+            self.seq
+        ))
+        .ok()?;
+        let text = Some("erased; kept as a fact under a salted hash".to_owned());
+        let evidence = if self.weak_evidence {
+            Evidence {
+                text,
+                ..Evidence::default()
+            }
+        } else {
+            Evidence {
+                text,
+                policy_version: Some(ERASED.to_owned()),
+                ..Evidence::default()
+            }
         };
         Some(ConsentEvent {
             id,
-            at: self.since,
+            at: self.at,
             tenant: self.tenant.clone(),
             list: self.list.clone(),
             address: address.clone(),
-            action,
-            evidence: Evidence {
-                text: Some("suppression kept after erasure (salted hash)".to_owned()),
-                ..Evidence::default()
-            },
+            action: self.action.clone(),
+            evidence,
         })
     }
 }
 
-/// The suppressions to keep when erasing everything about `address`: one
-/// per opt-out, complaint and hard bounce in its history (even one later lifted
-/// by a new opt-in: after erasure, only a new express act mails them
-/// again).
+/// The facts to keep when erasing everything about `address`: every event
+/// of theirs, stripped of everything personal (see [`ErasedFact`]), so the
+/// fold over the kept facts reaches the same state as over the history
+/// (an opt-out stays, a cleared bounce stays cleared, a cancelled account
+/// stays cancelled, a run of soft bounces keeps counting). A repeated
+/// event (same id and content) is kept once, as the fold applies it once.
 pub fn erasure_plan(
     salt: &[u8],
     address: &EmailAddress,
     events: &[ConsentEvent],
-) -> Vec<ErasedSuppression> {
+) -> Vec<ErasedFact> {
     let hash = AddressHash::new(salt, address);
-    let mut out: Vec<ErasedSuppression> = Vec::new();
-    for e in events.iter().filter(|e| e.address == *address) {
-        let (kind, list) = match e.action {
-            Action::OptedOut { .. } => (SuppressionKind::OptedOut, e.list.clone()),
-            Action::Complained => (SuppressionKind::Complaint, None),
-            Action::HardBounced => (SuppressionKind::HardBounce, None),
-            _ => continue,
-        };
-        let s = ErasedSuppression {
+    let salt_id = salt_id(salt);
+    let mut mine: Vec<&ConsentEvent> = events.iter().filter(|e| e.address == *address).collect();
+    mine.sort_by(|a, b| crate::consent::state::fold_order(a, b));
+    mine.dedup_by(|a, b| a == b);
+    mine.into_iter()
+        .enumerate()
+        .map(|(n, e)| ErasedFact {
             hash,
+            salt_id: salt_id.clone(),
             tenant: e.tenant.clone(),
-            list,
-            kind,
-            since: e.at,
-        };
-        if !out
-            .iter()
-            .any(|x| x.tenant == s.tenant && x.list == s.list && x.kind == s.kind)
-        {
-            out.push(s);
-        }
-    }
-    out
+            list: e.list.clone(),
+            action: strip(&e.action),
+            at: e.at,
+            weak_evidence: e.evidence.is_weak(),
+            seq: u32::try_from(n).unwrap_or(u32::MAX),
+        })
+        .collect()
 }

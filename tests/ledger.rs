@@ -747,3 +747,41 @@ fn a_decision_without_reasons_does_not_deserialise() {
         .is_err()
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Issue 12 item 12: erasure changes no decision, before or after
+    /// later events arrive.
+    #[test]
+    fn every_decision_after_erasure_equals_the_decision_before(
+        history in arb_history(30),
+        later in arb_action(),
+        later_list in 0usize..2,
+    ) {
+        use consentry::{Driver, MemoryStore, RecordingMailer};
+        let erased = Driver::new(MemoryStore::new(), RecordingMailer::new(), LedgerPolicy::default())
+            .with_erasure_salt(b"proptest-salt-0123456".to_vec())
+            .unwrap();
+        let control = Driver::new(MemoryStore::new(), RecordingMailer::new(), LedgerPolicy::default());
+        for e in &history {
+            erased.record(e).unwrap();
+            control.record(e).unwrap();
+        }
+        let keys: Vec<ConsentKey> = ["acme", "globex"].iter().flat_map(|t| {
+            ["news", "offers"].iter().map(move |l| key(t, l, "ann@example.com"))
+        }).collect();
+        let decisions = |d: &Driver<MemoryStore, RecordingMailer>, h: i64| -> Vec<(bool, bool, bool)> {
+            keys.iter().map(|k| {
+                let s = d.state(k, at(h)).unwrap();
+                (s.permits_promotional(), s.permits_transactional(), s.has_opted_out())
+            }).collect()
+        };
+        erased.erase(&addr("ann@example.com")).unwrap();
+        prop_assert_eq!(decisions(&erased, 401), decisions(&control, 401));
+        let next = ev(&key("acme", ["news", "offers"][later_list], "ann@example.com"), "after", 402, later);
+        erased.record(&next).unwrap();
+        control.record(&next).unwrap();
+        prop_assert_eq!(decisions(&erased, 403), decisions(&control, 403));
+    }
+}

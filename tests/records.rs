@@ -76,7 +76,9 @@ fn erasure_keeps_the_suppression_so_a_reimport_never_mails_them() {
 
     let receipt = d.erase(&addr("ANN@example.com")).unwrap();
     assert_eq!(receipt.events_deleted, 3);
-    assert_eq!(receipt.kept.len(), 2);
+    assert_eq!(receipt.kept.len(), 3, "every fact, stripped");
+    let json = serde_json::to_string(&receipt.kept).unwrap();
+    assert!(!json.contains("ann@") && !json.contains("\"id\""), "{json}");
     assert!(d
         .store()
         .events_for(&addr("ann@example.com"))
@@ -338,4 +340,125 @@ fn retention_and_deadlines_at_the_end_of_time_do_not_panic() {
     let _ = consentry::unsubscribe::OptOutDeadlines::new(rules, cal).decide(far);
     let _ = consentry::unsubscribe::BusinessCalendar::us_federal_holidays(i32::MAX);
     let _ = consentry::unsubscribe::BusinessCalendar::us_federal_holidays(i32::MIN);
+}
+
+/// Issue 12 item 12: facts that decisions depend on survive the erasure.
+#[test]
+fn erasure_keeps_cleared_bounces_cancellations_and_soft_bounce_runs() {
+    let policy = LedgerPolicy::default();
+    let d = Driver::new(MemoryStore::new(), RecordingMailer::new(), policy)
+        .with_erasure_salt(b"a-secret-salt-of-16+".to_vec())
+        .unwrap();
+    let k = key("acme", "news", "ann@example.com");
+    let cleared = key("acme", "news", "bob@example.com");
+    let cancelled = key("acme", "news", "cy@example.com");
+    let bouncing = key("acme", "news", "di@example.com");
+    // Bob's hard bounce was cleared by an operator.
+    d.record(&ev(&cleared, "b1", 0, form())).unwrap();
+    d.record(&ev(&cleared, "b2", 1, Action::HardBounced))
+        .unwrap();
+    d.record(&ev(
+        &cleared,
+        "b3",
+        2,
+        Action::SuppressionCleared {
+            by: "ops-jane".into(),
+        },
+    ))
+    .unwrap();
+    // Cy's account was cancelled.
+    d.record(&ev(&cancelled, "c1", 0, customer())).unwrap();
+    d.record(&ev(&cancelled, "c2", 1, Action::AccountCancelled))
+        .unwrap();
+    // Di has soft-bounced twice in a row (the threshold is three).
+    d.record(&ev(&bouncing, "d1", 0, form())).unwrap();
+    d.record(&ev(&bouncing, "d2", 1, Action::SoftBounced))
+        .unwrap();
+    d.record(&ev(&bouncing, "d3", 2, Action::SoftBounced))
+        .unwrap();
+    d.record(&ev(&k, "a1", 0, form())).unwrap();
+    for person in [&cleared, &cancelled, &bouncing, &k] {
+        let before = d.state(person, at(5)).unwrap();
+        d.erase(&person.address).unwrap();
+        let after = d.state(person, at(5)).unwrap();
+        assert_eq!(
+            (before.permits_promotional(), before.permits_transactional()),
+            (after.permits_promotional(), after.permits_transactional()),
+            "{}: {:#?}",
+            person.address,
+            after.explain()
+        );
+        assert!(d.store().events_for(&person.address).unwrap().is_empty());
+    }
+    // One more soft bounce for Di completes the run, as it would have.
+    d.record(&ev(&bouncing, "d4", 6, Action::SoftBounced))
+        .unwrap();
+    assert!(!d.state(&bouncing, at(7)).unwrap().permits_transactional());
+    // Erasing twice keeps the same facts (not twice as many).
+    let once = d.erase(&k.address).unwrap();
+    let twice = d.erase(&k.address).unwrap();
+    assert_eq!(once.kept, twice.kept);
+}
+
+/// Issue 12 item 4: kept facts are honoured whatever the driver's
+/// configuration, and salts rotate.
+#[test]
+fn a_driver_without_the_salt_refuses_a_store_with_erased_facts() {
+    let store = std::sync::Arc::new(MemoryStore::new());
+    let old_salt = b"old-salt-0123456789".to_vec();
+    let new_salt = b"new-salt-0123456789".to_vec();
+    let k = key("acme", "news", "ann@example.com");
+    let first = Driver::new(
+        store.clone(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .with_erasure_salt(old_salt.clone())
+    .unwrap();
+    first.record(&ev(&k, "in", 0, form())).unwrap();
+    first.record(&ev(&k, "out", 1, opt_out())).unwrap();
+    first.erase(&k.address).unwrap();
+
+    // A second driver on the same store without the salt: refused, never
+    // an answer that would let an import resubscribe Ann.
+    let unsalted = Driver::new(
+        store.clone(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    );
+    assert!(matches!(
+        unsalted.state(&k, at(3)),
+        Err(ServiceError::MissingErasureSalt { .. })
+    ));
+    // After a rotation without the old salt: refused too.
+    let rotated_badly = Driver::new(
+        store.clone(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .with_erasure_salt(new_salt.clone())
+    .unwrap();
+    assert!(matches!(
+        rotated_badly.state(&k, at(3)),
+        Err(ServiceError::MissingErasureSalt { .. })
+    ));
+    // A proper rotation finds the old facts, and erasing again re-files
+    // them under the new salt.
+    let rotated = Driver::new(
+        store.clone(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .with_erasure_salt(new_salt.clone())
+    .unwrap()
+    .with_retired_erasure_salt(old_salt)
+    .unwrap();
+    rotated.record(&ev(&k, "reimport", 5, imported())).unwrap();
+    assert!(!rotated.state(&k, at(6)).unwrap().permits_promotional());
+    rotated.erase(&k.address).unwrap();
+    let new_only = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default())
+        .with_erasure_salt(new_salt)
+        .unwrap();
+    let s = new_only.state(&k, at(7)).unwrap();
+    assert!(s.has_opted_out() && !s.permits_promotional());
 }

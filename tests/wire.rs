@@ -24,7 +24,7 @@ use consentry::disclosure::{
     DataCategory, DataSet, DisclosurePolicy, DisclosureRequest, LegalProcess, Purpose, Recipient,
 };
 use consentry::eligibility::SendContext;
-use consentry::retention::{AddressHash, ErasedSuppression, RetentionPolicy};
+use consentry::retention::{AddressHash, ErasedFact, RetentionPolicy};
 use consentry::unsubscribe::{BusinessCalendar, KeyRing, TokenKey};
 use consentry::{
     Action, Basis, ConsentEvent, ConsentKey, ConsentState, Driver, EmailAddress, EventId, Evidence,
@@ -305,14 +305,26 @@ fn policies() {
 #[test]
 fn records_and_decisions() {
     let salt = b"0123456789abcdef-salt";
-    let kept = ErasedSuppression {
+    let kept = ErasedFact {
         hash: AddressHash::new(salt, &key().address),
+        salt_id: consentry::retention::salt_id(salt),
         tenant: key().tenant,
         list: Some(key().list),
-        kind: SuppressionKind::OptedOut,
-        since: t(2),
+        action: Action::OptedOut {
+            via: OptOutChannel::OneClick,
+        },
+        at: t(2),
+        weak_evidence: false,
+        seq: 0,
     };
-    snapshot("erased_suppression.json", &kept);
+    snapshot("erased_fact.json", &kept);
+    // What schema 3 and earlier kept still reads, as the fact it stood for.
+    let legacy: ErasedFact = serde_json::from_str(
+        &std::fs::read_to_string("tests/golden/erased_suppression.json").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(legacy.salt_id, consentry::retention::UNKNOWN_SALT_ID);
+    assert!(matches!(legacy.action, Action::OptedOut { .. }));
 
     let subpoena = DisclosureRequest::new(
         Recipient::Court,

@@ -8,7 +8,7 @@
 
 mod event;
 mod policy;
-mod state;
+pub(crate) mod state;
 
 pub use event::{
     Action, Basis, ConsentEvent, ConsentKey, EventError, Evidence, OptOutChannel, MAX_TEXT_BYTES,

@@ -143,7 +143,7 @@ pub struct ConsentState {
 /// Sort order of the fold: by time; at equal times opt-in-like events
 /// first (so the opt-out wins); then by id; a total order for the rare
 /// same-id ties so the fold never depends on input order.
-fn fold_order(a: &ConsentEvent, b: &ConsentEvent) -> Ordering {
+pub(crate) fn fold_order(a: &ConsentEvent, b: &ConsentEvent) -> Ordering {
     a.at.cmp(&b.at)
         .then_with(|| a.action.is_opt_out_like().cmp(&b.action.is_opt_out_like()))
         .then_with(|| a.id.cmp(&b.id))

@@ -117,8 +117,9 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     }
     let salt = b"conformance-salt-0123";
     let keep = crate::retention::erasure_plan(salt, &gone.address, &[gone.clone(), out.clone()]);
+    let hash = crate::retention::AddressHash::new(salt, &gone.address);
     let Some(deleted) = store
-        .erase(&gone.address, &keep)
+        .erase(&gone.address, &keep, &[hash])
         .map_err(store_err(CHECK))?
     else {
         return Ok(()); // erasure not supported: nothing to check
@@ -139,15 +140,32 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
             "events of the erased address are still returned",
         ));
     }
-    let hash = crate::retention::AddressHash::new(salt, &gone.address);
-    let kept = store.erased_suppressions(&hash).map_err(store_err(CHECK))?;
+    let kept = store.erased_facts(&hash).map_err(store_err(CHECK))?;
     if kept != keep {
         return Err(fail(
             CHECK,
+            format!("expected {} kept facts, found {}", keep.len(), kept.len()),
+        ));
+    }
+    let salt_ids = store.erasure_salt_ids().map_err(store_err(CHECK))?;
+    if salt_ids != vec![crate::retention::salt_id(salt)] {
+        return Err(fail(
+            CHECK,
+            format!("erasure_salt_ids returned {salt_ids:?}, expected the one salt used"),
+        ));
+    }
+    // Erasing again replaces the kept facts instead of adding to them.
+    store
+        .erase(&gone.address, &keep, &[hash])
+        .map_err(store_err(CHECK))?;
+    let again = store.erased_facts(&hash).map_err(store_err(CHECK))?;
+    if again != keep {
+        return Err(fail(
+            CHECK,
             format!(
-                "expected {} kept suppressions, found {}",
-                keep.len(),
-                kept.len()
+                "a second erasure left {} kept facts, expected {}",
+                again.len(),
+                keep.len()
             ),
         ));
     }

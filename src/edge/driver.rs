@@ -18,7 +18,7 @@ use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
 use crate::eligibility::{check_requirements, lint, SendContext, SendOutcome, SenderProfile};
 use crate::ids::EventId;
 use crate::message::{MessageError, OutboundMessage};
-use crate::retention::{erasure_plan, AddressHash, ErasedSuppression};
+use crate::retention::{erasure_plan, salt_id, AddressHash, ErasedFact, UNKNOWN_SALT_ID};
 use crate::unsubscribe::{
     may_change_state, Deadline, KeyRing, OptOutDeadlines, RequestRefused, TokenError,
 };
@@ -48,6 +48,16 @@ where
     /// (an erasure salt, a store that can erase). A configuration error.
     #[error("not supported: {0}")]
     Unsupported(&'static str),
+    /// The store holds facts kept after an erasure, hashed with a salt
+    /// this driver was not given ([`Driver::with_erasure_salt`],
+    /// [`Driver::with_retired_erasure_salt`]). Refused rather than
+    /// answered: without them an erased person could be mailed again. A
+    /// configuration error.
+    #[error("the store holds erased facts hashed with salt `{salt_id}`, which this driver lacks")]
+    MissingErasureSalt {
+        /// The salt's fingerprint ([`salt_id`](crate::retention::salt_id)).
+        salt_id: String,
+    },
     /// Another event is stored under this tenant and id; nothing was
     /// stored. The host gave two events one id: fix its id scheme.
     #[error("tenant `{tenant}` already has a different event with id `{id}`")]
@@ -233,7 +243,9 @@ pub struct Driver<S, M> {
     store: S,
     mailer: M,
     policy: LedgerPolicy,
-    erasure_salt: Option<Vec<u8>>,
+    /// The erasure salts: the first hashes new erasures, the others are
+    /// retired salts still used to find facts kept before a rotation.
+    erasure_salts: Vec<Vec<u8>>,
 }
 
 impl<S: std::fmt::Debug, M: std::fmt::Debug> std::fmt::Debug for Driver<S, M> {
@@ -243,8 +255,8 @@ impl<S: std::fmt::Debug, M: std::fmt::Debug> std::fmt::Debug for Driver<S, M> {
             .field("mailer", &self.mailer)
             .field("policy", &self.policy)
             .field(
-                "erasure_salt",
-                &self.erasure_salt.as_ref().map(|_| "<redacted>"),
+                "erasure_salts",
+                &format_args!("<{} redacted>", self.erasure_salts.len()),
             )
             .finish()
     }
@@ -257,8 +269,8 @@ pub struct ErasureReceipt {
     pub hash: AddressHash,
     /// How many events were deleted.
     pub events_deleted: usize,
-    /// The suppressions kept as salted hashes.
-    pub kept: Vec<ErasedSuppression>,
+    /// The facts kept under the salted hash.
+    pub kept: Vec<ErasedFact>,
 }
 
 impl<S: ConsentStore, M: Mailer> Driver<S, M> {
@@ -269,13 +281,19 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             store,
             mailer,
             policy,
-            erasure_salt: None,
+            erasure_salts: Vec::new(),
         }
     }
 
     /// Enable erasure with a secret salt (at least 16 bytes) for the
-    /// suppression hashes. Keep it stable: a new salt makes every kept
-    /// suppression unfindable.
+    /// hashes the kept facts are filed under. Keep it secret, and keep
+    /// every salt a store has used: a driver refuses to read a store that
+    /// holds facts hashed with a salt it lacks
+    /// ([`ServiceError::MissingErasureSalt`]). To rotate, make the new salt
+    /// current and the old one retired
+    /// ([`with_retired_erasure_salt`](Self::with_retired_erasure_salt)):
+    /// facts are found under both, and erasing again re-files them under
+    /// the new one.
     ///
     /// # Errors
     ///
@@ -284,56 +302,95 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         mut self,
         salt: impl Into<Vec<u8>>,
     ) -> Result<Self, DriverError<S, M>> {
-        let salt = salt.into();
+        let salt = Self::checked_salt(salt.into())?;
+        self.erasure_salts.retain(|s| *s != salt);
+        self.erasure_salts.insert(0, salt);
+        Ok(self)
+    }
+
+    /// Keep finding facts hashed with a salt that is no longer current.
+    /// Without a current salt, this one becomes current.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Unsupported`] for a salt shorter than 16 bytes.
+    pub fn with_retired_erasure_salt(
+        mut self,
+        salt: impl Into<Vec<u8>>,
+    ) -> Result<Self, DriverError<S, M>> {
+        let salt = Self::checked_salt(salt.into())?;
+        if !self.erasure_salts.contains(&salt) {
+            self.erasure_salts.push(salt);
+        }
+        Ok(self)
+    }
+
+    fn checked_salt(salt: Vec<u8>) -> Result<Vec<u8>, DriverError<S, M>> {
         if salt.len() < 16 {
             return Err(ServiceError::Unsupported(
                 "an erasure salt needs at least 16 bytes",
             ));
         }
-        self.erasure_salt = Some(salt);
-        Ok(self)
+        Ok(salt)
     }
 
-    /// Every event about `address`, with the suppressions kept for it after
-    /// an erasure standing in as events.
+    /// Every event about `address`, with the facts kept for it after an
+    /// erasure standing in as events. Refuses to answer when the store
+    /// holds facts hashed with a salt this driver lacks: those facts could
+    /// be this person's, and ignoring them could resubscribe them.
     fn history(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, DriverError<S, M>> {
+        let needed = self.store.erasure_salt_ids().map_err(ServiceError::Store)?;
+        let known: Vec<String> = self.erasure_salts.iter().map(|s| salt_id(s)).collect();
+        for id in needed {
+            let missing = if id == UNKNOWN_SALT_ID {
+                known.is_empty()
+            } else {
+                !known.contains(&id)
+            };
+            if missing {
+                return Err(ServiceError::MissingErasureSalt { salt_id: id });
+            }
+        }
         let mut events = self
             .store
             .events_for(address)
             .map_err(ServiceError::Store)?;
-        if let Some(salt) = &self.erasure_salt {
+        for salt in &self.erasure_salts {
             let hash = AddressHash::new(salt, address);
             let kept = self
                 .store
-                .erased_suppressions(&hash)
+                .erased_facts(&hash)
                 .map_err(ServiceError::Store)?;
-            events.extend(
-                kept.iter()
-                    .enumerate()
-                    .filter_map(|(n, k)| k.as_event(address, n)),
-            );
+            events.extend(kept.iter().filter_map(|fact| fact.as_event(address)));
         }
         Ok(events)
     }
 
-    /// Erase everything stored about `address` (GDPR Art. 17) but its
-    /// suppressions, which stay as salted hashes: a later lookup by address
-    /// still finds them, so the person is never mailed again, and a
-    /// re-import cannot resubscribe them.
+    /// Erase everything stored about `address` (GDPR Art. 17) but the
+    /// facts decisions depend on, kept under a salted hash and stripped of
+    /// everything personal ([`ErasedFact`]): a later lookup by address
+    /// still finds them, so every decision after the erasure equals the
+    /// one before (an opted-out person is never mailed again, a re-import
+    /// cannot resubscribe them, a cleared bounce stays cleared).
     ///
     /// # Errors
     ///
     /// [`ServiceError::Unsupported`] without an erasure salt or with a store
     /// that cannot erase; [`ServiceError::Store`] when the store fails.
     pub fn erase(&self, address: &EmailAddress) -> Result<ErasureReceipt, DriverError<S, M>> {
-        let salt = self.erasure_salt.as_ref().ok_or(ServiceError::Unsupported(
+        let salt = self.erasure_salts.first().ok_or(ServiceError::Unsupported(
             "erasure needs Driver::with_erasure_salt",
         ))?;
         let events = self.history(address)?;
         let kept = erasure_plan(salt, address, &events);
+        let replaces: Vec<AddressHash> = self
+            .erasure_salts
+            .iter()
+            .map(|s| AddressHash::new(s, address))
+            .collect();
         let deleted = self
             .store
-            .erase(address, &kept)
+            .erase(address, &kept, &replaces)
             .map_err(ServiceError::Store)?
             .ok_or(ServiceError::Unsupported("this consent store cannot erase"))?;
         Ok(ErasureReceipt {

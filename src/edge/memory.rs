@@ -10,7 +10,7 @@ use crate::consent::ConsentEvent;
 use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
 use crate::ids::{EventId, TenantId};
 use crate::message::OutboundMessage;
-use crate::retention::{AddressHash, ErasedSuppression};
+use crate::retention::{AddressHash, ErasedFact};
 
 /// What a tenant-scoped id holds: the event, or nothing once erased (the
 /// id stays reserved so a replayed webhook cannot bring it back).
@@ -23,7 +23,7 @@ enum Slot {
 struct Inner {
     ids: HashMap<(TenantId, EventId), Slot>,
     by_address: HashMap<String, Vec<ConsentEvent>>,
-    erased: HashMap<AddressHash, Vec<ErasedSuppression>>,
+    erased: HashMap<AddressHash, Vec<ErasedFact>>,
 }
 
 /// A thread-safe in-memory [`ConsentStore`], indexed by canonical address.
@@ -100,18 +100,29 @@ impl ConsentStore for MemoryStore {
             .unwrap_or_default())
     }
 
-    fn erased_suppressions(
-        &self,
-        hash: &AddressHash,
-    ) -> Result<Vec<ErasedSuppression>, Infallible> {
+    fn erased_facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, Infallible> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         Ok(inner.erased.get(hash).cloned().unwrap_or_default())
+    }
+
+    fn erasure_salt_ids(&self) -> Result<Vec<String>, Infallible> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let mut ids: Vec<String> = inner
+            .erased
+            .values()
+            .flatten()
+            .map(|f| f.salt_id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 
     fn erase(
         &self,
         address: &EmailAddress,
-        keep: &[ErasedSuppression],
+        keep: &[ErasedFact],
+        replaces: &[AddressHash],
     ) -> Result<Option<usize>, Infallible> {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let removed = inner
@@ -124,6 +135,9 @@ impl ConsentStore for MemoryStore {
             if let Some(slot) = inner.ids.get_mut(&(e.tenant.clone(), e.id.clone())) {
                 *slot = Slot::Erased;
             }
+        }
+        for hash in replaces {
+            inner.erased.remove(hash);
         }
         for s in keep {
             let kept = inner.erased.entry(s.hash).or_default();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
 use crate::message::OutboundMessage;
-use crate::retention::{AddressHash, ErasedSuppression};
+use crate::retention::{AddressHash, ErasedFact};
 
 /// What an append did.
 ///
@@ -63,22 +63,35 @@ pub trait ConsentStore {
     /// The store's own failure.
     fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error>;
 
-    /// The suppressions kept, as salted hashes, for an erased address.
-    /// Stores that do not support erasure keep the default: none.
+    /// The facts kept, under a salted hash, for an erased address (see
+    /// [`ErasedFact`]). Stores that do not support erasure keep the
+    /// default: none.
     ///
     /// # Errors
     ///
     /// The store's own failure.
-    fn erased_suppressions(
-        &self,
-        hash: &AddressHash,
-    ) -> Result<Vec<ErasedSuppression>, Self::Error> {
+    fn erased_facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, Self::Error> {
         let _ = hash;
         Ok(Vec::new())
     }
 
-    /// Delete every event about `address` and keep `keep` (its
-    /// suppressions as salted hashes), atomically. Returns how many events
+    /// Every salt id ([`salt_id`](crate::retention::salt_id)) among the
+    /// kept facts, so a driver can refuse to run without a salt it needs
+    /// (and an erased person is never resubscribed because of a driver's
+    /// configuration). Stores that do not support erasure keep the
+    /// default: none.
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure.
+    fn erasure_salt_ids(&self) -> Result<Vec<String>, Self::Error> {
+        Ok(Vec::new())
+    }
+
+    /// Delete every event about `address`, drop every fact kept under the
+    /// hashes in `replaces` (earlier erasures of the same person, under
+    /// any salt), and keep `keep` (the facts of its whole history, under
+    /// the current salt's hash), atomically. Returns how many events
     /// were deleted, or `None` when the store does not support erasure (the
     /// default).
     ///
@@ -88,9 +101,10 @@ pub trait ConsentStore {
     fn erase(
         &self,
         address: &EmailAddress,
-        keep: &[ErasedSuppression],
+        keep: &[ErasedFact],
+        replaces: &[AddressHash],
     ) -> Result<Option<usize>, Self::Error> {
-        let _ = (address, keep);
+        let _ = (address, keep, replaces);
         Ok(None)
     }
 }
@@ -121,18 +135,22 @@ macro_rules! forward_ports {
             fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
                 (**self).events_for(address)
             }
-            fn erased_suppressions(
+            fn erased_facts(
                 &self,
                 hash: &AddressHash,
-            ) -> Result<Vec<ErasedSuppression>, Self::Error> {
-                (**self).erased_suppressions(hash)
+            ) -> Result<Vec<ErasedFact>, Self::Error> {
+                (**self).erased_facts(hash)
+            }
+            fn erasure_salt_ids(&self) -> Result<Vec<String>, Self::Error> {
+                (**self).erasure_salt_ids()
             }
             fn erase(
                 &self,
                 address: &EmailAddress,
-                keep: &[ErasedSuppression],
+                keep: &[ErasedFact],
+                replaces: &[AddressHash],
             ) -> Result<Option<usize>, Self::Error> {
-                (**self).erase(address, keep)
+                (**self).erase(address, keep, replaces)
             }
         }
 

@@ -18,11 +18,11 @@ use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
 use crate::edge::ports::{AppendOutcome, ConsentStore};
 use crate::ids::{ListId, TenantId};
-use crate::retention::{AddressHash, ErasedSuppression};
+use crate::retention::{AddressHash, ErasedFact};
 use sha2::{Digest, Sha256};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The numbered migrations, applied in order inside one transaction each.
 const MIGRATIONS: &[&str] = &[
@@ -61,6 +61,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE consentry_events_v3 RENAME TO consentry_events;
     CREATE INDEX consentry_events_by_address ON consentry_events (canonical, seq);
     CREATE INDEX consentry_events_by_tenant ON consentry_events (tenant, list);",
+    // 4: kept facts name the salt they were hashed with; rows kept before
+    // carry none (`unknown`).
+    "ALTER TABLE consentry_erased ADD COLUMN salt_id TEXT NOT NULL DEFAULT 'unknown';
+    CREATE INDEX consentry_erased_by_salt ON consentry_erased (salt_id);",
 ];
 
 /// The stored key of an event: SHA-256 over the tenant and the id, so ids
@@ -470,10 +474,7 @@ impl ConsentStore for SqliteStore {
         Ok(out)
     }
 
-    fn erased_suppressions(
-        &self,
-        hash: &AddressHash,
-    ) -> Result<Vec<ErasedSuppression>, SqliteStoreError> {
+    fn erased_facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, SqliteStoreError> {
         let conn = self.lock();
         let mut stmt = conn
             .prepare_cached("SELECT body FROM consentry_erased WHERE hash = ?1 ORDER BY rowid")
@@ -494,10 +495,22 @@ impl ConsentStore for SqliteStore {
         Ok(out)
     }
 
+    fn erasure_salt_ids(&self) -> Result<Vec<String>, SqliteStoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT DISTINCT salt_id FROM consentry_erased ORDER BY salt_id")
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
     fn erase(
         &self,
         address: &EmailAddress,
-        keep: &[ErasedSuppression],
+        keep: &[ErasedFact],
+        replaces: &[AddressHash],
     ) -> Result<Option<usize>, SqliteStoreError> {
         let mut conn = self.lock();
         let tx = conn
@@ -513,14 +526,21 @@ impl ConsentStore for SqliteStore {
                 params![address.canonical()],
             )
             .map_err(classify)?;
+        for hash in replaces {
+            tx.execute(
+                "DELETE FROM consentry_erased WHERE hash = ?1",
+                params![hash.to_hex()],
+            )
+            .map_err(classify)?;
+        }
         for s in keep {
             let body = serde_json::to_string(s).map_err(|e| SqliteStoreError::Corrupt {
                 what: "erased suppression (encoding)",
                 source: Some(Box::new(e)),
             })?;
             tx.execute(
-                "INSERT OR IGNORE INTO consentry_erased (hash, body) VALUES (?1, ?2)",
-                params![s.hash.to_hex(), body],
+                "INSERT OR IGNORE INTO consentry_erased (hash, body, salt_id) VALUES (?1, ?2, ?3)",
+                params![s.hash.to_hex(), body, s.salt_id],
             )
             .map_err(classify)?;
         }
