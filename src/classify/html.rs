@@ -10,7 +10,7 @@
 //! the text after it: a tag ends at its first `>`, and an unterminated
 //! comment at the next `>`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// A link found in an HTML body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,7 +167,7 @@ const MAX_DEPTH: usize = 512;
 
 /// An element name, lowercase, kept inline (names past 16 bytes are cut,
 /// consistently, which no real tag needs).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Name {
     len: u8,
     buf: [u8; 16],
@@ -185,13 +185,6 @@ impl Name {
             buf,
         }
     }
-
-    fn as_str(&self) -> &str {
-        self.buf
-            .get(..usize::from(self.len))
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or_default()
-    }
 }
 
 struct Open {
@@ -202,6 +195,10 @@ struct Open {
 struct Walker {
     out: HtmlText,
     stack: Vec<Open>,
+    /// How many elements of each name are open, so a search for one that
+    /// is not open costs nothing (hostile markup opens hundreds of
+    /// elements and never closes them).
+    open_counts: HashMap<Name, u32>,
     hidden_classes: HashSet<String>,
     in_head: bool,
     open_link: Option<(String, usize)>,
@@ -261,17 +258,41 @@ impl Walker {
         }
     }
 
+    fn is_open(&self, name: Name) -> bool {
+        self.open_counts.get(&name).is_some_and(|n| *n > 0)
+    }
+
+    fn push(&mut self, open: Open) {
+        *self.open_counts.entry(open.name).or_insert(0) += 1;
+        self.stack.push(open);
+    }
+
+    fn truncate(&mut self, len: usize) {
+        while self.stack.len() > len {
+            if let Some(open) = self.stack.pop() {
+                if let Some(n) = self.open_counts.get_mut(&open.name) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+        }
+    }
+
     /// Close the last open `name` unless a boundary element is open above it.
     fn close_implied(&mut self, name: &str, boundaries: &[&str]) {
+        let name = Name::new(name);
+        if !self.is_open(name) {
+            return;
+        }
+        let boundaries: Vec<Name> = boundaries.iter().map(|b| Name::new(b)).collect();
         for i in (0..self.stack.len()).rev() {
             let Some(open) = self.stack.get(i) else {
                 break;
             };
-            if open.name.as_str() == name {
-                self.stack.truncate(i);
+            if open.name == name {
+                self.truncate(i);
                 return;
             }
-            if boundaries.contains(&open.name.as_str()) {
+            if boundaries.contains(&open.name) {
                 return;
             }
         }
@@ -316,7 +337,7 @@ impl Walker {
         }
         let hidden = self.hidden() || hides_self;
         if self.stack.len() < MAX_DEPTH {
-            self.stack.push(Open {
+            self.push(Open {
                 name: Name::new(name),
                 hidden,
             });
@@ -331,8 +352,11 @@ impl Walker {
         if name == "a" {
             self.close_link();
         }
-        if let Some(i) = self.stack.iter().rposition(|o| o.name.as_str() == name) {
-            self.stack.truncate(i);
+        let wanted = Name::new(name);
+        if !self.is_open(wanted) {
+            // Not open: nothing to close.
+        } else if let Some(i) = self.stack.iter().rposition(|o| o.name == wanted) {
+            self.truncate(i);
         }
         if is_block(name) {
             self.push_break();
@@ -346,6 +370,7 @@ pub fn html_to_text(html: &str) -> HtmlText {
     let mut w = Walker {
         out: HtmlText::default(),
         stack: Vec::new(),
+        open_counts: HashMap::new(),
         hidden_classes: HashSet::new(),
         in_head: false,
         open_link: None,
