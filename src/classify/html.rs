@@ -198,7 +198,7 @@ struct Walker {
     /// How many elements of each name are open, so a search for one that
     /// is not open costs nothing (hostile markup opens hundreds of
     /// elements and never closes them).
-    open_counts: HashMap<Name, u32>,
+    open_counts: HashMap<Name, u32, foldhash::fast::FixedState>,
     hidden_classes: HashSet<String>,
     in_head: bool,
     open_link: Option<(String, usize)>,
@@ -370,7 +370,7 @@ pub fn html_to_text(html: &str) -> HtmlText {
     let mut w = Walker {
         out: HtmlText::default(),
         stack: Vec::new(),
-        open_counts: HashMap::new(),
+        open_counts: HashMap::default(),
         hidden_classes: HashSet::new(),
         in_head: false,
         open_link: None,
