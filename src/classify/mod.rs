@@ -24,7 +24,8 @@
 //!   (`canspam.primary_purpose.undetermined`).
 //!
 //! A sender may declare a message transactional, with its category
-//! ([`DeclaredKind::Transactional(TransactionalCategory::Transaction)`]): the declaration is honoured when no
+//! ([`DeclaredKind::Transactional`] with a [`TransactionalCategory`]): the
+//! declaration is honoured when no
 //! commercial content is found (`canspam.primary_purpose.declared_transactional`
 //! is then the deciding reason), and refused, naming the test that refused
 //! it, when commercial content decides (`declared_mismatch`). Every cue found

@@ -55,7 +55,7 @@ where
     /// configuration error.
     #[error("the store holds erased facts hashed with salt `{salt_id}`, which this driver lacks")]
     MissingErasureSalt {
-        /// The salt's fingerprint ([`salt_id`](crate::retention::salt_id)).
+        /// The salt's fingerprint ([`retention::salt_id`](crate::retention::salt_id)).
         salt_id: String,
     },
     /// Another event is stored under this tenant and id; nothing was
