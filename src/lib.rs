@@ -126,6 +126,6 @@ pub use edge::driver::{
     OneClickRequest, SendReport, ServiceError, SubjectExport, UnsubscribeSettings,
 };
 pub use edge::memory::{MemoryStore, RecordingMailer, RefusedDelivery};
-pub use edge::ports::{AppendOutcome, ConsentStore, Mailer};
+pub use edge::ports::{AppendOutcome, ConsentStore, EraseOutcome, Mailer};
 pub use ids::{EventId, IdError, ListId, Scope, TenantId};
 pub use message::{Header, MessageBuilder, MessageError, OutboundMessage};

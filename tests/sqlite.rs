@@ -419,3 +419,96 @@ fn erasure_leaves_no_byte_of_the_person_on_disk() {
     drop(d);
     check("store closed");
 }
+
+/// Facts kept before salt ids were recorded are refused until the host
+/// names their salt (review finding: any salt used to satisfy them).
+#[test]
+fn unlabelled_erased_facts_need_their_salt_named() {
+    use consentry::ServiceError;
+    let dir = TempDir::new("legacy-salt");
+    let path = dir.file("v2.sqlite3");
+    let salt = b"the-old-salt-0123456".to_vec();
+    let k = key("acme", "news", "ann@example.com");
+    let hash = consentry::retention::AddressHash::new(&salt, &k.address);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE consentry_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             INSERT INTO consentry_meta VALUES ('schema_version', 2);
+             CREATE TABLE consentry_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+                canonical TEXT, tenant TEXT, list TEXT, body TEXT);
+             CREATE TABLE consentry_erased (hash TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (hash, body));",
+        )
+        .unwrap();
+        let legacy = format!(
+            r#"{{"hash":"{}","tenant":"acme","list":"news","kind":"opted_out","since":"2026-01-01T00:00:00Z"}}"#,
+            hash.to_hex()
+        );
+        conn.execute(
+            "INSERT INTO consentry_erased (hash, body) VALUES (?1, ?2)",
+            rusqlite::params![hash.to_hex(), legacy],
+        )
+        .unwrap();
+    }
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let other_salt = Driver::new(
+        store.clone(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .with_erasure_salt(b"a-different-salt-012".to_vec())
+    .unwrap();
+    assert!(matches!(
+        other_salt.state(&k, at(1)),
+        Err(ServiceError::MissingErasureSalt { salt_id }) if salt_id == "unknown"
+    ));
+    let named = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default())
+        .with_erasure_salt(b"a-different-salt-012".to_vec())
+        .unwrap()
+        .with_legacy_erasure_salt(salt)
+        .unwrap();
+    named.record(&ev(&k, "import", 2, imported())).unwrap();
+    assert!(!named.state(&k, at(3)).unwrap().permits_promotional());
+}
+
+/// Rows written before the address key changed are re-keyed, so they are
+/// found and erased by the current key (review finding).
+#[test]
+fn migration_rekeys_addresses_written_under_the_old_key() {
+    use consentry::{ConsentEvent, ConsentKey, EmailAddress, EventId, ListId, TenantId};
+    let dir = TempDir::new("rekey");
+    let path = dir.file("v2.sqlite3");
+    let full_width = EmailAddress::parse("ｂｏｂ@example.com").unwrap();
+    let k = ConsentKey::new(
+        TenantId::new("acme").unwrap(),
+        ListId::new("news").unwrap(),
+        full_width.clone(),
+    );
+    let e = ConsentEvent::new(EventId::new("o1").unwrap(), at(1), &k, opt_out());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE consentry_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             INSERT INTO consentry_meta VALUES ('schema_version', 2);
+             CREATE TABLE consentry_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+                canonical TEXT, tenant TEXT, list TEXT, body TEXT);
+             CREATE TABLE consentry_erased (hash TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (hash, body));",
+        )
+        .unwrap();
+        // The key as the old normalisation wrote it (full-width kept).
+        conn.execute(
+            "INSERT INTO consentry_events (id, canonical, tenant, list, body) VALUES ('o1', 'ｂｏｂ@example.com', 'acme', 'news', ?1)",
+            rusqlite::params![serde_json::to_string(&e).unwrap()],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.events_for(&addr("bob@example.com")).unwrap().len(), 1);
+    let d = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default())
+        .with_erasure_salt(b"0123456789abcdef".to_vec())
+        .unwrap();
+    assert_eq!(d.erase(&addr("bob@example.com")).unwrap().events_deleted, 1);
+    drop(d);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!contains(&bytes, "ｂｏｂ".as_bytes()));
+}

@@ -800,3 +800,43 @@ proptest! {
         }
     }
 }
+
+/// The same one-click link clicked again after the person signed up again
+/// opts them out again (review finding: the token-derived id made the
+/// second click a silent no-op).
+#[test]
+fn a_second_click_after_resubscribing_opts_out_again() {
+    let driver = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    );
+    let k = key("acme", "news", "ann@example.com");
+    driver.record(&ev(&k, "in", 0, form())).unwrap();
+    let s = settings();
+    let token = s
+        .keys
+        .issue(&acme(), &news(), &addr("ann@example.com"), at(1));
+    let post = OneClickRequest {
+        method: "POST",
+        content_type: FORM,
+        body: b"List-Unsubscribe=One-Click",
+        token: &token,
+    };
+    let first = driver.handle_one_click(&s, &post, at(2)).unwrap();
+    assert!(first.newly_recorded);
+    // A replay while the opt-out holds records nothing.
+    assert!(
+        !driver
+            .handle_one_click(&s, &post, at(3))
+            .unwrap()
+            .newly_recorded
+    );
+    // Ann signs up again, then clicks the old link.
+    driver.record(&ev(&k, "again", 4, form())).unwrap();
+    assert!(driver.state(&k, at(5)).unwrap().permits_promotional());
+    let second = driver.handle_one_click(&s, &post, at(6)).unwrap();
+    assert!(second.newly_recorded);
+    assert_ne!(second.event, first.event);
+    assert!(!driver.state(&k, at(7)).unwrap().permits_promotional());
+}

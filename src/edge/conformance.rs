@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use crate::address::EmailAddress;
 use crate::consent::{Action, Basis, ConsentEvent, Evidence, OptOutChannel};
-use crate::edge::ports::{AppendOutcome, ConsentStore};
+use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome};
 use crate::ids::EventId;
 use crate::ids::{ListId, TenantId};
 
@@ -118,11 +118,36 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     let salt = b"conformance-salt-0123";
     let keep = crate::retention::erasure_plan(salt, &gone.address, &[gone.clone(), out.clone()]);
     let hash = crate::retention::AddressHash::new(salt, &gone.address);
-    let Some(deleted) = store
-        .erase(&gone.address, &keep, &[hash])
+    // A plan made from fewer events than the store holds is refused and
+    // changes nothing: an event that arrived meanwhile is never lost.
+    match store
+        .erase(&gone.address, &keep, &[hash], 1)
+        .map_err(store_err(CHECK))?
+    {
+        EraseOutcome::Unsupported => return Ok(()), // nothing to check
+        EraseOutcome::HistoryChanged => {}
+        other => return Err(fail(
+            CHECK,
+            format!(
+                "an erasure planned from 1 of 2 events returned {other:?}, expected HistoryChanged"
+            ),
+        )),
+    }
+    if store
+        .events_for(&gone.address)
+        .map_err(store_err(CHECK))?
+        .len()
+        != 2
+    {
+        return Err(fail(CHECK, "a refused erasure changed the person's events"));
+    }
+    let EraseOutcome::Erased {
+        events_deleted: deleted,
+    } = store
+        .erase(&gone.address, &keep, &[hash], 2)
         .map_err(store_err(CHECK))?
     else {
-        return Ok(()); // erasure not supported: nothing to check
+        return Err(fail(CHECK, "an erasure with a current plan was not done"));
     };
     if deleted != 2 {
         return Err(fail(
@@ -156,7 +181,7 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     }
     // Erasing again replaces the kept facts instead of adding to them.
     store
-        .erase(&gone.address, &keep, &[hash])
+        .erase(&gone.address, &keep, &[hash], 0)
         .map_err(store_err(CHECK))?;
     let again = store.erased_facts(&hash).map_err(store_err(CHECK))?;
     if again != keep {

@@ -9,12 +9,15 @@ use serde::{Deserialize, Serialize};
 use crate::address::EmailAddress;
 use crate::catalogue::ids;
 use crate::classify::{Classification, Classifier, DeclaredKind, Message};
-use crate::consent::Suppression;
 use crate::consent::{ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy};
+use crate::consent::{Suppression, SuppressionKind};
 use crate::cookie::CookieConsent;
 use crate::decision::{Decision, Reason};
 use crate::disclosure::DisclosureRecord;
-use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
+use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome, Mailer};
+
+/// How many times an erasure re-plans when events arrive meanwhile.
+const ERASE_ATTEMPTS: usize = 3;
 use crate::eligibility::{check_requirements, lint, SendContext, SendOutcome, SenderProfile};
 use crate::ids::EventId;
 use crate::message::{MessageError, OutboundMessage};
@@ -58,6 +61,10 @@ where
         /// The salt's fingerprint ([`retention::salt_id`](crate::retention::salt_id)).
         salt_id: String,
     },
+    /// Events kept arriving for the person while an erasure was being
+    /// planned; nothing was erased. Retry.
+    #[error("the person's history kept changing during the erasure; nothing was erased")]
+    ConcurrentChange,
     /// Another event is stored under this tenant and id; nothing was
     /// stored. The host gave two events one id: fix its id scheme.
     #[error("tenant `{tenant}` already has a different event with id `{id}`")]
@@ -182,6 +189,13 @@ where
     /// id (`one-click-` and a hash of the token); nothing was recorded.
     #[error("a different event already has id `{0}`")]
     IdConflict(crate::ids::EventId),
+    /// The store holds erased facts hashed with a salt this driver lacks
+    /// (see [`ServiceError::MissingErasureSalt`]); nothing was recorded.
+    #[error("the store holds erased facts hashed with salt `{salt_id}`, which this driver lacks")]
+    MissingErasureSalt {
+        /// The salt's fingerprint.
+        salt_id: String,
+    },
 }
 
 /// One person's whole history, for a subject access request (GDPR Art. 15)
@@ -246,6 +260,9 @@ pub struct Driver<S, M> {
     /// The erasure salts: the first hashes new erasures, the others are
     /// retired salts still used to find facts kept before a rotation.
     erasure_salts: Vec<Vec<u8>>,
+    /// Whether the host named the salt of facts kept before salt ids were
+    /// recorded ([`Driver::with_legacy_erasure_salt`]).
+    legacy_salt_named: bool,
 }
 
 impl<S: std::fmt::Debug, M: std::fmt::Debug> std::fmt::Debug for Driver<S, M> {
@@ -282,6 +299,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             mailer,
             policy,
             erasure_salts: Vec::new(),
+            legacy_salt_named: false,
         }
     }
 
@@ -325,6 +343,25 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         Ok(self)
     }
 
+    /// Name the salt that facts kept before this version (SQLite schema 3
+    /// and earlier, which recorded no salt id) were hashed with. Until it
+    /// is named, a store holding such facts is refused
+    /// ([`ServiceError::MissingErasureSalt`] with salt id `unknown`): the
+    /// driver cannot check that any of its salts made them. The salt is
+    /// also kept for lookups, as a retired one.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Unsupported`] for a salt shorter than 16 bytes.
+    pub fn with_legacy_erasure_salt(
+        self,
+        salt: impl Into<Vec<u8>>,
+    ) -> Result<Self, DriverError<S, M>> {
+        let mut driver = self.with_retired_erasure_salt(salt)?;
+        driver.legacy_salt_named = true;
+        Ok(driver)
+    }
+
     fn checked_salt(salt: Vec<u8>) -> Result<Vec<u8>, DriverError<S, M>> {
         if salt.len() < 16 {
             return Err(ServiceError::Unsupported(
@@ -339,11 +376,20 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
     /// holds facts hashed with a salt this driver lacks: those facts could
     /// be this person's, and ignoring them could resubscribe them.
     fn history(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, DriverError<S, M>> {
+        Ok(self.history_counted(address)?.0)
+    }
+
+    /// [`history`](Self::history), and how many of its events are live
+    /// (not kept facts).
+    fn history_counted(
+        &self,
+        address: &EmailAddress,
+    ) -> Result<(Vec<ConsentEvent>, usize), DriverError<S, M>> {
         let needed = self.store.erasure_salt_ids().map_err(ServiceError::Store)?;
         let known: Vec<String> = self.erasure_salts.iter().map(|s| salt_id(s)).collect();
         for id in needed {
             let missing = if id == UNKNOWN_SALT_ID {
-                known.is_empty()
+                !self.legacy_salt_named
             } else {
                 !known.contains(&id)
             };
@@ -355,6 +401,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             .store
             .events_for(address)
             .map_err(ServiceError::Store)?;
+        let live = events.len();
         for salt in &self.erasure_salts {
             let hash = AddressHash::new(salt, address);
             let kept = self
@@ -363,7 +410,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
                 .map_err(ServiceError::Store)?;
             events.extend(kept.iter().filter_map(|fact| fact.as_event(address)));
         }
-        Ok(events)
+        Ok((events, live))
     }
 
     /// Erase everything stored about `address` (GDPR Art. 17) but the
@@ -381,23 +428,35 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         let salt = self.erasure_salts.first().ok_or(ServiceError::Unsupported(
             "erasure needs Driver::with_erasure_salt",
         ))?;
-        let events = self.history(address)?;
-        let kept = erasure_plan(salt, address, &events);
         let replaces: Vec<AddressHash> = self
             .erasure_salts
             .iter()
             .map(|s| AddressHash::new(s, address))
             .collect();
-        let deleted = self
-            .store
-            .erase(address, &kept, &replaces)
-            .map_err(ServiceError::Store)?
-            .ok_or(ServiceError::Unsupported("this consent store cannot erase"))?;
-        Ok(ErasureReceipt {
-            hash: AddressHash::new(salt, address),
-            events_deleted: deleted,
-            kept,
-        })
+        // An event arriving between reading the history and erasing it
+        // makes the store refuse; plan again (a few times, then give up).
+        for _ in 0..ERASE_ATTEMPTS {
+            let (events, live) = self.history_counted(address)?;
+            let kept = erasure_plan(salt, address, &events);
+            match self
+                .store
+                .erase(address, &kept, &replaces, live)
+                .map_err(ServiceError::Store)?
+            {
+                EraseOutcome::Erased { events_deleted } => {
+                    return Ok(ErasureReceipt {
+                        hash: AddressHash::new(salt, address),
+                        events_deleted,
+                        kept,
+                    })
+                }
+                EraseOutcome::HistoryChanged => continue,
+                EraseOutcome::Unsupported => {
+                    return Err(ServiceError::Unsupported("this consent store cannot erase"))
+                }
+            }
+        }
+        Err(ServiceError::ConcurrentChange)
     }
 
     /// The store.
@@ -605,11 +664,16 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         let event = token.opt_out_event(request.token, now);
         let id = event.id.clone();
         let outcome = self.store.append(&event).map_err(OneClickError::Store)?;
-        let received_at = match outcome {
-            AppendOutcome::Appended => now,
+        let key = ConsentKey::new(
+            token.tenant.clone(),
+            token.list.clone(),
+            token.address.clone(),
+        );
+        let (received_at, id, newly_recorded) = match outcome {
+            AppendOutcome::Appended => (now, id, true),
             // A replayed POST: the id (a hash of the token) is stored, from
-            // the first POST at an earlier time. Anything else stored under
-            // that id is a real conflict.
+            // the first POST at an earlier time, or was erased since.
+            // Anything else stored under that id is a real conflict.
             AppendOutcome::Duplicate | AppendOutcome::Conflict => {
                 let first = self
                     .store
@@ -617,19 +681,48 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
                     .map_err(OneClickError::Store)?
                     .into_iter()
                     .find(|e| e.id == id && e.tenant == token.tenant);
-                match first {
-                    Some(e) if e.action == event.action && e.list == event.list => e.at,
+                let first_at = match first {
+                    Some(e) if e.action == event.action && e.list == event.list => Some(e.at),
                     Some(_) => return Err(OneClickError::IdConflict(id)),
-                    // Erased since: the id stays reserved; nothing to add.
-                    None if outcome == AppendOutcome::Duplicate => now,
+                    None if outcome == AppendOutcome::Duplicate => None,
                     None => return Err(OneClickError::IdConflict(id)),
+                };
+                // The same link clicked again after the person signed up
+                // again (or after an erasure) must still opt them out: if
+                // no opt-out is in force now, record a new one.
+                let state = self.state(&key, now).map_err(|e| match e {
+                    ServiceError::Store(s) => OneClickError::Store(s),
+                    ServiceError::MissingErasureSalt { salt_id } => {
+                        OneClickError::MissingErasureSalt { salt_id }
+                    }
+                    _ => OneClickError::IdConflict(id.clone()),
+                })?;
+                let in_force = state.suppressions().iter().any(|s| {
+                    matches!(
+                        s.kind,
+                        SuppressionKind::OptedOut | SuppressionKind::Complaint
+                    )
+                });
+                match first_at {
+                    Some(at) if in_force => (at, id, false),
+                    None if in_force => (now, id, false),
+                    _ => {
+                        let again = EventId::from_checked(format!("{id}-{}", now.timestamp()));
+                        let mut fresh = event.clone();
+                        fresh.id = again.clone();
+                        let o = self.store.append(&fresh).map_err(OneClickError::Store)?;
+                        if o == AppendOutcome::Conflict {
+                            return Err(OneClickError::IdConflict(again));
+                        }
+                        (now, again, o == AppendOutcome::Appended)
+                    }
                 }
             }
         };
         Ok(OneClickConfirmation {
-            key: ConsentKey::new(token.tenant, token.list, token.address),
+            key,
             event: id,
-            newly_recorded: outcome == AppendOutcome::Appended,
+            newly_recorded,
             received_at,
             deadline: settings.deadlines.decide(received_at),
         })

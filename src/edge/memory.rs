@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError, RwLock};
 
 use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
-use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
+use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome, Mailer};
 use crate::ids::{EventId, TenantId};
 use crate::message::OutboundMessage;
 use crate::retention::{AddressHash, ErasedFact};
@@ -123,8 +123,16 @@ impl ConsentStore for MemoryStore {
         address: &EmailAddress,
         keep: &[ErasedFact],
         replaces: &[AddressHash],
-    ) -> Result<Option<usize>, Infallible> {
+        covered: usize,
+    ) -> Result<EraseOutcome, Infallible> {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let live = inner
+            .by_address
+            .get(address.canonical())
+            .map_or(0, Vec::len);
+        if live != covered {
+            return Ok(EraseOutcome::HistoryChanged);
+        }
         let removed = inner
             .by_address
             .remove(address.canonical())
@@ -145,7 +153,9 @@ impl ConsentStore for MemoryStore {
                 kept.push(s.clone());
             }
         }
-        Ok(Some(removed.len()))
+        Ok(EraseOutcome::Erased {
+            events_deleted: removed.len(),
+        })
     }
 }
 

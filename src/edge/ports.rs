@@ -31,6 +31,21 @@ pub enum AppendOutcome {
     Conflict,
 }
 
+/// What an erasure did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EraseOutcome {
+    /// The person's events are gone and the plan's facts kept.
+    Erased {
+        /// How many events were deleted.
+        events_deleted: usize,
+    },
+    /// The person's events changed since the plan was made (an event
+    /// arrived meanwhile); nothing changed. Plan again and retry.
+    HistoryChanged,
+    /// The store cannot erase.
+    Unsupported,
+}
+
 /// Persistence of consent events (suppressions are derived from them).
 ///
 /// Implementations must pass
@@ -103,9 +118,10 @@ pub trait ConsentStore {
         address: &EmailAddress,
         keep: &[ErasedFact],
         replaces: &[AddressHash],
-    ) -> Result<Option<usize>, Self::Error> {
-        let _ = (address, keep, replaces);
-        Ok(None)
+        covered: usize,
+    ) -> Result<EraseOutcome, Self::Error> {
+        let _ = (address, keep, replaces, covered);
+        Ok(EraseOutcome::Unsupported)
     }
 }
 
@@ -149,8 +165,9 @@ macro_rules! forward_ports {
                 address: &EmailAddress,
                 keep: &[ErasedFact],
                 replaces: &[AddressHash],
-            ) -> Result<Option<usize>, Self::Error> {
-                (**self).erase(address, keep, replaces)
+                covered: usize,
+            ) -> Result<EraseOutcome, Self::Error> {
+                (**self).erase(address, keep, replaces, covered)
             }
         }
 

@@ -16,13 +16,13 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBeha
 
 use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
-use crate::edge::ports::{AppendOutcome, ConsentStore};
+use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome};
 use crate::ids::{ListId, TenantId};
 use crate::retention::{AddressHash, ErasedFact};
 use sha2::{Digest, Sha256};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The numbered migrations, applied in order inside one transaction each.
 const MIGRATIONS: &[&str] = &[
@@ -43,9 +43,11 @@ const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL,
         UNIQUE (hash, body)
     );",
-    // 3: ids scoped to the tenant, and kept only as a hash (`key`), so an
-    // erased event leaves no id behind (ids can hold an address). The keys
-    // are filled in by `fill_event_keys` in the same transaction.
+    // 3: ids scoped to the tenant, and kept only as a SHA-256 of tenant and
+    // id (`key`), so an erased event leaves no id in clear (ids can hold an
+    // address; someone holding the file who guesses an id can still confirm
+    // it by hashing it). The keys are filled in by `fill_event_keys` in the
+    // same transaction.
     "CREATE TABLE consentry_events_v3 (
         seq       INTEGER PRIMARY KEY AUTOINCREMENT,
         key       BLOB    UNIQUE,
@@ -65,6 +67,9 @@ const MIGRATIONS: &[&str] = &[
     // carry none (`unknown`).
     "ALTER TABLE consentry_erased ADD COLUMN salt_id TEXT NOT NULL DEFAULT 'unknown';
     CREATE INDEX consentry_erased_by_salt ON consentry_erased (salt_id);",
+    // 5: address keys are recomputed from each stored event (the canonical
+    // form of non-ASCII local parts changed); done by `rekey_addresses`.
+    "",
 ];
 
 /// The stored key of an event: SHA-256 over the tenant and the id, so ids
@@ -85,6 +90,39 @@ fn legacy_key(id: &str) -> Vec<u8> {
     h.update(b"consentry-erased-before-v3\0");
     h.update(id.as_bytes());
     h.finalize().to_vec()
+}
+
+/// Migration 5: rewrite each live row's `canonical` from its stored event,
+/// so rows written before the address key changed are found (and erased)
+/// by the current key. Facts kept after an erasure under the old key
+/// cannot be recomputed (the address is gone); they stay findable only by
+/// the old form.
+fn rekey_addresses(tx: &rusqlite::Transaction<'_>) -> Result<(), SqliteStoreError> {
+    let rows: Vec<(i64, Option<String>, String)> = {
+        let mut stmt = tx
+            .prepare("SELECT seq, canonical, body FROM consentry_events WHERE body IS NOT NULL")
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)?
+    };
+    for (seq, canonical, body) in rows {
+        let event: ConsentEvent =
+            serde_json::from_str(&body).map_err(|e| SqliteStoreError::Corrupt {
+                what: "event row (migration 5)",
+                source: Some(Box::new(e)),
+            })?;
+        let now = event.address.canonical();
+        if canonical.as_deref() != Some(now) {
+            tx.execute(
+                "UPDATE consentry_events SET canonical = ?1 WHERE seq = ?2",
+                params![now, seq],
+            )
+            .map_err(classify)?;
+        }
+    }
+    Ok(())
 }
 
 /// Migration 3's second half: hash every row's tenant and id into `key`.
@@ -274,6 +312,9 @@ impl SqliteStore {
             tx.execute_batch(sql).map_err(classify)?;
             if n + 1 == 3 {
                 fill_event_keys(&tx)?;
+            }
+            if n + 1 == 5 {
+                rekey_addresses(&tx)?;
             }
             tx.execute(
                 "UPDATE consentry_meta SET value = ?1 WHERE key = 'schema_version'",
@@ -511,11 +552,24 @@ impl ConsentStore for SqliteStore {
         address: &EmailAddress,
         keep: &[ErasedFact],
         replaces: &[AddressHash],
-    ) -> Result<Option<usize>, SqliteStoreError> {
+        covered: usize,
+    ) -> Result<EraseOutcome, SqliteStoreError> {
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(classify)?;
+        // The write lock is held from here: no other connection can add an
+        // event for this person until the erasure commits.
+        let live: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM consentry_events WHERE canonical = ?1",
+                params![address.canonical()],
+                |r| r.get(0),
+            )
+            .map_err(classify)?;
+        if usize::try_from(live).ok() != Some(covered) {
+            return Ok(EraseOutcome::HistoryChanged);
+        }
         // Tombstones: the row and its hashed key stay so a replayed webhook
         // cannot bring the event back; everything personal goes (with
         // `secure_delete` the old bytes are zeroed in the page).
@@ -549,6 +603,8 @@ impl ConsentStore for SqliteStore {
         // copy the current pages into the database and truncate the WAL to
         // nothing.
         Self::truncate_wal(&conn)?;
-        Ok(Some(deleted))
+        Ok(EraseOutcome::Erased {
+            events_deleted: deleted,
+        })
     }
 }

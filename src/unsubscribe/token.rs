@@ -1,5 +1,6 @@
-//! Signed unsubscribe tokens: HMAC-SHA256 over tenant, list, address and
-//! issue time, with key ids for rotation.
+//! Unsubscribe tokens: tenant, list, address and issue time sealed with
+//! AES-SIV under a key derived from the signing key (`v2`), with key ids
+//! for rotation; the signed-but-readable `v1` form is still verified.
 
 use std::fmt;
 
@@ -75,8 +76,8 @@ pub enum KeyError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenError {
-    /// Not four dot-separated parts, bad base64, an unparseable payload or
-    /// an over-long input.
+    /// Not the parts its version has (three for `v2`, four for `v1`), bad
+    /// base64, an unparseable payload or an over-long input.
     #[error("the token is malformed")]
     Malformed,
     /// A version this crate does not issue.
@@ -322,9 +323,11 @@ impl KeyRing {
     /// AES-SIV under a key derived from the active key: confidential and
     /// authenticated, so a token in a server or proxy log reveals nothing
     /// about its recipient. Sealing is deterministic (no randomness: the
-    /// same inputs give the same token). A token is 6 + key id + about
-    /// 4/3 × (35 + tenant + list + address) characters: under 200 whenever
-    /// tenant, list and address together are at most 100 bytes.
+    /// same inputs give the same token). A token is 4 + key id + about
+    /// 4/3 × (29 + tenant + list + address) characters: under 200 whenever
+    /// the key id is at most 16 characters and tenant, list and address
+    /// together are at most 100 bytes. Longer inputs give longer tokens
+    /// (about 400 characters at the limits).
     ///
     /// ```
     /// use chrono::{TimeDelta, TimeZone, Utc};
