@@ -126,12 +126,14 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     {
         EraseOutcome::Unsupported => return Ok(()), // nothing to check
         EraseOutcome::HistoryChanged => {}
-        other => return Err(fail(
-            CHECK,
-            format!(
+        other => {
+            return Err(fail(
+                CHECK,
+                format!(
                 "an erasure planned from 1 of 2 events returned {other:?}, expected HistoryChanged"
             ),
-        )),
+            ))
+        }
     }
     if store
         .events_for(&gone.address)
