@@ -232,7 +232,7 @@ fn a_stored_choice_goes_stale_with_the_revision_or_age() {
 
 #[test]
 fn validation_reports_every_problem_at_once() {
-    let p: CookiePolicy = serde_json::from_str(
+    let loaded = CookiePolicy::from_json(
         r#"{
         "revision": 1,
         "max_lifetime_days": 395,
@@ -245,9 +245,15 @@ fn validation_reports_every_problem_at_once() {
             {"name": "lso", "domain": "shop.example", "category": "analytics", "lifetime": "session", "storage": "flash_lso"}
         ]
     }"#,
-    )
-    .unwrap();
-    let r = p.validate();
+    );
+    let Err(PolicyLoadError::Invalid(errors)) = loaded else {
+        panic!("an invalid policy loaded: {loaded:?}");
+    };
+    // Straight through serde, it does not deserialise either.
+    let r = PolicyReport {
+        errors,
+        warnings: Vec::new(),
+    };
     assert!(!r.is_ok());
     assert!(
         matches!(&r.errors[0], PolicyError::LifetimeOverCap { name, days: 500, cap: 395 } if name == "sid")
@@ -261,7 +267,13 @@ fn validation_reports_every_problem_at_once() {
     assert!(matches!(&r.errors[3], PolicyError::Duplicate { .. }));
     assert!(matches!(&r.errors[4], PolicyError::BadName(_)));
     assert_eq!(r.errors.len(), 5);
-    assert_eq!(r.warnings, [PolicyWarning::FlashLso { name: "lso".into() }]);
+    let (_, warnings) = CookiePolicy::from_json(
+        r#"{"revision": 1, "cookies": [
+            {"name": "lso", "domain": "shop.example", "category": "analytics", "lifetime": "session", "storage": "flash_lso"}
+        ]}"#,
+    )
+    .unwrap();
+    assert_eq!(warnings, [PolicyWarning::FlashLso { name: "lso".into() }]);
 
     let mut too_long = policy();
     too_long.max_lifetime_days = 500;
@@ -603,9 +615,17 @@ fn set_cookie_injection_is_refused_at_load_and_at_construction() {
             !text.contains('\r') && !text.contains('\n'),
             "escaped: {text}"
         );
-        // Even a policy deserialised without validation renders no
-        // injected attribute.
-        let raw: CookiePolicy = serde_json::from_str(&json).expect("raw serde");
+        // Straight through serde it does not deserialise either.
+        assert!(
+            serde_json::from_str::<CookiePolicy>(&json).is_err(),
+            "{json}"
+        );
+        // And a policy edited in code after loading renders no injected
+        // attribute.
+        let mut raw = policy();
+        raw.cookies.truncate(1);
+        raw.cookies[0].domain = serde_json::from_str(domain).unwrap();
+        raw.cookies[0].path = serde_json::from_str(path).unwrap();
         let spec = &raw.cookies[0];
         let d = raw.decide(
             spec,

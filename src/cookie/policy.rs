@@ -161,9 +161,13 @@ fn http_cookie() -> Storage {
 /// The site's cookie policy: a catalogue with a revision number.
 ///
 /// Loadable from JSON or TOML; [`CookiePolicy::validate`] reports every
-/// problem at once.
+/// problem at once. Deserialising validates too (whatever the format): a
+/// policy with errors never deserialises, so one read straight through
+/// serde cannot render an injected `Set-Cookie` or an over-long lifetime.
+/// [`CookiePolicy::from_json`] and [`CookiePolicy::from_toml`] return the
+/// errors as a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "CookiePolicyRepr")]
 pub struct CookiePolicy {
     /// Bumped whenever the catalogue changes in a way visitors must be
     /// asked about again.
@@ -176,6 +180,36 @@ pub struct CookiePolicy {
     pub max_lifetime_days: u32,
     /// The catalogue.
     pub cookies: Vec<CookieSpec>,
+}
+
+/// What a policy file holds, before validation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CookiePolicyRepr {
+    revision: u32,
+    #[serde(default = "default_validity")]
+    consent_validity_days: u32,
+    #[serde(default = "default_max_lifetime")]
+    max_lifetime_days: u32,
+    cookies: Vec<CookieSpec>,
+}
+
+impl CookiePolicyRepr {
+    fn unchecked(self) -> CookiePolicy {
+        CookiePolicy {
+            revision: self.revision,
+            consent_validity_days: self.consent_validity_days,
+            max_lifetime_days: self.max_lifetime_days,
+            cookies: self.cookies,
+        }
+    }
+}
+
+impl TryFrom<CookiePolicyRepr> for CookiePolicy {
+    type Error = PolicyLoadError;
+    fn try_from(repr: CookiePolicyRepr) -> Result<Self, PolicyLoadError> {
+        repr.unchecked().checked().map(|(policy, _)| policy)
+    }
 }
 
 fn default_validity() -> u32 {
@@ -411,13 +445,18 @@ impl CookiePolicy {
     /// ```
     /// use consentry::cookie::{CookiePolicy, PolicyError};
     ///
-    /// let policy: CookiePolicy = serde_json::from_str(r#"{
+    /// use consentry::cookie::{Category, Lifetime};
+    ///
+    /// let (mut policy, _) = CookiePolicy::from_json(r#"{
     ///   "revision": 3,
     ///   "cookies": [
     ///     {"name": "session", "domain": "shop.example", "category": "strictly_necessary", "lifetime": "session"},
-    ///     {"name": "_ga", "domain": "shop.example", "category": "strictly_necessary", "lifetime": {"days": 730}}
+    ///     {"name": "_ga", "domain": "shop.example", "category": "analytics", "lifetime": {"days": 390}}
     ///   ]
     /// }"#)?;
+    /// // Edited in code after loading:
+    /// policy.cookies[1].lifetime = Lifetime::Days(730);
+    /// policy.cookies[1].category = Category::StrictlyNecessary;
     /// let report = policy.validate();
     /// assert_eq!(report.errors.len(), 2); // over the 395-day cap, and a tracker filed as necessary
     /// assert!(matches!(report.errors[0], PolicyError::LifetimeOverCap { .. }));
@@ -514,8 +553,8 @@ impl CookiePolicy {
     /// A [`PolicyLoadError`]: the text does not parse (naming the unknown
     /// field or value), or the policy has errors.
     pub fn from_json(text: &str) -> Result<(Self, Vec<PolicyWarning>), PolicyLoadError> {
-        let policy: CookiePolicy = serde_json::from_str(text).map_err(PolicyLoadError::Json)?;
-        policy.checked()
+        let repr: CookiePolicyRepr = serde_json::from_str(text).map_err(PolicyLoadError::Json)?;
+        repr.unchecked().checked()
     }
 
     #[cfg(feature = "toml")]
@@ -525,8 +564,8 @@ impl CookiePolicy {
     ///
     /// As [`CookiePolicy::from_json`].
     pub fn from_toml(text: &str) -> Result<(Self, Vec<PolicyWarning>), PolicyLoadError> {
-        let policy: CookiePolicy = toml::from_str(text).map_err(PolicyLoadError::Toml)?;
-        policy.checked()
+        let repr: CookiePolicyRepr = toml::from_str(text).map_err(PolicyLoadError::Toml)?;
+        repr.unchecked().checked()
     }
 
     fn checked(self) -> Result<(Self, Vec<PolicyWarning>), PolicyLoadError> {
