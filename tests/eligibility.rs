@@ -15,8 +15,8 @@ use consentry::classify::{
     Classification, Classifier, DeclaredKind, Message, TransactionalCategory,
 };
 use consentry::eligibility::{
-    lint, plan, AudienceMember, PostalAddress, Requirement, SendContext, SendDecision,
-    SenderProfile, SuppressionIndex,
+    lint, plan, AudienceMember, Requirement, SendContext, SendDecision, SenderProfile,
+    SuppressionIndex,
 };
 use consentry::{
     Action, Campaign, ConsentEvent, ConsentKey, ConsentState, Driver, EmailAddress, Evidence,
@@ -323,18 +323,20 @@ proptest! {
 // ---------------------------------------------------------------------------
 // The lint
 
-fn profile() -> SenderProfile {
-    SenderProfile {
-        domains: vec!["shop.example".into()],
-        postal_address: PostalAddress {
-            street: Some("100 Harbour Road".into()),
-            po_box: None,
-            city: "Portland".into(),
-            region: Some("ME".into()),
-            postal_code: "04101".into(),
-            country: "US".into(),
-        },
-        unsubscribe_url_prefix: Some("https://mail.shop.example/u".parse().unwrap()),
+/// Finish a message with the sender's one-click unsubscribe headers.
+trait WithOneClick {
+    fn with_one_click(self) -> OutboundMessage;
+}
+
+impl WithOneClick for consentry::MessageBuilder {
+    fn with_one_click(self) -> OutboundMessage {
+        self.header(
+            "List-Unsubscribe",
+            "<https://mail.shop.example/u?token=abc>",
+        )
+        .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        .build()
+        .unwrap()
     }
 }
 
@@ -364,27 +366,19 @@ fn lint_rules(msg: &OutboundMessage, p: &SenderProfile) -> Vec<String> {
 
 #[test]
 fn a_compliant_promotional_message_passes() {
-    assert!(lint_rules(&good_promo(), &profile()).is_empty());
-    profile().validate().unwrap();
+    assert!(lint_rules(&good_promo(), &sender_profile()).is_empty());
+    sender_profile().validate().unwrap();
 }
 
 #[test]
 fn each_missing_element_is_reported() {
-    let p = profile();
+    let p = sender_profile();
     let base = || {
         OutboundMessage::builder(addr("deals@shop.example"), addr("ann@example.com"))
             .subject("Summer sale")
     };
 
-    let no_footer = base()
-        .html("<p>30% off sandals.</p>")
-        .header(
-            "List-Unsubscribe",
-            "<https://mail.shop.example/u?token=abc>",
-        )
-        .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
-        .build()
-        .unwrap();
+    let no_footer = base().html("<p>30% off sandals.</p>").with_one_click();
     assert_eq!(
         lint_rules(&no_footer, &p),
         ["lint.unsubscribe_link", "lint.postal_address"]
@@ -423,7 +417,7 @@ fn each_missing_element_is_reported() {
 
 #[test]
 fn a_po_box_counts_as_a_postal_address() {
-    let mut p = profile();
+    let mut p = sender_profile();
     p.postal_address.street = None;
     p.postal_address.po_box = Some("PO Box 1234".into());
     let msg = OutboundMessage::builder(addr("deals@shop.example"), addr("ann@example.com"))
@@ -441,17 +435,11 @@ fn a_po_box_counts_as_a_postal_address() {
 
 #[test]
 fn subjects_posing_as_transactional_and_foreign_senders_are_reported() {
-    let p = profile();
+    let p = sender_profile();
     let fake_reply = OutboundMessage::builder(addr("deals@shop.example"), addr("ann@example.com"))
         .subject("RE: our call")
         .html(format!("<p>Flash sale, 40% off.</p>{FOOTER}"))
-        .header(
-            "List-Unsubscribe",
-            "<https://mail.shop.example/u?token=abc>",
-        )
-        .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
-        .build()
-        .unwrap();
+        .with_one_click();
     assert_eq!(lint_rules(&fake_reply, &p), ["lint.deceptive_subject"]);
 
     let spoofed = good_promo().to_recipient(addr("ann@example.com"));
@@ -484,10 +472,10 @@ fn subjects_posing_as_transactional_and_foreign_senders_are_reported() {
 
 #[test]
 fn incomplete_profiles_are_refused() {
-    let mut p = profile();
+    let mut p = sender_profile();
     p.postal_address.street = None;
     assert!(p.validate().is_err());
-    let mut p = profile();
+    let mut p = sender_profile();
     p.domains = vec!["not a domain".into()];
     assert!(p.validate().is_err());
 }
@@ -508,7 +496,7 @@ fn seeded<M: Mailer>(mailer: M) -> Driver<MemoryStore, M> {
 #[test]
 fn the_driver_sends_only_to_eligible_recipients_and_dedups() {
     let d = seeded(RecordingMailer::new());
-    let p = profile();
+    let p = sender_profile();
     let ctx = ctx();
     let audience = [
         addr("ann@example.com"),
@@ -547,7 +535,7 @@ fn the_driver_sends_only_to_eligible_recipients_and_dedups() {
 #[test]
 fn a_promotional_message_with_lint_errors_is_not_sent_at_all() {
     let d = seeded(RecordingMailer::new());
-    let p = profile();
+    let p = sender_profile();
     let ctx = ctx();
     let bad = OutboundMessage::builder(addr("deals@shop.example"), addr("x@shop.example"))
         .subject("Summer sale")
@@ -573,7 +561,7 @@ fn a_promotional_message_with_lint_errors_is_not_sent_at_all() {
 #[test]
 fn mailer_failures_are_reported_per_recipient() {
     let d = seeded(RecordingMailer::failing());
-    let p = profile();
+    let p = sender_profile();
     let ctx = ctx();
     let campaign = Campaign {
         template: &good_promo(),
@@ -622,7 +610,7 @@ fn a_state_derived_at_another_instant_is_refused_for_every_class() {
 #[test]
 fn a_recipient_whose_personalised_copy_fails_gets_its_own_rule() {
     let d = seeded(RecordingMailer::new());
-    let p = profile();
+    let p = sender_profile();
     let ctx = ctx();
     let personalise = |m: &OutboundMessage, _: &EmailAddress| {
         m.to_builder()
@@ -657,7 +645,7 @@ fn implied_consent_recipients_need_an_ad_label() {
     );
     let k = key("acme", "news", "quinn@example.com");
     d.record(&ev(&k, "q1", 0, customer())).unwrap();
-    let p = profile();
+    let p = sender_profile();
     let ctx = ctx();
     let campaign = Campaign {
         template: &good_promo(),
@@ -678,13 +666,7 @@ fn implied_consent_recipients_need_an_ad_label() {
     let labelled = OutboundMessage::builder(addr("deals@shop.example"), addr("x@shop.example"))
         .subject("Summer sale")
         .html(format!("<p>Advertisement. 30% off sandals.</p>{FOOTER}"))
-        .header(
-            "List-Unsubscribe",
-            "<https://mail.shop.example/u?token=abc>",
-        )
-        .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
-        .build()
-        .unwrap();
+        .with_one_click();
     let campaign = Campaign {
         template: &labelled,
         ..campaign
@@ -698,7 +680,7 @@ fn implied_consent_recipients_need_an_ad_label() {
 #[test]
 fn personalisation_gives_each_recipient_their_own_message() {
     let d = seeded(RecordingMailer::new());
-    let p = profile();
+    let p = sender_profile();
     let ctx = ctx();
     let personalise = |m: &OutboundMessage, to: &EmailAddress| {
         m.to_builder()
@@ -730,6 +712,6 @@ proptest! {
         if let Ok(with) = m.to_builder().html(html).build() { m = with; }
         if let Ok(with) = m.to_builder().header("List-Unsubscribe", lu).build() { m = with; }
         let c = CLASSIFIER.classify(&Message::from_outbound(&m, DeclaredKind::Unspecified));
-        let _ = lint(&m, &c, &profile());
+        let _ = lint(&m, &c, &sender_profile());
     }
 }

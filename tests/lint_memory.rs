@@ -12,8 +12,10 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use consentry::classify::{Classifier, Message};
-use consentry::eligibility::{lint, PostalAddress, SenderProfile};
+use consentry::eligibility::{lint, SenderProfile};
 use consentry::{EmailAddress, OutboundMessage};
 
 fn peak_resident_kib() -> Option<u64> {
@@ -30,16 +32,8 @@ fn peak_resident_kib() -> Option<u64> {
 #[test]
 fn lint_is_linear_on_a_ten_mebibyte_body_with_a_url_every_twenty_bytes() {
     let profile = SenderProfile {
-        domains: vec!["shop.example".into()],
-        postal_address: PostalAddress {
-            street: Some("100 Harbour Road".into()),
-            po_box: None,
-            city: "Portland".into(),
-            region: Some("ME".into()),
-            postal_code: "04101".into(),
-            country: "US".into(),
-        },
         unsubscribe_url_prefix: None,
+        ..common::sender_profile()
     };
     let body = "https://a.example/x ".repeat(10 * 1024 * 1024 / 20);
     assert!(body.len() >= 10 * 1024 * 1024 - 20);

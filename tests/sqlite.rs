@@ -290,15 +290,7 @@ fn a_version_2_database_keeps_its_events_and_tombstones_after_migration() {
     let k = key("acme", "news", "ann@example.com");
     let live = ev(&k, "live-1", 0, form());
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE consentry_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-             INSERT INTO consentry_meta VALUES ('schema_version', 2);
-             CREATE TABLE consentry_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
-                canonical TEXT, tenant TEXT, list TEXT, body TEXT);
-             CREATE TABLE consentry_erased (hash TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (hash, body));",
-        )
-        .unwrap();
+        let conn = schema_2_database(&path);
         conn.execute(
             "INSERT INTO consentry_events (id, canonical, tenant, list, body) VALUES (?1, ?2, 'acme', 'news', ?3)",
             rusqlite::params!["live-1", "ann@example.com", serde_json::to_string(&live).unwrap()],
@@ -329,6 +321,20 @@ fn a_version_2_database_keeps_its_events_and_tombstones_after_migration() {
         !contains(&bytes, b"oneclick-gone@example.com"),
         "the old tombstone's id is gone from the file"
     );
+}
+
+/// An empty database as schema version 2 left it.
+fn schema_2_database(path: &std::path::Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE consentry_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+         INSERT INTO consentry_meta VALUES ('schema_version', 2);
+         CREATE TABLE consentry_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+            canonical TEXT, tenant TEXT, list TEXT, body TEXT);
+         CREATE TABLE consentry_erased (hash TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (hash, body));",
+    )
+    .unwrap();
+    conn
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -431,15 +437,7 @@ fn unlabelled_erased_facts_need_their_salt_named() {
     let k = key("acme", "news", "ann@example.com");
     let hash = consentry::retention::AddressHash::new(&salt, &k.address);
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE consentry_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-             INSERT INTO consentry_meta VALUES ('schema_version', 2);
-             CREATE TABLE consentry_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
-                canonical TEXT, tenant TEXT, list TEXT, body TEXT);
-             CREATE TABLE consentry_erased (hash TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (hash, body));",
-        )
-        .unwrap();
+        let conn = schema_2_database(&path);
         let legacy = format!(
             r#"{{"hash":"{}","tenant":"acme","list":"news","kind":"opted_out","since":"2026-01-01T00:00:00Z"}}"#,
             hash.to_hex()
@@ -486,15 +484,7 @@ fn migration_rekeys_addresses_written_under_the_old_key() {
     );
     let e = ConsentEvent::new(EventId::new("o1").unwrap(), at(1), &k, opt_out());
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE consentry_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-             INSERT INTO consentry_meta VALUES ('schema_version', 2);
-             CREATE TABLE consentry_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
-                canonical TEXT, tenant TEXT, list TEXT, body TEXT);
-             CREATE TABLE consentry_erased (hash TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (hash, body));",
-        )
-        .unwrap();
+        let conn = schema_2_database(&path);
         // The key as the old normalisation wrote it (full-width kept).
         conn.execute(
             "INSERT INTO consentry_events (id, canonical, tenant, list, body) VALUES ('o1', 'ｂｏｂ@example.com', 'acme', 'news', ?1)",

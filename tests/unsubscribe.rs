@@ -609,6 +609,16 @@ fn settings() -> UnsubscribeSettings {
     }
 }
 
+/// A well-formed RFC 8058 one-click POST with `token`.
+fn one_click_post(token: &str) -> OneClickRequest<'_> {
+    OneClickRequest {
+        method: "POST",
+        content_type: FORM,
+        body: b"List-Unsubscribe=One-Click",
+        token,
+    }
+}
+
 #[test]
 fn one_click_records_once_and_refuses_everything_else() {
     let driver = Driver::new(
@@ -622,12 +632,7 @@ fn one_click_records_once_and_refuses_everything_else() {
     let token = s
         .keys
         .issue(&acme(), &news(), &addr("ANN@example.com"), at(1));
-    let post = OneClickRequest {
-        method: "POST",
-        content_type: FORM,
-        body: b"List-Unsubscribe=One-Click",
-        token: &token,
-    };
+    let post = one_click_post(&token);
 
     let get = OneClickRequest {
         method: "GET",
@@ -817,12 +822,7 @@ fn a_second_click_after_resubscribing_opts_out_again() {
     let token = s
         .keys
         .issue(&acme(), &news(), &addr("ann@example.com"), at(1));
-    let post = OneClickRequest {
-        method: "POST",
-        content_type: FORM,
-        body: b"List-Unsubscribe=One-Click",
-        token: &token,
-    };
+    let post = one_click_post(&token);
     let first = driver.handle_one_click(&s, &post, at(2)).unwrap();
     assert!(first.newly_recorded);
     // A replay while the opt-out holds records nothing.

@@ -239,69 +239,51 @@ pub(crate) struct Compiled {
     pub(crate) patterns: Vec<String>,
 }
 
+/// Check one pattern (it compiles, cannot match the empty string, and its
+/// literals are in normalised form) and return it rewritten for matching;
+/// `group` names where it came from in the error.
+fn checked_pattern(pattern: &str, group: impl Fn() -> String) -> Result<String, LexiconError> {
+    let rewritten = ascii_boundaries(pattern);
+    let single = regex_automata::meta::Regex::new(&rewritten).map_err(|source| {
+        LexiconError::BadPattern {
+            group: group(),
+            pattern: pattern.to_owned(),
+            source: Box::new(source),
+        }
+    })?;
+    if single.is_match("") {
+        return Err(LexiconError::MatchesEmpty {
+            group: group(),
+            pattern: pattern.to_owned(),
+        });
+    }
+    if let Some(found) = regex_syntax::parse(&rewritten)
+        .ok()
+        .as_ref()
+        .and_then(unnormal_literal)
+    {
+        return Err(LexiconError::NotNormalised {
+            group: group(),
+            pattern: pattern.to_owned(),
+            found,
+        });
+    }
+    Ok(rewritten)
+}
+
 /// Check and compile every pattern of several lexicons.
 pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
     let mut groups = Vec::new();
     let mut patterns = Vec::new();
     for (group, pattern) in lexicons.iter().flat_map(Lexicon::entries) {
-        let rewritten = ascii_boundaries(pattern);
-        let single = regex_automata::meta::Regex::new(&rewritten).map_err(|source| {
-            LexiconError::BadPattern {
-                group: group.name(),
-                pattern: pattern.clone(),
-                source: Box::new(source),
-            }
-        })?;
-        if single.is_match("") {
-            return Err(LexiconError::MatchesEmpty {
-                group: group.name(),
-                pattern: pattern.clone(),
-            });
-        }
-        if let Some(found) = regex_syntax::parse(&rewritten)
-            .ok()
-            .as_ref()
-            .and_then(unnormal_literal)
-        {
-            return Err(LexiconError::NotNormalised {
-                group: group.name(),
-                pattern: pattern.clone(),
-                found,
-            });
-        }
-        patterns.push(rewritten);
+        patterns.push(checked_pattern(pattern, || group.name())?);
         groups.push(group);
     }
-    let mut hints = Vec::new();
-    for pattern in lexicons.iter().flat_map(|l| l.promotional_hints.iter()) {
-        let rewritten = ascii_boundaries(pattern);
-        let group = || "promotional_hints".to_owned();
-        let single = regex_automata::meta::Regex::new(&rewritten).map_err(|source| {
-            LexiconError::BadPattern {
-                group: group(),
-                pattern: pattern.clone(),
-                source: Box::new(source),
-            }
-        })?;
-        if single.is_match("") {
-            return Err(LexiconError::MatchesEmpty {
-                group: group(),
-                pattern: pattern.clone(),
-            });
-        }
-        if let Some(found) = regex_syntax::parse(&rewritten)
-            .ok()
-            .as_ref()
-            .and_then(unnormal_literal)
-        {
-            return Err(LexiconError::NotNormalised {
-                group: group(),
-                pattern: pattern.clone(),
-                found,
-            });
-        }
-        hints.push(rewritten);
-    }
+    let hints = lexicons
+        .iter()
+        .flat_map(|l| l.promotional_hints.iter())
+        .map(|pattern| checked_pattern(pattern, || "promotional_hints".to_owned()))
+        .collect::<Result<Vec<_>, _>>()?;
     if !groups.contains(&Group::Promotional) {
         return Err(LexiconError::Empty("promotional"));
     }

@@ -23,18 +23,8 @@ const ADDRESS: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'+');
 
 /// What may stay unencoded in an `hfvalue` (RFC 6068 `qchar` without `&`,
-/// `=`, `?`, `#` and `,`).
-const HFVALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'!')
-    .remove(b'$')
-    .remove(b'\'')
-    .remove(b'*')
-    .remove(b'+')
-    .remove(b'@');
+/// `=`, `?`, `#` and `,`): the address set plus `@`.
+const HFVALUE: &AsciiSet = &ADDRESS.remove(b'@');
 
 /// Why a `mailto:` URI could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

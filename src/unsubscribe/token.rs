@@ -165,7 +165,7 @@ impl TokenKey {
         let derived = self.mac_for(SIV_CONTEXT).finalize().into_bytes();
         match <Aes128Siv as aes_siv::KeyInit>::new_from_slice(&derived) {
             Ok(siv) => siv,
-            Err(_) => unreachable_siv(),
+            Err(_) => impossible("AES-128-SIV rejected a 32-byte key"),
         }
     }
 
@@ -175,7 +175,7 @@ impl TokenKey {
         // HMAC accepts keys of any length; this cannot fail.
         let mut mac = match <HmacSha256 as Mac>::new_from_slice(&self.secret.0) {
             Ok(m) => m,
-            Err(_) => unreachable_mac(),
+            Err(_) => impossible("HMAC-SHA256 rejected a key"),
         };
         mac.update(context);
         mac.update(b"\0");
@@ -185,19 +185,13 @@ impl TokenKey {
     }
 }
 
-#[allow(clippy::panic)] // HMAC's new_from_slice accepts every key length
-fn unreachable_mac() -> HmacSha256 {
-    panic!("HMAC-SHA256 rejected a key; hmac accepts any length")
-}
-
-#[allow(clippy::panic)] // HMAC-SHA256 output is exactly AES-128-SIV's 32-byte key
-fn unreachable_siv() -> Aes128Siv {
-    panic!("AES-128-SIV rejected a 32-byte key")
-}
-
-#[allow(clippy::panic)] // one header and a non-empty payload: SIV cannot refuse them
-fn unreachable_seal() -> Vec<u8> {
-    panic!("AES-SIV refused to seal a token payload")
+/// A cryptographic call refused what it is documented to accept: HMAC
+/// takes keys of any length, AES-128-SIV a 32-byte key (HMAC-SHA256's
+/// output), and sealing refuses only more than 126 associated-data items
+/// (one is passed). No input reaches it.
+#[allow(clippy::panic)]
+fn impossible(what: &str) -> ! {
+    panic!("{what}")
 }
 
 /// Several keys, one of them active for signing; the others still verify
@@ -365,7 +359,7 @@ impl KeyRing {
         let sealed = key
             .siv()
             .encrypt([key.id.as_bytes()], payload.as_bytes())
-            .unwrap_or_else(|_| unreachable_seal());
+            .unwrap_or_else(|_| impossible("AES-SIV refused to seal a token payload"));
         format!(
             "{TOKEN_VERSION}.{}.{}",
             key.id,

@@ -80,3 +80,20 @@ pub fn opt_out() -> Action {
         via: OptOutChannel::FooterLink,
     }
 }
+
+/// A sender at `shop.example` with a postal address and its unsubscribe
+/// link prefix.
+pub fn sender_profile() -> consentry::eligibility::SenderProfile {
+    consentry::eligibility::SenderProfile {
+        domains: vec!["shop.example".into()],
+        postal_address: consentry::eligibility::PostalAddress {
+            street: Some("100 Harbour Road".into()),
+            po_box: None,
+            city: "Portland".into(),
+            region: Some("ME".into()),
+            postal_code: "04101".into(),
+            country: "US".into(),
+        },
+        unsubscribe_url_prefix: Some("https://mail.shop.example/u".parse().unwrap()),
+    }
+}
