@@ -1,30 +1,23 @@
 //! The synchronous driver: reads through the ports, calls the pure core and
 //! writes its effects back.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::address::EmailAddress;
-use crate::catalogue::ids;
-use crate::classify::{Classification, Classifier, DeclaredKind, Message};
+use crate::classify::{Classification, Classifier, DeclaredKind};
 use crate::consent::{ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy};
-use crate::consent::{Suppression, SuppressionKind};
+use crate::consent::Suppression;
 use crate::cookie::CookieConsent;
 use crate::decision::{Decision, Reason};
 use crate::disclosure::DisclosureRecord;
-use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome, Mailer};
-
-/// How many times an erasure re-plans when events arrive meanwhile.
-const ERASE_ATTEMPTS: usize = 3;
-use crate::eligibility::{check_requirements, lint, SendContext, SendOutcome, SenderProfile};
+use crate::edge::engine::{run_ready, Engine, SyncPorts};
+use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
+use crate::eligibility::{SendContext, SenderProfile};
 use crate::ids::EventId;
 use crate::message::{MessageError, OutboundMessage};
-use crate::retention::{erasure_plan, salt_id, AddressHash, ErasedFact, UNKNOWN_SALT_ID};
-use crate::unsubscribe::{
-    may_change_state, Deadline, KeyRing, OptOutDeadlines, RequestRefused, TokenError,
-};
+use crate::retention::{AddressHash, ErasedFact};
+use crate::unsubscribe::{Deadline, KeyRing, OptOutDeadlines, RequestRefused, TokenError};
 
 /// An error of a driver operation: the host's store or mailer failed, or the
 /// caller's input was refused before anything was stored.
@@ -256,13 +249,7 @@ pub struct SubjectExport {
 pub struct Driver<S, M> {
     store: S,
     mailer: M,
-    policy: LedgerPolicy,
-    /// The erasure salts: the first hashes new erasures, the others are
-    /// retired salts still used to find facts kept before a rotation.
-    erasure_salts: Vec<Vec<u8>>,
-    /// Whether the host named the salt of facts kept before salt ids were
-    /// recorded ([`Driver::with_legacy_erasure_salt`]).
-    legacy_salt_named: bool,
+    engine: Engine,
 }
 
 impl<S: std::fmt::Debug, M: std::fmt::Debug> std::fmt::Debug for Driver<S, M> {
@@ -270,10 +257,10 @@ impl<S: std::fmt::Debug, M: std::fmt::Debug> std::fmt::Debug for Driver<S, M> {
         f.debug_struct("Driver")
             .field("store", &self.store)
             .field("mailer", &self.mailer)
-            .field("policy", &self.policy)
+            .field("policy", &self.engine.policy)
             .field(
                 "erasure_salts",
-                &format_args!("<{} redacted>", self.erasure_salts.len()),
+                &format_args!("<{} redacted>", self.engine.erasure_salts.len()),
             )
             .finish()
     }
@@ -297,9 +284,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         Driver {
             store,
             mailer,
-            policy,
-            erasure_salts: Vec::new(),
-            legacy_salt_named: false,
+            engine: Engine::new(policy),
         }
     }
 
@@ -320,9 +305,9 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         mut self,
         salt: impl Into<Vec<u8>>,
     ) -> Result<Self, DriverError<S, M>> {
-        let salt = Self::checked_salt(salt.into())?;
-        self.erasure_salts.retain(|s| *s != salt);
-        self.erasure_salts.insert(0, salt);
+        self.engine
+            .add_current_salt(salt.into())
+            .map_err(ServiceError::Unsupported)?;
         Ok(self)
     }
 
@@ -336,10 +321,9 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         mut self,
         salt: impl Into<Vec<u8>>,
     ) -> Result<Self, DriverError<S, M>> {
-        let salt = Self::checked_salt(salt.into())?;
-        if !self.erasure_salts.contains(&salt) {
-            self.erasure_salts.push(salt);
-        }
+        self.engine
+            .add_retired_salt(salt.into())
+            .map_err(ServiceError::Unsupported)?;
         Ok(self)
     }
 
@@ -354,63 +338,13 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
     ///
     /// [`ServiceError::Unsupported`] for a salt shorter than 16 bytes.
     pub fn with_legacy_erasure_salt(
-        self,
+        mut self,
         salt: impl Into<Vec<u8>>,
     ) -> Result<Self, DriverError<S, M>> {
-        let mut driver = self.with_retired_erasure_salt(salt)?;
-        driver.legacy_salt_named = true;
-        Ok(driver)
-    }
-
-    fn checked_salt(salt: Vec<u8>) -> Result<Vec<u8>, DriverError<S, M>> {
-        if salt.len() < 16 {
-            return Err(ServiceError::Unsupported(
-                "an erasure salt needs at least 16 bytes",
-            ));
-        }
-        Ok(salt)
-    }
-
-    /// Every event about `address`, with the facts kept for it after an
-    /// erasure standing in as events. Refuses to answer when the store
-    /// holds facts hashed with a salt this driver lacks: those facts could
-    /// be this person's, and ignoring them could resubscribe them.
-    fn history(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, DriverError<S, M>> {
-        Ok(self.history_counted(address)?.0)
-    }
-
-    /// [`history`](Self::history), and how many of its events are live
-    /// (not kept facts).
-    fn history_counted(
-        &self,
-        address: &EmailAddress,
-    ) -> Result<(Vec<ConsentEvent>, usize), DriverError<S, M>> {
-        let needed = self.store.erasure_salt_ids().map_err(ServiceError::Store)?;
-        let known: Vec<String> = self.erasure_salts.iter().map(|s| salt_id(s)).collect();
-        for id in needed {
-            let missing = if id == UNKNOWN_SALT_ID {
-                !self.legacy_salt_named
-            } else {
-                !known.contains(&id)
-            };
-            if missing {
-                return Err(ServiceError::MissingErasureSalt { salt_id: id });
-            }
-        }
-        let mut events = self
-            .store
-            .events_for(address)
-            .map_err(ServiceError::Store)?;
-        let live = events.len();
-        for salt in &self.erasure_salts {
-            let hash = AddressHash::new(salt, address);
-            let kept = self
-                .store
-                .erased_facts(&hash)
-                .map_err(ServiceError::Store)?;
-            events.extend(kept.iter().filter_map(|fact| fact.as_event(address)));
-        }
-        Ok((events, live))
+        self.engine
+            .add_legacy_salt(salt.into())
+            .map_err(ServiceError::Unsupported)?;
+        Ok(self)
     }
 
     /// Erase everything stored about `address` (GDPR Art. 17) but the
@@ -423,40 +357,14 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
     /// # Errors
     ///
     /// [`ServiceError::Unsupported`] without an erasure salt or with a store
-    /// that cannot erase; [`ServiceError::Store`] when the store fails.
+    /// that cannot erase; [`ServiceError::ConcurrentChange`] when events
+    /// kept arriving meanwhile; [`ServiceError::MissingErasureSalt`];
+    /// [`ServiceError::Store`] when the store fails.
     pub fn erase(&self, address: &EmailAddress) -> Result<ErasureReceipt, DriverError<S, M>> {
-        let salt = self.erasure_salts.first().ok_or(ServiceError::Unsupported(
-            "erasure needs Driver::with_erasure_salt",
-        ))?;
-        let replaces: Vec<AddressHash> = self
-            .erasure_salts
-            .iter()
-            .map(|s| AddressHash::new(s, address))
-            .collect();
-        // An event arriving between reading the history and erasing it
-        // makes the store refuse; plan again (a few times, then give up).
-        for _ in 0..ERASE_ATTEMPTS {
-            let (events, live) = self.history_counted(address)?;
-            let kept = erasure_plan(salt, address, &events);
-            match self
-                .store
-                .erase(address, &kept, &replaces, live)
-                .map_err(ServiceError::Store)?
-            {
-                EraseOutcome::Erased { events_deleted } => {
-                    return Ok(ErasureReceipt {
-                        hash: AddressHash::new(salt, address),
-                        events_deleted,
-                        kept,
-                    })
-                }
-                EraseOutcome::HistoryChanged => continue,
-                EraseOutcome::Unsupported => {
-                    return Err(ServiceError::Unsupported("this consent store cannot erase"))
-                }
-            }
-        }
-        Err(ServiceError::ConcurrentChange)
+        run_ready(
+            self.engine
+                .erase::<_, SyncPorts<'_, M>>(&SyncPorts(&self.store), address),
+        )
     }
 
     /// The store.
@@ -471,7 +379,7 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
 
     /// The ledger policy.
     pub fn policy(&self) -> &LedgerPolicy {
-        &self.policy
+        &self.engine.policy
     }
 
     /// Validate an event and append it; the same event again appends
@@ -485,28 +393,28 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
     /// and id, [`ServiceError::Store`] when the store fails. Nothing is
     /// stored in any of these cases.
     pub fn record(&self, event: &ConsentEvent) -> Result<AppendOutcome, DriverError<S, M>> {
-        event.validate()?;
-        match self.store.append(event).map_err(ServiceError::Store)? {
-            AppendOutcome::Conflict => Err(ServiceError::IdConflict {
-                tenant: event.tenant.clone(),
-                id: event.id.clone(),
-            }),
-            outcome => Ok(outcome),
-        }
+        run_ready(
+            self.engine
+                .record::<_, SyncPorts<'_, M>>(&SyncPorts(&self.store), event),
+        )
     }
 
     /// The current state of a key, as of `now`.
     ///
     /// # Errors
     ///
-    /// [`ServiceError::Store`] when the store fails.
+    /// [`ServiceError::Store`] when the store fails;
+    /// [`ServiceError::MissingErasureSalt`] when the store holds facts
+    /// hashed with a salt this driver lacks.
     pub fn state(
         &self,
         key: &ConsentKey,
         now: DateTime<Utc>,
     ) -> Result<ConsentState, DriverError<S, M>> {
-        let events = self.history(&key.address)?;
-        Ok(ConsentState::replay(key, &events, &self.policy, now))
+        run_ready(
+            self.engine
+                .state::<_, SyncPorts<'_, M>>(&SyncPorts(&self.store), key, now),
+        )
     }
 
     /// One person's whole history and derived states.
@@ -536,30 +444,13 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         disclosures: &[DisclosureRecord],
         cookie_consent: Option<&CookieConsent>,
     ) -> Result<SubjectExport, DriverError<S, M>> {
-        let mut events = self.history(address)?;
-        // Defence in depth: a faulty store must not leak another person's data.
-        events.retain(|e| e.address == *address);
-        events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
-        let states = ConsentState::replay_person(address, &events, &self.policy, now);
-        let mut suppressions: Vec<Suppression> = Vec::new();
-        for s in states.iter().flat_map(|s| s.suppressions()) {
-            if !suppressions.contains(s) {
-                suppressions.push(s.clone());
-            }
-        }
-        Ok(SubjectExport {
-            address: address.canonical().to_owned(),
-            exported_at: now,
-            events,
-            states,
-            suppressions,
-            disclosures: disclosures
-                .iter()
-                .filter(|d| d.subject == *address)
-                .cloned()
-                .collect(),
-            cookie_consent: cookie_consent.cloned(),
-        })
+        run_ready(self.engine.export_with::<_, SyncPorts<'_, M>>(
+            &SyncPorts(&self.store),
+            address,
+            now,
+            disclosures,
+            cookie_consent,
+        ))
     }
 
     /// Send a message to an audience: classify it, lint it, decide for each
@@ -582,65 +473,13 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
     where
         I: IntoIterator<Item = &'b EmailAddress>,
     {
-        let ctx = campaign.context;
-        let message = Message::from_outbound(campaign.template, campaign.declared);
-        let classification = classifier.classify(&message);
-        let issues = lint(campaign.template, &classification, campaign.profile);
-        let blocked = ctx.treats_as_promotional(*classification.outcome()) && !issues.is_empty();
-        let mut report = SendReport {
-            classification,
-            lint: issues,
-            blocked,
-            sent: Vec::new(),
-            suppressed: Vec::new(),
-            failed: Vec::new(),
-        };
-        if blocked {
-            return Ok(report);
-        }
-        let mut seen = HashSet::new();
-        for address in audience {
-            if !seen.insert(address.canonical().to_owned()) {
-                continue;
-            }
-            let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
-            let state = self.state(&key, ctx.now)?;
-            let requirements = match ctx.decide(&state, &report.classification).into_parts() {
-                (SendOutcome::Suppress, reasons) => {
-                    report
-                        .suppressed
-                        .push((address.clone(), reasons.into_vec()));
-                    continue;
-                }
-                (SendOutcome::Send { requirements }, _) => requirements,
-            };
-            let message = match campaign.personalise {
-                Some(render) => match render(campaign.template, address) {
-                    Ok(m) => m.to_recipient(address.clone()),
-                    Err(e) => {
-                        report.suppressed.push((
-                            address.clone(),
-                            vec![Reason::new(
-                                ids::SEND_PERSONALISATION_FAILED,
-                                format!("the personalised message could not be built: {e}"),
-                            )],
-                        ));
-                        continue;
-                    }
-                },
-                None => campaign.template.to_recipient(address.clone()),
-            };
-            let unmet = check_requirements(&message, &requirements, campaign.profile);
-            if !unmet.is_empty() {
-                report.suppressed.push((address.clone(), unmet));
-                continue;
-            }
-            match self.mailer.deliver(&message) {
-                Ok(()) => report.sent.push(address.clone()),
-                Err(e) => report.failed.push((address.clone(), e)),
-            }
-        }
-        Ok(report)
+        run_ready(self.engine.send(
+            &SyncPorts(&self.store),
+            &SyncPorts(&self.mailer),
+            campaign,
+            audience,
+            classifier,
+        ))
     }
 
     /// Handle a request to an unsubscribe URL: only a one-click POST with a
@@ -659,73 +498,12 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         request: &OneClickRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<OneClickConfirmation, OneClickError<S::Error>> {
-        may_change_state(request.method, request.content_type, request.body)?;
-        let token = settings.keys.verify(request.token, now)?;
-        let event = token.opt_out_event(request.token, now);
-        let id = event.id.clone();
-        let outcome = self.store.append(&event).map_err(OneClickError::Store)?;
-        let key = ConsentKey::new(
-            token.tenant.clone(),
-            token.list.clone(),
-            token.address.clone(),
-        );
-        let (received_at, id, newly_recorded) = match outcome {
-            AppendOutcome::Appended => (now, id, true),
-            // A replayed POST: the id (a hash of the token) is stored, from
-            // the first POST at an earlier time, or was erased since.
-            // Anything else stored under that id is a real conflict.
-            AppendOutcome::Duplicate | AppendOutcome::Conflict => {
-                let first = self
-                    .store
-                    .events_for(&token.address)
-                    .map_err(OneClickError::Store)?
-                    .into_iter()
-                    .find(|e| e.id == id && e.tenant == token.tenant);
-                let first_at = match first {
-                    Some(e) if e.action == event.action && e.list == event.list => Some(e.at),
-                    Some(_) => return Err(OneClickError::IdConflict(id)),
-                    None if outcome == AppendOutcome::Duplicate => None,
-                    None => return Err(OneClickError::IdConflict(id)),
-                };
-                // The same link clicked again after the person signed up
-                // again (or after an erasure) must still opt them out: if
-                // no opt-out is in force now, record a new one.
-                let state = self.state(&key, now).map_err(|e| match e {
-                    ServiceError::Store(s) => OneClickError::Store(s),
-                    ServiceError::MissingErasureSalt { salt_id } => {
-                        OneClickError::MissingErasureSalt { salt_id }
-                    }
-                    _ => OneClickError::IdConflict(id.clone()),
-                })?;
-                let in_force = state.suppressions().iter().any(|s| {
-                    matches!(
-                        s.kind,
-                        SuppressionKind::OptedOut | SuppressionKind::Complaint
-                    )
-                });
-                match first_at {
-                    Some(at) if in_force => (at, id, false),
-                    None if in_force => (now, id, false),
-                    _ => {
-                        let again = EventId::from_checked(format!("{id}-{}", now.timestamp()));
-                        let mut fresh = event.clone();
-                        fresh.id = again.clone();
-                        let o = self.store.append(&fresh).map_err(OneClickError::Store)?;
-                        if o == AppendOutcome::Conflict {
-                            return Err(OneClickError::IdConflict(again));
-                        }
-                        (now, again, o == AppendOutcome::Appended)
-                    }
-                }
-            }
-        };
-        Ok(OneClickConfirmation {
-            key,
-            event: id,
-            newly_recorded,
-            received_at,
-            deadline: settings.deadlines.decide(received_at),
-        })
+        run_ready(self.engine.handle_one_click::<_, SyncPorts<'_, M>>(
+            &SyncPorts(&self.store),
+            settings,
+            request,
+            now,
+        ))
     }
 
     /// [`Driver::export`] rendered as pretty JSON.

@@ -12,6 +12,7 @@
 
 pub mod conformance;
 pub mod driver;
+mod engine;
 #[cfg(feature = "lettre")]
 pub mod lettre_mailer;
 pub mod memory;

@@ -1,0 +1,493 @@
+//! The driver's operations, written once for both drivers.
+//!
+//! Every operation of [`Driver`](crate::Driver) and of the async driver is
+//! an `async fn` here, generic over two small internal ports ([`StorePort`],
+//! [`MailPort`]). The async driver awaits them on the host's runtime. The
+//! sync driver wraps its synchronous store and mailer in ports whose
+//! futures are already complete ([`SyncPorts`]) and runs the operation with
+//! [`run_ready`], which polls it exactly once: no runtime, no thread, no
+//! waiting. One body of logic, so the two drivers cannot drift apart.
+
+use std::collections::HashSet;
+use std::future::{ready, Future};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use chrono::{DateTime, Utc};
+
+use crate::address::EmailAddress;
+use crate::catalogue::ids;
+use crate::classify::{Classifier, Message};
+use crate::consent::{ConsentEvent, ConsentKey, ConsentState, LedgerPolicy};
+use crate::consent::{Suppression, SuppressionKind};
+use crate::cookie::CookieConsent;
+use crate::decision::Reason;
+use crate::disclosure::DisclosureRecord;
+use crate::edge::driver::{
+    Campaign, ErasureReceipt, OneClickConfirmation, OneClickError, OneClickRequest, SendReport,
+    ServiceError, SubjectExport, UnsubscribeSettings,
+};
+use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome, Mailer};
+use crate::eligibility::{check_requirements, lint, SendOutcome};
+use crate::ids::EventId;
+use crate::retention::{erasure_plan, salt_id, AddressHash, ErasedFact, UNKNOWN_SALT_ID};
+use crate::unsubscribe::may_change_state;
+
+/// How many times an erasure re-plans when events arrive meanwhile.
+const ERASE_ATTEMPTS: usize = 3;
+
+/// Persistence as the engine sees it: the [`ConsentStore`] operations as
+/// futures.
+pub(crate) trait StorePort {
+    /// The store's error.
+    type Error: std::error::Error + Send + Sync + 'static;
+    fn append(
+        &self,
+        event: &ConsentEvent,
+    ) -> impl Future<Output = Result<AppendOutcome, Self::Error>> + Send;
+    fn events_for(
+        &self,
+        address: &EmailAddress,
+    ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send;
+    fn erased_facts(
+        &self,
+        hash: &AddressHash,
+    ) -> impl Future<Output = Result<Vec<ErasedFact>, Self::Error>> + Send;
+    fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send;
+    fn erase(
+        &self,
+        address: &EmailAddress,
+        keep: &[ErasedFact],
+        replaces: &[AddressHash],
+        covered: usize,
+    ) -> impl Future<Output = Result<EraseOutcome, Self::Error>> + Send;
+}
+
+/// Delivery as the engine sees it.
+pub(crate) trait MailPort {
+    /// The mailer's error.
+    type Error: std::error::Error + Send + Sync + 'static;
+    fn deliver(
+        &self,
+        message: &crate::message::OutboundMessage,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+}
+
+/// A synchronous store or mailer seen as a port whose futures are complete
+/// when they are made.
+pub(crate) struct SyncPorts<'a, T: ?Sized>(pub(crate) &'a T);
+
+impl<T: ConsentStore + ?Sized> StorePort for SyncPorts<'_, T> {
+    type Error = T::Error;
+    fn append(
+        &self,
+        event: &ConsentEvent,
+    ) -> impl Future<Output = Result<AppendOutcome, Self::Error>> + Send {
+        ready(self.0.append(event))
+    }
+    fn events_for(
+        &self,
+        address: &EmailAddress,
+    ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send {
+        ready(self.0.events_for(address))
+    }
+    fn erased_facts(
+        &self,
+        hash: &AddressHash,
+    ) -> impl Future<Output = Result<Vec<ErasedFact>, Self::Error>> + Send {
+        ready(self.0.erased_facts(hash))
+    }
+    fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
+        ready(self.0.erasure_salt_ids())
+    }
+    fn erase(
+        &self,
+        address: &EmailAddress,
+        keep: &[ErasedFact],
+        replaces: &[AddressHash],
+        covered: usize,
+    ) -> impl Future<Output = Result<EraseOutcome, Self::Error>> + Send {
+        ready(self.0.erase(address, keep, replaces, covered))
+    }
+}
+
+impl<T: Mailer + ?Sized> MailPort for SyncPorts<'_, T> {
+    type Error = T::Error;
+    fn deliver(
+        &self,
+        message: &crate::message::OutboundMessage,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        ready(self.0.deliver(message))
+    }
+}
+
+/// Run an operation over [`SyncPorts`] to completion.
+///
+/// Every future such an operation awaits is complete when it is made, so
+/// the first poll returns the result; the loop only guards the contract.
+pub(crate) fn run_ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::hint::spin_loop();
+    }
+}
+
+/// What both drivers hold besides their ports: the ledger policy and the
+/// erasure salts.
+#[derive(Clone)]
+pub(crate) struct Engine {
+    pub(crate) policy: LedgerPolicy,
+    /// The erasure salts: the first hashes new erasures, the others are
+    /// retired salts still used to find facts kept before a rotation.
+    pub(crate) erasure_salts: Vec<Vec<u8>>,
+    /// Whether the host named the salt of facts kept before salt ids were
+    /// recorded.
+    pub(crate) legacy_salt_named: bool,
+}
+
+type Result2<T, S, M> =
+    Result<T, ServiceError<<S as StorePort>::Error, <M as MailPort>::Error>>;
+
+fn checked_salt(salt: Vec<u8>) -> Result<Vec<u8>, &'static str> {
+    if salt.len() < 16 {
+        return Err("an erasure salt needs at least 16 bytes");
+    }
+    Ok(salt)
+}
+
+impl Engine {
+    pub(crate) fn new(policy: LedgerPolicy) -> Self {
+        Engine {
+            policy,
+            erasure_salts: Vec::new(),
+            legacy_salt_named: false,
+        }
+    }
+
+    pub(crate) fn add_current_salt(&mut self, salt: Vec<u8>) -> Result<(), &'static str> {
+        let salt = checked_salt(salt)?;
+        self.erasure_salts.retain(|s| *s != salt);
+        self.erasure_salts.insert(0, salt);
+        Ok(())
+    }
+
+    pub(crate) fn add_retired_salt(&mut self, salt: Vec<u8>) -> Result<(), &'static str> {
+        let salt = checked_salt(salt)?;
+        if !self.erasure_salts.contains(&salt) {
+            self.erasure_salts.push(salt);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn add_legacy_salt(&mut self, salt: Vec<u8>) -> Result<(), &'static str> {
+        self.add_retired_salt(salt)?;
+        self.legacy_salt_named = true;
+        Ok(())
+    }
+
+    /// Every event about `address`, with the facts kept for it after an
+    /// erasure standing in as events, and how many of them are live (not
+    /// kept facts). Refuses to answer when the store holds facts hashed
+    /// with a salt this driver lacks: those facts could be this person's,
+    /// and ignoring them could resubscribe them.
+    pub(crate) async fn history_counted<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        address: &EmailAddress,
+    ) -> Result2<(Vec<ConsentEvent>, usize), S, M> {
+        let needed = store
+            .erasure_salt_ids()
+            .await
+            .map_err(ServiceError::Store)?;
+        if !needed.is_empty() {
+            let known: Vec<String> = self.erasure_salts.iter().map(|s| salt_id(s)).collect();
+            for id in needed {
+                let missing = if id == UNKNOWN_SALT_ID {
+                    !self.legacy_salt_named
+                } else {
+                    !known.contains(&id)
+                };
+                if missing {
+                    return Err(ServiceError::MissingErasureSalt { salt_id: id });
+                }
+            }
+        }
+        let mut events = store
+            .events_for(address)
+            .await
+            .map_err(ServiceError::Store)?;
+        let live = events.len();
+        for salt in &self.erasure_salts {
+            let hash = AddressHash::new(salt, address);
+            let kept = store
+                .erased_facts(&hash)
+                .await
+                .map_err(ServiceError::Store)?;
+            events.extend(kept.iter().filter_map(|fact| fact.as_event(address)));
+        }
+        Ok((events, live))
+    }
+
+    pub(crate) async fn history<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        address: &EmailAddress,
+    ) -> Result2<Vec<ConsentEvent>, S, M> {
+        Ok(self.history_counted::<S, M>(store, address).await?.0)
+    }
+
+    pub(crate) async fn erase<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        address: &EmailAddress,
+    ) -> Result2<ErasureReceipt, S, M> {
+        let salt = self.erasure_salts.first().ok_or(ServiceError::Unsupported(
+            "erasure needs an erasure salt (with_erasure_salt)",
+        ))?;
+        let replaces: Vec<AddressHash> = self
+            .erasure_salts
+            .iter()
+            .map(|s| AddressHash::new(s, address))
+            .collect();
+        // An event arriving between reading the history and erasing it
+        // makes the store refuse; plan again (a few times, then give up).
+        for _ in 0..ERASE_ATTEMPTS {
+            let (events, live) = self.history_counted::<S, M>(store, address).await?;
+            let kept = erasure_plan(salt, address, &events);
+            match store
+                .erase(address, &kept, &replaces, live)
+                .await
+                .map_err(ServiceError::Store)?
+            {
+                EraseOutcome::Erased { events_deleted } => {
+                    return Ok(ErasureReceipt {
+                        hash: AddressHash::new(salt, address),
+                        events_deleted,
+                        kept,
+                    })
+                }
+                EraseOutcome::HistoryChanged => continue,
+                EraseOutcome::Unsupported => {
+                    return Err(ServiceError::Unsupported("this consent store cannot erase"))
+                }
+            }
+        }
+        Err(ServiceError::ConcurrentChange)
+    }
+
+    pub(crate) async fn record<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        event: &ConsentEvent,
+    ) -> Result2<AppendOutcome, S, M> {
+        event.validate()?;
+        match store.append(event).await.map_err(ServiceError::Store)? {
+            AppendOutcome::Conflict => Err(ServiceError::IdConflict {
+                tenant: event.tenant.clone(),
+                id: event.id.clone(),
+            }),
+            outcome => Ok(outcome),
+        }
+    }
+
+    pub(crate) async fn state<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        key: &ConsentKey,
+        now: DateTime<Utc>,
+    ) -> Result2<ConsentState, S, M> {
+        let events = self.history::<S, M>(store, &key.address).await?;
+        Ok(ConsentState::replay(key, &events, &self.policy, now))
+    }
+
+    pub(crate) async fn export_with<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        address: &EmailAddress,
+        now: DateTime<Utc>,
+        disclosures: &[DisclosureRecord],
+        cookie_consent: Option<&CookieConsent>,
+    ) -> Result2<SubjectExport, S, M> {
+        let mut events = self.history::<S, M>(store, address).await?;
+        // Defence in depth: a faulty store must not leak another person's data.
+        events.retain(|e| e.address == *address);
+        events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+        let states = ConsentState::replay_person(address, &events, &self.policy, now);
+        let mut suppressions: Vec<Suppression> = Vec::new();
+        for s in states.iter().flat_map(|s| s.suppressions()) {
+            if !suppressions.contains(s) {
+                suppressions.push(s.clone());
+            }
+        }
+        Ok(SubjectExport {
+            address: address.canonical().to_owned(),
+            exported_at: now,
+            events,
+            states,
+            suppressions,
+            disclosures: disclosures
+                .iter()
+                .filter(|d| d.subject == *address)
+                .cloned()
+                .collect(),
+            cookie_consent: cookie_consent.cloned(),
+        })
+    }
+
+    pub(crate) async fn send<'b, S, M, I>(
+        &self,
+        store: &S,
+        mailer: &M,
+        campaign: &Campaign<'_>,
+        audience: I,
+        classifier: &Classifier,
+    ) -> Result2<SendReport<M::Error>, S, M>
+    where
+        S: StorePort,
+        M: MailPort,
+        I: IntoIterator<Item = &'b EmailAddress>,
+    {
+        let ctx = campaign.context;
+        let message = Message::from_outbound(campaign.template, campaign.declared);
+        let classification = classifier.classify(&message);
+        let issues = lint(campaign.template, &classification, campaign.profile);
+        let blocked = ctx.treats_as_promotional(*classification.outcome()) && !issues.is_empty();
+        let mut report = SendReport {
+            classification,
+            lint: issues,
+            blocked,
+            sent: Vec::new(),
+            suppressed: Vec::new(),
+            failed: Vec::new(),
+        };
+        if blocked {
+            return Ok(report);
+        }
+        let mut seen = HashSet::new();
+        for address in audience {
+            if !seen.insert(address.canonical().to_owned()) {
+                continue;
+            }
+            let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
+            let state = self.state::<S, M>(store, &key, ctx.now).await?;
+            let requirements = match ctx.decide(&state, &report.classification).into_parts() {
+                (SendOutcome::Suppress, reasons) => {
+                    report
+                        .suppressed
+                        .push((address.clone(), reasons.into_vec()));
+                    continue;
+                }
+                (SendOutcome::Send { requirements }, _) => requirements,
+            };
+            let message = match campaign.personalise {
+                Some(render) => match render(campaign.template, address) {
+                    Ok(m) => m.to_recipient(address.clone()),
+                    Err(e) => {
+                        report.suppressed.push((
+                            address.clone(),
+                            vec![Reason::new(
+                                ids::SEND_PERSONALISATION_FAILED,
+                                format!("the personalised message could not be built: {e}"),
+                            )],
+                        ));
+                        continue;
+                    }
+                },
+                None => campaign.template.to_recipient(address.clone()),
+            };
+            let unmet = check_requirements(&message, &requirements, campaign.profile);
+            if !unmet.is_empty() {
+                report.suppressed.push((address.clone(), unmet));
+                continue;
+            }
+            match mailer.deliver(&message).await {
+                Ok(()) => report.sent.push(address.clone()),
+                Err(e) => report.failed.push((address.clone(), e)),
+            }
+        }
+        Ok(report)
+    }
+
+    pub(crate) async fn handle_one_click<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        settings: &UnsubscribeSettings,
+        request: &OneClickRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<OneClickConfirmation, OneClickError<S::Error>> {
+        may_change_state(request.method, request.content_type, request.body)?;
+        let token = settings.keys.verify(request.token, now)?;
+        let event = token.opt_out_event(request.token, now);
+        let id = event.id.clone();
+        let outcome = store.append(&event).await.map_err(OneClickError::Store)?;
+        let key = ConsentKey::new(
+            token.tenant.clone(),
+            token.list.clone(),
+            token.address.clone(),
+        );
+        let (received_at, id, newly_recorded) = match outcome {
+            AppendOutcome::Appended => (now, id, true),
+            // A replayed POST: the id (a hash of the token) is stored, from
+            // the first POST at an earlier time, or was erased since.
+            // Anything else stored under that id is a real conflict.
+            AppendOutcome::Duplicate | AppendOutcome::Conflict => {
+                let first = store
+                    .events_for(&token.address)
+                    .await
+                    .map_err(OneClickError::Store)?
+                    .into_iter()
+                    .find(|e| e.id == id && e.tenant == token.tenant);
+                let first_at = match first {
+                    Some(e) if e.action == event.action && e.list == event.list => Some(e.at),
+                    Some(_) => return Err(OneClickError::IdConflict(id)),
+                    None if outcome == AppendOutcome::Duplicate => None,
+                    None => return Err(OneClickError::IdConflict(id)),
+                };
+                // The same link clicked again after the person signed up
+                // again (or after an erasure) must still opt them out: if
+                // no opt-out is in force now, record a new one.
+                let state = self
+                    .state::<S, M>(store, &key, now)
+                    .await
+                    .map_err(|e| match e {
+                        ServiceError::Store(s) => OneClickError::Store(s),
+                        ServiceError::MissingErasureSalt { salt_id } => {
+                            OneClickError::MissingErasureSalt { salt_id }
+                        }
+                        _ => OneClickError::IdConflict(id.clone()),
+                    })?;
+                let in_force = state.suppressions().iter().any(|s| {
+                    matches!(
+                        s.kind,
+                        SuppressionKind::OptedOut | SuppressionKind::Complaint
+                    )
+                });
+                match first_at {
+                    Some(at) if in_force => (at, id, false),
+                    None if in_force => (now, id, false),
+                    _ => {
+                        let again = EventId::from_checked(format!("{id}-{}", now.timestamp()));
+                        let mut fresh = event.clone();
+                        fresh.id = again.clone();
+                        let o = store.append(&fresh).await.map_err(OneClickError::Store)?;
+                        if o == AppendOutcome::Conflict {
+                            return Err(OneClickError::IdConflict(again));
+                        }
+                        (now, again, o == AppendOutcome::Appended)
+                    }
+                }
+            }
+        };
+        Ok(OneClickConfirmation {
+            key,
+            event: id,
+            newly_recorded,
+            received_at,
+            deadline: settings.deadlines.decide(received_at),
+        })
+    }
+}
