@@ -121,6 +121,10 @@ pub use consent::{
     PendingConfirmation, Permission, Suppression, SuppressionKind,
 };
 pub use decision::{Decision, Reason, RuleId, Text};
+#[cfg(feature = "async")]
+pub use edge::async_driver::{AsyncDriver, AsyncDriverError};
+#[cfg(feature = "async")]
+pub use edge::async_ports::{AsyncConsentStore, AsyncMailer, Blocking, BlockingError};
 pub use edge::driver::{
     Campaign, Driver, DriverError, ErasureReceipt, OneClickConfirmation, OneClickError,
     OneClickRequest, SendReport, ServiceError, SubjectExport, UnsubscribeSettings,

@@ -15,6 +15,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use crate::address::EmailAddress;
 use crate::consent::{Action, Basis, ConsentEvent, Evidence, OptOutChannel};
+use crate::edge::engine::{run_ready, StorePort, SyncPorts};
 use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome};
 use crate::ids::EventId;
 use crate::ids::{ListId, TenantId};
@@ -90,17 +91,56 @@ where
     S: ConsentStore,
     F: FnMut() -> S,
 {
-    idempotent_append(&make())?;
-    nothing_lost(&make())?;
-    isolation(&make())?;
-    order_kept(&make())?;
-    erasure(&make())?;
+    run_ready(async {
+        idempotent_append(&SyncPorts(&make())).await?;
+        nothing_lost(&SyncPorts(&make())).await?;
+        isolation(&SyncPorts(&make())).await?;
+        order_kept(&SyncPorts(&make())).await?;
+        erasure(&SyncPorts(&make())).await?;
+        Ok(())
+    })
+}
+
+/// [`check_consent_store`] for an [`AsyncConsentStore`](crate::edge::async_ports::AsyncConsentStore)
+/// (feature `async`): the same checks, awaited on the caller's runtime.
+/// `make` returns a future of a fresh, empty store each time.
+///
+/// ```
+/// # #[cfg(feature = "async")] {
+/// use consentry::edge::conformance;
+/// use consentry::MemoryStore;
+///
+/// # let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// # runtime.block_on(async {
+/// conformance::check_async_consent_store(|| async { MemoryStore::new() }).await?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// The first [`ConformanceFailure`], naming the check.
+#[cfg(feature = "async")]
+pub async fn check_async_consent_store<S, F, Fut>(mut make: F) -> Result<(), ConformanceFailure>
+where
+    S: crate::edge::async_ports::AsyncConsentStore,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = S>,
+{
+    use crate::edge::async_ports::AsyncPorts;
+    idempotent_append(&AsyncPorts(&make().await)).await?;
+    nothing_lost(&AsyncPorts(&make().await)).await?;
+    isolation(&AsyncPorts(&make().await)).await?;
+    order_kept(&AsyncPorts(&make().await)).await?;
+    erasure(&AsyncPorts(&make().await)).await?;
     Ok(())
 }
 
 /// If the store supports erasure: erasing one address deletes its events,
 /// keeps the given hashed suppressions findable, and touches nobody else.
-fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
+async fn erasure<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
     const CHECK: &str = "erasure";
     let gone = fixture("er-1", "gone@example.com", 0, opt_in())?;
     let out = fixture(
@@ -113,7 +153,7 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     )?;
     let stays = fixture("er-3", "stays@example.com", 2, opt_in())?;
     for e in [&gone, &out, &stays] {
-        store.append(e).map_err(store_err(CHECK))?;
+        store.append(e).await.map_err(store_err(CHECK))?;
     }
     let salt = b"conformance-salt-0123";
     let keep = crate::retention::erasure_plan(salt, &gone.address, &[gone.clone(), out.clone()]);
@@ -122,6 +162,7 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     // changes nothing: an event that arrived meanwhile is never lost.
     match store
         .erase(&gone.address, &keep, &[hash], 1)
+        .await
         .map_err(store_err(CHECK))?
     {
         EraseOutcome::Unsupported => return Ok(()), // nothing to check
@@ -137,6 +178,7 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     }
     if store
         .events_for(&gone.address)
+        .await
         .map_err(store_err(CHECK))?
         .len()
         != 2
@@ -147,6 +189,7 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
         events_deleted: deleted,
     } = store
         .erase(&gone.address, &keep, &[hash], 2)
+        .await
         .map_err(store_err(CHECK))?
     else {
         return Err(fail(CHECK, "an erasure with a current plan was not done"));
@@ -159,6 +202,7 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     }
     if !store
         .events_for(&gone.address)
+        .await
         .map_err(store_err(CHECK))?
         .is_empty()
     {
@@ -167,14 +211,14 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
             "events of the erased address are still returned",
         ));
     }
-    let kept = store.erased_facts(&hash).map_err(store_err(CHECK))?;
+    let kept = store.erased_facts(&hash).await.map_err(store_err(CHECK))?;
     if kept != keep {
         return Err(fail(
             CHECK,
             format!("expected {} kept facts, found {}", keep.len(), kept.len()),
         ));
     }
-    let salt_ids = store.erasure_salt_ids().map_err(store_err(CHECK))?;
+    let salt_ids = store.erasure_salt_ids().await.map_err(store_err(CHECK))?;
     if salt_ids != vec![crate::retention::salt_id(salt)] {
         return Err(fail(
             CHECK,
@@ -184,8 +228,9 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     // Erasing again replaces the kept facts instead of adding to them.
     store
         .erase(&gone.address, &keep, &[hash], 0)
+        .await
         .map_err(store_err(CHECK))?;
-    let again = store.erased_facts(&hash).map_err(store_err(CHECK))?;
+    let again = store.erased_facts(&hash).await.map_err(store_err(CHECK))?;
     if again != keep {
         return Err(fail(
             CHECK,
@@ -196,10 +241,15 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
             ),
         ));
     }
-    if store.events_for(&stays.address).map_err(store_err(CHECK))? != vec![stays.clone()] {
+    if store
+        .events_for(&stays.address)
+        .await
+        .map_err(store_err(CHECK))?
+        != vec![stays.clone()]
+    {
         return Err(fail(CHECK, "erasing one address changed another's events"));
     }
-    if store.append(&gone).map_err(store_err(CHECK))? != AppendOutcome::Duplicate {
+    if store.append(&gone).await.map_err(store_err(CHECK))? != AppendOutcome::Duplicate {
         return Err(fail(
             CHECK,
             "an erased event's id was accepted again (a replayed webhook would restore it)",
@@ -208,7 +258,7 @@ fn erasure<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     Ok(())
 }
 
-fn idempotent_append<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
+async fn idempotent_append<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
     const CHECK: &str = "idempotent_append";
     let first = fixture("dup-1", "dup@example.com", 0, opt_in())?;
     let again = fixture(
@@ -219,9 +269,9 @@ fn idempotent_append<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailur
             via: OptOutChannel::Admin,
         },
     )?;
-    let o1 = store.append(&first).map_err(store_err(CHECK))?;
-    let o2 = store.append(&first).map_err(store_err(CHECK))?;
-    let o3 = store.append(&again).map_err(store_err(CHECK))?;
+    let o1 = store.append(&first).await.map_err(store_err(CHECK))?;
+    let o2 = store.append(&first).await.map_err(store_err(CHECK))?;
+    let o3 = store.append(&again).await.map_err(store_err(CHECK))?;
     if o1 != AppendOutcome::Appended {
         return Err(fail(CHECK, format!("first append returned {o1:?}")));
     }
@@ -244,14 +294,17 @@ fn idempotent_append<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailur
     let mut elsewhere = again.clone();
     elsewhere.tenant =
         TenantId::new("conformance-other-tenant").map_err(|e| fail(CHECK, e.to_string()))?;
-    let o4 = store.append(&elsewhere).map_err(store_err(CHECK))?;
+    let o4 = store.append(&elsewhere).await.map_err(store_err(CHECK))?;
     if o4 != AppendOutcome::Appended {
         return Err(fail(
             CHECK,
             format!("the same id in another tenant returned {o4:?}, expected Appended"),
         ));
     }
-    let events = store.events_for(&first.address).map_err(store_err(CHECK))?;
+    let events = store
+        .events_for(&first.address)
+        .await
+        .map_err(store_err(CHECK))?;
     if events != vec![first, elsewhere] {
         return Err(fail(
             CHECK,
@@ -264,7 +317,7 @@ fn idempotent_append<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailur
     Ok(())
 }
 
-fn nothing_lost<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
+async fn nothing_lost<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
     const CHECK: &str = "nothing_lost";
     let mut appended = Vec::new();
     for i in 0..200 {
@@ -275,14 +328,14 @@ fn nothing_lost<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
             opt_in()
         };
         let e = fixture(&format!("lost-{i}"), &address, i, action)?;
-        store.append(&e).map_err(store_err(CHECK))?;
+        store.append(&e).await.map_err(store_err(CHECK))?;
         appended.push(e);
     }
     let mut found = 0usize;
     for i in 0..17 {
         let address = EmailAddress::parse(&format!("user{i}@example.com"))
             .map_err(|e| fail(CHECK, e.to_string()))?;
-        let events = store.events_for(&address).map_err(store_err(CHECK))?;
+        let events = store.events_for(&address).await.map_err(store_err(CHECK))?;
         for e in &events {
             if !appended.contains(e) {
                 return Err(fail(CHECK, format!("event `{}` was altered", e.id)));
@@ -299,16 +352,16 @@ fn nothing_lost<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     Ok(())
 }
 
-fn isolation<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
+async fn isolation<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
     const CHECK: &str = "isolation";
     let ann = fixture("iso-1", "Ann@Example.COM", 0, opt_in())?;
     let bob = fixture("iso-2", "bob@example.com", 1, opt_in())?;
     let ann_plus = fixture("iso-3", "ann+news@example.com", 2, opt_in())?;
     for e in [&ann, &bob, &ann_plus] {
-        store.append(e).map_err(store_err(CHECK))?;
+        store.append(e).await.map_err(store_err(CHECK))?;
     }
     let lookup = EmailAddress::parse("ann@example.com").map_err(|e| fail(CHECK, e.to_string()))?;
-    let events = store.events_for(&lookup).map_err(store_err(CHECK))?;
+    let events = store.events_for(&lookup).await.map_err(store_err(CHECK))?;
     if events != vec![ann] {
         return Err(fail(
             CHECK,
@@ -320,14 +373,14 @@ fn isolation<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     }
     let nobody =
         EmailAddress::parse("nobody@example.com").map_err(|e| fail(CHECK, e.to_string()))?;
-    let none = store.events_for(&nobody).map_err(store_err(CHECK))?;
+    let none = store.events_for(&nobody).await.map_err(store_err(CHECK))?;
     if !none.is_empty() {
         return Err(fail(CHECK, "an unknown address returned events"));
     }
     Ok(())
 }
 
-fn order_kept<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
+async fn order_kept<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
     const CHECK: &str = "order_kept";
     // Appended out of time order on purpose: the store keeps append order;
     // the fold does the sorting.
@@ -336,12 +389,12 @@ fn order_kept<S: ConsentStore>(store: &S) -> Result<(), ConformanceFailure> {
     for (i, id) in ids.iter().enumerate() {
         let minutes = 100 - i64::try_from(i).unwrap_or(0) * 10;
         let e = fixture(id, "order@example.com", minutes, opt_in())?;
-        store.append(&e).map_err(store_err(CHECK))?;
+        store.append(&e).await.map_err(store_err(CHECK))?;
         expected.push(e);
     }
     let address =
         EmailAddress::parse("order@example.com").map_err(|e| fail(CHECK, e.to_string()))?;
-    let events = store.events_for(&address).map_err(store_err(CHECK))?;
+    let events = store.events_for(&address).await.map_err(store_err(CHECK))?;
     if events != expected {
         return Err(fail(
             CHECK,

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::EmailAddress;
 use crate::classify::{Classification, Classifier, DeclaredKind};
-use crate::consent::{ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy};
 use crate::consent::Suppression;
+use crate::consent::{ConsentEvent, ConsentKey, ConsentState, EventError, LedgerPolicy};
 use crate::cookie::CookieConsent;
 use crate::decision::{Decision, Reason};
 use crate::disclosure::DisclosureRecord;

@@ -149,8 +149,7 @@ pub(crate) struct Engine {
     pub(crate) legacy_salt_named: bool,
 }
 
-type Result2<T, S, M> =
-    Result<T, ServiceError<<S as StorePort>::Error, <M as MailPort>::Error>>;
+type Result2<T, S, M> = Result<T, ServiceError<<S as StorePort>::Error, <M as MailPort>::Error>>;
 
 fn checked_salt(salt: Vec<u8>) -> Result<Vec<u8>, &'static str> {
     if salt.len() < 16 {

@@ -10,6 +10,10 @@
 //!
 //! The core never imports from here; the edge imports the core.
 
+#[cfg(feature = "async")]
+pub mod async_driver;
+#[cfg(feature = "async")]
+pub mod async_ports;
 pub mod conformance;
 pub mod driver;
 mod engine;
