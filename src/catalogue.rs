@@ -287,6 +287,10 @@ rules! {
     COOKIE_LIFETIME_CAPPED = "cookie.lifetime_capped",
         source = "cookie policy (maximum lifetime, default 13 months); RFC 6265bis 400-day cap",
         summary = "an item's Max-Age never exceeds the policy's maximum lifetime";
+    /// The item is not in the site's cookie policy.
+    COOKIE_NOT_IN_POLICY = "cookie.not_in_policy",
+        source = "ePrivacy Art. 5(3) (clear and comprehensive information about each item stored)",
+        summary = "an item the cookie policy does not list is never set";
     /// An email open or click is recorded: the recipient allows tracking.
     BEACON_ALLOWED = "beacon.allowed",
         source = "privacy statement (web beacons); ePrivacy Art. 5(3)",

@@ -266,6 +266,11 @@ impl CookiePolicy {
         }
     }
 
+    /// The removal `Set-Cookie` value of a catalogued HTTP cookie.
+    pub(crate) fn removal_header(&self, spec: &CookieSpec) -> Option<String> {
+        (spec.storage == Storage::HttpCookie).then(|| self.attributes(spec).0.render_removal())
+    }
+
     /// The items that were allowed under `before` and are refused now
     /// (after a withdrawal, a new choice or a GPC signal): the host must
     /// delete them. HTTP cookies come with their removal `Set-Cookie`.

@@ -17,6 +17,8 @@ pub mod async_ports;
 pub mod conformance;
 pub mod driver;
 mod engine;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "lettre")]
 pub mod lettre_mailer;
 pub mod memory;
