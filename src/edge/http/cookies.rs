@@ -220,10 +220,17 @@ impl CookieBanner {
                     ),
                 ),
             };
-            if let Some(attributes) = decision.attributes() {
-                if let Ok(v) = HeaderValue::from_str(&attributes.render(value)) {
-                    headers.push(v);
+            match (decision.attributes(), spec) {
+                (Some(attributes), _) => {
+                    if let Ok(v) = HeaderValue::from_str(&attributes.render(value)) {
+                        headers.push(v);
+                    }
                 }
+                // Refused, and the visitor carries it: remove it.
+                (None, Some(spec)) if !decision.is_allowed() && visitor.has(name) => {
+                    headers.extend(self.removal(spec));
+                }
+                _ => {}
             }
             decisions.push(((*name).to_owned(), decision));
         }
