@@ -1,4 +1,4 @@
-//! The HTTP edge (feature `http`): handlers on the [`http`](::http) crate's
+//! The HTTP edge (feature `http`): handlers on the [`http`] crate's
 //! types, usable from any framework (axum, hyper, actix through its `http`
 //! conversions, a test harness).
 //!
