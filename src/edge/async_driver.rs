@@ -154,6 +154,29 @@ impl<S: AsyncConsentStore, M: AsyncMailer> AsyncDriver<S, M> {
             .await
     }
 
+    /// Validate every event, then append them all with
+    /// [`AsyncConsentStore::append_batch`] (one statement on PostgreSQL).
+    /// One outcome per event, in order; unlike [`record`](Self::record), a
+    /// [`AppendOutcome::Conflict`] is reported in the list, not as an
+    /// error, so the rest of the batch is not lost to one bad id.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::InvalidEvent`] for the first invalid event (nothing
+    /// is stored), [`ServiceError::Store`] when the store fails.
+    pub async fn record_batch(
+        &self,
+        events: &[ConsentEvent],
+    ) -> Result<Vec<AppendOutcome>, AsyncDriverError<S, M>> {
+        for event in events {
+            event.validate()?;
+        }
+        self.store
+            .append_batch(events)
+            .await
+            .map_err(ServiceError::Store)
+    }
+
     /// As [`Driver::state`](crate::Driver::state).
     ///
     /// # Errors

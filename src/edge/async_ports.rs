@@ -61,6 +61,25 @@ pub trait AsyncConsentStore: Send + Sync {
         address: &EmailAddress,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send;
 
+    /// Append several events, with one outcome each, in order; an event
+    /// repeating an earlier one of the batch (same tenant and id) is a
+    /// `Duplicate` or a `Conflict` of it. By default, one
+    /// [`append`](Self::append) after another: on error, a prefix may be
+    /// stored (a retry is safe, appends being idempotent). Stores that can
+    /// (PostgreSQL) do it in one statement, all or nothing.
+    fn append_batch(
+        &self,
+        events: &[ConsentEvent],
+    ) -> impl Future<Output = Result<Vec<AppendOutcome>, Self::Error>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(events.len());
+            for event in events {
+                out.push(self.append(event).await?);
+            }
+            Ok(out)
+        }
+    }
+
     /// As [`ConsentStore::erased_facts`]; by default, none.
     fn erased_facts(
         &self,
@@ -156,6 +175,12 @@ macro_rules! forward_async_ports {
                 event: &ConsentEvent,
             ) -> impl Future<Output = Result<AppendOutcome, Self::Error>> + Send {
                 (**self).append(event)
+            }
+            fn append_batch(
+                &self,
+                events: &[ConsentEvent],
+            ) -> impl Future<Output = Result<Vec<AppendOutcome>, Self::Error>> + Send {
+                (**self).append_batch(events)
             }
             fn events_for(
                 &self,

@@ -23,5 +23,7 @@ pub mod http;
 pub mod lettre_mailer;
 pub mod memory;
 pub mod ports;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
