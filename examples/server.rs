@@ -107,7 +107,12 @@ impl App {
                 LedgerPolicy::default(),
             ),
             unsubscribe: UnsubscribeEndpoint::new(settings.clone(), "Acme Shop"),
-            preferences: PreferenceEndpoint::new(settings, "Acme Shop", lists),
+            preferences: PreferenceEndpoint::new(
+                settings,
+                "Acme Shop",
+                consentry::TenantId::new("acme")?,
+                lists,
+            ),
             banner,
             clock,
         })

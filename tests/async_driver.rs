@@ -334,3 +334,15 @@ fn erasure_outcomes_match_between_the_ports() {
         assert_eq!(outcome, EraseOutcome::Erased { events_deleted: 1 });
     });
 }
+
+/// `send` is awaited in request handlers too: its future must be `Send`.
+#[allow(dead_code)]
+fn send_future_is_send(
+    driver: &AsyncDriver<Blocking<SqliteStore>, Blocking<RecordingMailer>>,
+    campaign: &consentry::Campaign<'_>,
+    audience: &[EmailAddress],
+    classifier: &consentry::classify::Classifier,
+) {
+    let _ = assert_send(driver.send(campaign, audience.iter(), classifier));
+    let _ = assert_send(driver.record_batch(&[]));
+}

@@ -106,6 +106,11 @@ fn one_click_post_records_one_opt_out_without_a_redirect() {
     let r = endpoint().handle(&d, &one_click(&token), at(2));
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers().get("location").is_none());
+    let confirmation = r
+        .extensions()
+        .get::<consentry::OneClickConfirmation>()
+        .unwrap();
+    assert!(confirmation.newly_recorded);
     assert_secure_headers(&r);
     assert!(
         r.body().contains("Acme &lt;Shop&gt; &amp; Co"),
@@ -308,6 +313,7 @@ fn preferences() -> PreferenceEndpoint {
     PreferenceEndpoint::new(
         settings(),
         "Acme",
+        TenantId::new("acme").unwrap(),
         [
             ListChoice::new(ListId::new("news").unwrap(), "News"),
             ListChoice::new(ListId::new("offers").unwrap(), "Offers <b>"),
@@ -344,16 +350,16 @@ fn the_preference_page_shows_and_saves_list_choices() {
     );
     assert_eq!(page.status(), StatusCode::OK);
     let body = page.body();
-    assert!(body.contains("value=\"news\" checked"));
-    assert!(body.contains("value=\"offers\" checked"));
+    assert!(body.contains("name=\"list\" value=\"news\" checked"));
+    assert!(body.contains("name=\"list\" value=\"offers\" checked"));
     assert!(
-        body.contains("value=\"events\">"),
-        "not subscribed: unticked"
+        body.contains("value=\"events\" disabled"),
+        "not subscribed: cannot be ticked"
     );
     assert!(body.contains("Offers &lt;b&gt;"));
     assert_eq!(d.store().len(), 2);
 
-    // Keep news, leave offers, join events.
+    // Keep news, leave offers; ticking events (not subscribed) records nothing.
     let r = preferences().handle(
         &d,
         &pref_post(&token, "choice=lists&list=news&list=events"),
@@ -361,13 +367,18 @@ fn the_preference_page_shows_and_saves_list_choices() {
     );
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.body().contains("Your choices are saved"));
-    assert_eq!(d.store().len(), 4);
+    let recorded = r.extensions().get::<Vec<ConsentEvent>>().unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(d.store().len(), 3);
     assert!(!opted_out(&d, "news", at(4)));
     assert!(opted_out(&d, "offers", at(4)));
     let events = d
         .state(&key("acme", "events", "ann@example.com"), at(4))
         .unwrap();
-    assert!(events.permits_promotional());
+    assert!(
+        !events.permits_promotional(),
+        "a token never subscribes anyone"
+    );
     let export = d.export(&addr("ann@example.com"), at(4)).unwrap();
     assert!(export.events.iter().any(|e| e.action
         == Action::OptedOut {
@@ -379,17 +390,77 @@ fn the_preference_page_shows_and_saves_list_choices() {
         &pref_post(&token, "choice=lists&list=news&list=events"),
         at(5),
     );
-    assert_eq!(d.store().len(), 4);
+    assert_eq!(d.store().len(), 3);
 
     // Unsubscribe from everything: one tenant-wide opt-out, once.
     let r = preferences().handle(&d, &pref_post(&token, "choice=all"), at(6));
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(d.store().len(), 5);
+    assert_eq!(d.store().len(), 4);
     for list in ["news", "offers", "events", "a-list-not-on-the-page"] {
         assert!(opted_out(&d, list, at(7)), "{list}");
     }
     preferences().handle(&d, &pref_post(&token, "choice=all"), at(8));
-    assert_eq!(d.store().len(), 5);
+    assert_eq!(d.store().len(), 4);
+}
+
+#[test]
+fn unsubscribe_from_everything_covers_lists_the_page_does_not_show() {
+    let d = subscribed_driver();
+    let promo = key("acme", "promo", "ann@example.com");
+    d.record(&ev(&promo, "in-promo", 0, form())).unwrap();
+    let token = token_for("ann@example.com", at(1));
+    // Leave every list on the page one by one…
+    preferences().handle(&d, &pref_post(&token, "choice=lists"), at(2));
+    assert!(opted_out(&d, "news", at(3)) && opted_out(&d, "offers", at(3)));
+    assert!(d.state(&promo, at(3)).unwrap().permits_promotional());
+    // …then everything: the tenant-wide opt-out is still recorded.
+    preferences().handle(&d, &pref_post(&token, "choice=all"), at(4));
+    assert!(!d.state(&promo, at(5)).unwrap().permits_promotional());
+}
+
+#[test]
+fn a_complaint_cannot_be_undone_from_the_preference_page() {
+    let d = subscribed_driver();
+    let news = key("acme", "news", "ann@example.com");
+    d.record(&ev(&news, "complaint", 1, Action::Complained))
+        .unwrap();
+    let token = token_for("ann@example.com", at(1));
+    let before = d.store().len();
+    let r = preferences().handle(
+        &d,
+        &pref_post(&token, "choice=lists&list=news&list=offers"),
+        at(3),
+    );
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(!d.state(&news, at(4)).unwrap().permits_promotional());
+    assert!(d.store().len() >= before);
+    let page = preferences().handle(
+        &d,
+        &request("GET", &url("/preferences", &token), None, b""),
+        at(4),
+    );
+    assert!(page.body().contains("value=\"news\" disabled"));
+}
+
+#[test]
+fn another_tenants_token_is_refused_by_the_preference_page() {
+    let d = subscribed_driver();
+    let foreign = settings().keys.issue(
+        &TenantId::new("other").unwrap(),
+        &ListId::new("news").unwrap(),
+        &addr("ann@example.com"),
+        at(1),
+    );
+    for req in [
+        request("GET", &url("/preferences", &foreign), None, b""),
+        pref_post(&foreign, "choice=all"),
+    ] {
+        assert_eq!(
+            preferences().handle(&d, &req, at(2)).status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+    assert_eq!(d.store().len(), 2);
 }
 
 #[test]
@@ -655,6 +726,39 @@ fn hostile_banner_posts_set_nothing() {
         );
         assert!(set_cookies(&r).is_empty());
     }
+    // Without a configured origin, the request's own host decides.
+    let plain = CookieBanner::new(
+        CookiePolicy::from_json(POLICY).unwrap().0,
+        ConsentKeys::new(TokenKey::new("site", vec![6u8; 32]).unwrap()),
+    );
+    let mut other_site = consent_post("choice=accept-all");
+    other_site
+        .headers_mut()
+        .insert("host", "shop.example".parse().unwrap());
+    other_site
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    assert_eq!(
+        plain.handle_choice(&other_site, now()).status(),
+        StatusCode::FORBIDDEN
+    );
+    let mut same_site = consent_post("choice=accept-all");
+    same_site
+        .headers_mut()
+        .insert("sec-fetch-site", "same-site".parse().unwrap());
+    assert_eq!(
+        plain.handle_choice(&same_site, now()).status(),
+        StatusCode::FORBIDDEN
+    );
+    let mut own = consent_post("choice=accept-all");
+    own.headers_mut()
+        .insert("host", "shop.example".parse().unwrap());
+    own.headers_mut()
+        .insert("origin", "https://shop.example".parse().unwrap());
+    assert_eq!(
+        plain.handle_choice(&own, now()).status(),
+        StatusCode::NO_CONTENT
+    );
     // A same-origin POST is fine.
     let mut same = consent_post("choice=reject-all");
     same.headers_mut()
@@ -689,6 +793,22 @@ fn mangled_forged_and_oversized_cookies_read_as_no_choice() {
         assert!(v.consent.is_none(), "{}", &cookie[..cookie.len().min(60)]);
         assert!(v.needs_prompt);
     }
+    // A non-UTF-8 byte does not hide a carried ad cookie from deletion.
+    let b2 = banner();
+    let raw = http::HeaderValue::from_bytes(b"_ads=a; junk=\xff\xfe; other=1").unwrap();
+    let req = Request::get("https://shop.example/")
+        .header("cookie", raw)
+        .header("sec-gpc", "1")
+        .body(())
+        .unwrap();
+    let visitor = b2.read(req.headers(), now());
+    let (headers, _) = b2.decide(&visitor, &[], now());
+    assert!(
+        headers
+            .iter()
+            .any(|h| h.to_str().unwrap().starts_with("_ads=;")),
+        "{headers:?}"
+    );
     // Stale after the validity window (default 6 months).
     let v = b.read(
         page_request(&good, false).headers(),

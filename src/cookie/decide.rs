@@ -267,6 +267,7 @@ impl CookiePolicy {
     }
 
     /// The removal `Set-Cookie` value of a catalogued HTTP cookie.
+    #[cfg(feature = "http")]
     pub(crate) fn removal_header(&self, spec: &CookieSpec) -> Option<String> {
         (spec.storage == Storage::HttpCookie).then(|| self.attributes(spec).0.render_removal())
     }

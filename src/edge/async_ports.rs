@@ -25,8 +25,9 @@
 //! executor-agnostic (`tokio` with just its `sync` feature).
 //!
 //! Work is queued when the returned future is first polled; a future
-//! dropped before that does nothing, and one dropped after that still runs
-//! to completion on the worker (an append is never half done).
+//! dropped before that does nothing, one dropped while its call waits in
+//! the queue is skipped when its turn comes, and one dropped while its call
+//! runs lets it finish on the worker (an append is never half done).
 
 use std::future::{ready, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -337,7 +338,11 @@ impl<T: Send + Sync + 'static> Blocking<T> {
         async move {
             let (answer, answered) = tokio::sync::oneshot::channel();
             let job: Job<T> = Box::new(move |port: &T| {
-                // The caller may have gone away; its answer is then dropped.
+                // A caller that went away before its turn came wants
+                // nothing done (and was told nothing): skip the call.
+                if answer.is_closed() {
+                    return;
+                }
                 let _ = answer.send(call(port));
             });
             jobs.send(job).map_err(|_| BlockingError::WorkerStopped)?;

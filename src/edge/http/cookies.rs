@@ -22,8 +22,10 @@ use crate::decision::{Decision, Reason};
 /// (a path on this site to go back to).
 pub const CONSENT_FORM_FIELDS: [&str; 3] = ["choice", "category", "return_to"];
 
-/// The longest `Cookie` header read; beyond it the visitor is read as
-/// having no cookies (and is asked again), never as having consented.
+/// The longest `Cookie` header whose consent cookie is read; beyond it the
+/// visitor is read as undecided (and asked again), never as having
+/// consented, though the cookies they carry are still seen (and deleted
+/// where they may not stay).
 const MAX_COOKIE_HEADER_BYTES: usize = 16 * 1024;
 
 /// What a request says about the visitor.
@@ -117,8 +119,9 @@ impl CookieBanner {
         }
     }
 
-    /// Also set this ad opt-out cookie whenever the browser opts out of
-    /// sale (GPC) or the visitor's choice refuses advertising.
+    /// Also set (and keep re-issuing) this ad opt-out cookie whenever the
+    /// browser opts out of sale (GPC) or the visitor's choice refuses
+    /// advertising.
     pub fn with_ad_opt_out(mut self, opt_out: AdOptOut) -> Self {
         self.ad_opt_out = Some(opt_out);
         self
@@ -131,8 +134,10 @@ impl CookieBanner {
     }
 
     /// Accept the banner's POST only from this origin (`https://shop.example`);
-    /// call again to allow several. Without any, only cross-site POSTs
-    /// announced by `Sec-Fetch-Site` are refused.
+    /// call again to allow several. Without any, a POST whose `Origin`
+    /// names another host than the request's `Host` is refused. Either
+    /// way, one whose `Sec-Fetch-Site` is anything but `same-origin` (or
+    /// `none`) is refused.
     pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
         self.origins.push(origin.into());
         self
@@ -159,16 +164,15 @@ impl CookieBanner {
         let mut present = Vec::new();
         let mut consent = None;
         let mut total = 0usize;
+        let mut oversized = false;
         for header in headers.get_all(COOKIE) {
             total = total.saturating_add(header.len());
-            if total > MAX_COOKIE_HEADER_BYTES {
-                present.clear();
-                consent = None;
-                break;
-            }
-            let Ok(text) = header.to_str() else { continue };
-            for cookie in Cookie::split_parse(text).flatten() {
-                if cookie.name() == CONSENT_COOKIE_NAME && consent.is_none() {
+            oversized |= total > MAX_COOKIE_HEADER_BYTES;
+            // Non-UTF-8 bytes do not hide the cookies around them: their
+            // names are still seen, so they can still be deleted.
+            let text = String::from_utf8_lossy(header.as_bytes());
+            for cookie in Cookie::split_parse(text.as_ref()).flatten() {
+                if cookie.name() == CONSENT_COOKIE_NAME && consent.is_none() && !oversized {
                     consent =
                         CookieConsent::read(Some(cookie.value()), &self.keys, &self.policy, now);
                 }
@@ -176,6 +180,11 @@ impl CookieBanner {
                     present.push(cookie.name().to_owned());
                 }
             }
+        }
+        if oversized {
+            // Never read consent out of an oversized header; the names are
+            // kept so that what must go can still be deleted.
+            consent = None;
         }
         VisitorCookies {
             needs_prompt: needs_prompt(consent.as_ref(), &self.policy, now),
@@ -249,8 +258,8 @@ impl CookieBanner {
                 headers.extend(self.removal(spec));
             }
         }
-        if visitor.signals.opts_out_of_sale() {
-            headers.extend(self.ad_opt_out_header(visitor));
+        if self.refuses_advertising(visitor.consent.as_ref(), &visitor.signals) {
+            headers.extend(self.ad_opt_out_header());
         }
         (headers, decisions)
     }
@@ -260,11 +269,20 @@ impl CookieBanner {
         HeaderValue::from_str(&value).ok()
     }
 
-    fn ad_opt_out_header(&self, visitor: &VisitorCookies) -> Option<HeaderValue> {
+    /// Whether the ad opt-out cookie belongs on the response: the browser
+    /// opts out of sale, or the visitor's choice refuses advertising.
+    fn refuses_advertising(
+        &self,
+        consent: Option<&CookieConsent>,
+        signals: &PrivacySignals,
+    ) -> bool {
+        signals.opts_out_of_sale() || consent.is_some_and(|c| !c.grants(Category::Advertising))
+    }
+
+    /// The ad opt-out cookie, (re-)issued each time so it never lapses at
+    /// the browser's cap while the refusal lasts.
+    fn ad_opt_out_header(&self) -> Option<HeaderValue> {
         let opt_out = self.ad_opt_out.as_ref()?;
-        if visitor.has(opt_out.name()) {
-            return None;
-        }
         HeaderValue::from_str(&opt_out.set_cookie()).ok()
     }
 
@@ -325,30 +343,50 @@ impl CookieBanner {
         .render(&consent.to_cookie_value(&self.keys))
     }
 
-    fn cross_site(&self, headers: &HeaderMap) -> bool {
-        let site = headers
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim);
-        if site.is_some_and(|s| s.eq_ignore_ascii_case("cross-site")) {
-            return true;
+    /// Whether a POST may come from another site. A browser announces a
+    /// request's site with `Sec-Fetch-Site` (only `same-origin` and `none`,
+    /// a typed-in or bookmarked request, pass) and its origin with `Origin`
+    /// (which must be one configured with [`with_origin`](Self::with_origin),
+    /// or, without any, name the request's own `Host`). A request with
+    /// neither header is not from a modern browser's cross-site form.
+    fn cross_site<B>(&self, request: &Request<B>) -> bool {
+        let headers = request.headers();
+        match headers.get("sec-fetch-site").map(HeaderValue::to_str) {
+            Some(Ok(s)) => {
+                let s = s.trim();
+                if !s.eq_ignore_ascii_case("same-origin") && !s.eq_ignore_ascii_case("none") {
+                    return true;
+                }
+            }
+            Some(Err(_)) => return true,
+            None => {}
         }
-        if self.origins.is_empty() {
-            return false;
+        let origin = match headers.get(::http::header::ORIGIN).map(HeaderValue::to_str) {
+            None => return false,
+            Some(Err(_)) => return true,
+            Some(Ok(o)) => o.trim(),
+        };
+        if !self.origins.is_empty() {
+            return !self.origins.iter().any(|o| o == origin);
         }
-        match headers.get(::http::header::ORIGIN).map(HeaderValue::to_str) {
-            None => false,
-            Some(Ok(origin)) => !self.origins.iter().any(|o| o == origin.trim()),
-            Some(Err(_)) => true,
-        }
+        // No origin configured: the Origin's host must be the request's.
+        let host = headers
+            .get(::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| request.uri().authority().map(|a| a.as_str()));
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        host.is_none_or(|h| !h.trim().eq_ignore_ascii_case(origin_host))
     }
 
     /// Answer the banner's form POST: store the choice in its signed
     /// cookie, remove the catalogued cookies it withdraws, set the ad
     /// opt-out cookie when advertising is refused, and answer `303` to the
-    /// form's `return_to` path, or `204` without one. A cross-site POST
-    /// (`Sec-Fetch-Site: cross-site`, or an `Origin` not configured with
-    /// [`with_origin`](Self::with_origin)) is `403`; another method `405`;
+    /// form's `return_to` path, or `204` without one. A POST from another
+    /// site (`Sec-Fetch-Site` other than `same-origin`, or an `Origin` that
+    /// is not this site, see [`with_origin`](Self::with_origin)) is `403`; another method `405`;
     /// a body over [`MAX_FORM_BYTES`] `413`; any other form `400`. Nothing
     /// is set on refusal.
     pub fn handle_choice<B: AsRef<[u8]>>(
@@ -368,7 +406,7 @@ impl CookieBanner {
                 ),
             );
         }
-        if self.cross_site(request.headers()) {
+        if self.cross_site(request) {
             return respond(
                 StatusCode::FORBIDDEN,
                 message(
@@ -404,8 +442,8 @@ impl CookieBanner {
                 headers.extend(self.removal(spec));
             }
         }
-        if after.signals.opts_out_of_sale() || !choice.consent.grants(Category::Advertising) {
-            headers.extend(self.ad_opt_out_header(&before));
+        if self.refuses_advertising(Some(&choice.consent), &after.signals) {
+            headers.extend(self.ad_opt_out_header());
         }
         let mut response = match &choice.return_to {
             Some(path) => {

@@ -249,7 +249,7 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response<String> {
         StatusCode::METHOD_NOT_ALLOWED,
         page::message(
             "Method not allowed",
-            "This address only answers GET and POST.",
+            &format!("This address only answers {allow}."),
         ),
     );
     r.headers_mut().insert(

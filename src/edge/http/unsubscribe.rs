@@ -10,12 +10,12 @@ use super::{
     without_body, CallFailure, Calls, MAX_FORM_BYTES,
 };
 use crate::consent::{
-    Action, Basis, ConsentEvent, ConsentKey, ConsentState, Evidence, OptOutChannel, SuppressionKind,
+    Action, ConsentEvent, ConsentKey, ConsentState, Evidence, OptOutChannel, SuppressionKind,
 };
 use crate::edge::driver::{OneClickError, OneClickRequest, UnsubscribeSettings};
 use crate::edge::engine::run_ready;
 use crate::edge::ports::{ConsentStore, Mailer};
-use crate::ids::{EventId, ListId};
+use crate::ids::{EventId, ListId, Scope, TenantId};
 use crate::unsubscribe::VerifiedToken;
 
 /// The one page every refused token gets, whatever the reason (malformed,
@@ -41,6 +41,16 @@ fn unavailable() -> Response<String> {
     );
     r.headers_mut()
         .insert(::http::header::RETRY_AFTER, HeaderValue::from_static("60"));
+    r
+}
+
+/// A store failure part-way through a preference save.
+fn failure_partial(f: CallFailure) -> Response<String> {
+    let mut r = failure(f);
+    *r.body_mut() = message(
+        "Please try again",
+        "We could not record all of your choices just now. Please send the form again in a minute.",
+    );
     r
 }
 
@@ -87,6 +97,12 @@ fn bad_request(text: &str) -> Response<String> {
 /// | body over [`MAX_FORM_BYTES`] | `413` before parsing | unchanged |
 /// | any other method (`post`, `PUT`, …) | `405` with `Allow` | unchanged |
 /// | the store fails | `503` with `Retry-After` (a retry cannot record twice) | unchanged |
+///
+/// An honoured POST's response carries the
+/// [`OneClickConfirmation`](crate::OneClickConfirmation) in its extensions
+/// (`response.extensions().get::<OneClickConfirmation>()`): whose opt-out,
+/// whether this request recorded it, and its deadline, for the host to
+/// forward to its sending provider or log.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -214,7 +230,9 @@ impl UnsubscribeEndpoint {
                     escape(done.key.list.as_str()),
                     done.deadline.outcome().at.format("%Y-%m-%d %H:%M"),
                 );
-                respond(StatusCode::OK, document("You are unsubscribed", &body))
+                let mut r = respond(StatusCode::OK, document("You are unsubscribed", &body));
+                r.extensions_mut().insert(done);
+                r
             }
             Err(OneClickError::Refused(_)) => {
                 bad_request("This request is not a one-click unsubscribe.")
@@ -280,38 +298,60 @@ enum Choice {
     Keep(Vec<ListId>),
 }
 
-/// The preference page behind an unsubscribe token: the person sees every
-/// list the host offers, with the ones they receive ticked, and either
-/// saves a list-by-list choice or unsubscribes from everything.
+/// The preference page behind an unsubscribe token: the person sees the
+/// tenant's lists, with the ones they receive ticked, and either saves a
+/// list-by-list choice or unsubscribes from everything.
 ///
 /// `GET`/`HEAD` render the page and never change state; the form POSTs
-/// `choice=lists` with one `list` field per ticked list, or `choice=all`.
-/// A POST records only what differs from the current state (an opt-out via
-/// the preference centre for each list left, an express opt-in for each
-/// list ticked anew, or one opt-out of the whole tenant for "all"), so a
-/// repeated POST records nothing new. Same answers as
-/// [`UnsubscribeEndpoint`] for bad tokens (`403`), bad forms (`400`),
-/// oversized bodies (`413`), other methods (`405`) and store failures
-/// (`503`).
+/// `choice=lists` with one `list` field per list to stay on, or
+/// `choice=all`. A POST records only what differs from the current state:
+/// an opt-out via the preference centre for each list left, or one opt-out
+/// of the whole tenant for "all" (unless one is in force), so a repeated
+/// POST records nothing new.
+///
+/// The page only ever takes people *off* lists. A token proves that a
+/// message reached a mailbox, not that its owner asked for mail: it is in
+/// the `List-Unsubscribe` URL that mailbox providers and link scanners
+/// fetch, and in every forwarded copy. So a list the person does not
+/// receive is shown unticked and disabled, and a `list` field naming it is
+/// ignored: subscribing (again) is an express, demonstrable opt-in the host
+/// collects in its own signup flow (double opt-in, say), never a side
+/// effect of this page.
+///
+/// Tokens of another tenant than the page's are refused like forged ones.
+/// Same answers as [`UnsubscribeEndpoint`] for bad tokens (`403`), bad
+/// forms (`400`), oversized bodies (`413`), other methods (`405`) and store
+/// failures (`503`). A successful POST's response carries the events it
+/// recorded as a `Vec<ConsentEvent>` in its extensions, for the host to
+/// forward or log.
 #[derive(Clone, Debug)]
 pub struct PreferenceEndpoint {
     settings: UnsubscribeSettings,
     organisation: String,
+    tenant: TenantId,
     lists: Vec<ListChoice>,
 }
 
 impl PreferenceEndpoint {
-    /// A page offering `lists`, verifying tokens with `settings`.
+    /// The page of `tenant`, offering `lists`, verifying tokens with
+    /// `settings`.
     pub fn new(
         settings: UnsubscribeSettings,
         organisation: impl Into<String>,
+        tenant: TenantId,
         lists: impl IntoIterator<Item = ListChoice>,
     ) -> Self {
         PreferenceEndpoint {
             settings,
             organisation: organisation.into(),
+            tenant,
             lists: lists.into_iter().collect(),
         }
+    }
+
+    /// The tenant whose lists the page shows.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
     }
 
     /// The lists the page offers.
@@ -406,8 +446,9 @@ impl PreferenceEndpoint {
         if method == Method::POST && body_too_large(request.headers(), body, MAX_FORM_BYTES) {
             return too_large();
         }
-        let token =
-            query_param(request, "token").and_then(|t| self.settings.keys.verify(&t, now).ok());
+        let token = query_param(request, "token")
+            .and_then(|t| self.settings.keys.verify(&t, now).ok())
+            .filter(|t| t.tenant == self.tenant);
         let Some(token) = token else {
             return if is_head {
                 without_body(invalid_link())
@@ -415,7 +456,7 @@ impl PreferenceEndpoint {
                 invalid_link()
             };
         };
-        let mut saved = false;
+        let mut recorded: Option<Vec<ConsentEvent>> = None;
         if method == Method::POST {
             let max_fields = self.lists.len().saturating_add(1);
             let Some(fields) =
@@ -431,18 +472,24 @@ impl PreferenceEndpoint {
                 Ok(states) => states,
                 Err(f) => return failure(f),
             };
-            for event in changes(&token, &self.lists, &states, &choice, now) {
-                if let Err(f) = driver.record(&event).await {
-                    return failure(f);
+            let events = changes(&token, &self.lists, &states, &choice, now);
+            for event in &events {
+                if let Err(f) = driver.record(event).await {
+                    // Earlier changes of this POST may be stored; a retry
+                    // records only what is still missing.
+                    return failure_partial(f);
                 }
             }
-            saved = true;
+            recorded = Some(events);
         }
         let states = match self.states(driver, &token, now).await {
             Ok(states) => states,
             Err(f) => return failure(f),
         };
-        let page = respond(StatusCode::OK, self.page(&states, saved, now));
+        let mut page = respond(StatusCode::OK, self.page(&states, recorded.is_some(), now));
+        if let Some(events) = recorded {
+            page.extensions_mut().insert(events);
+        }
         if is_head {
             without_body(page)
         } else {
@@ -470,11 +517,16 @@ impl PreferenceEndpoint {
         ));
         for (list, state) in self.lists.iter().zip(states) {
             let id = escape(list.id.as_str());
-            body.push_str(&format!(
-                "<p><label><input type=\"checkbox\" name=\"list\" value=\"{id}\"{}> {}</label></p>",
-                if subscribed(state) { " checked" } else { "" },
-                escape(&list.label)
-            ));
+            let label = escape(&list.label);
+            if subscribed(state) {
+                body.push_str(&format!(
+                    "<p><label><input type=\"checkbox\" name=\"list\" value=\"{id}\" checked> {label}</label></p>"
+                ));
+            } else {
+                body.push_str(&format!(
+                    "<p><label><input type=\"checkbox\" value=\"{id}\" disabled> {label} (not subscribed)</label></p>"
+                ));
+            }
         }
         body.push_str(
             "</fieldset><p><button type=\"submit\" name=\"choice\" value=\"lists\">Save my choices</button> \
@@ -536,7 +588,16 @@ fn changes(
     };
     match choice {
         Choice::All => {
-            if !states.is_empty() && states.iter().all(opted_out) {
+            // A tenant-wide (or global) opt-out shows in every list's state.
+            let in_force = states.iter().any(|state| {
+                state.suppressions().iter().any(|s| {
+                    matches!(
+                        s.kind,
+                        SuppressionKind::OptedOut | SuppressionKind::Complaint
+                    ) && matches!(s.scope, Scope::Tenant(_) | Scope::Global)
+                })
+            });
+            if in_force {
                 return Vec::new();
             }
             vec![ConsentEvent::tenant_wide(
@@ -554,19 +615,13 @@ fn changes(
             .filter_map(|(list, state)| {
                 let key =
                     ConsentKey::new(token.tenant.clone(), list.id.clone(), token.address.clone());
-                let wanted = keep.contains(&list.id);
-                let (what, action) = match (wanted, subscribed(state)) {
-                    (true, false) => (
-                        "in",
-                        Action::OptedIn {
-                            basis: Basis::ExpressForm,
-                        },
-                    ),
-                    (false, true) => ("out", out.clone()),
-                    _ => return None,
-                };
-                let id = change_id(token, &format!("{what}\u{0}{}", list.id), now);
-                Some(ConsentEvent::new(id, now, &key, action).with_evidence(evidence.clone()))
+                // Only lists left are recorded; ticking a list the person
+                // does not receive records nothing (see the type's docs).
+                if keep.contains(&list.id) || !subscribed(state) {
+                    return None;
+                }
+                let id = change_id(token, &format!("out\u{0}{}", list.id), now);
+                Some(ConsentEvent::new(id, now, &key, out.clone()).with_evidence(evidence.clone()))
             })
             .collect(),
     }
