@@ -343,6 +343,10 @@ fn send_future_is_send(
     audience: &[EmailAddress],
     classifier: &consentry::classify::Classifier,
 ) {
-    drop(assert_send(driver.send(campaign, audience.iter(), classifier)));
+    drop(assert_send(driver.send(
+        campaign,
+        audience.iter(),
+        classifier,
+    )));
     drop(assert_send(driver.record_batch(&[])));
 }
