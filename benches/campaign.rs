@@ -47,6 +47,8 @@ fn bench(c: &mut Criterion) {
     let permission = Some(PermissionSummary {
         express: true,
         weak_evidence: false,
+        kind: consentry::eligibility::PermissionKind::Express,
+        since: chrono::DateTime::UNIX_EPOCH,
     });
 
     // Every tenth subscriber is suppressed somewhere: 40% list opt-outs,
@@ -102,6 +104,7 @@ fn bench(c: &mut Criterion) {
         audience.iter().map(|a| AudienceMember {
             address: a,
             permission,
+            regime: None,
         }),
         &index,
         &newsletter,
@@ -125,6 +128,7 @@ fn bench(c: &mut Criterion) {
         audience.iter().map(|a| AudienceMember {
             address: a,
             permission,
+            regime: None,
         })
     };
     let collect = || black_box(plan(members(), &index, &newsletter, &ctx).sendable.len());

@@ -308,6 +308,14 @@ rules! {
     DEADLINE_BULK_SENDER = "unsubscribe.deadline.bulk_sender_48_hours",
         source = "mailbox providers' bulk-sender requirements (2024)",
         summary = "a one-click unsubscribe is honoured within 2 days";
+    /// Unsubscribe deadline: CASL's 10 business days (Canadian federal holidays).
+    DEADLINE_CASL = "unsubscribe.deadline.casl_10_business_days",
+        source = "CASL s. 11(3); Interpretation Act (R.S.C. 1985, c. I-21) s. 35 (holidays)",
+        summary = "an unsubscribe takes effect by the end of the 10th business day after it was sent, on the Canadian federal calendar";
+    /// Unsubscribe deadline: at once, under GDPR (and UK GDPR).
+    DEADLINE_WITHOUT_DELAY = "unsubscribe.deadline.without_delay",
+        source = "GDPR Art. 21(3); UK GDPR Art. 21(3)",
+        summary = "an objection to direct marketing takes effect when it is received: no grace period";
 
     /// Disclosure: never sold, rented or shared for own marketing.
     DISCLOSURE_NEVER_SELL = "disclosure.never_sell",
@@ -412,6 +420,104 @@ rules! {
     NOTICE_HOME_PAGE = "notice.home_page",
         source = "privacy statement (policy changes)",
         summary = "every policy change is announced on the home page";
+
+    /// An implied consent is recorded, with the fact it rests on and its date.
+    IMPLIED_CONSENT_GRANTED = "consent.implied.granted",
+        source = "S.C. 2010, c. 23 (CASL) s. 10(9), (10), (13), (14)",
+        summary = "an implied consent (purchase, contract, subscription, inquiry or application, conspicuous publication, disclosure) grants permission until it lapses";
+    /// An implied consent is not accepted under the ledger policy.
+    IMPLIED_CONSENT_NOT_ACCEPTED = "consent.implied.not_accepted",
+        source = "ledger policy (host configuration)",
+        summary = "an implied consent grants nothing when the policy accepts only express opt-ins";
+    /// An implied consent lapsed: its period ran out.
+    IMPLIED_CONSENT_LAPSED = "consent.implied.lapsed",
+        source = "CASL s. 10(10)(a)-(e), (13), (14): two years after a purchase, contract end or subscription end; six months after an inquiry or application",
+        summary = "implied consent lapses when its period runs out; express consent never lapses until withdrawn";
+
+    /// CAN-SPAM: no prior consent needed; opt-outs honoured (an organisation's choice).
+    JUR_CANSPAM_OPT_OUT_MODEL = "jurisdiction.can_spam.opt_out_model",
+        source = "15 U.S.C. 7704(a)(3)-(5); 16 CFR 316.5",
+        summary = "for a US recipient an organisation that chose CAN-SPAM's opt-out model may send commercial mail without prior consent while no opt-out is in force, labelled as an advertisement";
+    /// CAN-SPAM: opt-outs take effect within 10 business days of receipt.
+    JUR_CANSPAM_OPT_OUT_DEADLINE = "jurisdiction.can_spam.opt_out_deadline",
+        source = "15 U.S.C. 7704(a)(4)(A); 16 CFR 316.5",
+        summary = "no commercial mail more than 10 business days after an opt-out is received";
+    /// CAN-SPAM: the unsubscribe must work for 30 days after each send.
+    JUR_CANSPAM_UNSUBSCRIBE_WINDOW = "jurisdiction.can_spam.unsubscribe_window",
+        source = "15 U.S.C. 7704(a)(3)(A)(ii)",
+        summary = "the opt-out mechanism accepts requests for at least 30 days after the message is sent";
+    /// CAN-SPAM: identification as an ad, opt-out notice, postal address.
+    JUR_CANSPAM_CONTENT = "jurisdiction.can_spam.content",
+        source = "15 U.S.C. 7704(a)(5)(A)(i)-(iii), (B)",
+        summary = "a commercial message carries an advertisement label (unless sent with affirmative consent), an opt-out notice and a valid physical postal address";
+    /// CASL: a commercial message needs express or (unlapsed) implied consent.
+    JUR_CASL_CONSENT_REQUIRED = "jurisdiction.casl.consent_required",
+        source = "S.C. 2010, c. 23 (CASL) s. 6(1)(a), 10(9)",
+        summary = "a commercial electronic message to a Canadian recipient needs express consent or implied consent that has not lapsed";
+    /// CASL: the sender bears the burden of proving consent.
+    JUR_CASL_CONSENT_EVIDENCE = "jurisdiction.casl.consent_evidence",
+        source = "CASL s. 13",
+        summary = "the sender must prove consent: an imported list's attestation is not proof of the person's consent";
+    /// CASL: opt-outs take effect within 10 business days.
+    JUR_CASL_OPT_OUT_DEADLINE = "jurisdiction.casl.opt_out_deadline",
+        source = "CASL s. 11(3)",
+        summary = "an unsubscribe takes effect without delay and no later than 10 business days after it was sent";
+    /// CASL: the unsubscribe must work for 60 days after each send.
+    JUR_CASL_UNSUBSCRIBE_WINDOW = "jurisdiction.casl.unsubscribe_window",
+        source = "CASL s. 11(2), 6(3)",
+        summary = "the unsubscribe mechanism and the contact information stay valid for at least 60 days after the message is sent";
+    /// CASL: sender identification, contact details, unsubscribe mechanism.
+    JUR_CASL_CONTENT = "jurisdiction.casl.content",
+        source = "CASL s. 6(2)(a)-(c), 11(1); Electronic Commerce Protection Regulations (CRTC), SOR/2012-36 ss. 2-3",
+        summary = "a commercial message names its sender, gives a mailing address and a telephone number, email or web address, and carries an unsubscribe mechanism";
+    /// EU: prior consent, or the soft opt-in for the sender's own similar products.
+    JUR_EU_PRIOR_CONSENT = "jurisdiction.eu.prior_consent_required",
+        source = "Directive 2002/58/EC (ePrivacy) Art. 13(1), (2); GDPR Art. 6(1)(a), 7",
+        summary = "direct marketing email to an EU recipient needs prior consent, or the soft opt-in of an existing customer (own similar products, objection offered at collection and in every message)";
+    /// EU: the controller must demonstrate consent.
+    JUR_EU_CONSENT_EVIDENCE = "jurisdiction.eu.consent_evidence",
+        source = "GDPR Art. 7(1), recital 42",
+        summary = "the sender must be able to demonstrate the person's consent: an imported list's attestation does not";
+    /// EU: an objection stops direct marketing at once.
+    JUR_EU_OBJECTION_STOPS = "jurisdiction.eu.objection_stops_marketing",
+        source = "GDPR Art. 21(2)-(3), 7(3); Art. 12(3) (reply within one month)",
+        summary = "after an objection or withdrawal the data is no longer processed for direct marketing: no grace period";
+    /// EU: sender identity and a valid opt-out address in every message.
+    JUR_EU_CONTENT = "jurisdiction.eu.content",
+        source = "Directive 2002/58/EC Art. 13(2), 13(4); GDPR Art. 21(4)",
+        summary = "a marketing message does not disguise its sender and gives a valid address to object to further messages";
+    /// UK: prior consent, or the soft opt-in.
+    JUR_UK_PRIOR_CONSENT = "jurisdiction.uk.prior_consent_required",
+        source = "Privacy and Electronic Communications (EC Directive) Regulations 2003 (SI 2003/2426) reg. 22(2), (3)",
+        summary = "marketing email to a UK individual subscriber needs prior consent, or the soft opt-in of an existing customer with a simple means to refuse at collection and in every message";
+    /// UK: the sender must be able to demonstrate consent.
+    JUR_UK_CONSENT_EVIDENCE = "jurisdiction.uk.consent_evidence",
+        source = "UK GDPR Art. 7(1)",
+        summary = "the sender must be able to demonstrate the person's consent: an imported list's attestation does not";
+    /// UK: an objection stops marketing at once.
+    JUR_UK_OBJECTION_STOPS = "jurisdiction.uk.objection_stops_marketing",
+        source = "UK GDPR Art. 21(3); PECR reg. 22(3)(c)",
+        summary = "after an objection the person gets no more marketing: no grace period";
+    /// UK: sender identity and a valid opt-out address in every message.
+    JUR_UK_CONTENT = "jurisdiction.uk.content",
+        source = "PECR reg. 23(a)-(b)",
+        summary = "a marketing message does not conceal its sender and gives a valid address for opt-out requests";
+    /// A recipient's jurisdiction has no regime modelled: the organisation's policy alone decides.
+    JUR_NONE = "jurisdiction.none",
+        source = "consentry (regimes modelled: CAN-SPAM, CASL, GDPR and ePrivacy, PECR)",
+        summary = "for a recipient outside the modelled regimes only the organisation's own policy decides";
+    /// Lint: the body does not name the sender.
+    LINT_SENDER_IDENTIFICATION = "lint.sender_identification",
+        source = "CASL s. 6(2)(a); SOR/2012-36 s. 2(1)(a); ePrivacy Art. 13(4); PECR reg. 23(a)",
+        summary = "the body names the sender (the business name of the sender profile)";
+    /// Lint: the body lacks the sender's contact details.
+    LINT_CONTACT_INFORMATION = "lint.contact_information",
+        source = "CASL s. 6(2)(b); SOR/2012-36 s. 2(1)(c)",
+        summary = "the body gives the sender's mailing address and a telephone number, email address or web address";
+    /// Lint: the unsubscribe stops working before the regime's minimum.
+    LINT_UNSUBSCRIBE_WINDOW = "lint.unsubscribe_window",
+        source = "15 U.S.C. 7704(a)(3)(A)(ii) (30 days); CASL s. 11(2) (60 days)",
+        summary = "unsubscribe tokens stay valid at least as long as the strictest regime of the audience requires";
 
     /// Lint: a promotional message sent on an implied basis lacks an ad label.
     LINT_AD_LABEL = "lint.advertisement_label",

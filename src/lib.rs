@@ -105,6 +105,7 @@ pub mod consent;
 pub mod cookie;
 pub mod disclosure;
 pub mod eligibility;
+pub mod jurisdiction;
 pub mod notice;
 pub mod referral;
 pub mod retention;
@@ -116,8 +117,8 @@ pub mod edge;
 pub use address::{AddressError, AddressOptions, EmailAddress};
 pub use catalogue::{RuleInfo, CATALOGUE};
 pub use consent::{
-    Action, Basis, ConsentEvent, ConsentKey, ConsentState, EventError, Evidence, LedgerPolicy,
-    LedgerPolicyBuilder, LedgerPolicyError, LedgerPolicyProblem, OptOutChannel,
+    Action, Basis, ConsentEvent, ConsentKey, ConsentState, EventError, Evidence, ImpliedGround,
+    LedgerPolicy, LedgerPolicyBuilder, LedgerPolicyError, LedgerPolicyProblem, OptOutChannel,
     PendingConfirmation, Permission, Suppression, SuppressionKind,
 };
 pub use decision::{Decision, Reason, RuleId, Text};

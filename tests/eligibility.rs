@@ -166,10 +166,13 @@ fn plan_counts_each_rule_once_per_recipient() {
     let permission = Some(consentry::eligibility::PermissionSummary {
         express: true,
         weak_evidence: false,
+        kind: consentry::eligibility::PermissionKind::Express,
+        since: chrono::DateTime::UNIX_EPOCH,
     });
     let members = [AudienceMember {
         address: &ann,
         permission,
+        regime: None,
     }];
     let p = plan(members, &index, &newsletter(), &ctx());
     assert_eq!(p.counts.get("eligibility.undeliverable"), Some(&1));
@@ -189,11 +192,14 @@ fn plan_scopes_are_respected() {
     let permitted = Some(consentry::eligibility::PermissionSummary {
         express: true,
         weak_evidence: false,
+        kind: consentry::eligibility::PermissionKind::Express,
+        since: chrono::DateTime::UNIX_EPOCH,
     });
     let member = || {
         [AudienceMember {
             address: &ann,
             permission: permitted,
+            regime: None,
         }]
     };
     let mut index = SuppressionIndex::new();

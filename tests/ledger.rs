@@ -430,6 +430,13 @@ fn arb_action() -> impl Strategy<Value = Action> {
         2 => Just(confirmed()),
         2 => Just(customer()),
         2 => Just(imported()),
+        // An inquiry whose six months run out at some hour of the window.
+        2 => (0i64..400).prop_map(|h| Action::OptedIn {
+            basis: Basis::Implied {
+                ground: consentry::ImpliedGround::Inquiry,
+                on: at(h).checked_sub_months(chrono::Months::new(6)).unwrap(),
+            },
+        }),
         3 => Just(opt_out()),
         1 => Just(Action::HardBounced),
         2 => Just(Action::SoftBounced),
@@ -530,6 +537,12 @@ fn model(
             Basis::ExpressForm => policy.single_opt_in_allowed(),
             Basis::ExistingCustomer => policy.soft_opt_in_counts() && !blocked_before,
             Basis::Imported { .. } => !blocked_before,
+            // Implied consent counts like the soft opt-in, until it lapses.
+            Basis::Implied { ground, on } => {
+                policy.soft_opt_in_counts()
+                    && !blocked_before
+                    && ground.lapses_at(*on).is_none_or(|lapse| lapse > now)
+            }
             Basis::DoubleOptInRequested => false,
             Basis::DoubleOptInConfirmed => {
                 let req = evs[..i].iter().rposition(|x| {

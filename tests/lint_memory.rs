@@ -33,6 +33,8 @@ fn peak_resident_kib() -> Option<u64> {
 fn lint_is_linear_on_a_ten_mebibyte_body_with_a_url_every_twenty_bytes() {
     let profile = SenderProfile {
         unsubscribe_url_prefix: None,
+        business_name: None,
+        contact: None,
         ..common::sender_profile()
     };
     let body = "https://a.example/x ".repeat(10 * 1024 * 1024 / 20);

@@ -123,6 +123,24 @@ fn every_action() -> Vec<Action> {
         Action::SuppressionCleared {
             by: "ops@acme.example".into(),
         },
+        Action::OptedIn {
+            basis: Basis::Implied {
+                ground: consentry::ImpliedGround::Purchase,
+                on: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 1, 15, 10, 0, 0)
+                    .unwrap(),
+            },
+        },
+        Action::OptedIn {
+            basis: Basis::Implied {
+                ground: consentry::ImpliedGround::Contract {
+                    ends: Some(
+                        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 1, 1, 0, 0, 0)
+                            .unwrap(),
+                    ),
+                },
+                on: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 1, 1, 0, 0, 0).unwrap(),
+            },
+        },
     ];
     for a in &all {
         match a {
@@ -131,7 +149,8 @@ fn every_action() -> Vec<Action> {
                 | Basis::DoubleOptInRequested
                 | Basis::DoubleOptInConfirmed
                 | Basis::ExistingCustomer
-                | Basis::Imported { .. } => {}
+                | Basis::Imported { .. }
+                | Basis::Implied { .. } => {}
             },
             Action::OptedOut { via } => match via {
                 OptOutChannel::FooterLink

@@ -144,6 +144,90 @@ pub enum Basis {
         /// The tenant's statement of how permission was obtained.
         attestation: String,
     },
+    /// Implied consent (CASL s. 10(9)): a fact of the relationship and its
+    /// date. It lapses when its period runs out
+    /// ([`ImpliedGround::lapses_at`]); counts only if the policy accepts
+    /// non-express bases ([`LedgerPolicy::soft_opt_in_counts`](crate::LedgerPolicy::soft_opt_in_counts)),
+    /// and never after an opt-out.
+    Implied {
+        /// The fact.
+        ground: ImpliedGround,
+        /// When it happened (the purchase, the inquiry, the publication).
+        on: DateTime<Utc>,
+    },
+}
+
+/// The fact an implied consent rests on (CASL s. 10(9), (10), (13), (14)).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ImpliedGround {
+    /// A purchase or lease of a product, good, service, land or interest,
+    /// or the acceptance of a business, investment or gaming opportunity,
+    /// or a barter (s. 10(10)(a)-(c)): two years.
+    Purchase,
+    /// A written contract (s. 10(10)(d)): while it is in force, and two
+    /// years after it ends.
+    Contract {
+        /// When it ended or ends; `None` while it runs with no end date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ends: Option<DateTime<Utc>>,
+    },
+    /// A subscription, account, loan, membership or similar ongoing
+    /// relationship (s. 10(13), (14)): two years from its end.
+    Subscription {
+        /// When it ended or ends; `None` while it runs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ends: Option<DateTime<Utc>>,
+    },
+    /// An inquiry or application (s. 10(10)(e)): six months.
+    Inquiry,
+    /// The address was conspicuously published without a statement
+    /// refusing commercial messages (s. 10(9)(b)): no period, but only
+    /// messages relevant to the person's business role.
+    ConspicuousPublication,
+    /// The person gave the address to the sender without refusing
+    /// commercial messages (s. 10(9)(c)): no period, relevance as above.
+    Disclosure,
+}
+
+impl ImpliedGround {
+    /// When an implied consent on this ground, from `on`, lapses: two years
+    /// after a purchase or after a contract's or subscription's end, six
+    /// months after an inquiry, never (`None`) for publication and
+    /// disclosure or while a contract or subscription runs. Calendar months
+    /// to the second: consent given at 2024-03-01T10:00:00Z on a purchase
+    /// holds until 2026-03-01T09:59:59Z and has lapsed at 10:00:00.
+    pub fn lapses_at(&self, on: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let after = |from: DateTime<Utc>, months: u32| {
+            from.checked_add_months(chrono::Months::new(months))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        match self {
+            ImpliedGround::Purchase => Some(after(on, 24)),
+            ImpliedGround::Contract { ends } | ImpliedGround::Subscription { ends } => {
+                ends.map(|end| after(end.max(on), 24))
+            }
+            ImpliedGround::Inquiry => Some(after(on, 6)),
+            ImpliedGround::ConspicuousPublication | ImpliedGround::Disclosure => None,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            ImpliedGround::Purchase => "a purchase",
+            ImpliedGround::Contract { .. } => "a written contract",
+            ImpliedGround::Subscription { .. } => "a subscription or account",
+            ImpliedGround::Inquiry => "an inquiry or application",
+            ImpliedGround::ConspicuousPublication => "a conspicuous publication",
+            ImpliedGround::Disclosure => "a disclosure of the address",
+        }
+    }
+}
+
+impl fmt::Display for ImpliedGround {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl Basis {

@@ -11,8 +11,8 @@ mod policy;
 pub(crate) mod state;
 
 pub use event::{
-    Action, Basis, ConsentEvent, ConsentKey, EventError, Evidence, OptOutChannel, MAX_TEXT_BYTES,
-    MAX_USER_AGENT_BYTES,
+    Action, Basis, ConsentEvent, ConsentKey, EventError, Evidence, ImpliedGround, OptOutChannel,
+    MAX_TEXT_BYTES, MAX_USER_AGENT_BYTES,
 };
 pub use policy::{LedgerPolicy, LedgerPolicyBuilder, LedgerPolicyError, LedgerPolicyProblem};
 pub use state::{ConsentState, PendingConfirmation, Permission, Suppression, SuppressionKind};

@@ -27,6 +27,12 @@ pub struct Permission {
     pub event: EventId,
     /// Whether its evidence is weak (no policy version or no source).
     pub weak_evidence: bool,
+    /// When it lapses (an implied consent, [`Basis::Implied`]); `None`
+    /// for express consent, which never lapses until withdrawn. The state
+    /// holds no lapsed permission: replayed at or after this instant it
+    /// has none, and [`explain`](ConsentState::explain) says when it lapsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lapses_at: Option<DateTime<Utc>>,
 }
 
 /// A double opt-in request waiting for its confirmation.
@@ -470,7 +476,19 @@ impl ConsentState {
                 ));
                 return;
             }
-            Basis::ExpressForm | Basis::ExistingCustomer | Basis::Imported { .. } => {}
+            Basis::Implied { ground, on } if !policy.soft_opt_in_counts() => {
+                self.note(Reason::new(
+                    ids::IMPLIED_CONSENT_NOT_ACCEPTED,
+                    format!(
+                        "implied consent from {ground} on {on} grants nothing: the policy accepts only express opt-ins"
+                    ),
+                ));
+                return;
+            }
+            Basis::ExpressForm
+            | Basis::ExistingCustomer
+            | Basis::Imported { .. }
+            | Basis::Implied { .. } => {}
         }
         if self.opted_out_ever && !basis.is_express() {
             self.note(Reason::new(
@@ -484,9 +502,20 @@ impl ConsentState {
             return;
         }
         let weak = event.evidence.is_weak();
+        let lapses_at = match basis {
+            Basis::Implied { ground, on } => ground.lapses_at(*on),
+            _ => None,
+        };
+        // A permission that lasts longer replaces one that lapses sooner
+        // (express consent never lapses); between equally lasting ones,
+        // stronger evidence replaces weak.
+        let lasts = |lapse: Option<DateTime<Utc>>| lapse.unwrap_or(DateTime::<Utc>::MAX_UTC);
         let replace = match &self.permission {
             None => true,
-            Some(p) => p.weak_evidence && !weak,
+            Some(p) => {
+                let (old, new) = (lasts(p.lapses_at), lasts(lapses_at));
+                new > old || (new == old && p.weak_evidence && !weak)
+            }
         };
         if !replace {
             return;
@@ -500,17 +529,28 @@ impl ConsentState {
             since: event.at,
             event: event.id.clone(),
             weak_evidence: weak,
+            lapses_at,
         });
-        let rule = if *basis == Basis::DoubleOptInConfirmed {
-            ids::DOUBLE_OPT_IN_CONFIRMED
-        } else {
-            ids::OPT_IN_GRANTED
+        let rule = match basis {
+            Basis::DoubleOptInConfirmed => ids::DOUBLE_OPT_IN_CONFIRMED,
+            Basis::Implied { .. } => ids::IMPLIED_CONSENT_GRANTED,
+            _ => ids::OPT_IN_GRANTED,
         };
-        let mut sentence = format!(
-            "{} opt-in on {} grants permission",
-            basis_name(basis),
-            event.at
-        );
+        let mut sentence = match basis {
+            Basis::Implied { ground, on } => match lapses_at {
+                Some(until) => format!(
+                    "implied consent from {ground} on {on} grants permission until it lapses on {until}"
+                ),
+                None => format!(
+                    "implied consent from {ground} on {on} grants permission; it does not lapse while the ground holds"
+                ),
+            },
+            _ => format!(
+                "{} opt-in on {} grants permission",
+                basis_name(basis),
+                event.at
+            ),
+        };
         if lifted {
             sentence.push_str("; lifts the earlier opt-out or complaint for this list");
         }
@@ -527,6 +567,23 @@ impl ConsentState {
     }
 
     fn finish(&mut self, now: DateTime<Utc>) {
+        if let Some(p) = &self.permission {
+            if let Some(lapsed) = p.lapses_at.filter(|at| *at <= now) {
+                let what = match &p.basis {
+                    Basis::Implied { ground, on } => {
+                        format!("implied consent from {ground} on {on}")
+                    }
+                    _ => "the permission".to_owned(),
+                };
+                self.permission = None;
+                self.note(Reason::new(
+                    ids::IMPLIED_CONSENT_LAPSED,
+                    format!(
+                        "{what} lapsed on {lapsed}; only an express opt-in restores permission"
+                    ),
+                ));
+            }
+        }
         if let Some(p) = &self.pending {
             if p.expires_at < now {
                 let expired = p.expires_at;
@@ -648,5 +705,6 @@ fn basis_name(basis: &Basis) -> &'static str {
         Basis::DoubleOptInConfirmed => "confirmed double",
         Basis::ExistingCustomer => "existing-customer (soft)",
         Basis::Imported { .. } => "imported",
+        Basis::Implied { .. } => "implied",
     }
 }

@@ -200,6 +200,7 @@ impl CampaignLoad {
             .map(|(address, permission)| AudienceMember {
                 address,
                 permission: *permission,
+                regime: None,
             })
     }
 }

@@ -65,6 +65,16 @@ pub struct SenderProfile {
     /// starting with it count as the unsubscribe link.
     #[serde(default)]
     pub unsubscribe_url_prefix: Option<Url>,
+    /// The name under which the sender carries on business, as every
+    /// message must show it for regimes that require sender
+    /// identification (CASL, GDPR/ePrivacy, PECR).
+    #[serde(default)]
+    pub business_name: Option<String>,
+    /// A telephone number, email address or web address where the sender
+    /// can be reached, shown in the body beside the postal address (CASL
+    /// s. 6(2)(b)).
+    #[serde(default)]
+    pub contact: Option<String>,
 }
 
 impl SenderProfile {
@@ -384,7 +394,38 @@ fn check(
                 ))
             }
         }
+        Requirement::SenderIdentification => match profile.business_name.as_deref() {
+            Some(name) if contains_normalised(&rendered.text, name) => None,
+            Some(_) => Some(Reason::new(
+                ids::LINT_SENDER_IDENTIFICATION,
+                "the body does not show the sender's business name",
+            )),
+            None => Some(Reason::new(
+                ids::LINT_SENDER_IDENTIFICATION,
+                "the sender profile has no business name to show",
+            )),
+        },
+        Requirement::ContactInformation => {
+            let address = has_postal_address(&rendered.text, &profile.postal_address);
+            match profile.contact.as_deref() {
+                Some(contact) if address && contains_normalised(&rendered.text, contact) => None,
+                Some(_) => Some(Reason::new(
+                    ids::LINT_CONTACT_INFORMATION,
+                    "the body does not show the sender's mailing address and its telephone number, email or web address",
+                )),
+                None => Some(Reason::new(
+                    ids::LINT_CONTACT_INFORMATION,
+                    "the sender profile has no telephone number, email or web address to show",
+                )),
+            }
+        }
     }
+}
+
+/// Whether `text` shows `part`, compared as the postal address is.
+fn contains_normalised(text: &str, part: &str) -> bool {
+    let n = normalise(part);
+    !n.is_empty() && normalise(text).contains(&n)
 }
 
 /// Check a message against a list of requirements (from a
@@ -428,6 +469,8 @@ pub fn check_requirements(
 ///         country: "US".into(),
 ///     },
 ///     unsubscribe_url_prefix: None,
+///     business_name: None,
+///     contact: None,
 /// };
 /// let msg = OutboundMessage::builder(
 ///     EmailAddress::parse("news@shop.example")?,

@@ -30,6 +30,7 @@ use crate::classify::{Classification, MessageClass};
 use crate::consent::{ConsentState, Permission, SuppressionKind};
 use crate::decision::{Decision, Reason, Reasons};
 use crate::ids::{ListId, Scope, TenantId};
+use crate::jurisdiction::{ContentItem, Jurisdiction, OrgStance, PermissionModel, Regime};
 
 /// The campaign a decision is made for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +54,11 @@ pub struct SendContext {
     /// classifier honours the declaration when no commercial content is
     /// found.
     pub undetermined_as: UndeterminedAs,
+    /// Whether the organisation is permission-based everywhere (the
+    /// default) or uses CAN-SPAM's opt-out model for US recipients
+    /// ([`SendContext::decide_for`]).
+    #[serde(default)]
+    pub stance: OrgStance,
 }
 
 /// How a send context treats a message the classifier could not place.
@@ -78,6 +84,7 @@ impl SendContext {
             now,
             allow_weak_evidence: false,
             undetermined_as: UndeterminedAs::Promotional,
+            stance: OrgStance::PermissionBased,
         }
     }
 
@@ -102,6 +109,12 @@ impl SendContext {
         self.allow_weak_evidence = allow;
         self
     }
+
+    /// The organisation's stance on regimes that need no prior consent.
+    pub fn with_stance(mut self, stance: OrgStance) -> Self {
+        self.stance = stance;
+        self
+    }
 }
 
 /// Something a message must carry before it may be sent.
@@ -119,6 +132,12 @@ pub enum Requirement {
     /// A clear identification of the message as an advertisement, needed
     /// when the permission is not affirmative consent (7704(a)(5)(A)(i), (B)).
     AdvertisementLabel,
+    /// The sender's name in the body (CASL s. 6(2)(a); ePrivacy Art.
+    /// 13(4); PECR reg. 23(a)).
+    SenderIdentification,
+    /// The sender's mailing address and a telephone number, email address
+    /// or web address in the body (CASL s. 6(2)(b); SOR/2012-36 s. 2).
+    ContactInformation,
 }
 
 /// The promotional requirements every sendable recipient shares.
@@ -170,21 +189,58 @@ impl Decision<SendOutcome> {
     }
 }
 
-/// What the planner needs to know of a permission, in two bits.
+/// What the planner needs to know of a permission.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PermissionSummary {
     /// Whether the basis is an express act (affirmative consent).
     pub express: bool,
     /// Whether the evidence is weak.
     pub weak_evidence: bool,
+    /// What kind of basis it is (regimes treat them differently).
+    #[serde(default = "PermissionKind::default_kind")]
+    pub kind: PermissionKind,
+    /// Since when it is held.
+    #[serde(default)]
+    pub since: DateTime<Utc>,
+}
+
+/// The kind of a permission's basis, as the regimes see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionKind {
+    /// An express act of the person (form opt-in, confirmed double opt-in).
+    Express,
+    /// The soft opt-in of an existing customer.
+    SoftOptIn,
+    /// Implied consent (CASL), not yet lapsed.
+    Implied,
+    /// An imported list with the tenant's attestation: not the person's
+    /// demonstrable consent.
+    Imported,
+}
+
+impl PermissionKind {
+    fn default_kind() -> Self {
+        PermissionKind::Express
+    }
 }
 
 impl PermissionSummary {
     /// The summary of a permission.
     pub fn of(permission: &Permission) -> Self {
+        use crate::consent::Basis;
         PermissionSummary {
             express: permission.basis.is_express(),
             weak_evidence: permission.weak_evidence,
+            kind: match permission.basis {
+                Basis::ExpressForm | Basis::DoubleOptInConfirmed | Basis::DoubleOptInRequested => {
+                    PermissionKind::Express
+                }
+                Basis::ExistingCustomer => PermissionKind::SoftOptIn,
+                Basis::Implied { .. } => PermissionKind::Implied,
+                Basis::Imported { .. } => PermissionKind::Imported,
+            },
+            since: permission.since,
         }
     }
 }
@@ -204,6 +260,13 @@ pub(crate) enum Cause {
     OptedOutList,
     NoPermission,
     WeakEvidence,
+    CaslNoConsent,
+    CaslLapsed,
+    CaslEvidence,
+    EuNoConsent,
+    EuEvidence,
+    UkNoConsent,
+    UkEvidence,
 }
 
 /// A set of [`Cause`]s: empty means send.
@@ -219,7 +282,7 @@ pub(crate) const BLOCKS_TRANSACTIONAL: Causes = enum_set!(
 );
 
 /// How many distinct rule ids the causes map to.
-pub(crate) const RULE_SLOTS: usize = 8;
+pub(crate) const RULE_SLOTS: usize = 15;
 
 impl Cause {
     /// The cause of a suppression found for the campaign's key.
@@ -247,6 +310,13 @@ impl Cause {
             Cause::NoPermission => 5,
             Cause::WeakEvidence => 6,
             Cause::StateOutOfDate => 7,
+            Cause::CaslNoConsent => 8,
+            Cause::CaslLapsed => 9,
+            Cause::CaslEvidence => 10,
+            Cause::EuNoConsent => 11,
+            Cause::EuEvidence => 12,
+            Cause::UkNoConsent => 13,
+            Cause::UkEvidence => 14,
         }
     }
 
@@ -290,6 +360,34 @@ impl Cause {
                 ids::SEND_WEAK_EVIDENCE,
                 "the permission's evidence is weak (no policy version or no source)",
             ),
+            Cause::CaslNoConsent => (
+                ids::JUR_CASL_CONSENT_REQUIRED,
+                "CASL: a Canadian recipient needs express consent or implied consent that has not lapsed",
+            ),
+            Cause::CaslLapsed => (
+                ids::JUR_CASL_CONSENT_REQUIRED,
+                "CASL: an existing customer's implied consent lapses two years after the purchase (s. 10(10)(a))",
+            ),
+            Cause::CaslEvidence => (
+                ids::JUR_CASL_CONSENT_EVIDENCE,
+                "CASL: the sender must prove consent, and an imported list's attestation does not (s. 13)",
+            ),
+            Cause::EuNoConsent => (
+                ids::JUR_EU_PRIOR_CONSENT,
+                "GDPR/ePrivacy: an EU recipient needs prior consent or the soft opt-in of an existing customer",
+            ),
+            Cause::EuEvidence => (
+                ids::JUR_EU_CONSENT_EVIDENCE,
+                "GDPR: consent must be demonstrable, and an imported list's attestation is not (Art. 7(1))",
+            ),
+            Cause::UkNoConsent => (
+                ids::JUR_UK_PRIOR_CONSENT,
+                "PECR: a UK recipient needs prior consent or the soft opt-in of an existing customer (reg. 22)",
+            ),
+            Cause::UkEvidence => (
+                ids::JUR_UK_CONSENT_EVIDENCE,
+                "UK GDPR: consent must be demonstrable, and an imported list's attestation is not (Art. 7(1))",
+            ),
         };
         Reason::new(rule, sentence)
     }
@@ -300,41 +398,97 @@ pub(crate) fn reasons_of(causes: Causes) -> Reasons {
     causes.iter().map(Cause::reason).collect()
 }
 
-/// The core both [`SendContext::decide`] and [`plan`] use: which causes stop this send.
+/// The core both [`SendContext::decide`] and [`plan`] use: which causes
+/// stop this send, under the organisation's policy and, when given, the
+/// recipient's regime (which only adds causes, except the opt-out model the
+/// organisation itself may choose for CAN-SPAM).
 #[inline]
 pub(crate) fn evaluate(
     class: MessageClass,
     permission: Option<PermissionSummary>,
     suppressed: Causes,
     ctx: &SendContext,
+    regime: Option<Regime>,
 ) -> Causes {
-    match ctx.treats_as_promotional(class) {
-        false => suppressed & BLOCKS_TRANSACTIONAL,
-        true => {
-            let mut causes = suppressed;
-            // An opt-out or complaint already says why there is no
-            // permission; "no permission" is reported only on its own.
-            let explained = Cause::Complaint | Cause::OptedOutTenant | Cause::OptedOutList;
-            match permission {
-                None if !causes.is_disjoint(explained) => {}
-                None => causes |= Cause::NoPermission,
-                Some(p) if p.weak_evidence && !ctx.allow_weak_evidence => {
-                    causes |= Cause::WeakEvidence;
-                }
-                Some(_) => {}
+    if !ctx.treats_as_promotional(class) {
+        return suppressed & BLOCKS_TRANSACTIONAL;
+    }
+    let mut causes = suppressed;
+    // An opt-out or complaint already says why there is no permission;
+    // "no permission" is reported only on its own.
+    let explained = Cause::Complaint | Cause::OptedOutTenant | Cause::OptedOutList;
+    let opt_out_model = regime.is_some_and(|r| r.rules().permission == PermissionModel::OptOut)
+        && ctx.stance == OrgStance::OptOutWhereLawful;
+    if !opt_out_model {
+        match permission {
+            None if !causes.is_disjoint(explained) => {}
+            None => causes |= Cause::NoPermission,
+            Some(p) if p.weak_evidence && !ctx.allow_weak_evidence => {
+                causes |= Cause::WeakEvidence;
             }
-            causes
+            Some(_) => {}
         }
     }
+    let (no_consent, evidence) = match regime {
+        Some(Regime::Casl) => (Cause::CaslNoConsent, Cause::CaslEvidence),
+        Some(Regime::EuGdpr) => (Cause::EuNoConsent, Cause::EuEvidence),
+        Some(Regime::UkPecr) => (Cause::UkNoConsent, Cause::UkEvidence),
+        Some(Regime::CanSpam) | None => return causes,
+    };
+    match permission {
+        None if !causes.is_disjoint(explained) => {}
+        None => causes |= no_consent,
+        Some(p) => match p.kind {
+            PermissionKind::Express => {}
+            PermissionKind::Imported => causes |= evidence,
+            // CASL's implied consent is no consent under GDPR or PECR.
+            PermissionKind::Implied if regime != Some(Regime::Casl) => causes |= no_consent,
+            PermissionKind::Implied => {}
+            // An existing customer: implied consent by a purchase under
+            // CASL (two years), the soft opt-in under GDPR and PECR.
+            PermissionKind::SoftOptIn if regime == Some(Regime::Casl) => {
+                let lapses = p
+                    .since
+                    .checked_add_months(chrono::Months::new(24))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
+                if lapses <= ctx.now {
+                    causes |= Cause::CaslLapsed;
+                }
+            }
+            PermissionKind::SoftOptIn => {}
+        },
+    }
+    causes
 }
 
-pub(crate) fn requirements_for(promotional: bool, express: bool) -> Vec<Requirement> {
+pub(crate) fn requirements_for(
+    promotional: bool,
+    express: bool,
+    regimes: impl IntoIterator<Item = Regime>,
+) -> Vec<Requirement> {
     if !promotional {
         return Vec::new();
     }
     let mut r = PROMOTIONAL_REQUIREMENTS.to_vec();
     if !express {
         r.push(Requirement::AdvertisementLabel);
+    }
+    for regime in regimes {
+        for item in regime.rules().content {
+            let needed = match item {
+                // The ad label is needed only without affirmative consent
+                // (15 U.S.C. 7704(a)(5)(B)), decided above.
+                ContentItem::AdvertisementLabel | ContentItem::OptOut => None,
+                ContentItem::PostalAddress => Some(Requirement::PostalAddress),
+                ContentItem::SenderIdentification => Some(Requirement::SenderIdentification),
+                ContentItem::ContactInformation => Some(Requirement::ContactInformation),
+            };
+            if let Some(req) = needed {
+                if !r.contains(&req) {
+                    r.push(req);
+                }
+            }
+        }
     }
     r
 }
@@ -376,6 +530,7 @@ fn basis_word(p: &Permission) -> &'static str {
         Basis::DoubleOptInRequested => "pending double opt-in",
         Basis::ExistingCustomer => "existing-customer (soft opt-in)",
         Basis::Imported { .. } => "imported",
+        Basis::Implied { .. } => "implied consent",
     }
 }
 
@@ -428,6 +583,49 @@ impl SendContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn decide(&self, state: &ConsentState, classification: &Classification) -> SendDecision {
+        self.decide_for(state, classification, None)
+    }
+
+    /// [`decide`](Self::decide) for a recipient in `jurisdiction`: the
+    /// organisation's policy and the recipient's [`Regime`] both apply, and
+    /// the stricter decides. A regime only adds causes (CASL: express or
+    /// unlapsed implied consent, provable; GDPR and PECR: prior consent or
+    /// soft opt-in, demonstrable) and content requirements; the one
+    /// exception is the organisation's own choice of
+    /// [`OrgStance::OptOutWhereLawful`], under which a US recipient may get
+    /// promotional mail without prior consent while no opt-out is in force,
+    /// labelled as an advertisement. Every reason names the regime's rule.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use consentry::classify::{Classifier, Message};
+    /// use consentry::eligibility::SendContext;
+    /// use consentry::jurisdiction::{Jurisdiction, OrgStance};
+    /// use consentry::{Action, Basis, ConsentEvent, ConsentKey, ConsentState, EmailAddress, EventId, ListId, TenantId};
+    ///
+    /// let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    /// let key = ConsentKey::new(TenantId::new("acme")?, ListId::new("news")?, EmailAddress::parse("ann@example.com")?);
+    /// let imported = ConsentEvent::new(EventId::new("i1")?, now, &key, Action::OptedIn {
+    ///     basis: Basis::Imported { attestation: "trade-show list".into() },
+    /// });
+    /// let state = ConsentState::replay(&key, [&imported], &Default::default(), now);
+    /// let ad = Classifier::default().classify(&Message::text("Spring sale", "40% off everything"));
+    /// let ctx = SendContext::new(key.tenant.clone(), key.list.clone(), now).with_weak_evidence_allowed(true);
+    ///
+    /// // The organisation's policy accepts the import; GDPR does not.
+    /// assert!(ctx.decide_for(&state, &ad, Some(&Jurisdiction::new("US")?)).is_send());
+    /// let de = ctx.decide_for(&state, &ad, Some(&Jurisdiction::new("DE")?));
+    /// assert!(!de.is_send());
+    /// assert_eq!(de.rule().as_str(), "jurisdiction.eu.consent_evidence");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decide_for(
+        &self,
+        state: &ConsentState,
+        classification: &Classification,
+        jurisdiction: Option<&Jurisdiction>,
+    ) -> SendDecision {
+        let regime = jurisdiction.and_then(Jurisdiction::regime);
         let mut suppressed = state_causes(state);
         if state.key().tenant != self.tenant || state.key().list != self.list {
             suppressed |= Cause::KeyMismatch;
@@ -443,17 +641,39 @@ impl SendContext {
             permission.map(PermissionSummary::of),
             suppressed,
             self,
+            regime,
         );
         let mut decision = match Decision::with_reasons(SendOutcome::Suppress, reasons_of(causes)) {
             Some(suppress) => suppress,
             None => {
                 let express = permission.is_some_and(|p| p.basis.is_express());
-                Decision::new(
+                let mut d = Decision::new(
                     SendOutcome::Send {
-                        requirements: requirements_for(promotional, express),
+                        requirements: requirements_for(promotional, express, regime),
                     },
                     permitted_reason(class, promotional, permission),
-                )
+                );
+                if promotional {
+                    if let Some(r) = regime {
+                        let rules = r.rules();
+                        let sentence = if permission.is_none() {
+                            format!("{}: no prior consent needed while no opt-out is in force; the organisation chose the opt-out model; labelled as an advertisement", rules.name)
+                        } else {
+                            format!("{}: the permission held satisfies it; the message must carry what it requires", rules.name)
+                        };
+                        d.push_reason(Reason::new(rules.permission_rule.clone(), sentence));
+                        d.push_reason(Reason::new(
+                            rules.content_rule.clone(),
+                            format!("{}: required content", rules.name),
+                        ));
+                    } else if jurisdiction.is_some() {
+                        d.push_reason(Reason::new(
+                            ids::JUR_NONE,
+                            "the recipient's country has no modelled regime: the organisation's policy alone decided",
+                        ));
+                    }
+                }
+                d
             }
         };
         if class == MessageClass::Undetermined {

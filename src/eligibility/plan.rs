@@ -15,6 +15,7 @@ use crate::classify::{Classification, MessageClass};
 use crate::consent::{ConsentState, SuppressionKind};
 use crate::decision::{Reason, RuleId};
 use crate::ids::{ListId, Scope, TenantId};
+use crate::jurisdiction::Regime;
 
 /// A scope with its tenant and list interned to small numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -314,15 +315,26 @@ pub struct AudienceMember<'a> {
     pub address: &'a EmailAddress,
     /// The permission held for the campaign's list, if any.
     pub permission: Option<PermissionSummary>,
+    /// The regime of the recipient's jurisdiction, when the host knows it
+    /// ([`Jurisdiction::regime`](crate::jurisdiction::Jurisdiction::regime));
+    /// the plan then decides as [`SendContext::decide_for`] would.
+    pub regime: Option<Regime>,
 }
 
 impl<'a> AudienceMember<'a> {
-    /// The member a consent state describes.
+    /// The member a consent state describes (no regime).
     pub fn from_state(state: &'a ConsentState) -> Self {
         AudienceMember {
             address: &state.key().address,
             permission: state.permission().map(PermissionSummary::of),
+            regime: None,
         }
+    }
+
+    /// The same member under a regime.
+    pub fn in_regime(mut self, regime: Option<Regime>) -> Self {
+        self.regime = regime;
+        self
     }
 }
 
@@ -388,7 +400,7 @@ pub struct CampaignPlan<'a> {
 /// use chrono::{TimeZone, Utc};
 /// use consentry::classify::{Classifier, Message};
 /// use consentry::eligibility::{plan, AudienceMember, PermissionSummary, SendContext, SuppressionIndex};
-/// use consentry::SuppressionKind;
+/// use consentry::eligibility::{plan, AudienceMember, PermissionKind, PermissionSummary, SendContext, SuppressionIndex};
 /// use consentry::{EmailAddress, ListId, Scope, TenantId};
 ///
 /// let (acme, news) = (TenantId::new("acme")?, ListId::new("news")?);
@@ -397,8 +409,13 @@ pub struct CampaignPlan<'a> {
 /// let mut index = SuppressionIndex::new();
 /// index.insert(&bob, &Scope::Global, SuppressionKind::HardBounce);
 ///
-/// let subscribed = Some(PermissionSummary { express: true, weak_evidence: false });
-/// let audience = [&ann, &bob].map(|a| AudienceMember { address: a, permission: subscribed });
+/// let subscribed = Some(PermissionSummary {
+///     express: true,
+///     weak_evidence: false,
+///     kind: PermissionKind::Express,
+///     since: chrono::DateTime::UNIX_EPOCH,
+/// });
+/// let audience = [&ann, &bob].map(|a| AudienceMember { address: a, permission: subscribed, regime: None });
 /// let newsletter = Classifier::default().classify(&Message::text("New arrivals", "Shop now"));
 /// let ctx = SendContext::new(acme, news, Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap());
 ///
@@ -520,6 +537,7 @@ where
     let scope = index.scope_for(&ctx.tenant, &ctx.list);
     let mut counts = [0usize; RULE_SLOTS];
     let mut all_express = true;
+    let mut regimes: Vec<Regime> = Vec::new();
     let (mut n_send, mut n_suppress) = (0usize, 0usize);
     let mut chunk: Vec<AudienceMember<'a>> = Vec::with_capacity(CHUNK);
     let mut causes = [Causes::empty(); CHUNK];
@@ -531,13 +549,16 @@ where
         }
         for (slot, member) in causes.iter_mut().zip(&chunk) {
             let found = index.causes(member.address, scope);
-            *slot = evaluate(class, member.permission, found, ctx);
+            *slot = evaluate(class, member.permission, found, ctx, member.regime);
         }
         let decided = causes.get(..chunk.len()).unwrap_or_default();
         for (member, c) in chunk.iter().zip(decided) {
             let send = c.is_empty();
             n_send += usize::from(send);
             all_express &= !send || member.permission.is_some_and(|p| p.express);
+            if let Some(r) = member.regime.filter(|r| send && !regimes.contains(r)) {
+                regimes.push(r);
+            }
             if !send {
                 n_suppress += 1;
                 let mut slots = 0u16;
@@ -563,7 +584,7 @@ where
     let requirements = if n_send == 0 {
         Vec::new()
     } else {
-        requirements_for(ctx.treats_as_promotional(class), all_express)
+        requirements_for(ctx.treats_as_promotional(class), all_express, regimes)
     };
     PlanSummary {
         class,

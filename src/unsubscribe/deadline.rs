@@ -17,6 +17,13 @@ pub enum OptOutRule {
     /// The mailbox providers' bulk-sender requirements (2024): honour
     /// one-click unsubscribes within 2 days (48 hours).
     BulkSender,
+    /// CASL: without delay, and by the end of the 10th business day after
+    /// the unsubscribe was sent (S.C. 2010, c. 23, s. 11(3)); use a Canadian
+    /// calendar ([`BusinessCalendar::canada_federal`]).
+    Casl,
+    /// GDPR (and UK GDPR) Art. 21(3): an objection to direct marketing
+    /// takes effect when it is received, with no grace period.
+    WithoutDelay,
 }
 
 impl OptOutRule {
@@ -25,6 +32,8 @@ impl OptOutRule {
         match self {
             OptOutRule::CanSpam => crate::catalogue::ids::DEADLINE_CANSPAM,
             OptOutRule::BulkSender => crate::catalogue::ids::DEADLINE_BULK_SENDER,
+            OptOutRule::Casl => crate::catalogue::ids::DEADLINE_CASL,
+            OptOutRule::WithoutDelay => crate::catalogue::ids::DEADLINE_WITHOUT_DELAY,
         }
     }
 
@@ -32,6 +41,8 @@ impl OptOutRule {
         match self {
             OptOutRule::CanSpam => "CAN-SPAM: by the end of the 10th business day after receipt",
             OptOutRule::BulkSender => "bulk-sender rules: within 48 hours of receipt",
+            OptOutRule::Casl => "CASL: by the end of the 10th business day after it was sent",
+            OptOutRule::WithoutDelay => "GDPR Art. 21(3): at once, no grace period",
         }
     }
 }
@@ -114,6 +125,26 @@ fn nth_weekday(year: i32, month: u32, weekday: Weekday, n: u32) -> Option<NaiveD
         return Some(d);
     }
     NaiveDate::from_weekday_of_month_opt(year, month, weekday, u8::try_from(n).ok()?)
+}
+
+/// Easter Sunday of `year` in the Gregorian calendar (the anonymous
+/// Gregorian algorithm, "Meeus/Jones/Butcher").
+fn easter_sunday(year: i32) -> Option<NaiveDate> {
+    let a = year.rem_euclid(19);
+    let b = year.div_euclid(100);
+    let c = year.rem_euclid(100);
+    let d = b.div_euclid(4);
+    let e = b.rem_euclid(4);
+    let f = (b + 8).div_euclid(25);
+    let g = (b - f + 1).div_euclid(3);
+    let h = (19 * a + b - d - g + 15).rem_euclid(30);
+    let i = c.div_euclid(4);
+    let k = c.rem_euclid(4);
+    let l = (32 + 2 * e + 2 * i - h - k).rem_euclid(7);
+    let m = (a + 11 * h + 22 * l).div_euclid(451);
+    let month = (h + l - 7 * m + 114).div_euclid(31);
+    let day = (h + l - 7 * m + 114).rem_euclid(31) + 1;
+    NaiveDate::from_ymd_opt(year, u32::try_from(month).ok()?, u32::try_from(day).ok()?)
 }
 
 /// A fixed-date holiday moved to Friday when on a Saturday and to Monday
@@ -204,6 +235,64 @@ impl BusinessCalendar {
         utc_offset_seconds: i32,
     ) -> Result<Self, CalendarError> {
         let holidays = years.flat_map(Self::us_federal_holidays).collect();
+        Self::new(default_weekend(), holidays, utc_offset_seconds)
+    }
+
+    /// Canada's federal holidays of `year` (Interpretation Act, R.S.C. 1985,
+    /// c. I-21, s. 35): New Year's Day, Good Friday, Easter Monday, Victoria
+    /// Day (the Monday before 25 May), Canada Day (1 July, or 2 July when
+    /// the 1st is a Sunday), Labour Day, the National Day for Truth and
+    /// Reconciliation (30 September, from 2021), Thanksgiving (the second
+    /// Monday of October), Remembrance Day and Christmas Day. Boxing Day
+    /// and provincial holidays are not federal holidays (so they count as
+    /// business days: a deadline never errs late).
+    pub fn canada_federal_holidays(year: i32) -> Vec<NaiveDate> {
+        let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(year, m, d);
+        let easter = easter_sunday(year);
+        let canada_day = day(7, 1).map(|d| {
+            if d.weekday() == Weekday::Sun {
+                d.succ_opt().unwrap_or(d)
+            } else {
+                d
+            }
+        });
+        // Victoria Day: the last Monday before 25 May.
+        let victoria = day(5, 24).map(|mut d| {
+            while d.weekday() != Weekday::Mon {
+                d = d.pred_opt().unwrap_or(d);
+            }
+            d
+        });
+        let mut days: Vec<NaiveDate> = [
+            day(1, 1),
+            easter.and_then(|e| e.checked_sub_days(chrono::Days::new(2))),
+            easter.and_then(|e| e.succ_opt()),
+            victoria,
+            canada_day,
+            nth_weekday(year, 9, Weekday::Mon, 1),
+            if year >= 2021 { day(9, 30) } else { None },
+            nth_weekday(year, 10, Weekday::Mon, 2),
+            day(11, 11),
+            day(12, 25),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        days.sort();
+        days
+    }
+
+    /// A Saturday/Sunday calendar with Canada's federal holidays of
+    /// `years`, at a fixed UTC offset (Ottawa's standard time is -5 hours).
+    ///
+    /// # Errors
+    ///
+    /// [`CalendarError::BadOffset`].
+    pub fn canada_federal(
+        years: std::ops::RangeInclusive<i32>,
+        utc_offset_seconds: i32,
+    ) -> Result<Self, CalendarError> {
+        let holidays = years.flat_map(Self::canada_federal_holidays).collect();
         Self::new(default_weekend(), holidays, utc_offset_seconds)
     }
 
@@ -329,6 +418,10 @@ impl OptOutDeadlines {
         let at = |rule: OptOutRule| match rule {
             OptOutRule::CanSpam => self.calendar.end_of_nth_business_day(received_at, 10),
             OptOutRule::BulkSender => crate::time::add(received_at, TimeDelta::hours(48)),
+            // The unsubscribe's receipt is the earliest moment known of its
+            // sending: counting from it never errs late.
+            OptOutRule::Casl => self.calendar.end_of_nth_business_day(received_at, 10),
+            OptOutRule::WithoutDelay => received_at,
         };
         let deadline = self
             .rules

@@ -95,5 +95,7 @@ pub fn sender_profile() -> consentry::eligibility::SenderProfile {
             country: "US".into(),
         },
         unsubscribe_url_prefix: Some("https://mail.shop.example/u".parse().unwrap()),
+        business_name: None,
+        contact: None,
     }
 }

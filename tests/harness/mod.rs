@@ -261,6 +261,8 @@ fn profile() -> SenderProfile {
             country: "US".into(),
         },
         unsubscribe_url_prefix: Some("https://mail.shop.example/u".parse().unwrap()),
+        business_name: None,
+        contact: None,
     }
 }
 
