@@ -646,7 +646,9 @@ impl SendContext {
         let mut decision = match Decision::with_reasons(SendOutcome::Suppress, reasons_of(causes)) {
             Some(suppress) => suppress,
             None => {
-                let express = permission.is_some_and(|p| p.basis.is_express());
+                // Affirmative consent, provable: only then may the ad label go
+                // (15 U.S.C. 7704(a)(5)(B)).
+                let express = permission.is_some_and(|p| p.basis.is_express() && !p.weak_evidence);
                 let mut d = Decision::new(
                     SendOutcome::Send {
                         requirements: requirements_for(promotional, express, regime),

@@ -399,9 +399,8 @@ pub struct CampaignPlan<'a> {
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use consentry::classify::{Classifier, Message};
-/// use consentry::eligibility::{plan, AudienceMember, PermissionSummary, SendContext, SuppressionIndex};
 /// use consentry::eligibility::{plan, AudienceMember, PermissionKind, PermissionSummary, SendContext, SuppressionIndex};
-/// use consentry::{EmailAddress, ListId, Scope, TenantId};
+/// use consentry::{EmailAddress, ListId, Scope, SuppressionKind, TenantId};
 ///
 /// let (acme, news) = (TenantId::new("acme")?, ListId::new("news")?);
 /// let ann = EmailAddress::parse("ann@example.com")?;
@@ -555,7 +554,10 @@ where
         for (member, c) in chunk.iter().zip(decided) {
             let send = c.is_empty();
             n_send += usize::from(send);
-            all_express &= !send || member.permission.is_some_and(|p| p.express);
+            all_express &= !send
+                || member
+                    .permission
+                    .is_some_and(|p| p.express && !p.weak_evidence);
             if let Some(r) = member.regime.filter(|r| send && !regimes.contains(r)) {
                 regimes.push(r);
             }
