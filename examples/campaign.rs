@@ -124,6 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             context: &ctx,
             profile: &fixture.sender,
             personalise: None,
+            jurisdiction: None,
         };
         let report = driver.send(&campaign, &audience, &classifier)?;
         if !report.lint.is_empty() {

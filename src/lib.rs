@@ -23,6 +23,8 @@
 //! - [`unsubscribe`] — tokens, List-Unsubscribe headers, one-click
 //!   requests, opt-out deadlines.
 //! - [`cookie`] — cookie catalogue, visitor choices, GPC, beacons.
+//! - [`jurisdiction`] — the recipient's law (CAN-SPAM, CASL, GDPR and
+//!   ePrivacy, PECR) beside the organisation's policy, strictest wins.
 //! - [`disclosure`] — who may see personal data, for what.
 //! - [`retention`], [`referral`], [`notice`] — what to keep, the one-time
 //!   friend invite, policy-change notices.
@@ -127,8 +129,8 @@ pub use edge::async_driver::{AsyncDriver, AsyncDriverError};
 #[cfg(feature = "async")]
 pub use edge::async_ports::{AsyncConsentStore, AsyncMailer, Blocking, BlockingError};
 pub use edge::driver::{
-    Campaign, Driver, DriverError, ErasureReceipt, OneClickConfirmation, OneClickError,
-    OneClickRequest, SendReport, ServiceError, SubjectExport, UnsubscribeSettings,
+    Campaign, Driver, DriverError, ErasureReceipt, JurisdictionOf, OneClickConfirmation,
+    OneClickError, OneClickRequest, SendReport, ServiceError, SubjectExport, UnsubscribeSettings,
 };
 pub use edge::memory::{MemoryStore, RecordingMailer, RefusedDelivery};
 pub use edge::ports::{AppendOutcome, ConsentStore, EraseOutcome, Mailer};

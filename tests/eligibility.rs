@@ -515,6 +515,7 @@ fn the_driver_sends_only_to_eligible_recipients_and_dedups() {
         context: &ctx,
         profile: &p,
         personalise: None,
+        jurisdiction: None,
     };
     let report = d.send(&campaign, &audience, &CLASSIFIER).unwrap();
     assert!(!report.blocked);
@@ -554,6 +555,7 @@ fn a_promotional_message_with_lint_errors_is_not_sent_at_all() {
         context: &ctx,
         profile: &p,
         personalise: None,
+        jurisdiction: None,
     };
     let report = d
         .send(&campaign, &[addr("ann@example.com")], &CLASSIFIER)
@@ -575,6 +577,7 @@ fn mailer_failures_are_reported_per_recipient() {
         context: &ctx,
         profile: &p,
         personalise: None,
+        jurisdiction: None,
     };
     let report = d
         .send(&campaign, &[addr("ann@example.com")], &CLASSIFIER)
@@ -629,6 +632,7 @@ fn a_recipient_whose_personalised_copy_fails_gets_its_own_rule() {
         context: &ctx,
         profile: &p,
         personalise: Some(&personalise),
+        jurisdiction: None,
     };
     let report = d
         .send(&campaign, &[addr("ann@example.com")], &CLASSIFIER)
@@ -659,6 +663,7 @@ fn implied_consent_recipients_need_an_ad_label() {
         context: &ctx,
         profile: &p,
         personalise: None,
+        jurisdiction: None,
     };
     let report = d
         .send(&campaign, std::slice::from_ref(&k.address), &CLASSIFIER)
@@ -699,6 +704,7 @@ fn personalisation_gives_each_recipient_their_own_message() {
         context: &ctx,
         profile: &p,
         personalise: Some(&personalise),
+        jurisdiction: None,
     };
     d.send(&campaign, &[addr("ann@example.com")], &CLASSIFIER)
         .unwrap();

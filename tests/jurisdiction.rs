@@ -726,3 +726,89 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_driver_applies_each_recipients_regime_when_it_sends() {
+    use consentry::classify::DeclaredKind;
+    use consentry::{Campaign, Driver, MemoryStore, RecordingMailer};
+    let driver = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    );
+    let us_imported = key("acme", "news", "ben@example.com");
+    let de_imported = key("acme", "news", "erik@example.de");
+    for (i, k) in [&us_imported, &de_imported].into_iter().enumerate() {
+        driver
+            .record(
+                &ConsentEvent::new(
+                    EventId::new(format!("imp{i}")).unwrap(),
+                    now() - TimeDelta::days(30),
+                    k,
+                    imported(),
+                )
+                .with_evidence(strong_evidence()),
+            )
+            .unwrap();
+    }
+    let nobody = addr("gus@example.com");
+    let audience = [
+        us_imported.address.clone(),
+        de_imported.address.clone(),
+        nobody.clone(),
+    ];
+    let where_ = |a: &consentry::EmailAddress| {
+        Some(
+            Jurisdiction::new(if a.as_str().ends_with(".de") {
+                "DE"
+            } else {
+                "US"
+            })
+            .unwrap(),
+        )
+    };
+    let mut profile = sender_profile();
+    profile.business_name = Some("Shop Example".into());
+    let message = OutboundMessage::builder(addr("news@shop.example"), addr("x@shop.example"))
+        .subject("Advertisement: new arrivals")
+        .text("New arrivals, 20% off. Shop Example, 100 Harbour Road, Portland ME 04101, US. Unsubscribe: https://mail.shop.example/u/1")
+        .header("List-Unsubscribe", "<https://mail.shop.example/u/1>")
+        .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        .build()
+        .unwrap();
+    let classifier = Classifier::default();
+    for (stance, gus_sent) in [
+        (OrgStance::PermissionBased, false),
+        (OrgStance::OptOutWhereLawful, true),
+    ] {
+        let ctx = SendContext::new(the_key().tenant, the_key().list, now()).with_stance(stance);
+        let campaign = Campaign {
+            template: &message,
+            declared: DeclaredKind::Promotional,
+            context: &ctx,
+            profile: &profile,
+            personalise: None,
+            jurisdiction: Some(&where_),
+        };
+        let report = driver.send(&campaign, &audience, &classifier).unwrap();
+        assert!(
+            report.sent.contains(&us_imported.address),
+            "{stance:?}: {:?}",
+            report.suppressed
+        );
+        assert_eq!(
+            report.sent.contains(&nobody),
+            gus_sent,
+            "{stance:?}: {:?}",
+            report.suppressed
+        );
+        let (_, why) = report
+            .suppressed
+            .iter()
+            .find(|(a, _)| *a == de_imported.address)
+            .unwrap();
+        assert!(why
+            .iter()
+            .any(|r| r.rule.as_str() == "jurisdiction.eu.consent_evidence"));
+    }
+}

@@ -90,7 +90,16 @@ pub struct Campaign<'a> {
     pub profile: &'a SenderProfile,
     /// Per-recipient rendering; `None` sends the template as it is.
     pub personalise: Option<Personalise<'a>>,
+    /// Where each recipient is, when the host knows it: their regime is
+    /// applied beside the ledger policy
+    /// ([`SendContext::decide_for`](crate::eligibility::SendContext::decide_for)).
+    /// `None`: the organisation's policy alone.
+    pub jurisdiction: Option<JurisdictionOf<'a>>,
 }
+
+/// Looks up a recipient's jurisdiction (from the host's customer records).
+pub type JurisdictionOf<'a> =
+    &'a (dyn Fn(&EmailAddress) -> Option<crate::jurisdiction::Jurisdiction> + Sync);
 
 impl std::fmt::Debug for Campaign<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,6 +108,7 @@ impl std::fmt::Debug for Campaign<'_> {
             .field("declared", &self.declared)
             .field("context", self.context)
             .field("personalise", &self.personalise.is_some())
+            .field("jurisdiction", &self.jurisdiction.is_some())
             .finish()
     }
 }

@@ -373,7 +373,9 @@ impl Engine {
             }
             let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
             let state = self.state::<S, M>(store, &key, ctx.now).await?;
-            let requirements = match ctx.decide(&state, &report.classification).into_parts() {
+            let jurisdiction = campaign.jurisdiction.and_then(|of| of(address));
+            let decision = ctx.decide_for(&state, &report.classification, jurisdiction.as_ref());
+            let requirements = match decision.into_parts() {
                 (SendOutcome::Suppress, reasons) => {
                     report
                         .suppressed
