@@ -69,6 +69,45 @@ fn the_conformance_suite_passes_on_postgres() {
 }
 
 #[test]
+fn the_sync_store_passes_the_sync_conformance_suite_and_serves_the_sync_driver() {
+    use consentry::edge::conformance::check_consent_store;
+    use consentry::edge::postgres::SyncPgStore;
+    let db = pg::TestDb::new();
+    let url = db.url().to_owned();
+    // Outside any runtime, as a worker thread or a CLI would be.
+    check_consent_store(|| {
+        let store = SyncPgStore::connect(&url).unwrap();
+        store.block_on(async {
+            pg::raw_client(&url)
+                .await
+                .batch_execute("TRUNCATE consentry_events, consentry_erased")
+                .await
+                .unwrap();
+        });
+        store
+    })
+    .unwrap();
+    let store = SyncPgStore::connect(&url).unwrap();
+    store.block_on(async {
+        // The suite's erasure left facts under its own salt.
+        pg::raw_client(&url)
+            .await
+            .batch_execute("TRUNCATE consentry_events, consentry_erased")
+            .await
+            .unwrap();
+    });
+    let driver = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default())
+        .with_erasure_salt(b"sixteen byte salt!".to_vec())
+        .unwrap();
+    let k = key("acme", "news", "sync@example.com");
+    driver.record(&ev(&k, "s1", 0, form())).unwrap();
+    assert!(driver.state(&k, at(1)).unwrap().permits_promotional());
+    driver.record(&ev(&k, "s2", 2, opt_out())).unwrap();
+    assert_eq!(driver.erase(&k.address).unwrap().events_deleted, 2);
+    assert!(!driver.state(&k, at(3)).unwrap().permits_promotional());
+}
+
+#[test]
 fn a_newer_schema_is_refused() {
     let db = pg::TestDb::new();
     runtime().block_on(async {

@@ -1,7 +1,8 @@
 //! A PostgreSQL restart in the middle of a run: typed errors while the
 //! server is down, no acknowledged append lost, and the store reconnects
-//! by itself. The test starts its own private server (so restarting it
-//! disturbs no other test), on 127.0.0.1, and removes it afterwards.
+//! by itself. Under `.ci/run` it restarts the server CI started (cargo runs
+//! one test binary at a time, and this binary has this one test); without
+//! it, a private server it starts on 127.0.0.1 and removes afterwards.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -21,15 +22,27 @@ use consentry::{AppendOutcome, AsyncConsentStore};
 
 #[test]
 fn a_restart_mid_run_loses_no_acknowledged_append_and_reconnects() {
-    let server = pg::TempServer::start();
+    let server = pg::Restartable::new();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
+        // A table of our own, so a shared server's other data is untouched.
+        let url = server.url();
+        let name = format!("consentry_restart_{}", std::process::id());
+        let admin = pg::raw_client(&url).await;
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin.batch_execute(&sql).await.unwrap();
+        }
+        drop(admin);
+        let url = pg::with_database(&url, &name);
         let store = PgStore::connect_with(
-            &server.url(),
+            &url,
             PgPoolSettings {
                 max_connections: 4,
                 timeout: Duration::from_secs(2),
@@ -102,7 +115,7 @@ fn a_restart_mid_run_loses_no_acknowledged_append_and_reconnects() {
 
         // Nothing acknowledged is missing.
         let acknowledged = acknowledged.lock().unwrap().clone();
-        let client = pg::raw_client(&server.url()).await;
+        let client = pg::raw_client(&url).await;
         let stored = client
             .query_one("SELECT count(*) FROM consentry_events", &[])
             .await

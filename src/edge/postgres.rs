@@ -637,6 +637,102 @@ impl PgStore {
     }
 }
 
+/// [`PgStore`] as a synchronous [`ConsentStore`](crate::ConsentStore), for
+/// the sync [`Driver`](crate::Driver): each call runs on a small tokio
+/// runtime the store owns, the way the `postgres` crate wraps
+/// `tokio-postgres`. Use it from threads that are not inside an async
+/// runtime (a worker, a CLI, a batch job); inside one, use [`PgStore`] with
+/// the [`AsyncDriver`](crate::AsyncDriver), since blocking a runtime's
+/// thread on its own runtime panics.
+///
+/// ```no_run
+/// use consentry::edge::postgres::SyncPgStore;
+/// use consentry::{Driver, LedgerPolicy, RecordingMailer};
+///
+/// let store = SyncPgStore::connect("postgres://app@127.0.0.1:5432/app")?;
+/// let driver = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default());
+/// # let _ = driver;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SyncPgStore {
+    runtime: tokio::runtime::Runtime,
+    store: PgStore,
+}
+
+impl std::fmt::Debug for SyncPgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncPgStore")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncPgStore {
+    /// Connect (see [`PgStore::connect`]) on a runtime of its own.
+    ///
+    /// # Errors
+    ///
+    /// As [`PgStore::connect`]; [`PgStoreError::Config`] when the runtime
+    /// cannot start.
+    pub fn connect(url: &str) -> Result<Self, PgStoreError> {
+        Self::connect_with(url, PgPoolSettings::default())
+    }
+
+    /// [`connect`](Self::connect) with pool settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect).
+    pub fn connect_with(url: &str, settings: PgPoolSettings) -> Result<Self, PgStoreError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| PgStoreError::Config(format!("cannot start a runtime: {e}")))?;
+        let store = runtime.block_on(PgStore::connect_with(url, settings))?;
+        Ok(SyncPgStore { runtime, store })
+    }
+
+    /// The async store underneath (clones share the pool).
+    pub fn store(&self) -> &PgStore {
+        &self.store
+    }
+
+    /// Run one of the async store's calls to completion.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+}
+
+impl crate::edge::ports::ConsentStore for SyncPgStore {
+    type Error = PgStoreError;
+
+    fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, PgStoreError> {
+        self.block_on(self.store.append_one(event))
+    }
+
+    fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, PgStoreError> {
+        self.block_on(self.store.events_for_address(address))
+    }
+
+    fn erased_facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, PgStoreError> {
+        self.block_on(self.store.facts(hash))
+    }
+
+    fn erasure_salt_ids(&self) -> Result<Vec<String>, PgStoreError> {
+        self.block_on(self.store.salt_ids())
+    }
+
+    fn erase(
+        &self,
+        address: &EmailAddress,
+        keep: &[ErasedFact],
+        replaces: &[AddressHash],
+        covered: usize,
+    ) -> Result<EraseOutcome, PgStoreError> {
+        self.block_on(self.store.erase_person(address, keep, replaces, covered))
+    }
+}
+
 /// What an append found under its key: an erased tombstone or the same
 /// event (`Duplicate`), or another event (`Conflict`).
 fn compare(stored: Option<String>, event: &ConsentEvent) -> Result<AppendOutcome, PgStoreError> {

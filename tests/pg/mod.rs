@@ -201,6 +201,128 @@ impl Drop for TempServer {
     }
 }
 
+/// A server a test may stop and start: the one `.ci/run` started (named by
+/// `CONSENTRY_TEST_PG`, `CONSENTRY_TEST_PG_DATA`, `CONSENTRY_TEST_PG_OPTS`
+/// and `CONSENTRY_TEST_PG_BIN`; left running when dropped), else a private
+/// [`TempServer`].
+pub enum Restartable {
+    Shared {
+        url: String,
+        bin: PathBuf,
+        data: String,
+        opts: String,
+        as_postgres: bool,
+    },
+    Own(TempServer),
+}
+
+impl Restartable {
+    pub fn new() -> Restartable {
+        let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+        match (
+            var("CONSENTRY_TEST_PG"),
+            var("CONSENTRY_TEST_PG_DATA"),
+            var("CONSENTRY_TEST_PG_OPTS"),
+            bin_dir(),
+        ) {
+            (Some(url), Some(data), Some(opts), Some(bin)) => {
+                eprintln!("restarting the shared PostgreSQL server at {url}");
+                Restartable::Shared {
+                    url,
+                    bin,
+                    data,
+                    opts,
+                    as_postgres: is_root(),
+                }
+            }
+            _ => Restartable::Own(TempServer::start()),
+        }
+    }
+
+    fn pg_ctl(bin: &Path, as_postgres: bool, args: &[&str]) -> bool {
+        let program = bin.join("pg_ctl");
+        let out = if as_postgres {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&program)
+                .args(args)
+                .output()
+        } else {
+            Command::new(&program).args(args).output()
+        };
+        out.map(|o| o.status.success()).unwrap_or(false)
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Restartable::Shared { url, .. } => url.clone(),
+            Restartable::Own(s) => s.url(),
+        }
+    }
+
+    pub fn stop(&self) {
+        match self {
+            Restartable::Shared {
+                bin,
+                data,
+                as_postgres,
+                ..
+            } => assert!(
+                Self::pg_ctl(bin, *as_postgres, &["-D", data, "-m", "fast", "-w", "stop"]),
+                "could not stop the shared server"
+            ),
+            Restartable::Own(s) => s.stop(),
+        }
+    }
+
+    pub fn start_again(&self) {
+        match self {
+            Restartable::Shared {
+                bin,
+                data,
+                opts,
+                as_postgres,
+                ..
+            } => {
+                let log = format!("{data}/../restart.log");
+                assert!(
+                    Self::pg_ctl(
+                        bin,
+                        *as_postgres,
+                        &["-D", data, "-o", opts, "-l", &log, "-w", "-t", "60", "start"]
+                    ),
+                    "could not start the shared server again"
+                );
+            }
+            Restartable::Own(s) => s.start_again(),
+        }
+    }
+}
+
+impl Drop for Restartable {
+    fn drop(&mut self) {
+        // The shared server is left running for the rest of the run,
+        // whatever the test did (starting a running server fails harmlessly).
+        if let Restartable::Shared {
+            bin,
+            data,
+            opts,
+            as_postgres,
+            ..
+        } = self
+        {
+            let log = format!("{data}/../restart.log");
+            let _ = Self::pg_ctl(
+                bin,
+                *as_postgres,
+                &[
+                    "-D", data, "-o", opts, "-l", &log, "-w", "-t", "60", "start",
+                ],
+            );
+        }
+    }
+}
+
 /// A database for one test: a fresh database on the CI server, or a
 /// private server. Dropped, it is removed.
 pub struct TestDb {
