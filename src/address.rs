@@ -163,9 +163,11 @@ impl AddressOptions {
 #[derive(Clone, Serialize)]
 #[serde(into = "String")]
 pub struct EmailAddress {
-    original: String,
-    canonical: String,
-    /// Byte offset of the `@` in `canonical`.
+    /// The address as given, then its canonical form, in one allocation.
+    buf: Box<str>,
+    /// Where the canonical form starts in `buf`.
+    split: usize,
+    /// Byte offset of the `@` in the canonical form.
     at: usize,
 }
 
@@ -191,23 +193,46 @@ impl EmailAddress {
     /// As [`EmailAddress::parse`], and [`AddressError::IpLiteralNotAllowed`]
     /// for an IP literal unless `options.allow_ip_literal` is set.
     pub fn parse_with(input: &str, options: AddressOptions) -> Result<Self, AddressError> {
+        // The common case (an ASCII dot-atom at an ASCII host name, no
+        // punycode) in one pass; anything else, valid or not, goes the
+        // full way, which gives the same answer (a property test says so)
+        // and the precise error.
+        if let Some(address) = parse_ascii_common(input) {
+            return Ok(address);
+        }
+        Self::parse_full(input, options)
+    }
+
+    /// Every address, every error: the reference path.
+    fn parse_full(input: &str, options: AddressOptions) -> Result<Self, AddressError> {
         if input.is_empty() {
             return Err(AddressError::Empty);
         }
-        if let Some((position, c)) = input.char_indices().find(|(_, c)| c.is_control()) {
-            return Err(AddressError::ControlCharacter {
-                code: u32::from(c),
-                position,
-            });
-        }
-        if let Some((position, c)) = input
-            .char_indices()
-            .find(|(_, c)| crate::unicode::is_ignorable(*c))
-        {
-            return Err(AddressError::InvisibleCharacter {
-                code: u32::from(c),
-                position,
-            });
+        let ascii = input.is_ascii();
+        if ascii {
+            // Control characters are ASCII; default-ignorable ones never are.
+            if let Some(position) = input.bytes().position(|b| b.is_ascii_control()) {
+                return Err(AddressError::ControlCharacter {
+                    code: u32::from(input.as_bytes().get(position).copied().unwrap_or(0)),
+                    position,
+                });
+            }
+        } else {
+            if let Some((position, c)) = input.char_indices().find(|(_, c)| c.is_control()) {
+                return Err(AddressError::ControlCharacter {
+                    code: u32::from(c),
+                    position,
+                });
+            }
+            if let Some((position, c)) = input
+                .char_indices()
+                .find(|(_, c)| crate::unicode::is_ignorable(*c))
+            {
+                return Err(AddressError::InvisibleCharacter {
+                    code: u32::from(c),
+                    position,
+                });
+            }
         }
         if input.len() > MAX_ADDRESS_OCTETS {
             return Err(AddressError::TooLong { len: input.len() });
@@ -224,50 +249,54 @@ impl EmailAddress {
         if local.len() > MAX_LOCAL_OCTETS {
             return Err(AddressError::LocalPartTooLong { len: local.len() });
         }
-        let canonical_local = unicode_key(&canonical_local(local)?);
+        let canonical_local = canonical_local(local)?;
+        let canonical_local = if canonical_local.is_ascii() {
+            canonical_local
+        } else {
+            unicode_key(&canonical_local)
+        };
         if canonical_local.len() > MAX_LOCAL_OCTETS {
             return Err(AddressError::LocalPartTooLong {
                 len: canonical_local.len(),
             });
         }
         let canonical_domain = canonical_domain_at(domain, at + 1, options)?;
-        let mut canonical =
-            String::with_capacity(canonical_local.len() + 1 + canonical_domain.len());
-        canonical.push_str(&canonical_local);
-        canonical.push('@');
-        canonical.push_str(&canonical_domain);
-        if canonical.len() > MAX_ADDRESS_OCTETS {
-            return Err(AddressError::TooLong {
-                len: canonical.len(),
-            });
+        let canonical_len = canonical_local.len() + 1 + canonical_domain.len();
+        if canonical_len > MAX_ADDRESS_OCTETS {
+            return Err(AddressError::TooLong { len: canonical_len });
         }
+        let mut buf = String::with_capacity(input.len() + canonical_len);
+        buf.push_str(input);
+        buf.push_str(&canonical_local);
+        buf.push('@');
+        buf.push_str(&canonical_domain);
         Ok(EmailAddress {
-            original: input.to_owned(),
-            canonical,
+            buf: buf.into_boxed_str(),
+            split: input.len(),
             at: canonical_local.len(),
         })
     }
 
     /// The address exactly as it was given.
     pub fn as_str(&self) -> &str {
-        &self.original
+        self.buf.get(..self.split).unwrap_or_default()
     }
 
     /// The canonical key: lowercased local part, `@`, lowercase ASCII domain.
     /// Use it to key stores and suppression lists.
     #[inline]
     pub fn canonical(&self) -> &str {
-        &self.canonical
+        self.buf.get(self.split..).unwrap_or_default()
     }
 
     /// The canonical local part (before `@`).
     pub fn local_part(&self) -> &str {
-        self.canonical.get(..self.at).unwrap_or_default()
+        self.canonical().get(..self.at).unwrap_or_default()
     }
 
     /// The canonical domain (after `@`), lowercase ASCII.
     pub fn domain(&self) -> &str {
-        self.canonical.get(self.at + 1..).unwrap_or_default()
+        self.canonical().get(self.at + 1..).unwrap_or_default()
     }
 }
 
@@ -390,17 +419,30 @@ fn canonical_domain_at(
     let invalid = || AddressError::InvalidDomain {
         domain: domain.to_owned(),
     };
-    let ascii = match url::Host::parse(domain) {
-        Ok(url::Host::Domain(d)) => d,
-        Ok(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => return Err(invalid()),
-        Err(_) => {
-            // The host parser reports over-long labels as a generic error;
-            // say which rule failed when we can tell.
-            if let Some(label) = domain.split('.').find(|l| l.len() > MAX_LABEL_OCTETS) {
-                return Err(AddressError::DomainLabelTooLong { len: label.len() });
+    let ascii = match ascii_fast_path(domain) {
+        // Plain LDH labels: lowercase is the whole of IDNA's mapping, and
+        // the checks below are the rest (no IDNA run for them).
+        Some(lowered) => lowered,
+        None => match url::Host::parse(domain) {
+            Ok(url::Host::Domain(d)) => d,
+            Ok(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => return Err(invalid()),
+            Err(_) => {
+                // The host parser reports over-long labels as a generic error;
+                // say which rule failed when we can tell.
+                if let Some(label) = domain.split('.').find(|l| l.len() > MAX_LABEL_OCTETS) {
+                    return Err(AddressError::DomainLabelTooLong { len: label.len() });
+                }
+                return Err(invalid());
             }
-            return Err(invalid());
-        }
+        },
+    };
+    finish_ascii_domain(ascii, domain)
+}
+
+/// The checks every lowercase ASCII domain passes, from either path.
+fn finish_ascii_domain(ascii: String, domain: &str) -> Result<String, AddressError> {
+    let invalid = || AddressError::InvalidDomain {
+        domain: domain.to_owned(),
     };
     let mut labels = 0usize;
     for label in ascii.split('.') {
@@ -422,14 +464,120 @@ fn canonical_domain_at(
     }
     // A numeric top-level label is never a host name (and `1.2.3.4` would be
     // an unbracketed IP address).
-    if ascii
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if ascii.rsplit('.').next().is_some_and(ends_in_a_number) {
         return Err(invalid());
     }
     Ok(ascii)
+}
+
+/// The common address in one pass: ASCII, at most 254 octets, an unquoted
+/// dot-atom local part of at most 64 octets, a domain of two or more LDH
+/// labels of at most 63 octets (none starting or ending with `-`, none with
+/// `--` in its third and fourth place, such as punycode `xn--`) whose last
+/// label is not a number. `None` for anything else: the full path decides.
+fn parse_ascii_common(input: &str) -> Option<EmailAddress> {
+    /// ASCII bytes allowed in a dot-atom (RFC 5322 atext), and in a host
+    /// name label (letters, digits, hyphen).
+    const ATEXT: [bool; 256] = byte_class(b"!#$%&'*+-/=?^_`{|}~", true);
+    const LDH: [bool; 256] = byte_class(b"-", true);
+    let bytes = input.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_ADDRESS_OCTETS || !input.is_ascii() {
+        return None;
+    }
+    let at = bytes.iter().rposition(|&b| b == b'@')?;
+    let local = bytes.get(..at)?;
+    let domain = bytes.get(at + 1..)?;
+    if local.is_empty() || local.len() > MAX_LOCAL_OCTETS || domain.is_empty() {
+        return None;
+    }
+    if local.first() == Some(&b'.') || local.last() == Some(&b'.') {
+        return None;
+    }
+    let mut previous_dot = false;
+    for &b in local {
+        if b == b'.' {
+            if previous_dot {
+                return None;
+            }
+            previous_dot = true;
+        } else if ATEXT[usize::from(b)] {
+            previous_dot = false;
+        } else {
+            return None;
+        }
+    }
+    let mut labels = 0usize;
+    let mut last: &[u8] = &[];
+    for label in domain.split(|&b| b == b'.') {
+        let ldh = label.iter().all(|&b| LDH[usize::from(b)]);
+        if label.is_empty()
+            || label.len() > MAX_LABEL_OCTETS
+            || !ldh
+            || label.first() == Some(&b'-')
+            || label.last() == Some(&b'-')
+            || label.get(2..4) == Some(b"--")
+        {
+            return None;
+        }
+        labels += 1;
+        last = label;
+    }
+    if labels < 2 || ends_in_a_number(std::str::from_utf8(last).ok()?) {
+        return None;
+    }
+    let mut buf = String::with_capacity(bytes.len() * 2);
+    buf.push_str(input);
+    buf.push_str(input);
+    buf.get_mut(bytes.len()..)?.make_ascii_lowercase();
+    Some(EmailAddress {
+        buf: buf.into_boxed_str(),
+        split: bytes.len(),
+        at,
+    })
+}
+
+/// A byte class: ASCII letters and digits (when `alphanumeric`) and `extra`.
+const fn byte_class(extra: &[u8], alphanumeric: bool) -> [bool; 256] {
+    let mut class = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        class[b] = alphanumeric && c.is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        class[extra[i] as usize] = true;
+        i += 1;
+    }
+    class
+}
+
+/// Whether a last label reads as a number (WHATWG URL "ends in a number":
+/// all digits, or `0x` and hex digits): such a host is an IPv4 address.
+fn ends_in_a_number(label: &str) -> bool {
+    let bytes = label.as_bytes();
+    if !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit) {
+        return true;
+    }
+    match bytes {
+        [b'0', b'x' | b'X', hex @ ..] => hex.iter().all(u8::is_ascii_hexdigit),
+        _ => false,
+    }
+}
+
+/// The lowercase form of an all-ASCII domain of letters, digits, hyphens
+/// and dots with no punycode (`xn--`) label, where IDNA's processing is the
+/// identity after lowercasing; `None` sends the domain through IDNA.
+fn ascii_fast_path(domain: &str) -> Option<String> {
+    if !domain.is_ascii() {
+        return None;
+    }
+    let lowered = domain.to_ascii_lowercase();
+    let punycode = lowered
+        .split('.')
+        .any(|label| label.len() >= 4 && label.as_bytes().get(2..4) == Some(b"--"));
+    (!punycode).then_some(lowered)
 }
 
 /// Check a domain name (the part after `@`, IDN allowed, no IP literal) and
@@ -486,20 +634,20 @@ impl TryFrom<&str> for EmailAddress {
 
 impl From<EmailAddress> for String {
     fn from(a: EmailAddress) -> String {
-        a.original
+        a.as_str().to_owned()
     }
 }
 
 impl PartialEq for EmailAddress {
     fn eq(&self, other: &Self) -> bool {
-        self.canonical == other.canonical
+        self.canonical() == other.canonical()
     }
 }
 impl Eq for EmailAddress {}
 
 impl Hash for EmailAddress {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.canonical.hash(state);
+        self.canonical().hash(state);
     }
 }
 
@@ -510,14 +658,14 @@ impl PartialOrd for EmailAddress {
 }
 impl Ord for EmailAddress {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.canonical.cmp(&other.canonical)
+        self.canonical().cmp(other.canonical())
     }
 }
 
 impl fmt::Display for EmailAddress {
     /// The address as given (it is personal data: mind where you print it).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
+        f.write_str(self.as_str())
     }
 }
 
@@ -530,6 +678,68 @@ impl fmt::Debug for EmailAddress {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-pass path accepts only what the full path accepts, and
+        /// gives the same address.
+        #[test]
+        fn the_one_pass_path_agrees_with_the_full_path(
+            input in prop_oneof![
+                "[a-zA-Z0-9.+_@-]{1,30}",
+                "[a-z]{1,8}(\\.[a-z]{1,8})?@[a-zA-Z0-9-]{1,10}\\.[a-zA-Z0-9-]{1,6}(\\.[a-z0-9x-]{1,5})?",
+                "[a-z\"@. !#$%&'*/=?^`{|}~\\[\\]:]{1,24}",
+                "[a-z]{1,3}@(xn--[a-z0-9]{1,6}|ab--c|0x[0-9a-f]{0,3}|[0-9]{1,3})\\.(com|0x1f|12|xn--p1ai)",
+            ],
+        ) {
+            let fast = super::parse_ascii_common(&input);
+            let full = super::EmailAddress::parse_full(&input, super::AddressOptions::default());
+            if let Some(fast) = fast {
+                let full = full.unwrap_or_else(|e| panic!("{input}: the one-pass path accepted what the full path refuses: {e}"));
+                prop_assert_eq!(fast.as_str(), full.as_str());
+                prop_assert_eq!(fast.canonical(), full.canonical());
+                prop_assert_eq!(fast.local_part(), full.local_part());
+                prop_assert_eq!(fast.domain(), full.domain());
+            }
+        }
+
+        /// The ASCII fast path gives exactly what IDNA (the `url` host
+        /// parser) and the same checks give.
+        #[test]
+        fn the_ascii_fast_path_agrees_with_idna(
+            parts in prop::collection::vec(
+                prop_oneof![
+                    "[a-zA-Z0-9-]{0,8}",
+                    Just("xn--".to_owned()),
+                    Just("xn--bcher-kva".to_owned()),
+                    Just("XN--abc".to_owned()),
+                    Just("0x".to_owned()),
+                    Just("0x1F".to_owned()),
+                    Just("1".to_owned()),
+                    Just("ab--cd".to_owned()),
+                ],
+                1..5,
+            ),
+            trailing_dot in any::<bool>(),
+        ) {
+            let mut domain = parts.join(".");
+            if trailing_dot {
+                domain.push('.');
+            }
+            if let Some(fast) = super::ascii_fast_path(&domain) {
+                let fast = super::finish_ascii_domain(fast, &domain);
+                let slow = match url::Host::parse(&domain) {
+                    Ok(url::Host::Domain(d)) => super::finish_ascii_domain(d, &domain),
+                    _ => Err(super::AddressError::InvalidDomain { domain: domain.clone() }),
+                };
+                prop_assert_eq!(fast.is_ok(), slow.is_ok(), "{}: {:?} vs {:?}", domain, fast, slow);
+                if let (Ok(a), Ok(b)) = (fast, slow) {
+                    prop_assert_eq!(a, b);
+                }
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

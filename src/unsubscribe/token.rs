@@ -107,12 +107,29 @@ pub enum TokenError {
 }
 
 /// A secret key, redacted in `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-struct Secret(Vec<u8>);
+#[derive(Clone)]
+struct Secret {
+    bytes: Vec<u8>,
+    /// HMAC-SHA256 keyed with `bytes` (the key schedule done once; each
+    /// use clones it).
+    keyed: HmacSha256,
+    /// The AES-128-SIV cipher derived from it, its key schedules done
+    /// once (sealing and opening need it mutably, so it sits behind a lock
+    /// held only for the call).
+    siv: std::sync::Arc<std::sync::Mutex<Aes128Siv>>,
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret(<{} bytes redacted>)", self.0.len())
+        write!(f, "Secret(<{} bytes redacted>)", self.bytes.len())
     }
 }
 
@@ -144,9 +161,28 @@ impl TokenKey {
         if secret.len() < MIN_SECRET_BYTES {
             return Err(KeyError::SecretTooShort(secret.len()));
         }
+        // HMAC accepts keys of any length; this cannot fail.
+        let keyed = match <HmacSha256 as Mac>::new_from_slice(&secret) {
+            Ok(m) => m,
+            Err(_) => impossible("HMAC-SHA256 rejected a key"),
+        };
+        let mut derive = keyed.clone();
+        for part in [SIV_CONTEXT, b"\0", id.as_bytes(), b"\0"] {
+            derive.update(part);
+        }
+        let siv = match <Aes128Siv as aes_siv::KeyInit>::new_from_slice(
+            &derive.finalize().into_bytes(),
+        ) {
+            Ok(siv) => std::sync::Arc::new(std::sync::Mutex::new(siv)),
+            Err(_) => impossible("AES-128-SIV rejected a 32-byte key"),
+        };
         Ok(TokenKey {
             id,
-            secret: Secret(secret),
+            secret: Secret {
+                bytes: secret,
+                keyed,
+                siv,
+            },
         })
     }
 
@@ -161,22 +197,19 @@ impl TokenKey {
 
     /// The AES-SIV (RFC 5297) cipher for sealing token payloads, keyed with
     /// 256 bits derived from this key by HMAC-SHA256.
-    fn siv(&self) -> Aes128Siv {
-        let derived = self.mac_for(SIV_CONTEXT).finalize().into_bytes();
-        match <Aes128Siv as aes_siv::KeyInit>::new_from_slice(&derived) {
-            Ok(siv) => siv,
-            Err(_) => impossible("AES-128-SIV rejected a 32-byte key"),
-        }
+    fn siv(&self) -> std::sync::MutexGuard<'_, Aes128Siv> {
+        // A panic while sealing cannot leave the cipher half-keyed: its
+        // state is its keys, set once.
+        self.secret
+            .siv
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// An HMAC-SHA256 keyed with this key and bound to `context` and the
     /// key id, so a value signed for one use never verifies for another.
     pub(crate) fn mac_for(&self, context: &[u8]) -> HmacSha256 {
-        // HMAC accepts keys of any length; this cannot fail.
-        let mut mac = match <HmacSha256 as Mac>::new_from_slice(&self.secret.0) {
-            Ok(m) => m,
-            Err(_) => impossible("HMAC-SHA256 rejected a key"),
-        };
+        let mut mac = self.secret.keyed.clone();
         mac.update(context);
         mac.update(b"\0");
         mac.update(self.id.as_bytes());
