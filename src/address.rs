@@ -500,7 +500,7 @@ fn parse_ascii_common(input: &str) -> Option<EmailAddress> {
                 return None;
             }
             previous_dot = true;
-        } else if ATEXT[usize::from(b)] {
+        } else if ATEXT.get(usize::from(b)).copied().unwrap_or(false) {
             previous_dot = false;
         } else {
             return None;
@@ -509,7 +509,9 @@ fn parse_ascii_common(input: &str) -> Option<EmailAddress> {
     let mut labels = 0usize;
     let mut last: &[u8] = &[];
     for label in domain.split(|&b| b == b'.') {
-        let ldh = label.iter().all(|&b| LDH[usize::from(b)]);
+        let ldh = label
+            .iter()
+            .all(|&b| LDH.get(usize::from(b)).copied().unwrap_or(false));
         if label.is_empty()
             || label.len() > MAX_LABEL_OCTETS
             || !ldh
@@ -537,6 +539,8 @@ fn parse_ascii_common(input: &str) -> Option<EmailAddress> {
 }
 
 /// A byte class: ASCII letters and digits (when `alphanumeric`) and `extra`.
+// Evaluated at compile time; the indices are bounded by the loops.
+#[allow(clippy::indexing_slicing)]
 const fn byte_class(extra: &[u8], alphanumeric: bool) -> [bool; 256] {
     let mut class = [false; 256];
     let mut b = 0;
