@@ -49,6 +49,7 @@ fn bench(c: &mut Criterion) {
         weak_evidence: false,
         kind: consentry::eligibility::PermissionKind::Express,
         since: chrono::DateTime::UNIX_EPOCH,
+        lapses_at: None,
     });
 
     // Every tenth subscriber is suppressed somewhere: 40% list opt-outs,

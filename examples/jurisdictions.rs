@@ -27,11 +27,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("date")?;
     let tenant = TenantId::new("acme-shop")?;
     let list = ListId::new("weekly-deals")?;
-    let driver = Driver::new(
-        MemoryStore::new(),
-        RecordingMailer::new(),
-        LedgerPolicy::default(),
-    );
+    // This organisation uses CASL's implied consent (off by default).
+    let policy = LedgerPolicy::builder()
+        .implied_consent_counts(true)
+        .build()?;
+    let driver = Driver::new(MemoryStore::new(), RecordingMailer::new(), policy);
     let evidence = Evidence::from_form("https://acme-shop.example/signup".parse()?, "2026-01");
     let months_ago = |m: u32| now.checked_sub_months(Months::new(m)).unwrap_or(now);
 

@@ -428,7 +428,7 @@ rules! {
     /// An implied consent is not accepted under the ledger policy.
     IMPLIED_CONSENT_NOT_ACCEPTED = "consent.implied.not_accepted",
         source = "ledger policy (host configuration)",
-        summary = "an implied consent grants nothing when the policy accepts only express opt-ins";
+        summary = "an implied consent grants nothing unless the policy accepts implied consent (off by default: permission-based)";
     /// An implied consent lapsed: its period ran out.
     IMPLIED_CONSENT_LAPSED = "consent.implied.lapsed",
         source = "CASL s. 10(10)(a)-(e), (13), (14): two years after a purchase, contract end or subscription end; six months after an inquiry or application",
@@ -453,11 +453,11 @@ rules! {
     /// CASL: a commercial message needs express or (unlapsed) implied consent.
     JUR_CASL_CONSENT_REQUIRED = "jurisdiction.casl.consent_required",
         source = "S.C. 2010, c. 23 (CASL) s. 6(1)(a), 10(9)",
-        summary = "a commercial electronic message to a Canadian recipient needs express consent or implied consent that has not lapsed";
+        summary = "a commercial electronic message to a Canadian recipient needs express consent, or implied consent that has not lapsed (and, for a published or disclosed address, a message relevant to the person's business role)";
     /// CASL: the sender bears the burden of proving consent.
     JUR_CASL_CONSENT_EVIDENCE = "jurisdiction.casl.consent_evidence",
         source = "CASL s. 13",
-        summary = "the sender must prove consent: an imported list's attestation is not proof of the person's consent";
+        summary = "the sender must prove consent: an imported list's attestation, or an opt-in recorded without a source or policy version, is not proof; an existing-customer opt-in without its purchase date cannot show implied consent still holds";
     /// CASL: opt-outs take effect within 10 business days.
     JUR_CASL_OPT_OUT_DEADLINE = "jurisdiction.casl.opt_out_deadline",
         source = "CASL s. 11(3)",
@@ -477,7 +477,7 @@ rules! {
     /// EU: the controller must demonstrate consent.
     JUR_EU_CONSENT_EVIDENCE = "jurisdiction.eu.consent_evidence",
         source = "GDPR Art. 7(1), recital 42",
-        summary = "the sender must be able to demonstrate the person's consent: an imported list's attestation does not";
+        summary = "the sender must be able to demonstrate the person's consent: an imported list's attestation, or an opt-in recorded without a source or policy version, does not";
     /// EU: an objection stops direct marketing at once.
     JUR_EU_OBJECTION_STOPS = "jurisdiction.eu.objection_stops_marketing",
         source = "GDPR Art. 21(2)-(3), 7(3); Art. 12(3) (reply within one month)",
@@ -493,7 +493,7 @@ rules! {
     /// UK: the sender must be able to demonstrate consent.
     JUR_UK_CONSENT_EVIDENCE = "jurisdiction.uk.consent_evidence",
         source = "UK GDPR Art. 7(1)",
-        summary = "the sender must be able to demonstrate the person's consent: an imported list's attestation does not";
+        summary = "the sender must be able to demonstrate the person's consent: an imported list's attestation, or an opt-in recorded without a source or policy version, does not";
     /// UK: an objection stops marketing at once.
     JUR_UK_OBJECTION_STOPS = "jurisdiction.uk.objection_stops_marketing",
         source = "UK GDPR Art. 21(3); PECR reg. 22(3)(c)",
@@ -512,7 +512,7 @@ rules! {
         summary = "the body names the sender (the business name of the sender profile)";
     /// Lint: the body lacks the sender's contact details.
     LINT_CONTACT_INFORMATION = "lint.contact_information",
-        source = "CASL s. 6(2)(b); SOR/2012-36 s. 2(1)(c)",
+        source = "CASL s. 6(2)(b); SOR/2012-36 s. 2(1)(d)",
         summary = "the body gives the sender's mailing address and a telephone number, email address or web address";
     /// Lint: the unsubscribe stops working before the regime's minimum.
     LINT_UNSUBSCRIBE_WINDOW = "lint.unsubscribe_window",

@@ -168,6 +168,7 @@ fn plan_counts_each_rule_once_per_recipient() {
         weak_evidence: false,
         kind: consentry::eligibility::PermissionKind::Express,
         since: chrono::DateTime::UNIX_EPOCH,
+        lapses_at: None,
     });
     let members = [AudienceMember {
         address: &ann,
@@ -194,6 +195,7 @@ fn plan_scopes_are_respected() {
         weak_evidence: false,
         kind: consentry::eligibility::PermissionKind::Express,
         since: chrono::DateTime::UNIX_EPOCH,
+        lapses_at: None,
     });
     let member = || {
         [AudienceMember {

@@ -59,6 +59,14 @@ fn the_key() -> ConsentKey {
     key("acme", "news", "ann@example.com")
 }
 
+/// A policy that accepts CASL's implied consent (off by default).
+fn implied_ok() -> LedgerPolicy {
+    LedgerPolicy::builder()
+        .implied_consent_counts(true)
+        .build()
+        .unwrap()
+}
+
 /// What a row records before the decision.
 #[derive(Clone, Copy, Debug)]
 enum History {
@@ -112,7 +120,7 @@ fn state(history: History) -> ConsentState {
             ConsentEvent::new(EventId::new("out").unwrap(), ago(1), &k, opt_out()),
         ],
     };
-    ConsentState::replay(&k, &events, &LedgerPolicy::default(), now())
+    ConsentState::replay(&k, &events, &implied_ok(), now())
 }
 
 struct Row {
@@ -263,6 +271,14 @@ fn casl_table() {
             rule: "jurisdiction.casl.consent_required",
         },
         Row {
+            source: "CASL s. 10(10)(a): an existing-customer opt-in without the purchase date cannot show that implied consent holds",
+            country: "CA",
+            stance: Permission,
+            history: History::Customer { months_ago: 2 },
+            sends: false,
+            rule: "jurisdiction.casl.consent_required",
+        },
+        Row {
             source: "CASL s. 6(1): the opt-out model is not lawful in Canada",
             country: "CA",
             stance: OptOut,
@@ -394,9 +410,152 @@ fn transactional_mail_flows_under_every_regime() {
         ] {
             let d = ctx.decide_for(&state(history), &receipt(), Some(&j));
             assert!(d.is_send(), "{country} {history:?}: {:?}", d.reasons());
-            assert!(d.requirements().is_empty());
+            if country == "CA" {
+                // CASL s. 6(6) lifts only the consent requirement: a receipt
+                // still identifies its sender and carries an unsubscribe.
+                assert_eq!(
+                    d.requirements(),
+                    [
+                        Requirement::SenderIdentification,
+                        Requirement::ContactInformation,
+                        Requirement::UnsubscribeLink
+                    ]
+                );
+            } else {
+                assert!(d.requirements().is_empty());
+            }
         }
     }
+}
+
+#[test]
+fn consent_regimes_want_provable_evidence_whatever_the_context_allows() {
+    let k = the_key();
+    let weak = ConsentEvent::new(
+        EventId::new("w").unwrap(),
+        now() - TimeDelta::days(3),
+        &k,
+        form(),
+    );
+    let s = ConsentState::replay(&k, [&weak], &implied_ok(), now());
+    let ctx =
+        SendContext::new(k.tenant.clone(), k.list.clone(), now()).with_weak_evidence_allowed(true);
+    assert!(ctx
+        .decide_for(&s, &ad(), Some(&Jurisdiction::new("US").unwrap()))
+        .is_send());
+    for (country, rule) in [
+        ("DE", "jurisdiction.eu.consent_evidence"),
+        ("GB", "jurisdiction.uk.consent_evidence"),
+        ("CA", "jurisdiction.casl.consent_evidence"),
+    ] {
+        let d = ctx.decide_for(&s, &ad(), Some(&Jurisdiction::new(country).unwrap()));
+        assert!(!d.is_send());
+        assert_eq!(d.rule().as_str(), rule);
+    }
+}
+
+#[test]
+fn a_published_address_implies_consent_only_to_business_relevant_mail() {
+    let k = the_key();
+    let card = ConsentEvent::new(
+        EventId::new("card").unwrap(),
+        now() - TimeDelta::days(30),
+        &k,
+        Action::OptedIn {
+            basis: Basis::Implied {
+                ground: ImpliedGround::Disclosure,
+                on: now() - TimeDelta::days(30),
+            },
+        },
+    )
+    .with_evidence(strong_evidence());
+    let s = ConsentState::replay(&k, [&card], &implied_ok(), now());
+    let ca = Jurisdiction::new("CA").unwrap();
+    let ctx = SendContext::new(k.tenant.clone(), k.list.clone(), now());
+    let consumer = ctx.decide_for(&s, &ad(), Some(&ca));
+    assert!(!consumer.is_send());
+    assert!(consumer
+        .reasons()
+        .iter()
+        .any(|r| r.sentence.contains("business role")));
+    assert!(ctx
+        .clone()
+        .with_business_relevance(true)
+        .decide_for(&s, &ad(), Some(&ca))
+        .is_send());
+}
+
+#[test]
+fn a_subscription_end_recorded_later_makes_its_consent_lapse() {
+    let k = the_key();
+    let start = Utc.with_ymd_and_hms(2022, 1, 10, 9, 0, 0).unwrap();
+    let ended = Utc.with_ymd_and_hms(2023, 5, 1, 0, 0, 0).unwrap();
+    let implied = |id: &str, ends: Option<DateTime<Utc>>, at: DateTime<Utc>| {
+        ConsentEvent::new(
+            EventId::new(id).unwrap(),
+            at,
+            &k,
+            Action::OptedIn {
+                basis: Basis::Implied {
+                    ground: ImpliedGround::Subscription { ends },
+                    on: start,
+                },
+            },
+        )
+        .with_evidence(strong_evidence())
+    };
+    let running = implied("sub", None, start);
+    let end = implied("sub-end", Some(ended), ended);
+    let lapse = Utc.with_ymd_and_hms(2025, 5, 1, 0, 0, 0).unwrap();
+    let before = ConsentState::replay(
+        &k,
+        [&running, &end],
+        &implied_ok(),
+        lapse - TimeDelta::seconds(1),
+    );
+    assert!(before.permits_promotional());
+    let after = ConsentState::replay(&k, [&running, &end], &implied_ok(), lapse);
+    assert!(!after.permits_promotional(), "{:?}", after.explain());
+}
+
+#[test]
+fn an_express_opt_in_is_never_lost_to_another_basis() {
+    let k = the_key();
+    let soft = ConsentEvent::new(EventId::new("c").unwrap(), at(1), &k, customer())
+        .with_evidence(strong_evidence());
+    let express = ConsentEvent::new(EventId::new("f").unwrap(), at(2), &k, form())
+        .with_evidence(strong_evidence());
+    let import = ConsentEvent::new(EventId::new("i").unwrap(), at(3), &k, imported())
+        .with_evidence(strong_evidence());
+    for order in [[&soft, &express, &import], [&import, &express, &soft]] {
+        let s = ConsentState::replay(&k, order, &implied_ok(), at(4));
+        assert_eq!(s.permission().unwrap().basis, Basis::ExpressForm);
+    }
+}
+
+#[test]
+fn the_planner_treats_a_stale_summary_past_its_lapse_as_no_permission() {
+    let k = the_key();
+    let on = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    let inquiry = ConsentEvent::new(
+        EventId::new("q").unwrap(),
+        on,
+        &k,
+        Action::OptedIn {
+            basis: Basis::Implied {
+                ground: ImpliedGround::Inquiry,
+                on,
+            },
+        },
+    )
+    .with_evidence(strong_evidence());
+    // Summarised while it held, planned after it lapsed.
+    let then = ConsentState::replay(&k, [&inquiry], &implied_ok(), on + TimeDelta::days(1));
+    let member = AudienceMember::from_state(&then).in_regime(Some(Regime::Casl));
+    let ctx = SendContext::new(k.tenant.clone(), k.list.clone(), on + TimeDelta::days(200));
+    let p = plan([member], &SuppressionIndex::new(), &ad(), &ctx);
+    assert!(p.sendable.is_empty());
+    assert_eq!(p.counts.get("jurisdiction.casl.consent_required"), Some(&1));
 }
 
 #[test]
@@ -422,9 +581,8 @@ fn implied_consent_lapses_to_the_second() {
             ImpliedGround::Subscription {
                 ends: Some(Utc.with_ymd_and_hms(2024, 2, 29, 12, 0, 0).unwrap()),
             },
-            // A subscription that ended before the consent's date counts
-            // from the date: two years after it.
-            Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap(),
+            // Two years from the end, whenever it was recorded.
+            Utc.with_ymd_and_hms(2026, 2, 28, 12, 0, 0).unwrap(),
         ),
         (
             ImpliedGround::Inquiry,
@@ -446,14 +604,14 @@ fn implied_consent_lapses_to_the_second() {
         )
         .with_evidence(strong_evidence());
         let before = lapse - TimeDelta::seconds(1);
-        let held = ConsentState::replay(&k, [&event], &LedgerPolicy::default(), before);
+        let held = ConsentState::replay(&k, [&event], &implied_ok(), before);
         assert!(held.permits_promotional(), "{ground:?} at {before}");
         assert_eq!(held.permission().unwrap().lapses_at, Some(lapse));
         assert!(held
             .explain()
             .iter()
             .any(|r| r.sentence.contains(&format!("lapses on {lapse}"))));
-        let gone = ConsentState::replay(&k, [&event], &LedgerPolicy::default(), lapse);
+        let gone = ConsentState::replay(&k, [&event], &implied_ok(), lapse);
         assert!(!gone.permits_promotional(), "{ground:?} at {lapse}");
         assert!(gone
             .explain()
@@ -509,18 +667,15 @@ fn implied_consent_needs_a_policy_that_accepts_it_and_never_follows_an_opt_out()
         },
     )
     .with_evidence(strong_evidence());
-    let strict = LedgerPolicy::builder()
-        .soft_opt_in_counts(false)
-        .build()
-        .unwrap();
-    let s = ConsentState::replay(&k, [&implied], &strict, at(3));
+    // The default policy is permission-based: implied consent is off.
+    let s = ConsentState::replay(&k, [&implied], &LedgerPolicy::default(), at(3));
     assert!(!s.permits_promotional());
     assert!(s
         .explain()
         .iter()
         .any(|r| r.rule.as_str() == "consent.implied.not_accepted"));
     let out = ev(&k, "out", 1, opt_out());
-    let s = ConsentState::replay(&k, [&out, &implied], &LedgerPolicy::default(), at(3));
+    let s = ConsentState::replay(&k, [&out, &implied], &implied_ok(), at(3));
     assert!(!s.permits_promotional());
 }
 
@@ -697,7 +852,7 @@ proptest! {
         weak_ok in any::<bool>(),
         promotional in any::<bool>(),
     ) {
-        let state = ConsentState::replay(&the_key(), &events, &LedgerPolicy::default(), now());
+        let state = ConsentState::replay(&the_key(), &events, &implied_ok(), now());
         let class = if promotional { ad() } else { receipt() };
         let ctx = SendContext::new(the_key().tenant, the_key().list, now()).with_weak_evidence_allowed(weak_ok);
         let j = Jurisdiction::new(country).unwrap();

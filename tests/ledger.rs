@@ -489,15 +489,23 @@ fn arb_history(max: usize) -> impl Strategy<Value = Vec<ConsentEvent>> {
 }
 
 fn arb_policy() -> impl Strategy<Value = LedgerPolicy> {
-    (1u32..10, 1u32..5, any::<bool>(), any::<bool>()).prop_map(|(w, n, soft, single)| {
-        LedgerPolicy::builder()
-            .double_opt_in_window_days(w)
-            .soft_bounce_threshold(n)
-            .soft_opt_in_counts(soft)
-            .single_opt_in_allowed(single)
-            .build()
-            .unwrap()
-    })
+    (
+        1u32..10,
+        1u32..5,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(w, n, soft, single, implied)| {
+            LedgerPolicy::builder()
+                .double_opt_in_window_days(w)
+                .soft_bounce_threshold(n)
+                .soft_opt_in_counts(soft)
+                .single_opt_in_allowed(single)
+                .implied_consent_counts(implied)
+                .build()
+                .unwrap()
+        })
 }
 
 fn the_key() -> ConsentKey {
@@ -539,7 +547,7 @@ fn model(
             Basis::Imported { .. } => !blocked_before,
             // Implied consent counts like the soft opt-in, until it lapses.
             Basis::Implied { ground, on } => {
-                policy.soft_opt_in_counts()
+                policy.implied_consent_counts()
                     && !blocked_before
                     && ground.lapses_at(*on).is_none_or(|lapse| lapse > now)
             }

@@ -192,7 +192,8 @@ pub enum ImpliedGround {
 
 impl ImpliedGround {
     /// When an implied consent on this ground, from `on`, lapses: two years
-    /// after a purchase or after a contract's or subscription's end, six
+    /// after a purchase, or after a contract's or subscription's end (from
+    /// the end, whenever it was recorded; CASL s. 10(10)(d), 10(14)), six
     /// months after an inquiry, never (`None`) for publication and
     /// disclosure or while a contract or subscription runs. Calendar months
     /// to the second: consent given at 2024-03-01T10:00:00Z on a purchase
@@ -205,7 +206,7 @@ impl ImpliedGround {
         match self {
             ImpliedGround::Purchase => Some(after(on, 24)),
             ImpliedGround::Contract { ends } | ImpliedGround::Subscription { ends } => {
-                ends.map(|end| after(end.max(on), 24))
+                ends.map(|end| after(end, 24))
             }
             ImpliedGround::Inquiry => Some(after(on, 6)),
             ImpliedGround::ConspicuousPublication | ImpliedGround::Disclosure => None,

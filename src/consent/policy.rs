@@ -32,6 +32,7 @@ pub struct LedgerPolicy {
     soft_bounce_threshold: u32,
     soft_opt_in_counts: bool,
     single_opt_in_allowed: bool,
+    implied_consent_counts: bool,
 }
 
 impl Default for LedgerPolicy {
@@ -41,6 +42,7 @@ impl Default for LedgerPolicy {
             soft_bounce_threshold: 3,
             soft_opt_in_counts: true,
             single_opt_in_allowed: true,
+            implied_consent_counts: false,
         }
     }
 }
@@ -55,6 +57,7 @@ pub struct LedgerPolicyBuilder {
     soft_bounce_threshold: u32,
     soft_opt_in_counts: bool,
     single_opt_in_allowed: bool,
+    implied_consent_counts: bool,
 }
 
 impl Default for LedgerPolicyBuilder {
@@ -70,6 +73,7 @@ impl From<LedgerPolicy> for LedgerPolicyBuilder {
             soft_bounce_threshold: p.soft_bounce_threshold,
             soft_opt_in_counts: p.soft_opt_in_counts,
             single_opt_in_allowed: p.single_opt_in_allowed,
+            implied_consent_counts: p.implied_consent_counts,
         }
     }
 }
@@ -129,6 +133,16 @@ impl LedgerPolicyBuilder {
         self
     }
 
+    /// Whether implied consent ([`Basis::Implied`](crate::Basis::Implied):
+    /// a purchase, a contract, an inquiry, a published or disclosed
+    /// address, until it lapses) counts as permission. Off by default: a
+    /// permission-based organisation mails only people who opted in; turn
+    /// it on to use CASL's implied consent.
+    pub fn implied_consent_counts(mut self, counts: bool) -> Self {
+        self.implied_consent_counts = counts;
+        self
+    }
+
     /// The policy, or every value out of range.
     ///
     /// # Errors
@@ -152,6 +166,7 @@ impl LedgerPolicyBuilder {
             soft_bounce_threshold: self.soft_bounce_threshold,
             soft_opt_in_counts: self.soft_opt_in_counts,
             single_opt_in_allowed: self.single_opt_in_allowed,
+            implied_consent_counts: self.implied_consent_counts,
         })
     }
 }
@@ -185,5 +200,10 @@ impl LedgerPolicy {
     /// Whether a single (form) opt-in counts as permission.
     pub fn single_opt_in_allowed(&self) -> bool {
         self.single_opt_in_allowed
+    }
+
+    /// Whether implied consent counts as permission (off by default).
+    pub fn implied_consent_counts(&self) -> bool {
+        self.implied_consent_counts
     }
 }

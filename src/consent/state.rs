@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use enumset::EnumSetType;
 use serde::{Deserialize, Serialize};
 
-use super::event::{Action, Basis, ConsentEvent, ConsentKey};
+use super::event::{Action, Basis, ConsentEvent, ConsentKey, ImpliedGround};
 use super::policy::LedgerPolicy;
 use crate::address::EmailAddress;
 use crate::catalogue::ids;
@@ -476,11 +476,11 @@ impl ConsentState {
                 ));
                 return;
             }
-            Basis::Implied { ground, on } if !policy.soft_opt_in_counts() => {
+            Basis::Implied { ground, on } if !policy.implied_consent_counts() => {
                 self.note(Reason::new(
                     ids::IMPLIED_CONSENT_NOT_ACCEPTED,
                     format!(
-                        "implied consent from {ground} on {on} grants nothing: the policy accepts only express opt-ins"
+                        "implied consent from {ground} on {on} grants nothing: the policy does not accept implied consent"
                     ),
                 ));
                 return;
@@ -506,15 +506,35 @@ impl ConsentState {
             Basis::Implied { ground, on } => ground.lapses_at(*on),
             _ => None,
         };
-        // A permission that lasts longer replaces one that lapses sooner
-        // (express consent never lapses); between equally lasting ones,
-        // stronger evidence replaces weak.
-        let lasts = |lapse: Option<DateTime<Utc>>| lapse.unwrap_or(DateTime::<Utc>::MAX_UTC);
+        // Which permission the state holds: one that lasts longer (express
+        // consent never lapses), then an express act over any other basis,
+        // then strong evidence over weak. News about the same implied
+        // relationship (a contract's or subscription's end date) replaces
+        // what was known of it.
+        let rank = |lapse: Option<DateTime<Utc>>, express: bool, weak: bool| {
+            (lapse.unwrap_or(DateTime::<Utc>::MAX_UTC), express, !weak)
+        };
         let replace = match &self.permission {
             None => true,
             Some(p) => {
-                let (old, new) = (lasts(p.lapses_at), lasts(lapses_at));
-                new > old || (new == old && p.weak_evidence && !weak)
+                let same_relationship = match (&p.basis, basis) {
+                    (Basis::Implied { ground: old, .. }, Basis::Implied { ground: new, .. }) => {
+                        matches!(
+                            (old, new),
+                            (
+                                ImpliedGround::Contract { .. },
+                                ImpliedGround::Contract { .. }
+                            ) | (
+                                ImpliedGround::Subscription { .. },
+                                ImpliedGround::Subscription { .. }
+                            )
+                        )
+                    }
+                    _ => false,
+                };
+                same_relationship
+                    || rank(lapses_at, basis.is_express(), weak)
+                        > rank(p.lapses_at, p.basis.is_express(), p.weak_evidence)
             }
         };
         if !replace {

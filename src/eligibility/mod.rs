@@ -27,7 +27,7 @@ pub use plan::{
 
 use crate::catalogue::ids;
 use crate::classify::{Classification, MessageClass};
-use crate::consent::{ConsentState, Permission, SuppressionKind};
+use crate::consent::{ConsentState, ImpliedGround, Permission, SuppressionKind};
 use crate::decision::{Decision, Reason, Reasons};
 use crate::ids::{ListId, Scope, TenantId};
 use crate::jurisdiction::{ContentItem, Jurisdiction, OrgStance, PermissionModel, Regime};
@@ -59,6 +59,11 @@ pub struct SendContext {
     /// ([`SendContext::decide_for`]).
     #[serde(default)]
     pub stance: OrgStance,
+    /// Whether the message is relevant to its recipients' business roles,
+    /// which CASL requires of mail sent on consent implied by a published
+    /// or disclosed address (s. 10(9)(b)-(c)). Off by default.
+    #[serde(default)]
+    pub business_relevant: bool,
 }
 
 /// How a send context treats a message the classifier could not place.
@@ -85,7 +90,15 @@ impl SendContext {
             allow_weak_evidence: false,
             undetermined_as: UndeterminedAs::Promotional,
             stance: OrgStance::PermissionBased,
+            business_relevant: false,
         }
+    }
+
+    /// Mark the message as relevant to its recipients' business roles (see
+    /// [`SendContext::business_relevant`]).
+    pub fn with_business_relevance(mut self, relevant: bool) -> Self {
+        self.business_relevant = relevant;
+        self
     }
 
     /// Send undetermined messages as this (see [`UndeterminedAs`]).
@@ -197,11 +210,13 @@ pub struct PermissionSummary {
     /// Whether the evidence is weak.
     pub weak_evidence: bool,
     /// What kind of basis it is (regimes treat them differently).
-    #[serde(default = "PermissionKind::default_kind")]
     pub kind: PermissionKind,
     /// Since when it is held.
-    #[serde(default)]
     pub since: DateTime<Utc>,
+    /// When it lapses (implied consent), if it does: the planner treats it
+    /// as gone from then on, as a replayed state would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lapses_at: Option<DateTime<Utc>>,
 }
 
 /// The kind of a permission's basis, as the regimes see it.
@@ -212,17 +227,16 @@ pub enum PermissionKind {
     Express,
     /// The soft opt-in of an existing customer.
     SoftOptIn,
-    /// Implied consent (CASL), not yet lapsed.
+    /// Implied consent by a relationship (a purchase, a contract, a
+    /// subscription, an inquiry), until it lapses.
     Implied,
+    /// Implied consent by a conspicuously published or disclosed address:
+    /// only for messages relevant to the person's business role (CASL s.
+    /// 10(9)(b)-(c)).
+    ImpliedByAddress,
     /// An imported list with the tenant's attestation: not the person's
     /// demonstrable consent.
     Imported,
-}
-
-impl PermissionKind {
-    fn default_kind() -> Self {
-        PermissionKind::Express
-    }
 }
 
 impl PermissionSummary {
@@ -237,10 +251,15 @@ impl PermissionSummary {
                     PermissionKind::Express
                 }
                 Basis::ExistingCustomer => PermissionKind::SoftOptIn,
+                Basis::Implied {
+                    ground: ImpliedGround::ConspicuousPublication | ImpliedGround::Disclosure,
+                    ..
+                } => PermissionKind::ImpliedByAddress,
                 Basis::Implied { .. } => PermissionKind::Implied,
                 Basis::Imported { .. } => PermissionKind::Imported,
             },
             since: permission.since,
+            lapses_at: permission.lapses_at,
         }
     }
 }
@@ -261,7 +280,8 @@ pub(crate) enum Cause {
     NoPermission,
     WeakEvidence,
     CaslNoConsent,
-    CaslLapsed,
+    CaslUndated,
+    CaslNotRelevant,
     CaslEvidence,
     EuNoConsent,
     EuEvidence,
@@ -310,8 +330,8 @@ impl Cause {
             Cause::NoPermission => 5,
             Cause::WeakEvidence => 6,
             Cause::StateOutOfDate => 7,
-            Cause::CaslNoConsent => 8,
-            Cause::CaslLapsed => 9,
+            // The three share the CASL consent rule: one slot, one count.
+            Cause::CaslNoConsent | Cause::CaslUndated | Cause::CaslNotRelevant => 8,
             Cause::CaslEvidence => 10,
             Cause::EuNoConsent => 11,
             Cause::EuEvidence => 12,
@@ -364,13 +384,17 @@ impl Cause {
                 ids::JUR_CASL_CONSENT_REQUIRED,
                 "CASL: a Canadian recipient needs express consent or implied consent that has not lapsed",
             ),
-            Cause::CaslLapsed => (
+            Cause::CaslUndated => (
                 ids::JUR_CASL_CONSENT_REQUIRED,
-                "CASL: an existing customer's implied consent lapses two years after the purchase (s. 10(10)(a))",
+                "CASL: an existing-customer opt-in carries no purchase date, so it cannot show that implied consent still holds (s. 10(10)(a)); record the purchase as implied consent with its date",
+            ),
+            Cause::CaslNotRelevant => (
+                ids::JUR_CASL_CONSENT_REQUIRED,
+                "CASL: consent implied by a published or disclosed address covers only messages relevant to the person's business role, and this campaign is not marked so (s. 10(9)(b)-(c))",
             ),
             Cause::CaslEvidence => (
                 ids::JUR_CASL_CONSENT_EVIDENCE,
-                "CASL: the sender must prove consent, and an imported list's attestation does not (s. 13)",
+                "CASL: the sender must prove consent; an imported list's attestation, or evidence without a source or policy version, does not (s. 13)",
             ),
             Cause::EuNoConsent => (
                 ids::JUR_EU_PRIOR_CONSENT,
@@ -378,7 +402,7 @@ impl Cause {
             ),
             Cause::EuEvidence => (
                 ids::JUR_EU_CONSENT_EVIDENCE,
-                "GDPR: consent must be demonstrable, and an imported list's attestation is not (Art. 7(1))",
+                "GDPR: consent must be demonstrable; an imported list's attestation, or evidence without a source or policy version, is not (Art. 7(1))",
             ),
             Cause::UkNoConsent => (
                 ids::JUR_UK_PRIOR_CONSENT,
@@ -386,7 +410,7 @@ impl Cause {
             ),
             Cause::UkEvidence => (
                 ids::JUR_UK_CONSENT_EVIDENCE,
-                "UK GDPR: consent must be demonstrable, and an imported list's attestation is not (Art. 7(1))",
+                "UK GDPR: consent must be demonstrable; an imported list's attestation, or evidence without a source or policy version, is not (Art. 7(1))",
             ),
         };
         Reason::new(rule, sentence)
@@ -414,6 +438,8 @@ pub(crate) fn evaluate(
         return suppressed & BLOCKS_TRANSACTIONAL;
     }
     let mut causes = suppressed;
+    // A permission past its lapse (a stale summary) is no permission.
+    let permission = permission.filter(|p| p.lapses_at.is_none_or(|at| at > ctx.now));
     // An opt-out or complaint already says why there is no permission;
     // "no permission" is reported only on its own.
     let explained = Cause::Complaint | Cause::OptedOutTenant | Cause::OptedOutList;
@@ -435,28 +461,35 @@ pub(crate) fn evaluate(
         Some(Regime::UkPecr) => (Cause::UkNoConsent, Cause::UkEvidence),
         Some(Regime::CanSpam) | None => return causes,
     };
+    let casl = regime == Some(Regime::Casl);
     match permission {
         None if !causes.is_disjoint(explained) => {}
         None => causes |= no_consent,
-        Some(p) => match p.kind {
-            PermissionKind::Express => {}
-            PermissionKind::Imported => causes |= evidence,
-            // CASL's implied consent is no consent under GDPR or PECR.
-            PermissionKind::Implied if regime != Some(Regime::Casl) => causes |= no_consent,
-            PermissionKind::Implied => {}
-            // An existing customer: implied consent by a purchase under
-            // CASL (two years), the soft opt-in under GDPR and PECR.
-            PermissionKind::SoftOptIn if regime == Some(Regime::Casl) => {
-                let lapses = p
-                    .since
-                    .checked_add_months(chrono::Months::new(24))
-                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
-                if lapses <= ctx.now {
-                    causes |= Cause::CaslLapsed;
-                }
+        Some(p) => {
+            // These regimes put the proof of consent on the sender: weak
+            // evidence does not carry it, whatever the context allows.
+            if p.weak_evidence {
+                causes |= evidence;
             }
-            PermissionKind::SoftOptIn => {}
-        },
+            match p.kind {
+                PermissionKind::Express => {}
+                PermissionKind::Imported => causes |= evidence,
+                // CASL's implied consent is no consent under GDPR or PECR.
+                PermissionKind::Implied | PermissionKind::ImpliedByAddress if !casl => {
+                    causes |= no_consent;
+                }
+                PermissionKind::Implied => {}
+                PermissionKind::ImpliedByAddress if !ctx.business_relevant => {
+                    causes |= Cause::CaslNotRelevant;
+                }
+                PermissionKind::ImpliedByAddress => {}
+                // An existing customer: the soft opt-in under GDPR and
+                // PECR; under CASL, implied consent by a purchase whose date
+                // the basis does not record.
+                PermissionKind::SoftOptIn if casl => causes |= Cause::CaslUndated,
+                PermissionKind::SoftOptIn => {}
+            }
+        }
     }
     causes
 }
@@ -467,7 +500,18 @@ pub(crate) fn requirements_for(
     regimes: impl IntoIterator<Item = Regime>,
 ) -> Vec<Requirement> {
     if !promotional {
-        return Vec::new();
+        // CASL s. 6(6) lifts only the consent requirement from receipts,
+        // confirmations and account notices: they still identify the
+        // sender and carry an unsubscribe (s. 6(1)(b), 6(2)).
+        let mut r = Vec::new();
+        if regimes.into_iter().any(|x| x == Regime::Casl) {
+            r.extend([
+                Requirement::SenderIdentification,
+                Requirement::ContactInformation,
+                Requirement::UnsubscribeLink,
+            ]);
+        }
+        return r;
     }
     let mut r = PROMOTIONAL_REQUIREMENTS.to_vec();
     if !express {

@@ -413,6 +413,7 @@ pub struct CampaignPlan<'a> {
 ///     weak_evidence: false,
 ///     kind: PermissionKind::Express,
 ///     since: chrono::DateTime::UNIX_EPOCH,
+///     lapses_at: None,
 /// });
 /// let audience = [&ann, &bob].map(|a| AudienceMember { address: a, permission: subscribed, regime: None });
 /// let newsletter = Classifier::default().classify(&Message::text("New arrivals", "Shop now"));

@@ -418,8 +418,9 @@ impl OptOutDeadlines {
         let at = |rule: OptOutRule| match rule {
             OptOutRule::CanSpam => self.calendar.end_of_nth_business_day(received_at, 10),
             OptOutRule::BulkSender => crate::time::add(received_at, TimeDelta::hours(48)),
-            // The unsubscribe's receipt is the earliest moment known of its
-            // sending: counting from it never errs late.
+            // CASL counts from when the unsubscribe was sent; pass that
+            // instant as `received_at` when the request carries it (an
+            // email's Date), else the receipt, which may be later.
             OptOutRule::Casl => self.calendar.end_of_nth_business_day(received_at, 10),
             OptOutRule::WithoutDelay => received_at,
         };
