@@ -68,12 +68,22 @@ pub const COOKIE_POLICY: &str = r#"{
   ]
 }"#;
 
+/// A key for one purpose, derived from the server's secret (HMAC-SHA256),
+/// so the unsubscribe tokens and the consent cookie never share a key.
+pub fn derive(secret: &[u8], purpose: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(purpose);
+    mac.finalize().into_bytes().to_vec()
+}
+
 /// The unsubscribe settings: token keys and the opt-out deadline rules.
 pub fn unsubscribe_settings(
     secret: &[u8],
 ) -> Result<UnsubscribeSettings, Box<dyn std::error::Error>> {
     Ok(UnsubscribeSettings {
-        keys: KeyRing::new(TokenKey::new("k1", secret.to_vec())?),
+        keys: KeyRing::new(TokenKey::new("k1", derive(secret, b"unsubscribe-token"))?),
         deadlines: OptOutDeadlines::new(
             [OptOutRule::CanSpam, OptOutRule::BulkSender],
             BusinessCalendar::us_federal(2026..=2030, 0)?,
@@ -82,8 +92,9 @@ pub fn unsubscribe_settings(
 }
 
 impl App {
-    /// The app over `store`, with token and cookie keys made from `secret`
-    /// (32 bytes or more; from a secret store in production).
+    /// The app over `store`, with the unsubscribe-token key and the
+    /// consent-cookie key derived from `secret` (32 bytes or more; from a
+    /// secret store in production), one per purpose.
     pub fn new(
         store: SqliteStore,
         secret: &[u8],
@@ -93,7 +104,7 @@ impl App {
         let (policy, _warnings) = CookiePolicy::from_json(COOKIE_POLICY)?;
         let banner = CookieBanner::new(
             policy,
-            ConsentKeys::new(TokenKey::new("site1", secret.to_vec())?),
+            ConsentKeys::new(TokenKey::new("site1", derive(secret, b"consent-cookie"))?),
         )
         .with_ad_opt_out(AdOptOut::new("localhost")?);
         let lists = [
