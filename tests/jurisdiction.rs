@@ -967,3 +967,24 @@ fn the_driver_applies_each_recipients_regime_when_it_sends() {
             .any(|r| r.rule.as_str() == "jurisdiction.eu.consent_evidence"));
     }
 }
+
+#[test]
+fn an_objection_under_a_regime_names_the_regimes_rule() {
+    let ctx = SendContext::new(the_key().tenant, the_key().list, now());
+    for (country, rule) in [
+        ("US", "jurisdiction.can_spam.opt_out_deadline"),
+        ("CA", "jurisdiction.casl.opt_out_deadline"),
+        ("DE", "jurisdiction.eu.objection_stops_marketing"),
+        ("GB", "jurisdiction.uk.objection_stops_marketing"),
+    ] {
+        let j = Jurisdiction::new(country).unwrap();
+        let d = ctx.decide_for(&state(History::ExpressThenOptOut), &ad(), Some(&j));
+        assert!(!d.is_send());
+        assert_eq!(d.rule().as_str(), "eligibility.promotional.opted_out");
+        assert!(
+            d.reasons().iter().any(|r| r.rule.as_str() == rule),
+            "{country}: {:?}",
+            d.reasons()
+        );
+    }
+}

@@ -530,3 +530,62 @@ pub fn lint(
     }
     issues
 }
+
+/// [`lint`], plus what the audience's regimes require every message to
+/// carry: sender identification under CASL, GDPR/ePrivacy and PECR, and
+/// contact information under CASL (for CASL, on transactional mail too,
+/// s. 6(6)). Pass the regimes of the campaign's recipients.
+///
+/// ```
+/// use consentry::classify::{Classifier, Message};
+/// use consentry::eligibility::{lint_for, PostalAddress, SenderProfile};
+/// use consentry::jurisdiction::Regime;
+/// use consentry::{EmailAddress, OutboundMessage};
+///
+/// let profile = SenderProfile {
+///     domains: vec!["shop.example".into()],
+///     postal_address: PostalAddress {
+///         street: Some("1 Main St".into()), po_box: None, city: "Springfield".into(),
+///         region: None, postal_code: "62701".into(), country: "US".into(),
+///     },
+///     unsubscribe_url_prefix: None,
+///     business_name: Some("Shop Example Ltd".into()),
+///     contact: Some("help@shop.example".into()),
+/// };
+/// let receipt = OutboundMessage::builder(
+///     EmailAddress::parse("orders@shop.example")?,
+///     EmailAddress::parse("ann@example.ca")?,
+/// )
+/// .subject("Your receipt")
+/// .text("Thank you for your order #5521. Total charged: $18.00.")
+/// .build()?;
+/// let class = Classifier::default().classify(&Message::from_outbound(&receipt, Default::default()));
+/// let issues = lint_for(&receipt, &class, &profile, [Regime::Casl]);
+/// let rules: Vec<&str> = issues.iter().map(|r| r.rule.as_str()).collect();
+/// assert!(rules.contains(&"lint.sender_identification"));
+/// assert!(rules.contains(&"lint.contact_information"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn lint_for<I>(
+    msg: &OutboundMessage,
+    classification: &Classification,
+    profile: &SenderProfile,
+    regimes: I,
+) -> Vec<Reason>
+where
+    I: IntoIterator<Item = crate::jurisdiction::Regime>,
+{
+    let promotional = !classification.outcome().is_transactional();
+    let mut issues = lint(msg, classification, profile);
+    let required = super::requirements_for(promotional, true, regimes);
+    let extra: Vec<Requirement> = required
+        .into_iter()
+        .filter(|r| !super::PROMOTIONAL_REQUIREMENTS.contains(r))
+        .collect();
+    for issue in check_requirements(msg, &extra, profile) {
+        if !issues.contains(&issue) {
+            issues.push(issue);
+        }
+    }
+    issues
+}

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use enumset::{enum_set, EnumSet, EnumSetType};
 use serde::{Deserialize, Serialize};
 
-pub use lint::{check_requirements, lint, PostalAddress, ProfileError, SenderProfile};
+pub use lint::{check_requirements, lint, lint_for, PostalAddress, ProfileError, SenderProfile};
 pub use plan::{
     plan, plan_each, AudienceMember, CampaignPlan, CampaignScope, PlanSummary, Planned,
     SuppressedRecipient, SuppressionIndex,
@@ -688,7 +688,19 @@ impl SendContext {
             regime,
         );
         let mut decision = match Decision::with_reasons(SendOutcome::Suppress, reasons_of(causes)) {
-            Some(suppress) => suppress,
+            Some(mut suppress) => {
+                // An opt-out or complaint under a regime: name the regime's
+                // rule on objections too.
+                let objected = Cause::Complaint | Cause::OptedOutTenant | Cause::OptedOutList;
+                if let Some(r) = regime.filter(|_| promotional && !causes.is_disjoint(objected)) {
+                    let rules = r.rules();
+                    suppress.push_reason(Reason::new(
+                        rules.opt_out_rule.clone(),
+                        format!("{}: an objection stops commercial mail (by the deadline of its rule at the latest)", rules.name),
+                    ));
+                }
+                suppress
+            }
             None => {
                 // Affirmative consent, provable: only then may the ad label go
                 // (15 U.S.C. 7704(a)(5)(B)).
