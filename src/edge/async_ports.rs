@@ -367,6 +367,14 @@ where
         let event = event.clone();
         self.run(move |store| store.append(&event))
     }
+    fn append_batch(
+        &self,
+        events: &[ConsentEvent],
+    ) -> impl Future<Output = Result<Vec<AppendOutcome>, Self::Error>> + Send {
+        // One job: the store's own batch (one SQLite transaction).
+        let events = events.to_vec();
+        self.run(move |store| store.append_batch(&events))
+    }
     fn events_for(
         &self,
         address: &EmailAddress,
@@ -426,6 +434,12 @@ impl<T: AsyncConsentStore + ?Sized> StorePort for AsyncPorts<'_, T> {
         address: &EmailAddress,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send {
         self.0.events_for(address)
+    }
+    fn append_batch(
+        &self,
+        events: &[ConsentEvent],
+    ) -> impl Future<Output = Result<Vec<AppendOutcome>, Self::Error>> + Send {
+        self.0.append_batch(events)
     }
     fn erased_facts(
         &self,

@@ -93,6 +93,7 @@ where
 {
     run_ready(async {
         idempotent_append(&SyncPorts(&make())).await?;
+        batch_append(&SyncPorts(&make())).await?;
         nothing_lost(&SyncPorts(&make())).await?;
         isolation(&SyncPorts(&make())).await?;
         order_kept(&SyncPorts(&make())).await?;
@@ -131,6 +132,7 @@ where
 {
     use crate::edge::async_ports::AsyncPorts;
     idempotent_append(&AsyncPorts(&make().await)).await?;
+    batch_append(&AsyncPorts(&make().await)).await?;
     nothing_lost(&AsyncPorts(&make().await)).await?;
     isolation(&AsyncPorts(&make().await)).await?;
     order_kept(&AsyncPorts(&make().await)).await?;
@@ -312,6 +314,48 @@ async fn idempotent_append<S: StorePort>(store: &S) -> Result<(), ConformanceFai
                 "expected exactly the first event, found {} events",
                 events.len()
             ),
+        ));
+    }
+    Ok(())
+}
+
+/// A batch answers event by event, in order, as single appends would
+/// (a repeat inside the batch included), and stores what it says.
+async fn batch_append<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
+    const CHECK: &str = "batch_append";
+    let before = fixture("batch-0", "batch@example.com", 0, opt_in())?;
+    store.append(&before).await.map_err(store_err(CHECK))?;
+    let new = fixture("batch-1", "batch@example.com", 1, opt_in())?;
+    let other = fixture(
+        "batch-0",
+        "batch@example.com",
+        2,
+        Action::OptedOut {
+            via: OptOutChannel::Admin,
+        },
+    )?;
+    let batch = [before.clone(), new.clone(), new.clone(), other];
+    let outcomes = store.append_batch(&batch).await.map_err(store_err(CHECK))?;
+    let expected = [
+        AppendOutcome::Duplicate,
+        AppendOutcome::Appended,
+        AppendOutcome::Duplicate,
+        AppendOutcome::Conflict,
+    ];
+    if outcomes != expected {
+        return Err(fail(
+            CHECK,
+            format!("a batch answered {outcomes:?}, expected {expected:?}"),
+        ));
+    }
+    let stored = store
+        .events_for(&before.address)
+        .await
+        .map_err(store_err(CHECK))?;
+    if stored != vec![before, new] {
+        return Err(fail(
+            CHECK,
+            format!("after the batch {} events are stored, expected 2", stored.len()),
         ));
     }
     Ok(())

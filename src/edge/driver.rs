@@ -409,6 +409,26 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
         )
     }
 
+    /// Validate every event, then append them all with
+    /// [`ConsentStore::append_batch`] (one transaction on SQLite). One
+    /// outcome per event, in order; unlike [`record`](Self::record), a
+    /// [`AppendOutcome::Conflict`] is reported in the list, not as an
+    /// error, so the rest of the batch is not lost to one bad id.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::InvalidEvent`] for the first invalid event (nothing
+    /// is stored), [`ServiceError::Store`] when the store fails.
+    pub fn record_batch(
+        &self,
+        events: &[ConsentEvent],
+    ) -> Result<Vec<AppendOutcome>, DriverError<S, M>> {
+        for event in events {
+            event.validate()?;
+        }
+        self.store.append_batch(events).map_err(ServiceError::Store)
+    }
+
     /// The current state of a key, as of `now`.
     ///
     /// # Errors

@@ -49,6 +49,10 @@ pub(crate) trait StorePort {
         &self,
         address: &EmailAddress,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send;
+    fn append_batch(
+        &self,
+        events: &[ConsentEvent],
+    ) -> impl Future<Output = Result<Vec<AppendOutcome>, Self::Error>> + Send;
     fn erased_facts(
         &self,
         hash: &AddressHash,
@@ -90,6 +94,12 @@ impl<T: ConsentStore + ?Sized> StorePort for SyncPorts<'_, T> {
         address: &EmailAddress,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send {
         ready(self.0.events_for(address))
+    }
+    fn append_batch(
+        &self,
+        events: &[ConsentEvent],
+    ) -> impl Future<Output = Result<Vec<AppendOutcome>, Self::Error>> + Send {
+        ready(self.0.append_batch(events))
     }
     fn erased_facts(
         &self,

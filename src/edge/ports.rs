@@ -78,6 +78,20 @@ pub trait ConsentStore {
     /// The store's own failure.
     fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error>;
 
+    /// Append several events, with one outcome each, in order (an event
+    /// repeating an earlier one of the batch is its `Duplicate` or
+    /// `Conflict`). By default one [`append`](Self::append) after another,
+    /// so on error a prefix may be stored (a retry is safe: appends are
+    /// idempotent); the SQLite store does it in one transaction, all or
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure.
+    fn append_batch(&self, events: &[ConsentEvent]) -> Result<Vec<AppendOutcome>, Self::Error> {
+        events.iter().map(|e| self.append(e)).collect()
+    }
+
     /// The facts kept, under a salted hash, for an erased address (see
     /// [`ErasedFact`]). Stores that do not support erasure keep the
     /// default: none.
@@ -150,6 +164,12 @@ macro_rules! forward_ports {
             }
             fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
                 (**self).events_for(address)
+            }
+            fn append_batch(
+                &self,
+                events: &[ConsentEvent],
+            ) -> Result<Vec<AppendOutcome>, Self::Error> {
+                (**self).append_batch(events)
             }
             fn erased_facts(
                 &self,

@@ -424,72 +424,97 @@ impl SqliteStore {
     }
 }
 
+/// Append one event inside a write transaction: an id erased before
+/// schema 3 stays reserved; then one `INSERT … ON CONFLICT DO NOTHING`
+/// (the common case ends here); if the id was taken, the stored row tells
+/// `Duplicate` (same event, or erased) from `Conflict`. Statements are
+/// prepared once per connection.
+fn append_in(
+    tx: &rusqlite::Transaction<'_>,
+    event: &ConsentEvent,
+) -> Result<AppendOutcome, SqliteStoreError> {
+    let legacy = legacy_key(event.id.as_str());
+    let erased_before_v3 = tx
+        .prepare_cached("SELECT 1 FROM consentry_events WHERE key = ?1")
+        .map_err(classify)?
+        .exists(params![legacy])
+        .map_err(classify)?;
+    if erased_before_v3 {
+        return Ok(AppendOutcome::Duplicate);
+    }
+    let body = serde_json::to_string(event).map_err(|e| SqliteStoreError::Corrupt {
+        what: "event (encoding)",
+        source: Some(Box::new(e)),
+    })?;
+    let key = event_key(event.tenant.as_str(), event.id.as_str());
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO consentry_events (key, canonical, tenant, list, body)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
+        )
+        .map_err(classify)?
+        .execute(params![
+            key,
+            event.address.canonical(),
+            event.tenant.as_str(),
+            event.list.as_ref().map(ListId::as_str),
+            body
+        ])
+        .map_err(classify)?;
+    if inserted == 1 {
+        return Ok(AppendOutcome::Appended);
+    }
+    let stored: Option<String> = tx
+        .prepare_cached("SELECT body FROM consentry_events WHERE key = ?1")
+        .map_err(classify)?
+        .query_row(params![key], |r| r.get(0))
+        .map_err(classify)?;
+    match stored {
+        // Erased: the id stays reserved.
+        None => Ok(AppendOutcome::Duplicate),
+        Some(existing) => {
+            let existing: ConsentEvent =
+                serde_json::from_str(&existing).map_err(|e| SqliteStoreError::Corrupt {
+                    what: "event row",
+                    source: Some(Box::new(e)),
+                })?;
+            Ok(if existing == *event {
+                AppendOutcome::Duplicate
+            } else {
+                AppendOutcome::Conflict
+            })
+        }
+    }
+}
+
 impl ConsentStore for SqliteStore {
     type Error = SqliteStoreError;
 
     fn append(&self, event: &ConsentEvent) -> Result<AppendOutcome, SqliteStoreError> {
-        let body = serde_json::to_string(event).map_err(|e| SqliteStoreError::Corrupt {
-            what: "event (encoding)",
-            source: Some(Box::new(e)),
-        })?;
-        let key = event_key(event.tenant.as_str(), event.id.as_str());
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(classify)?;
-        let stored: Option<Option<String>> = tx
-            .query_row(
-                "SELECT body FROM consentry_events WHERE key = ?1",
-                params![key],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(classify)?;
-        let outcome = match stored {
-            // Erased: the id stays reserved.
-            Some(None) => AppendOutcome::Duplicate,
-            Some(Some(existing)) => {
-                let existing: ConsentEvent =
-                    serde_json::from_str(&existing).map_err(|e| SqliteStoreError::Corrupt {
-                        what: "event row",
-                        source: Some(Box::new(e)),
-                    })?;
-                if existing == *event {
-                    AppendOutcome::Duplicate
-                } else {
-                    AppendOutcome::Conflict
-                }
-            }
-            None => {
-                let erased_before_v3: bool = tx
-                    .query_row(
-                        "SELECT count(*) FROM consentry_events WHERE key = ?1",
-                        params![legacy_key(event.id.as_str())],
-                        |r| r.get::<_, i64>(0),
-                    )
-                    .map_err(classify)?
-                    > 0;
-                if erased_before_v3 {
-                    AppendOutcome::Duplicate
-                } else {
-                    tx.execute(
-                        "INSERT INTO consentry_events (key, canonical, tenant, list, body)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![
-                            key,
-                            event.address.canonical(),
-                            event.tenant.as_str(),
-                            event.list.as_ref().map(ListId::as_str),
-                            body
-                        ],
-                    )
-                    .map_err(classify)?;
-                    AppendOutcome::Appended
-                }
-            }
-        };
+        let outcome = append_in(&tx, event)?;
         tx.commit().map_err(classify)?;
         Ok(outcome)
+    }
+
+    /// One transaction for the whole batch: all stored or none.
+    fn append_batch(
+        &self,
+        events: &[ConsentEvent],
+    ) -> Result<Vec<AppendOutcome>, SqliteStoreError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        let outcomes = events
+            .iter()
+            .map(|e| append_in(&tx, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit().map_err(classify)?;
+        Ok(outcomes)
     }
 
     fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, SqliteStoreError> {
