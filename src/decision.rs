@@ -319,6 +319,16 @@ impl<O> Decision<O> {
         })
     }
 
+    /// [`with_reasons`](Self::with_reasons) for reasons already gathered
+    /// (no re-collection).
+    pub(crate) fn from_reasons(outcome: O, reasons: Reasons) -> Option<Self> {
+        (!reasons.is_empty()).then_some(Decision {
+            outcome,
+            reasons,
+            audit: false,
+        })
+    }
+
     /// The outcome.
     pub fn outcome(&self) -> &O {
         &self.outcome

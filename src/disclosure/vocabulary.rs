@@ -333,11 +333,31 @@ pub struct Transfer {
 }
 
 /// The EU and EEA member states and Switzerland (ISO 3166-1 alpha-2; Greece
-/// also as `EL`).
+/// also as `EL`), as written; the decision uses [`EEA_AND_CH_CODES`].
+#[cfg(test)]
 const EEA_AND_CH: &[&str] = &[
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "EL", "HU", "IE", "IT",
     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO", "CH",
 ];
+
+/// [`EEA_AND_CH`] as sorted upper-case byte pairs, for a binary search (a
+/// unit test checks both lists agree and this one is sorted).
+const EEA_AND_CH_CODES: [[u8; 2]; 32] = [
+    *b"AT", *b"BE", *b"BG", *b"CH", *b"CY", *b"CZ", *b"DE", *b"DK", *b"EE", *b"EL", *b"ES",
+    *b"FI", *b"FR", *b"GR", *b"HR", *b"HU", *b"IE", *b"IS", *b"IT", *b"LI", *b"LT", *b"LU",
+    *b"LV", *b"MT", *b"NL", *b"NO", *b"PL", *b"PT", *b"RO", *b"SE", *b"SI", *b"SK",
+];
+
+/// Whether a country code (any case, surrounding whitespace ignored) is in
+/// the EU, the EEA or Switzerland: one two-byte key, one binary search.
+fn in_eea_or_switzerland(country: &str) -> bool {
+    match country.trim().as_bytes() {
+        [a, b] => EEA_AND_CH_CODES
+            .binary_search(&[a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+            .is_ok(),
+        _ => false,
+    }
+}
 
 impl Transfer {
     /// Whether the transfer takes the personal data of someone in the EU,
@@ -347,10 +367,7 @@ impl Transfer {
             self.subject_region,
             SubjectRegion::EuEea | SubjectRegion::Switzerland
         );
-        let inside = EEA_AND_CH
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(self.recipient_country.trim()));
-        protected && !inside
+        protected && !in_eea_or_switzerland(&self.recipient_country)
     }
 }
 
@@ -442,5 +459,25 @@ pub(crate) enum Fact {
 impl Fact {
     pub(crate) fn bit(self) -> u8 {
         1 << (self as u8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sorted_country_codes_are_the_listed_ones() {
+        let mut listed: Vec<[u8; 2]> = super::EEA_AND_CH
+            .iter()
+            .map(|c| [c.as_bytes()[0], c.as_bytes()[1]])
+            .collect();
+        listed.sort_unstable();
+        assert_eq!(listed, super::EEA_AND_CH_CODES.to_vec());
+        for c in super::EEA_AND_CH {
+            assert!(super::in_eea_or_switzerland(&c.to_lowercase()));
+            assert!(super::in_eea_or_switzerland(&format!(" {c} ")));
+        }
+        for c in ["US", "GB", "", "D", "DEU", "xx"] {
+            assert!(!super::in_eea_or_switzerland(c));
+        }
     }
 }
