@@ -76,6 +76,7 @@ fn bench(c: &mut Criterion) {
             ),
         }
     }
+    index.shrink_to_fit();
     let index_rss = resident_bytes().saturating_sub(before);
 
     let before = resident_bytes();

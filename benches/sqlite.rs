@@ -44,7 +44,8 @@ const SELECT: &str =
 fn event(person: u64, n: u64) -> ConsentEvent {
     ConsentEvent {
         id: EventId::new(format!("bench-{n}")).unwrap(),
-        at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::minutes(n as i64 % 100_000),
+        at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+            + TimeDelta::minutes(n as i64 % 100_000),
         tenant: TenantId::new("acme").unwrap(),
         list: Some(ListId::new("news").unwrap()),
         address: EmailAddress::parse(&format!("person{person}@example.com")).unwrap(),
@@ -91,20 +92,27 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqliteStore::open(dir.join("store.sqlite3")).unwrap();
     let raw = Connection::open(dir.join("raw.sqlite3")).unwrap();
-    let _: String = raw.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).unwrap();
+    let _: String = raw
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .unwrap();
     raw.pragma_update(None, "synchronous", "NORMAL").unwrap();
     raw.pragma_update(None, "secure_delete", "ON").unwrap();
     raw.execute_batch(SCHEMA).unwrap();
     let raw_reader = Connection::open(dir.join("store.sqlite3")).unwrap();
 
     // Readers: 1,000 people with 10 events each, in both.
-    let readers: Vec<ConsentEvent> = (0..10_000u64).map(|n| event(5_000_000 + n % 1000, 900_000_000 + n)).collect();
+    let readers: Vec<ConsentEvent> = (0..10_000u64)
+        .map(|n| event(5_000_000 + n % 1000, 900_000_000 + n))
+        .collect();
     store.append_batch(&readers).unwrap();
     {
         let tx = raw.unchecked_transaction().unwrap();
         for e in &readers {
             let r = row(e);
-            tx.prepare_cached(INSERT).unwrap().execute(params![r.key, r.canonical, "acme", "news", r.body]).unwrap();
+            tx.prepare_cached(INSERT)
+                .unwrap()
+                .execute(params![r.key, r.canonical, "acme", "news", r.body])
+                .unwrap();
         }
         tx.commit().unwrap();
     }
@@ -128,7 +136,9 @@ fn main() {
         let ours_single = fresh(SINGLE);
         let raw_single: Vec<Row> = fresh(SINGLE).iter().map(row).collect();
         let ours_batches: Vec<Vec<ConsentEvent>> = (0..BATCHES).map(|_| fresh(BATCH)).collect();
-        let raw_batches: Vec<Vec<Row>> = (0..BATCHES).map(|_| fresh(BATCH).iter().map(row).collect()).collect();
+        let raw_batches: Vec<Vec<Row>> = (0..BATCHES)
+            .map(|_| fresh(BATCH).iter().map(row).collect())
+            .collect();
         let people: Vec<EmailAddress> = (0..READS as u64)
             .map(|p| EmailAddress::parse(&format!("person{}@example.com", 5_000_000 + p)).unwrap())
             .collect();
@@ -157,7 +167,10 @@ fn main() {
                 t_raw[0] = time(|| {
                     for r in &raw_single {
                         let tx = raw.unchecked_transaction().unwrap();
-                        tx.prepare_cached(INSERT).unwrap().execute(params![r.key, r.canonical, "acme", "news", r.body]).unwrap();
+                        tx.prepare_cached(INSERT)
+                            .unwrap()
+                            .execute(params![r.key, r.canonical, "acme", "news", r.body])
+                            .unwrap();
                         tx.commit().unwrap();
                     }
                 });
@@ -165,7 +178,10 @@ fn main() {
                     for b in &raw_batches {
                         let tx = raw.unchecked_transaction().unwrap();
                         for r in b {
-                            tx.prepare_cached(INSERT).unwrap().execute(params![r.key, r.canonical, "acme", "news", r.body]).unwrap();
+                            tx.prepare_cached(INSERT)
+                                .unwrap()
+                                .execute(params![r.key, r.canonical, "acme", "news", r.body])
+                                .unwrap();
                         }
                         tx.commit().unwrap();
                     }
@@ -187,7 +203,10 @@ fn main() {
         batch.push(t_raw[1] / t_ours[1]);
         read.push(t_raw[2] / t_ours[2]);
         s_rate.push((SINGLE as f64 / t_ours[0], SINGLE as f64 / t_raw[0]));
-        b_rate.push(((BATCH * BATCHES) as f64 / t_ours[1], (BATCH * BATCHES) as f64 / t_raw[1]));
+        b_rate.push((
+            (BATCH * BATCHES) as f64 / t_ours[1],
+            (BATCH * BATCHES) as f64 / t_raw[1],
+        ));
         r_rate.push((READS as f64 / t_ours[2], READS as f64 / t_raw[2]));
     }
     let med = |v: &[(f64, f64)], i: usize| {
@@ -196,7 +215,12 @@ fn main() {
     };
     println!("SQLite, {rounds} rounds; raw ÷ consentry time (1.0 = parity), min / median / max");
     for (name, ratios, rates, unit) in [
-        ("append, one per transaction", &mut single, &s_rate, "events/s"),
+        (
+            "append, one per transaction",
+            &mut single,
+            &s_rate,
+            "events/s",
+        ),
         ("append, batches of 500", &mut batch, &b_rate, "events/s"),
         ("read one person's 10 events", &mut read, &r_rate, "reads/s"),
     ] {

@@ -553,7 +553,10 @@ mod transposed_tests {
                 .enumerate()
                 .filter(|(_, c)| c.matches(recipient, purpose, data, facts))
                 .fold(0u64, |a, (i, _)| a | 1 << i);
-            assert_eq!(policy.index.matched(recipient, purpose, data, facts), direct);
+            assert_eq!(
+                policy.index.matched(recipient, purpose, data, facts),
+                direct
+            );
         }
     }
 }

@@ -343,9 +343,9 @@ const EEA_AND_CH: &[&str] = &[
 /// [`EEA_AND_CH`] as sorted upper-case byte pairs, for a binary search (a
 /// unit test checks both lists agree and this one is sorted).
 const EEA_AND_CH_CODES: [[u8; 2]; 32] = [
-    *b"AT", *b"BE", *b"BG", *b"CH", *b"CY", *b"CZ", *b"DE", *b"DK", *b"EE", *b"EL", *b"ES",
-    *b"FI", *b"FR", *b"GR", *b"HR", *b"HU", *b"IE", *b"IS", *b"IT", *b"LI", *b"LT", *b"LU",
-    *b"LV", *b"MT", *b"NL", *b"NO", *b"PL", *b"PT", *b"RO", *b"SE", *b"SI", *b"SK",
+    *b"AT", *b"BE", *b"BG", *b"CH", *b"CY", *b"CZ", *b"DE", *b"DK", *b"EE", *b"EL", *b"ES", *b"FI",
+    *b"FR", *b"GR", *b"HR", *b"HU", *b"IE", *b"IS", *b"IT", *b"LI", *b"LT", *b"LU", *b"LV", *b"MT",
+    *b"NL", *b"NO", *b"PL", *b"PT", *b"RO", *b"SE", *b"SI", *b"SK",
 ];
 
 /// Whether a country code (any case, surrounding whitespace ignored) is in

@@ -355,7 +355,10 @@ async fn batch_append<S: StorePort>(store: &S) -> Result<(), ConformanceFailure>
     if stored != vec![before, new] {
         return Err(fail(
             CHECK,
-            format!("after the batch {} events are stored, expected 2", stored.len()),
+            format!(
+                "after the batch {} events are stored, expected 2",
+                stored.len()
+            ),
         ));
     }
     Ok(())

@@ -436,6 +436,7 @@ impl PgStore {
             load.events_read += 1;
         }
         finish(&mut events, &mut load);
+        load.index.shrink_to_fit();
         Ok(load)
     }
 

@@ -1,7 +1,7 @@
 //! Campaign planning: one pass over an audience against a suppression index.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
 use serde::Serialize;
@@ -17,60 +17,63 @@ use crate::decision::{Reason, RuleId};
 use crate::ids::{ListId, Scope, TenantId};
 use crate::jurisdiction::Regime;
 
-/// A scope with its tenant and list interned to small numbers.
+/// One suppression, packed in 32 bits: its scope's kind (2 bits), the
+/// suppression kind (3 bits) and the interned tenant (for a tenant scope) or
+/// (tenant, list) pair (for a list scope), 27 bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ScopeKey {
-    Global,
-    Tenant(u32),
-    List(u32, u32),
+struct Entry(u32);
+
+const SCOPE_GLOBAL: u32 = 0;
+const SCOPE_TENANT: u32 = 1;
+const SCOPE_LIST: u32 = 2;
+/// Interned ids above this are refused (134 million tenants or lists).
+const MAX_ID: u32 = (1 << 27) - 1;
+
+fn kind_code(kind: SuppressionKind) -> u32 {
+    match kind {
+        SuppressionKind::OptedOut => 0,
+        SuppressionKind::Complaint => 1,
+        SuppressionKind::HardBounce => 2,
+        SuppressionKind::SoftBounceStreak => 3,
+        SuppressionKind::AccountCancelled => 4,
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Entry {
-    scope: ScopeKey,
-    kind: SuppressionKind,
+fn kind_of(code: u32) -> SuppressionKind {
+    match code {
+        0 => SuppressionKind::OptedOut,
+        1 => SuppressionKind::Complaint,
+        2 => SuppressionKind::HardBounce,
+        3 => SuppressionKind::SoftBounceStreak,
+        // 4, the only other code ever written.
+        _ => SuppressionKind::AccountCancelled,
+    }
 }
 
 impl Entry {
+    fn new(scope: u32, id: u32, kind: SuppressionKind) -> Self {
+        Entry(scope << 30 | kind_code(kind) << 27 | (id & MAX_ID))
+    }
+    #[inline]
+    fn scope(self) -> u32 {
+        self.0 >> 30
+    }
+    #[inline]
+    fn id(self) -> u32 {
+        self.0 & MAX_ID
+    }
+    #[inline]
+    fn kind(self) -> SuppressionKind {
+        kind_of((self.0 >> 27) & 7)
+    }
     /// Whether this entry applies to mail of the campaign's tenant and list.
     #[inline]
-    fn covers(&self, scope: CampaignScope) -> bool {
-        match self.scope {
-            ScopeKey::Global => true,
-            ScopeKey::Tenant(t) => Some(t) == scope.tenant,
-            ScopeKey::List(t, l) => Some(t) == scope.tenant && Some(l) == scope.list,
+    fn covers(self, scope: CampaignScope) -> bool {
+        match self.scope() {
+            SCOPE_GLOBAL => true,
+            SCOPE_TENANT => Some(self.id()) == scope.tenant,
+            _ => Some(self.id()) == scope.list,
         }
-    }
-}
-
-/// One suppressed address: its canonical key (to confirm a fingerprint
-/// match), its entries in the arena, and the next address sharing its
-/// fingerprint (almost never any).
-#[derive(Clone, Debug)]
-struct Record {
-    key: Box<str>,
-    start: u32,
-    len: u32,
-    next: u32,
-}
-
-const NONE: u32 = u32::MAX;
-
-/// Hashes a `u64` fingerprint to itself: it already is a good hash.
-#[derive(Clone, Copy, Debug, Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
@@ -85,30 +88,84 @@ pub struct CampaignScope {
 /// Suppressions at mixed scopes, keyed by canonical address, for planning
 /// large campaigns.
 ///
-/// A lookup hashes the canonical key [`EmailAddress`] computed when it was
-/// parsed (no allocation, no lowercasing) and probes a table of 64-bit
-/// fingerprints, 16 bytes a slot, small enough to stay in cache; a hit is
-/// confirmed against the stored key, so the answers are exact whatever the
-/// fingerprints. Tenants and lists are interned to `u32`s so checking a
-/// hit's scope compares integers.
+/// Every suppressed address is one record in a byte arena: the key's
+/// length (1 byte), the number of entries (2 bytes), the canonical key, then
+/// its entries, 4 bytes each (scope, kind and interned tenant or list).
+/// A hash table of 4-byte arena offsets finds a record: a lookup hashes the
+/// canonical key [`EmailAddress`] computed when it was parsed (no
+/// allocation, no lowercasing), probes the table and compares the key
+/// bytes in place, so a hit is one dependent load and the answers are exact
+/// whatever the hashes. About 14 bytes per address beyond its key's text
+/// (3 of header, 4 per entry, ~7 of table at a typical load): see
+/// [`heap_bytes`](Self::heap_bytes).
 ///
 /// Build it from the [`ConsentState`]s of the campaign's (tenant, list) with
 /// [`SuppressionIndex::insert_state`] to get exactly the answers of
 /// [`SendContext::decide`](super::SendContext::decide); entries inserted by hand from other keys can
 /// only make the planner stricter.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct SuppressionIndex {
     seed: foldhash::quality::RandomState,
-    map: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
-    records: Vec<Record>,
-    /// The entries of every address, each address's contiguous.
-    arena: Vec<Entry>,
+    /// The records' slots: a record's offset in `arena` in 4-byte units
+    /// (28 bits) and 4 more bits of its key's hash, so a probe that lands
+    /// on another key rarely touches the arena.
+    table: hashbrown::HashTable<u32>,
+    /// The records, back to back (a record that gains an entry when it is
+    /// not the last is copied to the end; addresses rarely gain a second).
+    arena: Vec<u8>,
     tenants: HashMap<TenantId, u32, RandomState>,
     lists: HashMap<(u32, ListId), u32, RandomState>,
-    /// Tests force every fingerprint to collide to exercise the chains.
+    /// Records past the arena's addressable gigabyte (some 20 million
+    /// addresses), kept here rather than dropped.
+    overflow: HashMap<Box<str>, Vec<Entry>, RandomState>,
+    /// Tests force every hash to collide to exercise the probing.
     #[cfg(test)]
     all_collide: bool,
 }
+
+impl std::fmt::Debug for SuppressionIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SuppressionIndex")
+            .field("addresses", &self.table.len())
+            .field("arena_bytes", &self.arena.len())
+            .field("tenants", &self.tenants.len())
+            .field("lists", &self.lists.len())
+            .finish()
+    }
+}
+
+/// The hash of a key's bytes (no length prefix: one `write`).
+#[inline]
+fn hash_key(seed: &foldhash::quality::RandomState, key: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = seed.build_hasher();
+    h.write(key);
+    h.finish()
+}
+
+/// A slot: the record's offset in 4-byte units, and 4 bits of the hash.
+#[inline]
+fn slot(offset: u32, hash: u64) -> u32 {
+    (offset / 4) << 4 | ((hash >> 40) & 0xF) as u32
+}
+
+/// The arena offset a slot points at.
+#[inline]
+fn slot_offset(slot: u32) -> u32 {
+    (slot >> 4) * 4
+}
+
+/// Whether a slot's hash bits agree with a hash.
+#[inline]
+fn slot_tag_matches(slot: u32, hash: u64) -> bool {
+    slot & 0xF == ((hash >> 40) & 0xF) as u32
+}
+
+/// Records start on 4-byte boundaries below this (28 bits of 4-byte units).
+const ARENA_LIMIT: usize = 1 << 30;
+
+/// Bytes of a record's header: key length (1) and entry count (2).
+const HEADER: usize = 3;
 
 impl SuppressionIndex {
     /// An empty index.
@@ -116,50 +173,64 @@ impl SuppressionIndex {
         Self::default()
     }
 
-    /// An empty index with room for `n` addresses.
+    /// An empty index with room for `n` addresses (with one suppression and
+    /// a key of about 24 bytes each).
     pub fn with_capacity(n: usize) -> Self {
         SuppressionIndex {
-            map: HashMap::with_capacity_and_hasher(n, BuildHasherDefault::default()),
-            records: Vec::with_capacity(n),
-            arena: Vec::with_capacity(n),
+            table: hashbrown::HashTable::with_capacity(n),
+            arena: Vec::with_capacity(n.saturating_mul(HEADER + 24 + 4)),
             ..Self::default()
         }
     }
 
     /// How many addresses carry at least one suppression.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.table.len() + self.overflow.len()
+    }
+
+    /// Give back the arena's and the table's spare capacity once the index
+    /// is built (for a campaign, before planning): memory then holds the
+    /// records and a table sized for them.
+    pub fn shrink_to_fit(&mut self) {
+        self.arena.shrink_to_fit();
+        let (arena, seed) = (&self.arena, &self.seed);
+        #[cfg(test)]
+        let collide = self.all_collide;
+        self.table.shrink_to_fit(|&s| {
+            #[cfg(test)]
+            if collide {
+                return 42;
+            }
+            hash_key(seed, Self::key_at(arena, slot_offset(s)))
+        });
     }
 
     /// Whether the index is empty.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
-    /// An estimate of the heap bytes the index holds: the hash table's
-    /// slots and control bytes at its current capacity, the records, every
-    /// key's text and the entries (allocator overhead not included). For
-    /// capacity planning.
+    /// An estimate of the heap bytes the index holds: the arena (keys,
+    /// headers and entries) and the hash table's slots and control bytes at
+    /// their current capacities, and the interned tenants and lists
+    /// (allocator overhead not included). For capacity planning.
     pub fn heap_bytes(&self) -> usize {
-        fn table<K, V>(capacity: usize) -> usize {
+        fn table<T>(capacity: usize) -> usize {
             if capacity == 0 {
                 return 0;
             }
             // hashbrown keeps at most 7/8 of its power-of-two buckets full
             // and one control byte per bucket plus a group's worth.
             let buckets = (capacity.saturating_mul(8) / 7).next_power_of_two();
-            buckets * (std::mem::size_of::<(K, V)>() + 1) + 16
+            buckets * (std::mem::size_of::<T>() + 1) + 16
         }
-        let keys: usize = self.records.iter().map(|r| r.key.len()).sum();
         let tenants: usize = self.tenants.keys().map(|t| t.as_str().len()).sum();
         let lists: usize = self.lists.keys().map(|(_, l)| l.as_str().len()).sum();
-        table::<u64, u32>(self.map.capacity())
-            + self.records.capacity() * std::mem::size_of::<Record>()
-            + keys
-            + self.arena.capacity() * std::mem::size_of::<Entry>()
-            + table::<TenantId, u32>(self.tenants.capacity())
+        table::<u32>(self.table.capacity())
+            + self.arena.capacity()
+            + table::<(TenantId, u32)>(self.tenants.capacity())
             + tenants
-            + table::<(u32, ListId), u32>(self.lists.capacity())
+            + table::<((u32, ListId), u32)>(self.lists.capacity())
             + lists
     }
 
@@ -174,75 +245,144 @@ impl SuppressionIndex {
     }
 
     #[inline]
-    fn fingerprint(&self, canonical: &str) -> u64 {
+    fn hash(&self, canonical: &[u8]) -> u64 {
         #[cfg(test)]
         if self.all_collide {
             return 42;
         }
-        self.seed.hash_one(canonical)
+        hash_key(&self.seed, canonical)
     }
 
-    /// The record of a canonical key, if it has one.
+    /// The key bytes of the record at `offset`.
     #[inline]
-    fn find(&self, canonical: &str) -> Option<usize> {
-        let mut i = *self.map.get(&self.fingerprint(canonical))?;
-        while i != NONE {
-            let record = self.records.get(i as usize)?;
-            if &*record.key == canonical {
-                return Some(i as usize);
-            }
-            i = record.next;
+    fn key_at(arena: &[u8], offset: u32) -> &[u8] {
+        let o = offset as usize;
+        let len = arena.get(o).copied().map_or(0, usize::from);
+        arena.get(o + HEADER..o + HEADER + len).unwrap_or_default()
+    }
+
+    /// The entry count and the entries' bytes of the record at `offset`.
+    #[inline]
+    fn entries_at(arena: &[u8], offset: u32) -> &[u8] {
+        let o = offset as usize;
+        let len = arena.get(o).copied().map_or(0, usize::from);
+        let n = match arena.get(o + 1..o + 3) {
+            Some(&[a, b]) => usize::from(u16::from_le_bytes([a, b])),
+            _ => 0,
+        };
+        let start = o + HEADER + len;
+        arena.get(start..start + n * 4).unwrap_or_default()
+    }
+
+    fn entries(bytes: &[u8]) -> impl Iterator<Item = Entry> + '_ {
+        bytes
+            .chunks_exact(4)
+            .map(|c| Entry(u32::from_le_bytes(c.try_into().unwrap_or([0; 4]))))
+    }
+
+    /// The offset of a canonical key's record, if it has one.
+    #[inline]
+    fn find(&self, canonical: &str) -> Option<u32> {
+        let key = canonical.as_bytes();
+        let arena = &self.arena;
+        let hash = self.hash(key);
+        self.table
+            .find(hash, |&s| {
+                slot_tag_matches(s, hash) && Self::key_at(arena, slot_offset(s)) == key
+            })
+            .map(|&s| slot_offset(s))
+    }
+
+    /// Append a record (key and entries) to the arena, on a 4-byte
+    /// boundary; its offset, or `None` past the arena's limit.
+    fn push_record(&mut self, key: &[u8], entries: impl Iterator<Item = Entry>) -> Option<u32> {
+        let len = u8::try_from(key.len()).ok()?;
+        let aligned = self.arena.len().next_multiple_of(4);
+        if aligned + HEADER + key.len() >= ARENA_LIMIT {
+            return None;
         }
-        None
+        self.arena.resize(aligned, 0);
+        let offset = u32::try_from(aligned).ok()?;
+        let count_at = self.arena.len() + 1;
+        self.arena.push(len);
+        self.arena.extend_from_slice(&[0, 0]);
+        self.arena.extend_from_slice(key);
+        let mut n = 0u16;
+        for e in entries {
+            self.arena.extend_from_slice(&e.0.to_le_bytes());
+            n = n.saturating_add(1);
+        }
+        if let Some(slot) = self.arena.get_mut(count_at..count_at + 2) {
+            slot.copy_from_slice(&n.to_le_bytes());
+        }
+        Some(offset)
     }
 
     /// Record a suppression of `address` at `scope`. Inserting the same
     /// entry twice keeps one.
     pub fn insert(&mut self, address: &EmailAddress, scope: &Scope, kind: SuppressionKind) {
-        let scope = match scope {
-            Scope::Global => ScopeKey::Global,
-            Scope::Tenant(t) => ScopeKey::Tenant(self.intern_tenant(t)),
+        let entry = match scope {
+            Scope::Global => Entry::new(SCOPE_GLOBAL, 0, kind),
+            Scope::Tenant(t) => Entry::new(SCOPE_TENANT, self.intern_tenant(t).min(MAX_ID), kind),
             Scope::List(t, l) => {
                 let t = self.intern_tenant(t);
-                ScopeKey::List(t, self.intern_list(t, l))
+                Entry::new(SCOPE_LIST, self.intern_list(t, l).min(MAX_ID), kind)
             }
         };
-        let entry = Entry { scope, kind };
-        let arena_len = u32::try_from(self.arena.len()).unwrap_or(u32::MAX);
-        let canonical = address.canonical();
-        let Some(i) = self.find(canonical) else {
-            let fingerprint = self.fingerprint(canonical);
-            let index = u32::try_from(self.records.len()).unwrap_or(NONE);
-            let next = self.map.insert(fingerprint, index).unwrap_or(NONE);
-            self.arena.push(entry);
-            self.records.push(Record {
-                key: canonical.into(),
-                start: arena_len,
-                len: 1,
-                next,
+        let key = address.canonical().as_bytes();
+        let hash = self.hash(key);
+        if let Some(entries) = self.overflow.get_mut(address.canonical()) {
+            if !entries.contains(&entry) {
+                entries.push(entry);
+            }
+            return;
+        }
+        let Some(offset) = self.find(address.canonical()) else {
+            let Some(offset) = self.push_record(key, std::iter::once(entry)) else {
+                self.overflow
+                    .insert(address.canonical().into(), vec![entry]);
+                return;
+            };
+            let (arena, seed) = (&self.arena, &self.seed);
+            #[cfg(test)]
+            let collide = self.all_collide;
+            self.table.insert_unique(hash, slot(offset, hash), |&s| {
+                #[cfg(test)]
+                if collide {
+                    return 42;
+                }
+                hash_key(seed, Self::key_at(arena, slot_offset(s)))
             });
             return;
         };
-        let Some(record) = self.records.get_mut(i) else {
-            return;
-        };
-        let (start, len) = (record.start as usize, record.len as usize);
-        let existing = self.arena.get(start..start + len).unwrap_or_default();
+        let existing: Vec<Entry> = Self::entries(Self::entries_at(&self.arena, offset)).collect();
         if existing.contains(&entry) {
             return;
         }
-        if start + len == self.arena.len() {
-            // The address's entries are last: grow them in place.
-            self.arena.push(entry);
-            record.len += 1;
-        } else {
-            // Move them to the end (the old slots are left unused;
-            // addresses rarely gain a second suppression).
-            let moved: Vec<Entry> = existing.to_vec();
-            self.arena.extend(moved);
-            self.arena.push(entry);
-            record.start = arena_len;
-            record.len += 1;
+        let end = offset as usize + HEADER + key.len() + existing.len() * 4;
+        if end == self.arena.len() && existing.len() < usize::from(u16::MAX) {
+            // The address's record is last: grow it in place.
+            self.arena.extend_from_slice(&entry.0.to_le_bytes());
+            let at = offset as usize + 1;
+            let n = u16::try_from(existing.len() + 1).unwrap_or(u16::MAX);
+            if let Some(slot) = self.arena.get_mut(at..at + 2) {
+                slot.copy_from_slice(&n.to_le_bytes());
+            }
+            return;
+        }
+        // Copy it to the end with the new entry; the old bytes stay unused.
+        let mut all = existing;
+        all.push(entry);
+        let Some(moved) = self.push_record(key, all.iter().copied()) else {
+            // Past the arena's limit: the record moves to the overflow map.
+            if let Ok(found) = self.table.find_entry(hash, |&s| slot_offset(s) == offset) {
+                found.remove();
+            }
+            self.overflow.insert(address.canonical().into(), all);
+            return;
+        };
+        if let Some(s) = self.table.find_mut(hash, |&s| slot_offset(s) == offset) {
+            *s = slot(moved, hash);
         }
     }
 
@@ -260,14 +400,17 @@ impl SuppressionIndex {
     }
 
     #[inline]
-    fn entries_of(&self, canonical: &str) -> &[Entry] {
-        self.find(canonical)
-            .and_then(|i| self.records.get(i))
-            .and_then(|r| {
-                let start = r.start as usize;
-                self.arena.get(start..start + r.len as usize)
-            })
-            .unwrap_or_default()
+    fn entries_of(&self, canonical: &str) -> impl Iterator<Item = Entry> + '_ {
+        let bytes = self
+            .find(canonical)
+            .map(|o| Self::entries_at(&self.arena, o))
+            .unwrap_or_default();
+        let overflow = if self.overflow.is_empty() {
+            &[][..]
+        } else {
+            self.overflow.get(canonical).map_or(&[][..], Vec::as_slice)
+        };
+        Self::entries(bytes).chain(overflow.iter().copied())
     }
 
     /// Resolve a campaign's tenant and list once, before the per-recipient
@@ -283,10 +426,9 @@ impl SuppressionIndex {
     #[inline]
     pub(crate) fn causes(&self, address: &EmailAddress, scope: CampaignScope) -> Causes {
         self.entries_of(address.canonical())
-            .iter()
             .filter(|e| e.covers(scope))
             .fold(Causes::empty(), |causes, e| {
-                causes | Cause::of(e.kind, matches!(e.scope, ScopeKey::List(..)))
+                causes | Cause::of(e.kind(), e.scope() == SCOPE_LIST)
             })
     }
 
@@ -300,9 +442,8 @@ impl SuppressionIndex {
     ) -> Vec<SuppressionKind> {
         let scope = self.scope_for(tenant, list);
         self.entries_of(address.canonical())
-            .iter()
             .filter(|e| e.covers(scope))
-            .map(|e| e.kind)
+            .map(Entry::kind)
             .collect()
     }
 }
@@ -633,5 +774,67 @@ mod tests {
         assert_eq!(index.lookup(&b, &t, &l), [SuppressionKind::OptedOut]);
         assert!(index.lookup(&c, &t, &l).is_empty());
         assert!(index.heap_bytes() > 0);
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever is inserted, in whatever order, with or without every
+        /// hash colliding, each address answers exactly the entries a plain
+        /// list of them would (records moved to the end of the arena
+        /// included).
+        #[test]
+        fn the_arena_answers_as_a_plain_list_would(
+            inserts in prop::collection::vec((0usize..6, 0usize..5, 0u8..5), 0..60),
+            collide in any::<bool>(),
+        ) {
+            let tenants = [TenantId::new("t1").unwrap(), TenantId::new("t2").unwrap()];
+            let lists = [ListId::new("l1").unwrap(), ListId::new("l2").unwrap()];
+            let scopes = [
+                Scope::Global,
+                Scope::Tenant(tenants[0].clone()),
+                Scope::Tenant(tenants[1].clone()),
+                Scope::List(tenants[0].clone(), lists[0].clone()),
+                Scope::List(tenants[1].clone(), lists[1].clone()),
+            ];
+            let people: Vec<EmailAddress> = (0..6)
+                .map(|i| EmailAddress::parse(&format!("p{i}@example.com")).unwrap())
+                .collect();
+            let mut index = SuppressionIndex { all_collide: collide, ..SuppressionIndex::default() };
+            let mut model: Vec<(usize, usize, SuppressionKind)> = Vec::new();
+            for (p, s, k) in inserts {
+                let kind = kind_of(u32::from(k));
+                index.insert(&people[p], &scopes[s], kind);
+                if !model.contains(&(p, s, kind)) {
+                    model.push((p, s, kind));
+                }
+            }
+            prop_assert_eq!(index.len(), {
+                let mut ps: Vec<usize> = model.iter().map(|m| m.0).collect();
+                ps.sort_unstable();
+                ps.dedup();
+                ps.len()
+            });
+            for (p, person) in people.iter().enumerate() {
+                for t in &tenants {
+                    for l in &lists {
+                        let mut got = index.lookup(person, t, l);
+                        got.sort();
+                        let mut want: Vec<SuppressionKind> = model
+                            .iter()
+                            .filter(|m| m.0 == p)
+                            .filter(|m| match &scopes[m.1] {
+                                Scope::Global => true,
+                                Scope::Tenant(mt) => mt == t,
+                                Scope::List(mt, ml) => mt == t && ml == l,
+                            })
+                            .map(|m| m.2)
+                            .collect();
+                        want.sort();
+                        prop_assert_eq!(got, want);
+                    }
+                }
+            }
+        }
     }
 }
