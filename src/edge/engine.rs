@@ -377,6 +377,7 @@ impl Engine {
             return Ok(report);
         }
         let mut seen = HashSet::new();
+        let mut checked: Vec<(Vec<crate::eligibility::Requirement>, Vec<Reason>)> = Vec::new();
         for address in audience {
             if !seen.insert(address.canonical().to_owned()) {
                 continue;
@@ -410,7 +411,22 @@ impl Engine {
                 },
                 None => campaign.template.to_recipient(address.clone()),
             };
-            let unmet = check_requirements(&message, &requirements, campaign.profile);
+            // Without personalisation every copy differs from the template
+            // only in its `To`, which no requirement looks at: check each
+            // distinct set of requirements once per send.
+            let unmet = if campaign.personalise.is_none() {
+                match checked.iter().find(|(r, _)| *r == requirements) {
+                    Some((_, unmet)) => unmet.clone(),
+                    None => {
+                        let unmet =
+                            check_requirements(campaign.template, &requirements, campaign.profile);
+                        checked.push((requirements.clone(), unmet.clone()));
+                        unmet
+                    }
+                }
+            } else {
+                check_requirements(&message, &requirements, campaign.profile)
+            };
             if !unmet.is_empty() {
                 report.suppressed.push((address.clone(), unmet));
                 continue;
