@@ -25,9 +25,8 @@ use consentry::eligibility::{
     plan, AudienceMember, PostalAddress, SendContext, SenderProfile, SuppressionIndex,
 };
 use consentry::{
-    Action, Basis, Campaign, ConsentEvent, ConsentKey, ConsentState, Driver, EmailAddress,
-    EventId, Evidence, LedgerPolicy, ListId, Mailer, MemoryStore, OptOutChannel,
-    OutboundMessage, TenantId,
+    Action, Basis, Campaign, ConsentEvent, ConsentKey, ConsentState, Driver, EmailAddress, EventId,
+    Evidence, LedgerPolicy, ListId, Mailer, MemoryStore, OptOutChannel, OutboundMessage, TenantId,
 };
 
 /// Delivery excluded from the measurement.
@@ -41,30 +40,47 @@ impl Mailer for DropMailer {
 }
 
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
-    let n: usize = std::env::var("AUDIENCE").ok().and_then(|r| r.parse().ok()).unwrap_or(100_000);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let n: usize = std::env::var("AUDIENCE")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(100_000);
     let tenant = TenantId::new("acme").unwrap();
     let list = ListId::new("news").unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let now = t0 + TimeDelta::days(30);
     let driver = Driver::new(MemoryStore::new(), DropMailer, LedgerPolicy::default());
     let audience: Vec<EmailAddress> = (0..n)
-        .map(|i| EmailAddress::parse(&format!("subscriber.{i:07}@mail{}.example.com", i % 97)).unwrap())
+        .map(|i| {
+            EmailAddress::parse(&format!("subscriber.{i:07}@mail{}.example.com", i % 97)).unwrap()
+        })
         .collect();
     let evidence = Evidence::from_form("https://acme.example/signup".parse().unwrap(), "2026-01");
     let mut events = Vec::with_capacity(n + n / 10);
     for (i, a) in audience.iter().enumerate() {
         let key = ConsentKey::new(tenant.clone(), list.clone(), a.clone());
         events.push(
-            ConsentEvent::new(EventId::new(format!("in-{i}")).unwrap(), t0, &key, Action::OptedIn { basis: Basis::ExpressForm })
-                .with_evidence(evidence.clone()),
+            ConsentEvent::new(
+                EventId::new(format!("in-{i}")).unwrap(),
+                t0,
+                &key,
+                Action::OptedIn {
+                    basis: Basis::ExpressForm,
+                },
+            )
+            .with_evidence(evidence.clone()),
         );
         if i % 10 == 3 {
             events.push(ConsentEvent::new(
                 EventId::new(format!("out-{i}")).unwrap(),
                 t0 + TimeDelta::days(1),
                 &key,
-                Action::OptedOut { via: OptOutChannel::OneClick },
+                Action::OptedOut {
+                    via: OptOutChannel::OneClick,
+                },
             ));
         }
     }
@@ -72,7 +88,14 @@ fn main() {
     // The planner's inputs, built once (as a host building its index would).
     let states: Vec<ConsentState> = audience
         .iter()
-        .map(|a| driver.state(&ConsentKey::new(tenant.clone(), list.clone(), a.clone()), now).unwrap())
+        .map(|a| {
+            driver
+                .state(
+                    &ConsentKey::new(tenant.clone(), list.clone(), a.clone()),
+                    now,
+                )
+                .unwrap()
+        })
         .collect();
     let mut index = SuppressionIndex::with_capacity(n / 10);
     for s in &states {
@@ -106,7 +129,10 @@ fn main() {
     .unwrap();
     let classifier = Classifier::default();
     let ctx = SendContext::new(tenant.clone(), list.clone(), now);
-    let classification = classifier.classify(&consentry::classify::Message::from_outbound(&template, DeclaredKind::Promotional));
+    let classification = classifier.classify(&consentry::classify::Message::from_outbound(
+        &template,
+        DeclaredKind::Promotional,
+    ));
     let campaign = Campaign {
         template: &template,
         declared: DeclaredKind::Promotional,
@@ -117,19 +143,35 @@ fn main() {
     };
     let check = driver.send(&campaign, &audience, &classifier).unwrap();
     assert!(!check.blocked, "{:?}", check.lint);
-    let planned = plan(states.iter().map(AudienceMember::from_state), &index, &classification, &ctx);
+    let planned = plan(
+        states.iter().map(AudienceMember::from_state),
+        &index,
+        &classification,
+        &ctx,
+    );
     assert_eq!(check.sent.len(), planned.sendable.len());
 
     let (mut s, mut p) = (vec![], vec![]);
     for round in 0..rounds {
         let send_once = || {
-            std::hint::black_box(driver.send(&campaign, &audience, &classifier).unwrap().sent.len());
+            std::hint::black_box(
+                driver
+                    .send(&campaign, &audience, &classifier)
+                    .unwrap()
+                    .sent
+                    .len(),
+            );
         };
         let plan_once = || {
             std::hint::black_box(
-                plan(states.iter().map(AudienceMember::from_state), &index, &classification, &ctx)
-                    .sendable
-                    .len(),
+                plan(
+                    states.iter().map(AudienceMember::from_state),
+                    &index,
+                    &classification,
+                    &ctx,
+                )
+                .sendable
+                .len(),
             );
         };
         if round % 2 == 0 {

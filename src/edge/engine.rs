@@ -376,10 +376,11 @@ impl Engine {
         if blocked {
             return Ok(report);
         }
-        let mut seen = HashSet::new();
+        // Canonical keys borrowed from the audience: no allocation each.
+        let mut seen: HashSet<&'b str, foldhash::fast::RandomState> = HashSet::default();
         let mut checked: Vec<(Vec<crate::eligibility::Requirement>, Vec<Reason>)> = Vec::new();
         for address in audience {
-            if !seen.insert(address.canonical().to_owned()) {
+            if !seen.insert(address.canonical()) {
                 continue;
             }
             let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());

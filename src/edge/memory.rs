@@ -12,6 +12,10 @@ use crate::ids::{EventId, TenantId};
 use crate::message::OutboundMessage;
 use crate::retention::{AddressHash, ErasedFact};
 
+/// The maps' hasher: foldhash, seeded per process (SipHash's cost showed
+/// in every send).
+type Hasher = foldhash::quality::RandomState;
+
 /// What a tenant-scoped id holds: the event, or nothing once erased (the
 /// id stays reserved so a replayed webhook cannot bring it back).
 enum Slot {
@@ -21,9 +25,9 @@ enum Slot {
 
 #[derive(Default)]
 struct Inner {
-    ids: HashMap<(TenantId, EventId), Slot>,
-    by_address: HashMap<String, Vec<ConsentEvent>>,
-    erased: HashMap<AddressHash, Vec<ErasedFact>>,
+    ids: HashMap<(TenantId, EventId), Slot, Hasher>,
+    by_address: HashMap<String, Vec<ConsentEvent>, Hasher>,
+    erased: HashMap<AddressHash, Vec<ErasedFact>, Hasher>,
 }
 
 /// A thread-safe in-memory [`ConsentStore`], indexed by canonical address.

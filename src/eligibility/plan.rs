@@ -105,7 +105,7 @@ pub struct CampaignScope {
 /// only make the planner stricter.
 #[derive(Clone, Default)]
 pub struct SuppressionIndex {
-    seed: foldhash::quality::RandomState,
+    seed: foldhash::fast::RandomState,
     /// The records' slots: a record's offset in `arena` in 4-byte units
     /// (28 bits) and 4 more bits of its key's hash, so a probe that lands
     /// on another key rarely touches the arena.
@@ -136,7 +136,7 @@ impl std::fmt::Debug for SuppressionIndex {
 
 /// The hash of a key's bytes (no length prefix: one `write`).
 #[inline]
-fn hash_key(seed: &foldhash::quality::RandomState, key: &[u8]) -> u64 {
+fn hash_key(seed: &foldhash::fast::RandomState, key: &[u8]) -> u64 {
     use std::hash::Hasher;
     let mut h = seed.build_hasher();
     h.write(key);
