@@ -48,7 +48,6 @@ fn bench(c: &mut Criterion) {
         express: true,
         weak_evidence: false,
         kind: consentry::eligibility::PermissionKind::Express,
-        since: chrono::DateTime::UNIX_EPOCH,
         lapses_at: None,
     });
 

@@ -52,7 +52,6 @@ fn main() {
         express: true,
         weak_evidence: false,
         kind: PermissionKind::Express,
-        since: chrono::DateTime::UNIX_EPOCH,
         lapses_at: None,
     });
     let ctx = SendContext::new(

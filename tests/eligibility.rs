@@ -167,7 +167,6 @@ fn plan_counts_each_rule_once_per_recipient() {
         express: true,
         weak_evidence: false,
         kind: consentry::eligibility::PermissionKind::Express,
-        since: chrono::DateTime::UNIX_EPOCH,
         lapses_at: None,
     });
     let members = [AudienceMember {
@@ -194,7 +193,6 @@ fn plan_scopes_are_respected() {
         express: true,
         weak_evidence: false,
         kind: consentry::eligibility::PermissionKind::Express,
-        since: chrono::DateTime::UNIX_EPOCH,
         lapses_at: None,
     });
     let member = || {

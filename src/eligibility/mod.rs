@@ -211,8 +211,6 @@ pub struct PermissionSummary {
     pub weak_evidence: bool,
     /// What kind of basis it is (regimes treat them differently).
     pub kind: PermissionKind,
-    /// Since when it is held.
-    pub since: DateTime<Utc>,
     /// When it lapses (implied consent), if it does: the planner treats it
     /// as gone from then on, as a replayed state would.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -258,7 +256,6 @@ impl PermissionSummary {
                 Basis::Implied { .. } => PermissionKind::Implied,
                 Basis::Imported { .. } => PermissionKind::Imported,
             },
-            since: permission.since,
             lapses_at: permission.lapses_at,
         }
     }

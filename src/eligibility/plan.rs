@@ -553,7 +553,6 @@ pub struct CampaignPlan<'a> {
 ///     express: true,
 ///     weak_evidence: false,
 ///     kind: PermissionKind::Express,
-///     since: chrono::DateTime::UNIX_EPOCH,
 ///     lapses_at: None,
 /// });
 /// let audience = [&ann, &bob].map(|a| AudienceMember { address: a, permission: subscribed, regime: None });
