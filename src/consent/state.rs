@@ -1,7 +1,7 @@
 //! The fold: a consent state derived from an event history.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -244,11 +244,23 @@ impl ConsentState {
         relevant.sort_by(|a, b| fold_order(a, b));
         // A repeated event (same id, same content) is applied once. Two
         // events that share an id but differ are both applied: an id
-        // collision must never lose an opt-out.
-        let mut seen: HashSet<&ConsentEvent> = HashSet::with_capacity(relevant.len());
+        // collision must never lose an opt-out. Equal events sort next to
+        // each other's run of equal fold keys, so each is compared only
+        // with the few events of its run (no hashing of whole events).
         let mut state = ConsentState::empty(key.clone(), now);
-        for event in relevant {
-            if !seen.insert(event) {
+        let mut run_start = 0usize;
+        for (i, event) in relevant.iter().enumerate() {
+            let starts_run = match i.checked_sub(1).and_then(|p| relevant.get(p)) {
+                Some(previous) => fold_order(previous, event) != Ordering::Equal,
+                None => true,
+            };
+            if starts_run {
+                run_start = i;
+            }
+            let repeated = relevant
+                .get(run_start..i)
+                .is_some_and(|earlier| earlier.contains(event));
+            if repeated {
                 continue;
             }
             state.apply(event, policy, now);

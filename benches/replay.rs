@@ -1,0 +1,162 @@
+//! `ConsentState::replay` beside a minimal fold over the same events (the
+//! opt-in / opt-out / bounce logic alone, no explanation, no evidence
+//! checks), for one person with 10, 100 and 10,000 state-changing events,
+//! and for a campaign's stream of 1,000,000 events over 100,000 people.
+//! Rounds alternate the order; figures are events per second and the
+//! per-round ratio (minimal fold time ÷ replay time), min / median / max.
+//!
+//! `cargo bench --bench replay` (`ROUNDS`, default 5).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod common;
+
+use std::hint::black_box;
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use common::{median, time};
+use consentry::{
+    Action, Basis, ConsentEvent, ConsentKey, ConsentState, EmailAddress, EventId, Evidence,
+    LedgerPolicy, ListId, OptOutChannel, TenantId,
+};
+
+fn action(n: u64) -> Action {
+    match n % 6 {
+        0 | 3 => Action::OptedIn {
+            basis: Basis::ExpressForm,
+        },
+        1 => Action::OptedOut {
+            via: OptOutChannel::FooterLink,
+        },
+        2 => Action::SoftBounced,
+        4 => Action::Delivered,
+        _ => Action::SuppressionCleared { by: "ops".into() },
+    }
+}
+
+fn history(key: &ConsentKey, n: usize, offset: u64) -> Vec<ConsentEvent> {
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let evidence = Evidence::from_form("https://acme.example/signup".parse().unwrap(), "2026-01");
+    (0..n as u64)
+        .map(|i| {
+            ConsentEvent::new(
+                EventId::new(format!("e{}", offset + i)).unwrap(),
+                t0 + TimeDelta::minutes(i as i64),
+                key,
+                action(i),
+            )
+            .with_evidence(evidence.clone())
+        })
+        .collect()
+}
+
+/// The fold without the ledger: permission and opt-out only.
+fn minimal(events: &[ConsentEvent]) -> bool {
+    let (mut permitted, mut out, mut soft) = (false, false, 0u32);
+    for e in events {
+        match &e.action {
+            Action::OptedIn { .. } => {
+                permitted = true;
+                out = false;
+            }
+            Action::OptedOut { .. } | Action::Complained => {
+                permitted = false;
+                out = true;
+            }
+            Action::SoftBounced => soft += 1,
+            Action::SuppressionCleared { .. } | Action::Delivered => soft = 0,
+            _ => {}
+        }
+    }
+    permitted && !out && soft < 3
+}
+
+fn stats(v: &mut [f64]) -> (f64, f64, f64) {
+    let m = median(v);
+    (v[0], m, v[v.len() - 1])
+}
+
+fn main() {
+    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let policy = LedgerPolicy::default();
+    let now = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    let tenant = TenantId::new("acme").unwrap();
+    let list = ListId::new("news").unwrap();
+    println!("events            replay events/s   minimal fold events/s   minimal ÷ replay time (min / median / max)");
+    for n in [10usize, 100, 10_000] {
+        let key = ConsentKey::new(tenant.clone(), list.clone(), EmailAddress::parse("ann@example.com").unwrap());
+        let events = history(&key, n, 0);
+        let repeat = (1_000_000 / n).max(1);
+        let (mut ours, mut base) = (vec![], vec![]);
+        for round in 0..rounds {
+            let replay = || {
+                for _ in 0..repeat {
+                    black_box(ConsentState::replay(&key, &events, &policy, now).permits_promotional());
+                }
+            };
+            let fold = || {
+                for _ in 0..repeat {
+                    black_box(minimal(black_box(&events)));
+                }
+            };
+            if round % 2 == 0 {
+                ours.push(time(replay));
+                base.push(time(fold));
+            } else {
+                base.push(time(fold));
+                ours.push(time(replay));
+            }
+        }
+        let mut ratio: Vec<f64> = base.iter().zip(&ours).map(|(b, o)| b / o).collect();
+        let (lo, mid, hi) = stats(&mut ratio);
+        let total = (n * repeat) as f64;
+        println!(
+            "one person, {n:>6}   {:>14.0}   {:>20.0}   {lo:.3} / {mid:.3} / {hi:.3}",
+            total / median(&mut ours.clone()),
+            total / median(&mut base.clone())
+        );
+    }
+    // A campaign: 100,000 people, 10 events each, folded person by person.
+    let people: Vec<(ConsentKey, Vec<ConsentEvent>)> = (0..100_000u64)
+        .map(|p| {
+            let key = ConsentKey::new(
+                tenant.clone(),
+                list.clone(),
+                EmailAddress::parse(&format!("p{p}@example.com")).unwrap(),
+            );
+            let events = history(&key, 10, p * 10);
+            (key, events)
+        })
+        .collect();
+    let (mut ours, mut base) = (vec![], vec![]);
+    for round in 0..rounds {
+        let replay = || {
+            for (k, e) in &people {
+                black_box(ConsentState::replay(k, e, &policy, now).permits_promotional());
+            }
+        };
+        let fold = || {
+            for (_, e) in &people {
+                black_box(minimal(black_box(e)));
+            }
+        };
+        if round % 2 == 0 {
+            ours.push(time(replay));
+            base.push(time(fold));
+        } else {
+            base.push(time(fold));
+            ours.push(time(replay));
+        }
+    }
+    let mut ratio: Vec<f64> = base.iter().zip(&ours).map(|(b, o)| b / o).collect();
+    let (lo, mid, hi) = stats(&mut ratio);
+    println!(
+        "campaign, 1,000,000 {:>14.0}   {:>20.0}   {lo:.3} / {mid:.3} / {hi:.3}",
+        1e6 / median(&mut ours.clone()),
+        1e6 / median(&mut base.clone())
+    );
+}
