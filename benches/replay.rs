@@ -81,21 +81,30 @@ fn stats(v: &mut [f64]) -> (f64, f64, f64) {
 }
 
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
     let policy = LedgerPolicy::default();
     let now = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
     let tenant = TenantId::new("acme").unwrap();
     let list = ListId::new("news").unwrap();
     println!("events            replay events/s   minimal fold events/s   minimal ÷ replay time (min / median / max)");
     for n in [10usize, 100, 10_000] {
-        let key = ConsentKey::new(tenant.clone(), list.clone(), EmailAddress::parse("ann@example.com").unwrap());
+        let key = ConsentKey::new(
+            tenant.clone(),
+            list.clone(),
+            EmailAddress::parse("ann@example.com").unwrap(),
+        );
         let events = history(&key, n, 0);
         let repeat = (1_000_000 / n).max(1);
         let (mut ours, mut base) = (vec![], vec![]);
         for round in 0..rounds {
             let replay = || {
                 for _ in 0..repeat {
-                    black_box(ConsentState::replay(&key, &events, &policy, now).permits_promotional());
+                    black_box(
+                        ConsentState::replay(&key, &events, &policy, now).permits_promotional(),
+                    );
                 }
             };
             let fold = || {

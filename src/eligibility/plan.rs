@@ -26,7 +26,8 @@ struct Entry(u32);
 const SCOPE_GLOBAL: u32 = 0;
 const SCOPE_TENANT: u32 = 1;
 const SCOPE_LIST: u32 = 2;
-/// Interned ids above this are refused (134 million tenants or lists).
+/// Interned ids above this do not pack; an address with one is kept in the
+/// overflow map (134 million tenants or lists).
 const MAX_ID: u32 = (1 << 27) - 1;
 
 fn kind_code(kind: SuppressionKind) -> u32 {
@@ -66,13 +67,34 @@ impl Entry {
     fn kind(self) -> SuppressionKind {
         kind_of((self.0 >> 27) & 7)
     }
-    /// Whether this entry applies to mail of the campaign's tenant and list.
+}
+
+/// An entry outside the arena (an address past its limits, or an interned
+/// id wider than 27 bits), unpacked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Wide {
+    scope: u32,
+    id: u32,
+    kind: SuppressionKind,
+}
+
+impl Wide {
     #[inline]
     fn covers(self, scope: CampaignScope) -> bool {
-        match self.scope() {
+        match self.scope {
             SCOPE_GLOBAL => true,
-            SCOPE_TENANT => Some(self.id()) == scope.tenant,
-            _ => Some(self.id()) == scope.list,
+            SCOPE_TENANT => Some(self.id) == scope.tenant,
+            _ => Some(self.id) == scope.list,
+        }
+    }
+}
+
+impl From<Entry> for Wide {
+    fn from(e: Entry) -> Self {
+        Wide {
+            scope: e.scope(),
+            id: e.id(),
+            kind: e.kind(),
         }
     }
 }
@@ -115,12 +137,21 @@ pub struct SuppressionIndex {
     arena: Vec<u8>,
     tenants: HashMap<TenantId, u32, RandomState>,
     lists: HashMap<(u32, ListId), u32, RandomState>,
-    /// Records past the arena's addressable gigabyte (some 20 million
-    /// addresses), kept here rather than dropped.
-    overflow: HashMap<Box<str>, Vec<Entry>, RandomState>,
+    /// Addresses the arena cannot hold (past its addressable gigabyte, more
+    /// than 65,535 entries, or an interned id wider than 27 bits), kept here
+    /// whole rather than dropped.
+    overflow: HashMap<Box<str>, Vec<Wide>, RandomState>,
+    /// Bytes of records copied away from (reclaimed by `shrink_to_fit`).
+    stale: usize,
     /// Tests force every hash to collide to exercise the probing.
     #[cfg(test)]
     all_collide: bool,
+    /// Tests lower the widest packable id to exercise the overflow map.
+    #[cfg(test)]
+    id_limit: Option<u32>,
+    /// Tests lower the most entries a record counts, likewise.
+    #[cfg(test)]
+    count_limit: Option<usize>,
 }
 
 impl std::fmt::Debug for SuppressionIndex {
@@ -128,6 +159,8 @@ impl std::fmt::Debug for SuppressionIndex {
         f.debug_struct("SuppressionIndex")
             .field("addresses", &self.table.len())
             .field("arena_bytes", &self.arena.len())
+            .field("stale_bytes", &self.stale)
+            .field("overflow", &self.overflow.len())
             .field("tenants", &self.tenants.len())
             .field("lists", &self.lists.len())
             .finish()
@@ -192,6 +225,28 @@ impl SuppressionIndex {
     /// is built (for a campaign, before planning): memory then holds the
     /// records and a table sized for them.
     pub fn shrink_to_fit(&mut self) {
+        if self.stale > 0 {
+            // Compact: copy the live records into a new arena, in table
+            // order, and point their slots (whose hash bits do not change)
+            // at the new offsets.
+            let old = std::mem::take(&mut self.arena);
+            let mut arena = Vec::with_capacity(old.len().saturating_sub(self.stale));
+            for s in self.table.iter_mut() {
+                let o = slot_offset(*s) as usize;
+                let len = old.get(o).copied().map_or(0, usize::from);
+                let n = match old.get(o + 1..o + 3) {
+                    Some(&[a, b]) => usize::from(u16::from_le_bytes([a, b])),
+                    _ => 0,
+                };
+                let record = old.get(o..o + HEADER + len + n * 4).unwrap_or_default();
+                arena.resize(arena.len().next_multiple_of(4), 0);
+                let at = u32::try_from(arena.len()).unwrap_or(u32::MAX);
+                arena.extend_from_slice(record);
+                *s = (at / 4) << 4 | (*s & 0xF);
+            }
+            self.arena = arena;
+            self.stale = 0;
+        }
         self.arena.shrink_to_fit();
         let (arena, seed) = (&self.arena, &self.seed);
         #[cfg(test)]
@@ -226,8 +281,15 @@ impl SuppressionIndex {
         }
         let tenants: usize = self.tenants.keys().map(|t| t.as_str().len()).sum();
         let lists: usize = self.lists.keys().map(|(_, l)| l.as_str().len()).sum();
+        let overflow: usize = self
+            .overflow
+            .iter()
+            .map(|(k, v)| k.len() + v.capacity() * std::mem::size_of::<Wide>())
+            .sum();
         table::<u32>(self.table.capacity())
             + self.arena.capacity()
+            + table::<(Box<str>, Vec<Wide>)>(self.overflow.capacity())
+            + overflow
             + table::<(TenantId, u32)>(self.tenants.capacity())
             + tenants
             + table::<((u32, ListId), u32)>(self.lists.capacity())
@@ -307,11 +369,23 @@ impl SuppressionIndex {
         self.arena.push(len);
         self.arena.extend_from_slice(&[0, 0]);
         self.arena.extend_from_slice(key);
-        let mut n = 0u16;
+        let mut n = 0usize;
         for e in entries {
             self.arena.extend_from_slice(&e.0.to_le_bytes());
-            n = n.saturating_add(1);
+            n += 1;
         }
+        #[cfg(test)]
+        let n = if self.count_limit.is_some_and(|limit| n > limit) {
+            usize::MAX
+        } else {
+            n
+        };
+        let Ok(n) = u16::try_from(n) else {
+            // More entries than a record counts: undo, and let the caller
+            // keep the address in the overflow map.
+            self.arena.truncate(aligned);
+            return None;
+        };
         if let Some(slot) = self.arena.get_mut(count_at..count_at + 2) {
             slot.copy_from_slice(&n.to_le_bytes());
         }
@@ -321,26 +395,57 @@ impl SuppressionIndex {
     /// Record a suppression of `address` at `scope`. Inserting the same
     /// entry twice keeps one.
     pub fn insert(&mut self, address: &EmailAddress, scope: &Scope, kind: SuppressionKind) {
-        let entry = match scope {
-            Scope::Global => Entry::new(SCOPE_GLOBAL, 0, kind),
-            Scope::Tenant(t) => Entry::new(SCOPE_TENANT, self.intern_tenant(t).min(MAX_ID), kind),
+        let wide = match scope {
+            Scope::Global => Wide {
+                scope: SCOPE_GLOBAL,
+                id: 0,
+                kind,
+            },
+            Scope::Tenant(t) => Wide {
+                scope: SCOPE_TENANT,
+                id: self.intern_tenant(t),
+                kind,
+            },
             Scope::List(t, l) => {
                 let t = self.intern_tenant(t);
-                Entry::new(SCOPE_LIST, self.intern_list(t, l).min(MAX_ID), kind)
+                Wide {
+                    scope: SCOPE_LIST,
+                    id: self.intern_list(t, l),
+                    kind,
+                }
             }
         };
         let key = address.canonical().as_bytes();
         let hash = self.hash(key);
         if let Some(entries) = self.overflow.get_mut(address.canonical()) {
-            if !entries.contains(&entry) {
-                entries.push(entry);
+            if !entries.contains(&wide) {
+                entries.push(wide);
             }
             return;
         }
+        #[cfg(test)]
+        let limit = self.id_limit.unwrap_or(MAX_ID);
+        #[cfg(not(test))]
+        let limit = MAX_ID;
+        if wide.id > limit {
+            // Too wide to pack: the whole address moves to the overflow map.
+            let mut all: Vec<Wide> = self.entries_of(address.canonical()).collect();
+            if let Some(offset) = self.find(address.canonical()) {
+                self.stale += self.record_len(offset);
+                if let Ok(found) = self.table.find_entry(hash, |&s| slot_offset(s) == offset) {
+                    found.remove();
+                }
+            }
+            if !all.contains(&wide) {
+                all.push(wide);
+            }
+            self.overflow.insert(address.canonical().into(), all);
+            return;
+        }
+        let entry = Entry::new(wide.scope, wide.id, kind);
         let Some(offset) = self.find(address.canonical()) else {
             let Some(offset) = self.push_record(key, std::iter::once(entry)) else {
-                self.overflow
-                    .insert(address.canonical().into(), vec![entry]);
+                self.overflow.insert(address.canonical().into(), vec![wide]);
                 return;
             };
             let (arena, seed) = (&self.arena, &self.seed);
@@ -355,32 +460,44 @@ impl SuppressionIndex {
             });
             return;
         };
-        let existing: Vec<Entry> = Self::entries(Self::entries_at(&self.arena, offset)).collect();
-        if existing.contains(&entry) {
+        let bytes = Self::entries_at(&self.arena, offset);
+        if Self::entries(bytes).any(|e| e == entry) {
             return;
         }
-        let end = offset as usize + HEADER + key.len() + existing.len() * 4;
-        if end == self.arena.len() && existing.len() < usize::from(u16::MAX) {
+        let count = bytes.len() / 4;
+        #[cfg(test)]
+        let room = count < self.count_limit.unwrap_or(usize::from(u16::MAX));
+        #[cfg(not(test))]
+        let room = count < usize::from(u16::MAX);
+        let end = offset as usize + HEADER + key.len() + bytes.len();
+        if end == self.arena.len() && room {
             // The address's record is last: grow it in place.
             self.arena.extend_from_slice(&entry.0.to_le_bytes());
             let at = offset as usize + 1;
-            let n = u16::try_from(existing.len() + 1).unwrap_or(u16::MAX);
+            let n = u16::try_from(count + 1).unwrap_or(u16::MAX);
             if let Some(slot) = self.arena.get_mut(at..at + 2) {
                 slot.copy_from_slice(&n.to_le_bytes());
             }
             return;
         }
-        // Copy it to the end with the new entry; the old bytes stay unused.
-        let mut all = existing;
+        // Copy it to the end with the new entry; the old bytes go stale
+        // (reclaimed by `shrink_to_fit`).
+        let mut all: Vec<Entry> = Self::entries(bytes).collect();
         all.push(entry);
+        let old_len = self.record_len(offset);
         let Some(moved) = self.push_record(key, all.iter().copied()) else {
-            // Past the arena's limit: the record moves to the overflow map.
+            // Past the arena's limits: the record moves to the overflow map.
             if let Ok(found) = self.table.find_entry(hash, |&s| slot_offset(s) == offset) {
                 found.remove();
             }
-            self.overflow.insert(address.canonical().into(), all);
+            self.stale += old_len;
+            self.overflow.insert(
+                address.canonical().into(),
+                all.into_iter().map(Wide::from).collect(),
+            );
             return;
         };
+        self.stale += old_len;
         if let Some(s) = self.table.find_mut(hash, |&s| slot_offset(s) == offset) {
             *s = slot(moved, hash);
         }
@@ -400,7 +517,7 @@ impl SuppressionIndex {
     }
 
     #[inline]
-    fn entries_of(&self, canonical: &str) -> impl Iterator<Item = Entry> + '_ {
+    fn entries_of(&self, canonical: &str) -> impl Iterator<Item = Wide> + '_ {
         let bytes = self
             .find(canonical)
             .map(|o| Self::entries_at(&self.arena, o))
@@ -410,7 +527,15 @@ impl SuppressionIndex {
         } else {
             self.overflow.get(canonical).map_or(&[][..], Vec::as_slice)
         };
-        Self::entries(bytes).chain(overflow.iter().copied())
+        Self::entries(bytes)
+            .map(Wide::from)
+            .chain(overflow.iter().copied())
+    }
+
+    /// The bytes of the record at `offset` (header, key and entries).
+    fn record_len(&self, offset: u32) -> usize {
+        let key = Self::key_at(&self.arena, offset).len();
+        HEADER + key + Self::entries_at(&self.arena, offset).len()
     }
 
     /// Resolve a campaign's tenant and list once, before the per-recipient
@@ -428,7 +553,7 @@ impl SuppressionIndex {
         self.entries_of(address.canonical())
             .filter(|e| e.covers(scope))
             .fold(Causes::empty(), |causes, e| {
-                causes | Cause::of(e.kind(), e.scope() == SCOPE_LIST)
+                causes | Cause::of(e.kind, e.scope == SCOPE_LIST)
             })
     }
 
@@ -443,7 +568,7 @@ impl SuppressionIndex {
         let scope = self.scope_for(tenant, list);
         self.entries_of(address.canonical())
             .filter(|e| e.covers(scope))
-            .map(Entry::kind)
+            .map(|e| e.kind)
             .collect()
     }
 }
@@ -784,8 +909,9 @@ mod tests {
         /// included).
         #[test]
         fn the_arena_answers_as_a_plain_list_would(
-            inserts in prop::collection::vec((0usize..6, 0usize..5, 0u8..5), 0..60),
+            inserts in prop::collection::vec((0usize..6, 0usize..5, 0u8..5, any::<bool>()), 0..60),
             collide in any::<bool>(),
+            narrow in any::<bool>(),
         ) {
             let tenants = [TenantId::new("t1").unwrap(), TenantId::new("t2").unwrap()];
             let lists = [ListId::new("l1").unwrap(), ListId::new("l2").unwrap()];
@@ -799,11 +925,20 @@ mod tests {
             let people: Vec<EmailAddress> = (0..6)
                 .map(|i| EmailAddress::parse(&format!("p{i}@example.com")).unwrap())
                 .collect();
-            let mut index = SuppressionIndex { all_collide: collide, ..SuppressionIndex::default() };
+            let mut index = SuppressionIndex {
+                all_collide: collide,
+                // Ids above 0 do not pack: tenant and list scopes go to the
+                // overflow map.
+                id_limit: narrow.then_some(0),
+                ..SuppressionIndex::default()
+            };
             let mut model: Vec<(usize, usize, SuppressionKind)> = Vec::new();
-            for (p, s, k) in inserts {
+            for (p, s, k, shrink) in inserts {
                 let kind = kind_of(u32::from(k));
                 index.insert(&people[p], &scopes[s], kind);
+                if shrink {
+                    index.shrink_to_fit();
+                }
                 if !model.contains(&(p, s, kind)) {
                     model.push((p, s, kind));
                 }
@@ -833,6 +968,66 @@ mod tests {
                         prop_assert_eq!(got, want);
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn an_address_with_more_entries_than_a_record_counts_loses_none() {
+        // A record counts at most 65,535 entries; the test lowers that to 5.
+        let mut index = SuppressionIndex {
+            count_limit: Some(5),
+            ..SuppressionIndex::default()
+        };
+        let t = TenantId::new("t").unwrap();
+        let a = EmailAddress::parse("a@example.com").unwrap();
+        let n = 9;
+        let lists: Vec<ListId> = (0..n)
+            .map(|i| ListId::new(format!("l{i}")).unwrap())
+            .collect();
+        for l in &lists {
+            index.insert(
+                &a,
+                &Scope::List(t.clone(), l.clone()),
+                SuppressionKind::OptedOut,
+            );
+        }
+        for l in [&lists[0], &lists[n - 2], &lists[n - 1]] {
+            assert_eq!(index.lookup(&a, &t, l), [SuppressionKind::OptedOut], "{l}");
+        }
+        assert_eq!(index.len(), 1);
+    }
+
+    #[test]
+    fn compaction_reclaims_records_copied_away() {
+        let mut index = SuppressionIndex::default();
+        let t = TenantId::new("t").unwrap();
+        let people: Vec<EmailAddress> = (0..2)
+            .map(|i| EmailAddress::parse(&format!("p{i}@example.com")).unwrap())
+            .collect();
+        let lists: Vec<ListId> = (0..200)
+            .map(|i| ListId::new(format!("l{i}")).unwrap())
+            .collect();
+        // The two addresses take turns: each insert copies a record away.
+        for l in &lists {
+            for p in &people {
+                index.insert(
+                    p,
+                    &Scope::List(t.clone(), l.clone()),
+                    SuppressionKind::OptedOut,
+                );
+            }
+        }
+        let before = index.arena.len();
+        index.shrink_to_fit();
+        assert!(
+            index.arena.len() * 10 < before,
+            "{} of {before}",
+            index.arena.len()
+        );
+        for p in &people {
+            for l in &lists {
+                assert_eq!(index.lookup(p, &t, l), [SuppressionKind::OptedOut]);
             }
         }
     }
