@@ -727,3 +727,40 @@ proptest! {
         let _ = lint(&m, &c, &sender_profile());
     }
 }
+
+/// `Driver::send` checks requirements once per template when nothing is
+/// personalised: that is only right while no requirement looks at the
+/// recipient. This pins it for every requirement, on a compliant message
+/// and on a bare one.
+#[test]
+fn no_requirement_depends_on_the_recipient() {
+    use consentry::eligibility::{check_requirements, Requirement};
+    let mut p = sender_profile();
+    p.business_name = Some("Shop Example".into());
+    p.contact = Some("help@shop.example".into());
+    let every = [
+        Requirement::UnsubscribeLink,
+        Requirement::PostalAddress,
+        Requirement::ListUnsubscribeHeader,
+        Requirement::OneClickPost,
+        Requirement::AdvertisementLabel,
+        Requirement::SenderIdentification,
+        Requirement::ContactInformation,
+    ];
+    let bare = OutboundMessage::builder(addr("deals@news.shop.example"), addr("ann@example.com"))
+        .subject("Hello")
+        .text("Hi there.")
+        .build()
+        .unwrap();
+    for template in [good_promo(), bare] {
+        let on_template = check_requirements(&template, &every, &p);
+        for to in [
+            "bob@example.com",
+            "Shop.Example@help.shop.example",
+            "x@100-harbour-road.example",
+        ] {
+            let copy = template.to_recipient(addr(to));
+            assert_eq!(check_requirements(&copy, &every, &p), on_template, "{to}");
+        }
+    }
+}
