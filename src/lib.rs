@@ -33,8 +33,12 @@
 //! - [`edge::ports`] — [`ConsentStore`] and [`Mailer`], implemented by the
 //!   host; [`edge::driver`] — the sync [`Driver`]; [`edge::memory`] —
 //!   [`MemoryStore`] and [`RecordingMailer`]; [`edge::conformance`] — the
-//!   store-conformance suite; `edge::sqlite` and `edge::lettre_mailer`
-//!   behind features.
+//!   store-conformance suite (sync and async); behind features:
+//!   `edge::async_ports` and `edge::async_driver` (`async`: the ports with
+//!   `Send` futures, `AsyncDriver`, `Blocking`), `edge::http` (`http`: the
+//!   one-click URL, the preference page and the cookie banner on `http`
+//!   types), `edge::sqlite`, `edge::postgres` (`postgres`: `PgStore`,
+//!   `SyncPgStore`) and `edge::lettre_mailer`.
 //!
 //! # One decision shape
 //!
