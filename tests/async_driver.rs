@@ -350,3 +350,74 @@ fn send_future_is_send(
     )));
     drop(assert_send(driver.record_batch(&[])));
 }
+
+/// A store whose append says when it starts, then waits at a gate.
+struct Announcing {
+    inner: MemoryStore,
+    entered: Mutex<mpsc::Sender<()>>,
+    gate: Mutex<mpsc::Receiver<()>>,
+}
+impl ConsentStore for Announcing {
+    type Error = std::convert::Infallible;
+    fn append(&self, e: &ConsentEvent) -> Result<AppendOutcome, Self::Error> {
+        self.entered.lock().unwrap().send(()).unwrap();
+        self.gate.lock().unwrap().recv().unwrap();
+        ConsentStore::append(&self.inner, e)
+    }
+    fn events_for(&self, a: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
+        ConsentStore::events_for(&self.inner, a)
+    }
+}
+
+/// Poll a future once (queuing its call), without waiting for it.
+async fn poll_once<F: std::future::Future + Unpin>(future: &mut F) {
+    std::future::poll_fn(|cx| {
+        let _ = std::pin::Pin::new(&mut *future).poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+}
+
+#[test]
+fn a_bounded_queue_refuses_calls_beyond_its_backlog() {
+    use consentry::AsyncConsentStore;
+    let rt = runtime();
+    let (open, gate) = mpsc::channel();
+    let (entered_tx, entered) = mpsc::channel();
+    let store = Blocking::bounded(
+        Announcing {
+            inner: MemoryStore::new(),
+            entered: Mutex::new(entered_tx),
+            gate: Mutex::new(gate),
+        },
+        1,
+        1,
+    )
+    .unwrap();
+    rt.block_on(async {
+        let k = key("acme", "news", "ann@example.com");
+        let (a, b, c) = (
+            ev(&k, "a", 0, form()),
+            ev(&k, "b", 0, form()),
+            ev(&k, "c", 0, form()),
+        );
+        // The first call holds the worker at the gate…
+        let mut first = Box::pin(store.append(&a));
+        poll_once(&mut first).await;
+        tokio::task::block_in_place(|| entered.recv()).unwrap();
+        // …the second waits in the queue; the third finds it full.
+        let mut second = Box::pin(store.append(&b));
+        poll_once(&mut second).await;
+        let third = store.append(&c).await;
+        assert!(matches!(third, Err(BlockingError::Busy)), "{third:?}");
+        open.send(()).unwrap();
+        open.send(()).unwrap();
+        assert_eq!(first.await.unwrap(), AppendOutcome::Appended);
+        assert_eq!(second.await.unwrap(), AppendOutcome::Appended);
+        assert_eq!(
+            store.get_ref().inner.len(),
+            2,
+            "the refused call did nothing"
+        );
+    });
+}

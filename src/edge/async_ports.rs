@@ -239,6 +239,10 @@ pub enum BlockingError<E> {
     /// port's own atomicity (an append is stored whole or not at all).
     #[error("the worker thread running the port stopped before answering")]
     WorkerStopped,
+    /// The queue of a bounded [`Blocking`] is full: the call was not
+    /// queued and nothing was done. Shed load (answer `503`) or retry.
+    #[error("the port's queue is full; the call was not run")]
+    Busy,
 }
 
 type Job<T> = Box<dyn FnOnce(&T) + Send>;
@@ -263,7 +267,35 @@ type Job<T> = Box<dyn FnOnce(&T) + Send>;
 /// ```
 pub struct Blocking<T> {
     port: Arc<T>,
-    jobs: mpsc::Sender<Job<T>>,
+    jobs: Jobs<T>,
+}
+
+/// The sending end of the workers' queue: unbounded, or bounded (a full
+/// queue refuses the call with [`BlockingError::Busy`]).
+enum Jobs<T> {
+    Unbounded(mpsc::Sender<Job<T>>),
+    Bounded(mpsc::SyncSender<Job<T>>),
+}
+
+impl<T> Clone for Jobs<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Jobs::Unbounded(s) => Jobs::Unbounded(s.clone()),
+            Jobs::Bounded(s) => Jobs::Bounded(s.clone()),
+        }
+    }
+}
+
+impl<T> Jobs<T> {
+    fn send<E>(&self, job: Job<T>) -> Result<(), BlockingError<E>> {
+        match self {
+            Jobs::Unbounded(s) => s.send(job).map_err(|_| BlockingError::WorkerStopped),
+            Jobs::Bounded(s) => s.try_send(job).map_err(|e| match e {
+                mpsc::TrySendError::Full(_) => BlockingError::Busy,
+                mpsc::TrySendError::Disconnected(_) => BlockingError::WorkerStopped,
+            }),
+        }
+    }
 }
 
 impl<T> Clone for Blocking<T> {
@@ -302,8 +334,30 @@ impl<T: Send + Sync + 'static> Blocking<T> {
     ///
     /// The operating system refused to start a thread.
     pub fn with_threads(port: T, threads: usize) -> std::io::Result<Self> {
-        let port = Arc::new(port);
         let (jobs, queue) = mpsc::channel::<Job<T>>();
+        Self::start(port, threads, Jobs::Unbounded(jobs), queue)
+    }
+
+    /// Run `port` on `threads` dedicated threads with at most `queued`
+    /// calls waiting (at least one); a call beyond that is refused at once
+    /// with [`BlockingError::Busy`] instead of waiting behind a backlog a
+    /// slow store cannot drain.
+    ///
+    /// # Errors
+    ///
+    /// The operating system refused to start a thread.
+    pub fn bounded(port: T, threads: usize, queued: usize) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::sync_channel::<Job<T>>(queued.max(1));
+        Self::start(port, threads, Jobs::Bounded(jobs), queue)
+    }
+
+    fn start(
+        port: T,
+        threads: usize,
+        jobs: Jobs<T>,
+        queue: mpsc::Receiver<Job<T>>,
+    ) -> std::io::Result<Self> {
+        let port = Arc::new(port);
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..threads.max(1) {
             let port = Arc::clone(&port);
@@ -345,7 +399,7 @@ impl<T: Send + Sync + 'static> Blocking<T> {
                 }
                 let _ = answer.send(call(port));
             });
-            jobs.send(job).map_err(|_| BlockingError::WorkerStopped)?;
+            jobs.send(job)?;
             match answered.await {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(e)) => Err(BlockingError::Port(e)),
