@@ -481,7 +481,9 @@ fn parse_ascii_common(input: &str) -> Option<EmailAddress> {
     const ATEXT: [bool; 256] = byte_class(b"!#$%&'*+-/=?^_`{|}~", true);
     const LDH: [bool; 256] = byte_class(b"-", true);
     let bytes = input.as_bytes();
-    if bytes.is_empty() || bytes.len() > MAX_ADDRESS_OCTETS || !input.is_ascii() {
+    // ASCII is checked on the way: every byte class below holds only
+    // ASCII bytes, and `@` is ASCII.
+    if bytes.is_empty() || bytes.len() > MAX_ADDRESS_OCTETS {
         return None;
     }
     let at = bytes.iter().rposition(|&b| b == b'@')?;
@@ -694,6 +696,7 @@ mod tests {
                 "[a-z]{1,8}(\\.[a-z]{1,8})?@[a-zA-Z0-9-]{1,10}\\.[a-zA-Z0-9-]{1,6}(\\.[a-z0-9x-]{1,5})?",
                 "[a-z\"@. !#$%&'*/=?^`{|}~\\[\\]:]{1,24}",
                 "[a-z]{1,3}@(xn--[a-z0-9]{1,6}|ab--c|0x[0-9a-f]{0,3}|[0-9]{1,3})\\.(com|0x1f|12|xn--p1ai)",
+                "[a-zé\u{ff}]{1,6}@[a-zü\u{2010}]{1,6}\\.(com|de)",
             ],
         ) {
             let fast = super::parse_ascii_common(&input);
