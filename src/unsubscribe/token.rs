@@ -435,12 +435,14 @@ impl KeyRing {
             let (Some(sealed_b64), None) = (parts.next(), parts.next()) else {
                 return Err(TokenError::Malformed);
             };
-            let sealed = URL_SAFE_NO_PAD
+            let mut sealed = URL_SAFE_NO_PAD
                 .decode(sealed_b64)
                 .map_err(|_| TokenError::Malformed)?;
+            // Opened in place: the decoded buffer becomes the payload.
             key.siv()
-                .decrypt([key.id.as_bytes()], &sealed)
-                .map_err(|_| TokenError::BadSignature)?
+                .decrypt_in_place([key.id.as_bytes()], &mut sealed)
+                .map_err(|_| TokenError::BadSignature)?;
+            sealed
         } else {
             let (Some(payload_b64), Some(sig_b64), None) =
                 (parts.next(), parts.next(), parts.next())
