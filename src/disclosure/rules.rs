@@ -559,4 +559,46 @@ mod transposed_tests {
             );
         }
     }
+
+    /// The same on arbitrary rule sets (up to 64 rules, any masks), not
+    /// just the default policy's.
+    #[test]
+    fn the_index_matches_arbitrary_conditions() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..200 {
+            let n = (next() % 64) as usize + 1;
+            let compiled: Vec<Compiled> = (0..n)
+                .map(|_| {
+                    let care = next() as u8;
+                    Compiled {
+                        recipients: next() as u16,
+                        purposes: next() as u16,
+                        data_any: if next() % 3 == 0 { 0 } else { next() as u16 },
+                        data_within: next() as u16 | next() as u16,
+                        fact_care: care,
+                        fact_value: next() as u8 & care,
+                    }
+                })
+                .collect();
+            let index = Transposed::new(&compiled);
+            for _ in 0..500 {
+                let recipient = 1u16 << (next() % 16);
+                let purpose = 1u16 << (next() % 16);
+                let data = next() as u16;
+                let facts = next() as u8;
+                let direct = compiled
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.matches(recipient, purpose, data, facts))
+                    .fold(0u64, |a, (i, _)| a | 1 << i);
+                assert_eq!(index.matched(recipient, purpose, data, facts), direct);
+            }
+        }
+    }
 }
