@@ -162,14 +162,16 @@ fn main() {
         permits
     );
 
-    // Speed: the same 1,024 requests; Cedar's requests are built outside the
-    // timed loop (only authorisation is timed), consentry's need no building.
+    // Speed: the same 1,024 requests. Cedar twice: with its requests built
+    // outside the timed loop (authorisation alone), and building each
+    // request inside it (what a caller starting from the same request
+    // pays); consentry's need no building. The three run in a rotated
+    // order each round; ratios are per round, min / median / max.
     let reqs = requests::requests(1024, 0xbe7c);
     let cedar_reqs: Vec<Request> = reqs.iter().map(cedar_request).collect();
-    let mut ratios = Vec::new();
-    let mut ns_ours = Vec::new();
-    let mut ns_cedar = Vec::new();
-    for _ in 0..21 {
+    let (mut ratio_auth, mut ratio_built) = (Vec::new(), Vec::new());
+    let (mut ns_ours, mut ns_auth, mut ns_built) = (Vec::new(), Vec::new(), Vec::new());
+    let ours_once = || {
         let t = Instant::now();
         for _ in 0..20 {
             black_box(
@@ -178,7 +180,9 @@ fn main() {
                     .count(),
             );
         }
-        let a = t.elapsed().as_secs_f64();
+        t.elapsed().as_secs_f64()
+    };
+    let auth_once = || {
         let t = Instant::now();
         for _ in 0..20 {
             black_box(
@@ -193,19 +197,53 @@ fn main() {
                     .count(),
             );
         }
-        let b = t.elapsed().as_secs_f64();
-        ratios.push(b / a);
-        ns_ours.push(a / (20.0 * 1024.0) * 1e9);
-        ns_cedar.push(b / (20.0 * 1024.0) * 1e9);
+        t.elapsed().as_secs_f64()
+    };
+    let built_once = || {
+        let t = Instant::now();
+        for _ in 0..20 {
+            black_box(
+                reqs.iter()
+                    .filter(|r| {
+                        authorizer
+                            .is_authorized(&cedar_request(black_box(*r)), &cedar, &entities)
+                            .decision()
+                            == Decision::Allow
+                    })
+                    .count(),
+            );
+        }
+        t.elapsed().as_secs_f64()
+    };
+    for round in 0..21 {
+        let mut t = [0.0f64; 3];
+        for k in 0..3 {
+            let which = (round + k) % 3;
+            t[which] = match which {
+                0 => ours_once(),
+                1 => auth_once(),
+                _ => built_once(),
+            };
+        }
+        ratio_auth.push(t[1] / t[0]);
+        ratio_built.push(t[2] / t[0]);
+        let per = |s: f64| s / (20.0 * 1024.0) * 1e9;
+        ns_ours.push(per(t[0]));
+        ns_auth.push(per(t[1]));
+        ns_built.push(per(t[2]));
     }
     let med = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        (v[0], v[v.len() / 2], v[v.len() - 1])
     };
+    let (_, o, _) = med(&mut ns_ours);
+    let (_, a, _) = med(&mut ns_auth);
+    let (_, b, _) = med(&mut ns_built);
+    let (al, am, ah) = med(&mut ratio_auth);
+    let (bl, bm, bh) = med(&mut ratio_built);
     println!(
-        "speed (median of 21 interleaved rounds): consentry {:.0} ns a decision, Cedar {:.0} ns; Cedar / consentry = {:.0}x",
-        med(&mut ns_ours),
-        med(&mut ns_cedar),
-        med(&mut ratios)
+        "speed (21 rounds, order rotating): consentry {o:.1} ns a decision; Cedar {a:.0} ns (request prebuilt), {b:.0} ns (request built)"
     );
+    println!("Cedar / consentry, request prebuilt: {al:.0} / {am:.0} / {ah:.0}x (min / median / max)");
+    println!("Cedar / consentry, request built:    {bl:.0} / {bm:.0} / {bh:.0}x");
 }
