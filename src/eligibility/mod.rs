@@ -434,6 +434,14 @@ pub(crate) fn evaluate(
     if !ctx.treats_as_promotional(class) {
         return suppressed & BLOCKS_TRANSACTIONAL;
     }
+    // The common case, decided at once: nothing suppressed, no regime, a
+    // strong permission that does not lapse.
+    if suppressed.is_empty()
+        && regime.is_none()
+        && permission.is_some_and(|p| !p.weak_evidence && p.lapses_at.is_none())
+    {
+        return Causes::empty();
+    }
     let mut causes = suppressed;
     // A permission past its lapse (a stale summary) is no permission.
     let permission = permission.filter(|p| p.lapses_at.is_none_or(|at| at > ctx.now));
