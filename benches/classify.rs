@@ -34,7 +34,7 @@ use std::hint::black_box;
 use consentry::classify::{html_to_text, normalize, Classifier, Lexicon, Message};
 mod common;
 
-use common::{median, time};
+use common::{median, stats, time};
 
 fn legacy_body() -> String {
     let opening = "Thank you for your order #58213 at “Café Léa”. Order total: 42,00 €.\n";
@@ -83,13 +83,6 @@ fn inputs() -> Vec<Input> {
             baseline_text: legacy_body(),
         },
     ]
-}
-
-fn stats(v: &mut [f64]) -> (f64, f64, f64) {
-    let m = median(v);
-    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (min, m, max)
 }
 
 fn main() {

@@ -21,17 +21,12 @@ use std::collections::HashSet;
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
-use common::{median, time};
+use common::{rounds, stats, time};
 use consentry::classify::{Classifier, Message};
 use consentry::eligibility::{
     plan, AudienceMember, PermissionKind, PermissionSummary, SendContext, SuppressionIndex,
 };
 use consentry::{EmailAddress, ListId, Scope, SuppressionKind, TenantId};
-
-fn stats(v: &mut [f64]) -> (f64, f64, f64) {
-    let m = median(v);
-    (v[0], m, v[v.len() - 1])
-}
 
 fn main() {
     let sizes: Vec<usize> = std::env::var("SIZES")
@@ -39,10 +34,7 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(5);
+    let rounds = rounds(5);
     let acme = TenantId::new("acme").unwrap();
     let news = ListId::new("news").unwrap();
     let globex = TenantId::new("globex").unwrap();

@@ -29,7 +29,7 @@ mod common;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use common::{median, time};
+use common::{median, rounds, stats, time};
 use consentry::edge::postgres::PgStore;
 use consentry::eligibility::SuppressionIndex;
 use consentry::{
@@ -103,11 +103,6 @@ const INSERT_MANY: &str = "INSERT INTO consentry_events (key, canonical, tenant,
      ON CONFLICT (key) DO NOTHING RETURNING key";
 const SELECT: &str = "SELECT body FROM consentry_events WHERE canonical = $1 ORDER BY seq";
 
-fn stats(v: &mut [f64]) -> (f64, f64, f64) {
-    let m = median(v);
-    (v[0], m, v[v.len() - 1])
-}
-
 fn report(name: &str, ours: &mut [f64], raw: &mut [f64], unit: &str, per: f64) {
     let mut ratios: Vec<f64> = ours.iter().zip(raw.iter()).map(|(o, r)| r / o).collect();
     let (lo, mid, hi) = stats(&mut ratios);
@@ -119,10 +114,7 @@ fn report(name: &str, ours: &mut [f64], raw: &mut [f64], unit: &str, per: f64) {
 }
 
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(5);
+    let rounds = rounds(5);
     let contacts: u64 = std::env::var("CONTACTS")
         .ok()
         .and_then(|r| r.parse().ok())

@@ -18,22 +18,14 @@ mod common;
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
-use common::{median, time};
+use common::{median, rounds, stats, time};
 use consentry::unsubscribe::{KeyRing, TokenKey};
 use consentry::{EmailAddress, ListId, TenantId};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-fn stats(v: &mut [f64]) -> (f64, f64, f64) {
-    let m = median(v);
-    (v[0], m, v[v.len() - 1])
-}
-
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(15);
+    let rounds = rounds(15);
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/benches/data/addresses.txt"

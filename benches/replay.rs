@@ -18,7 +18,7 @@ mod common;
 use std::hint::black_box;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use common::{median, time};
+use common::{alternate, median, rounds, stats};
 use consentry::{
     Action, Basis, ConsentEvent, ConsentKey, ConsentState, EmailAddress, EventId, Evidence,
     LedgerPolicy, ListId, OptOutChannel, TenantId,
@@ -75,16 +75,8 @@ fn minimal(events: &[ConsentEvent]) -> bool {
     permitted && !out && soft < 3
 }
 
-fn stats(v: &mut [f64]) -> (f64, f64, f64) {
-    let m = median(v);
-    (v[0], m, v[v.len() - 1])
-}
-
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(5);
+    let rounds = rounds(5);
     let policy = LedgerPolicy::default();
     let now = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
     let tenant = TenantId::new("acme").unwrap();
@@ -98,28 +90,21 @@ fn main() {
         );
         let events = history(&key, n, 0);
         let repeat = (1_000_000 / n).max(1);
-        let (mut ours, mut base) = (vec![], vec![]);
-        for round in 0..rounds {
-            let replay = || {
+        let (ours, base) = alternate(
+            rounds,
+            || {
                 for _ in 0..repeat {
                     black_box(
                         ConsentState::replay(&key, &events, &policy, now).permits_promotional(),
                     );
                 }
-            };
-            let fold = || {
+            },
+            || {
                 for _ in 0..repeat {
                     black_box(minimal(black_box(&events)));
                 }
-            };
-            if round % 2 == 0 {
-                ours.push(time(replay));
-                base.push(time(fold));
-            } else {
-                base.push(time(fold));
-                ours.push(time(replay));
-            }
-        }
+            },
+        );
         let mut ratio: Vec<f64> = base.iter().zip(&ours).map(|(b, o)| b / o).collect();
         let (lo, mid, hi) = stats(&mut ratio);
         let total = (n * repeat) as f64;
@@ -141,26 +126,19 @@ fn main() {
             (key, events)
         })
         .collect();
-    let (mut ours, mut base) = (vec![], vec![]);
-    for round in 0..rounds {
-        let replay = || {
+    let (ours, base) = alternate(
+        rounds,
+        || {
             for (k, e) in &people {
                 black_box(ConsentState::replay(k, e, &policy, now).permits_promotional());
             }
-        };
-        let fold = || {
+        },
+        || {
             for (_, e) in &people {
                 black_box(minimal(black_box(e)));
             }
-        };
-        if round % 2 == 0 {
-            ours.push(time(replay));
-            base.push(time(fold));
-        } else {
-            base.push(time(fold));
-            ours.push(time(replay));
-        }
-    }
+        },
+    );
     let mut ratio: Vec<f64> = base.iter().zip(&ours).map(|(b, o)| b / o).collect();
     let (lo, mid, hi) = stats(&mut ratio);
     println!(

@@ -19,7 +19,7 @@ mod common;
 use std::convert::Infallible;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use common::{median, time};
+use common::{alternate, median, rounds, stats};
 use consentry::classify::{Classifier, DeclaredKind};
 use consentry::eligibility::{
     plan, AudienceMember, PostalAddress, SendContext, SenderProfile, SuppressionIndex,
@@ -40,10 +40,7 @@ impl Mailer for DropMailer {
 }
 
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(5);
+    let rounds = rounds(5);
     let n: usize = std::env::var("AUDIENCE")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -151,9 +148,9 @@ fn main() {
     );
     assert_eq!(check.sent.len(), planned.sendable.len());
 
-    let (mut s, mut p) = (vec![], vec![]);
-    for round in 0..rounds {
-        let send_once = || {
+    let (mut s, mut p) = alternate(
+        rounds,
+        || {
             std::hint::black_box(
                 driver
                     .send(&campaign, &audience, &classifier)
@@ -161,8 +158,8 @@ fn main() {
                     .sent
                     .len(),
             );
-        };
-        let plan_once = || {
+        },
+        || {
             std::hint::black_box(
                 plan(
                     states.iter().map(AudienceMember::from_state),
@@ -173,22 +170,13 @@ fn main() {
                 .sendable
                 .len(),
             );
-        };
-        if round % 2 == 0 {
-            s.push(time(send_once));
-            p.push(time(plan_once));
-        } else {
-            p.push(time(plan_once));
-            s.push(time(send_once));
-        }
-    }
+        },
+    );
     let mut ratios: Vec<f64> = s.iter().zip(&p).map(|(a, b)| a / b).collect();
-    let m = median(&mut ratios);
+    let (lo, mid, hi) = stats(&mut ratios);
     println!(
-        "{n} recipients: send {:.0} ns a recipient, plan {:.0} ns; send ÷ plan {:.0} / {m:.0} / {:.0}",
-        median(&mut s.clone()) / n as f64 * 1e9,
-        median(&mut p.clone()) / n as f64 * 1e9,
-        ratios[0],
-        ratios[ratios.len() - 1]
+        "{n} recipients: send {:.0} ns a recipient, plan {:.0} ns; send ÷ plan {lo:.0} / {mid:.0} / {hi:.0}",
+        median(&mut s) / n as f64 * 1e9,
+        median(&mut p) / n as f64 * 1e9,
     );
 }

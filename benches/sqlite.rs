@@ -22,7 +22,7 @@ mod common;
 use std::hint::black_box;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use common::{median, time};
+use common::{median, rounds, stats, time};
 use consentry::edge::sqlite::SqliteStore;
 use consentry::{
     Action, Basis, ConsentEvent, ConsentStore, EmailAddress, EventId, Evidence, ListId, TenantId,
@@ -78,16 +78,8 @@ fn row(e: &ConsentEvent) -> Row {
     }
 }
 
-fn stats(v: &mut [f64]) -> (f64, f64, f64) {
-    let m = median(v);
-    (v[0], m, v[v.len() - 1])
-}
-
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(9);
+    let rounds = rounds(9);
     let dir = std::env::temp_dir().join(format!("consentry-sqlite-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqliteStore::open(dir.join("store.sqlite3")).unwrap();

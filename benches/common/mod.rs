@@ -1,4 +1,5 @@
-//! Helpers shared by the benches: interleaved timing.
+//! Helpers shared by the benches: interleaved timing and its summary.
+#![allow(dead_code)] // each bench uses some of them
 
 /// Wall time of one call, in seconds (benches may read the clock).
 #[allow(clippy::disallowed_methods)]
@@ -12,4 +13,36 @@ pub fn time(f: impl FnOnce()) -> f64 {
 pub fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Min, median and max of a sample (sorts it).
+pub fn stats(v: &mut [f64]) -> (f64, f64, f64) {
+    let m = median(v);
+    let first = v.first().copied().unwrap_or(f64::NAN);
+    let last = v.last().copied().unwrap_or(f64::NAN);
+    (first, m, last)
+}
+
+/// `ROUNDS` from the environment, else `default`.
+pub fn rounds(default: usize) -> usize {
+    std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Time `a` and `b` once each per round, the first to run alternating
+/// between rounds; their times, round by round.
+pub fn alternate(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (Vec<f64>, Vec<f64>) {
+    let (mut ta, mut tb) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            ta.push(time(&mut a));
+            tb.push(time(&mut b));
+        } else {
+            tb.push(time(&mut b));
+            ta.push(time(&mut a));
+        }
+    }
+    (ta, tb)
 }
