@@ -25,14 +25,6 @@ use consentry::{
 };
 use proptest::prelude::*;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn settings() -> UnsubscribeSettings {
     UnsubscribeSettings {
         keys: KeyRing::new(TokenKey::new("k1", vec![7u8; 32]).unwrap()),

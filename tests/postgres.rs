@@ -33,21 +33,9 @@ use consentry::{
 #[allow(dead_code)]
 mod fixture;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 async fn empty_store(url: &str) -> PgStore {
     let store = PgStore::connect(url).await.unwrap();
-    let client = pg::raw_client(url).await;
-    client
-        .batch_execute("TRUNCATE consentry_events, consentry_erased")
-        .await
-        .unwrap();
+    pg::truncate(url).await;
     store
 }
 
@@ -77,25 +65,13 @@ fn the_sync_store_passes_the_sync_conformance_suite_and_serves_the_sync_driver()
     // Outside any runtime, as a worker thread or a CLI would be.
     check_consent_store(|| {
         let store = SyncPgStore::connect(&url).unwrap();
-        store.block_on(async {
-            pg::raw_client(&url)
-                .await
-                .batch_execute("TRUNCATE consentry_events, consentry_erased")
-                .await
-                .unwrap();
-        });
+        store.block_on(pg::truncate(&url));
         store
     })
     .unwrap();
     let store = SyncPgStore::connect(&url).unwrap();
-    store.block_on(async {
-        // The suite's erasure left facts under its own salt.
-        pg::raw_client(&url)
-            .await
-            .batch_execute("TRUNCATE consentry_events, consentry_erased")
-            .await
-            .unwrap();
-    });
+    // The suite's erasure left facts under its own salt.
+    store.block_on(pg::truncate(&url));
     let driver = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default())
         .with_erasure_salt(b"sixteen byte salt!".to_vec())
         .unwrap();

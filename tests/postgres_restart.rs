@@ -23,11 +23,7 @@ use consentry::{AppendOutcome, AsyncConsentStore};
 #[test]
 fn a_restart_mid_run_loses_no_acknowledged_append_and_reconnects() {
     let server = pg::Restartable::new();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async {
         // A table of our own, so a shared server's other data is untouched.
         let url = server.url();

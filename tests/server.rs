@@ -8,9 +8,12 @@
     clippy::indexing_slicing
 )]
 
+mod common;
 #[allow(dead_code)]
 #[path = "../examples/server.rs"]
 mod server;
+
+use common::runtime;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -158,14 +161,6 @@ async fn one_click(client: &reqwest::Client, url: &str) -> reqwest::Response {
         .body("List-Unsubscribe=One-Click")
         .send()
         .await
-        .unwrap()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
         .unwrap()
 }
 

@@ -7,6 +7,15 @@ use consentry::{
     OptOutChannel, TenantId,
 };
 
+/// A multi-threaded tokio runtime with two workers, for the async tests.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 5, 12, 0, 0).unwrap()
 }

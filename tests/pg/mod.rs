@@ -50,6 +50,26 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Run one of the server's tools, as the `postgres` user when asked (the
+/// server refuses to run as root).
+fn run_tool(
+    bin: &Path,
+    tool: &str,
+    as_postgres: bool,
+    args: &[&str],
+) -> std::io::Result<std::process::Output> {
+    let program = bin.join(tool);
+    if as_postgres {
+        Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(&program)
+            .args(args)
+            .output()
+    } else {
+        Command::new(&program).args(args).output()
+    }
+}
+
 /// A PostgreSQL server of this test process: in a temporary directory, on
 /// a free loopback port, run as `postgres` when the tests run as root.
 pub struct TempServer {
@@ -113,17 +133,8 @@ impl TempServer {
     }
 
     fn run(&self, tool: &str, args: &[&str]) {
-        let program = self.bin.join(tool);
-        let output = if self.as_postgres {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&program)
-                .args(args)
-                .output()
-        } else {
-            Command::new(&program).args(args).output()
-        }
-        .unwrap_or_else(|e| panic!("could not run {}: {e}", program.display()));
+        let output = run_tool(&self.bin, tool, self.as_postgres, args)
+            .unwrap_or_else(|e| panic!("could not run {tool}: {e}"));
         assert!(
             output.status.success(),
             "{tool} failed: {}{}",
@@ -179,7 +190,6 @@ impl TempServer {
 impl Drop for TempServer {
     fn drop(&mut self) {
         let data = self.data();
-        let program = self.bin.join("pg_ctl");
         let args = [
             "-D",
             data.to_str().unwrap_or(""),
@@ -188,15 +198,7 @@ impl Drop for TempServer {
             "-w",
             "stop",
         ];
-        let _ = if self.as_postgres {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&program)
-                .args(args)
-                .output()
-        } else {
-            Command::new(&program).args(args).output()
-        };
+        let _ = run_tool(&self.bin, "pg_ctl", self.as_postgres, &args);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -240,17 +242,7 @@ impl Restartable {
     }
 
     fn pg_ctl(bin: &Path, as_postgres: bool, args: &[&str]) -> bool {
-        let program = bin.join("pg_ctl");
-        let out = if as_postgres {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&program)
-                .args(args)
-                .output()
-        } else {
-            Command::new(&program).args(args).output()
-        };
-        out.map(|o| o.status.success()).unwrap_or(false)
+        run_tool(bin, "pg_ctl", as_postgres, args).is_ok_and(|o| o.status.success())
     }
 
     pub fn url(&self) -> String {
@@ -419,6 +411,11 @@ pub async fn raw_client(url: &str) -> tokio_postgres::Client {
     client
 }
 
-pub fn path_exists(p: &Path) -> bool {
-    p.exists()
+/// Empty consentry's tables in the database at `url`.
+pub async fn truncate(url: &str) {
+    raw_client(url)
+        .await
+        .batch_execute("TRUNCATE consentry_events, consentry_erased")
+        .await
+        .unwrap();
 }
