@@ -104,6 +104,57 @@ fn a_newer_schema_is_refused() {
 }
 
 #[test]
+fn a_hand_edited_row_is_a_typed_error_never_a_panic() {
+    let db = pg::TestDb::new();
+    runtime().block_on(async {
+        let store = empty_store(db.url()).await;
+        let k = key("acme", "news", "edited@example.com");
+        let event = ev(&k, "e1", 0, form());
+        store.append(&event).await.unwrap();
+        let client = pg::raw_client(db.url()).await;
+        let corrupt = |r: Result<(), PgStoreError>| {
+            matches!(
+                r,
+                Err(PgStoreError::Corrupt {
+                    what: "event row",
+                    ..
+                })
+            )
+        };
+        // A body that is not an event.
+        client
+            .batch_execute("UPDATE consentry_events SET body = '{\"not\": \"an event\"}'")
+            .await
+            .unwrap();
+        assert!(corrupt(store.events_for(&k.address).await.map(|_| ())));
+        assert!(corrupt(store.append(&event).await.map(|_| ())));
+        assert!(corrupt(
+            store
+                .append_batch(std::slice::from_ref(&event))
+                .await
+                .map(|_| ())
+        ));
+        // A column of another type than the schema's.
+        client
+            .batch_execute(
+                "ALTER TABLE consentry_events ALTER COLUMN body TYPE bytea
+                 USING convert_to(body, 'UTF8')",
+            )
+            .await
+            .unwrap();
+        // A fresh pool: the old one's prepared statements were planned for text.
+        let store = PgStore::connect(db.url()).await.unwrap();
+        assert!(corrupt(store.events_for(&k.address).await.map(|_| ())));
+        let loaded = store
+            .load_campaign(&k.tenant, &k.list, &LedgerPolicy::default(), at(1), &[])
+            .await;
+        assert!(corrupt(loaded.map(|_| ())));
+        // Nothing was written meanwhile.
+        assert_eq!(store.len().await.unwrap(), 1);
+    });
+}
+
+#[test]
 fn a_batch_is_decided_event_by_event_and_stored_in_one_statement() {
     let db = pg::TestDb::new();
     runtime().block_on(async {

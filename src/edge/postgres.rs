@@ -43,13 +43,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use futures_util::{pin_mut, TryStreamExt};
-use sha2::{Digest, Sha256};
 use tokio_postgres::NoTls;
 
 use crate::address::EmailAddress;
 use crate::consent::{ConsentEvent, ConsentKey, ConsentState, LedgerPolicy};
 use crate::edge::async_ports::AsyncConsentStore;
 use crate::edge::ports::{AppendOutcome, EraseOutcome};
+use crate::edge::rows::{event_key, outcome_against};
 use crate::eligibility::{AudienceMember, PermissionSummary, SuppressionIndex};
 use crate::ids::{ListId, TenantId};
 use crate::retention::{AddressHash, ErasedFact};
@@ -147,16 +147,18 @@ fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> PgStoreError {
     }
 }
 
-/// The stored key of an event: SHA-256 over the tenant and the id (the same
-/// as the SQLite store's), so ids are unique per tenant and an erased
-/// event's id is not kept in clear.
-fn event_key(tenant: &str, id: &str) -> Vec<u8> {
-    let mut h = Sha256::new();
-    h.update(b"consentry-event\0");
-    h.update(tenant.as_bytes());
-    h.update(b"\0");
-    h.update(id.as_bytes());
-    h.finalize().to_vec()
+/// Column `i` of `row` as `T`. A column that does not decode (a hand-edited
+/// row, an altered schema) is corruption reported as an error, never a
+/// panic.
+fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    i: usize,
+    what: &'static str,
+) -> Result<T, PgStoreError> {
+    row.try_get(i).map_err(|e| PgStoreError::Corrupt {
+        what,
+        source: Some(Box::new(e)),
+    })
 }
 
 /// Pool settings for [`PgStore::connect_with`].
@@ -284,7 +286,9 @@ impl PgStore {
             .query_opt("SELECT max(version) FROM consentry_schema", &[])
             .await
             .map_err(PgStoreError::Query)?
-            .and_then(|row| row.get::<_, Option<i32>>(0))
+            .map(|row| column::<Option<i32>>(&row, 0, "schema version"))
+            .transpose()?
+            .flatten()
             .unwrap_or(0);
         if found > SCHEMA_VERSION {
             return Err(PgStoreError::SchemaTooNew {
@@ -319,7 +323,7 @@ impl PgStore {
             .query_one("SELECT max(version) FROM consentry_schema", &[])
             .await
             .map_err(PgStoreError::Query)?;
-        Ok(row.get::<_, Option<i32>>(0).unwrap_or(0))
+        Ok(column::<Option<i32>>(&row, 0, "schema version")?.unwrap_or(0))
     }
 
     /// How many event ids are stored (erased ones included: their ids stay
@@ -334,7 +338,7 @@ impl PgStore {
             .query_one("SELECT count(*) FROM consentry_events", &[])
             .await
             .map_err(PgStoreError::Query)?;
-        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+        Ok(u64::try_from(column::<i64>(&row, 0, "event count")?).unwrap_or(0))
     }
 
     /// Whether no event was ever stored.
@@ -380,9 +384,11 @@ impl PgStore {
                 .await
                 .map_err(PgStoreError::Query)?
             {
-                let fact: ErasedFact =
-                    serde_json::from_str(row.get::<_, &str>(1)).map_err(corrupt("kept fact"))?;
-                kept.entry(row.get::<_, Vec<u8>>(0)).or_default().push(fact);
+                let fact: ErasedFact = serde_json::from_str(column(&row, 1, "kept fact")?)
+                    .map_err(corrupt("kept fact"))?;
+                kept.entry(column(&row, 0, "kept fact hash")?)
+                    .or_default()
+                    .push(fact);
             }
         }
         let statement = client
@@ -426,12 +432,12 @@ impl PgStore {
             events.clear();
         };
         while let Some(row) = rows.try_next().await.map_err(PgStoreError::Query)? {
-            let canonical: &str = row.get(0);
+            let canonical: &str = column(&row, 0, "event address")?;
             if current.as_deref() != Some(canonical) {
                 finish(&mut events, &mut load);
                 current = Some(canonical.to_owned());
             }
-            let body: &str = row.get(1);
+            let body: &str = column(&row, 1, "event row")?;
             events.push(serde_json::from_str(body).map_err(corrupt("event row"))?);
             load.events_read += 1;
         }
@@ -471,7 +477,11 @@ impl PgStore {
             .query_opt("SELECT body FROM consentry_events WHERE key = $1", &[&key])
             .await
             .map_err(PgStoreError::Query)?;
-        compare(stored.and_then(|r| r.get::<_, Option<String>>(0)), event)
+        let stored: Option<&str> = match &stored {
+            Some(row) => column(row, 0, "event row")?,
+            None => None,
+        };
+        outcome_against(stored, event).map_err(corrupt("event row"))
     }
 
     async fn append_many(
@@ -508,9 +518,9 @@ impl PgStore {
             .query(&insert, &[&keys, &canonicals, &tenants, &lists, &bodies])
             .await
             .map_err(PgStoreError::Query)?
-            .into_iter()
-            .map(|r| r.get::<_, Vec<u8>>(0))
-            .collect();
+            .iter()
+            .map(|r| column(r, 0, "event key"))
+            .collect::<Result<_, _>>()?;
         let missing: Vec<&Vec<u8>> = keys.iter().filter(|k| !inserted.contains(*k)).collect();
         let mut stored: HashMap<Vec<u8>, Option<String>> = HashMap::new();
         if !missing.is_empty() {
@@ -522,7 +532,7 @@ impl PgStore {
                 .await
                 .map_err(PgStoreError::Query)?
             {
-                stored.insert(row.get(0), row.get(1));
+                stored.insert(column(&row, 0, "event key")?, column(&row, 1, "event row")?);
             }
         }
         let mut out = Vec::with_capacity(events.len());
@@ -537,7 +547,8 @@ impl PgStore {
             } else if inserted.contains(&key) {
                 AppendOutcome::Appended
             } else {
-                compare(stored.get(&key).cloned().flatten(), event)?
+                outcome_against(stored.get(&key).and_then(Option::as_deref), event)
+                    .map_err(corrupt("event row"))?
             };
             out.push(outcome);
         }
@@ -557,10 +568,14 @@ impl PgStore {
             .query(&select, &[&address.canonical()])
             .await
             .map_err(PgStoreError::Query)?;
-        rows.iter()
-            .filter_map(|r| r.get::<_, Option<&str>>(0))
-            .map(|body| serde_json::from_str(body).map_err(corrupt("event row")))
-            .collect()
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // An erased event keeps its key, not its body.
+            if let Some(body) = column::<Option<&str>>(row, 0, "event row")? {
+                events.push(serde_json::from_str(body).map_err(corrupt("event row"))?);
+            }
+        }
+        Ok(events)
     }
 
     async fn facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, PgStoreError> {
@@ -573,7 +588,7 @@ impl PgStore {
             .await
             .map_err(PgStoreError::Query)?;
         rows.iter()
-            .map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(corrupt("kept fact")))
+            .map(|r| serde_json::from_str(column(r, 0, "kept fact")?).map_err(corrupt("kept fact")))
             .collect()
     }
 
@@ -586,7 +601,7 @@ impl PgStore {
             )
             .await
             .map_err(PgStoreError::Query)?;
-        Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+        rows.iter().map(|r| column(r, 0, "salt id")).collect()
     }
 
     async fn erase_person(
@@ -731,23 +746,6 @@ impl crate::edge::ports::ConsentStore for SyncPgStore {
         covered: usize,
     ) -> Result<EraseOutcome, PgStoreError> {
         self.block_on(self.store.erase_person(address, keep, replaces, covered))
-    }
-}
-
-/// What an append found under its key: an erased tombstone or the same
-/// event (`Duplicate`), or another event (`Conflict`).
-fn compare(stored: Option<String>, event: &ConsentEvent) -> Result<AppendOutcome, PgStoreError> {
-    match stored {
-        None => Ok(AppendOutcome::Duplicate),
-        Some(body) => {
-            let existing: ConsentEvent =
-                serde_json::from_str(&body).map_err(corrupt("event row"))?;
-            Ok(if existing == *event {
-                AppendOutcome::Duplicate
-            } else {
-                AppendOutcome::Conflict
-            })
-        }
     }
 }
 

@@ -17,6 +17,7 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBeha
 use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
 use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome};
+use crate::edge::rows::{event_key, outcome_against};
 use crate::ids::{ListId, TenantId};
 use crate::retention::{AddressHash, ErasedFact};
 use sha2::{Digest, Sha256};
@@ -71,17 +72,6 @@ const MIGRATIONS: &[&str] = &[
     // form of non-ASCII local parts changed); done by `rekey_addresses`.
     "",
 ];
-
-/// The stored key of an event: SHA-256 over the tenant and the id, so ids
-/// are unique per tenant and an erased event's id is not kept in clear.
-fn event_key(tenant: &str, id: &str) -> Vec<u8> {
-    let mut h = Sha256::new();
-    h.update(b"consentry-event\0");
-    h.update(tenant.as_bytes());
-    h.update(b"\0");
-    h.update(id.as_bytes());
-    h.finalize().to_vec()
-}
 
 /// The key of an event erased before schema 3, whose tenant is gone: its
 /// id stays reserved in every tenant.
@@ -469,22 +459,10 @@ fn append_in(
         .map_err(classify)?
         .query_row(params![key], |r| r.get(0))
         .map_err(classify)?;
-    match stored {
-        // Erased: the id stays reserved.
-        None => Ok(AppendOutcome::Duplicate),
-        Some(existing) => {
-            let existing: ConsentEvent =
-                serde_json::from_str(&existing).map_err(|e| SqliteStoreError::Corrupt {
-                    what: "event row",
-                    source: Some(Box::new(e)),
-                })?;
-            Ok(if existing == *event {
-                AppendOutcome::Duplicate
-            } else {
-                AppendOutcome::Conflict
-            })
-        }
-    }
+    outcome_against(stored.as_deref(), event).map_err(|e| SqliteStoreError::Corrupt {
+        what: "event row",
+        source: Some(Box::new(e)),
+    })
 }
 
 impl ConsentStore for SqliteStore {
