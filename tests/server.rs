@@ -247,13 +247,10 @@ fn a_hundred_concurrent_posts_for_a_hundred_people_record_a_hundred_opt_outs() {
         for task in tasks {
             assert_eq!(task.await.unwrap(), StatusCode::OK);
         }
-        let mut total = 0;
         for i in 0..100 {
             let address = format!("person{i}@example.com");
             assert_eq!(server.opt_outs(&address).await, 1, "{address}");
-            total += 1;
         }
-        assert_eq!(total, 100);
         server.stop().await;
     });
 }
