@@ -53,7 +53,7 @@ fn main() {
     );
     let tokens: Vec<String> = addresses
         .iter()
-        .map(|a| ring.issue(&tenant, &list, &EmailAddress::parse(a).unwrap(), now))
+        .map(|a| ring.issue_sealed(&tenant, &list, &EmailAddress::parse(a).unwrap(), now))
         .collect();
     let raw_key = [7u8; 32];
     let verify = || {

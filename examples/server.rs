@@ -250,10 +250,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ))
         .await?;
     let token = app
-        .unsubscribe
-        .settings()
-        .keys
-        .issue(&tenant, &news, &ann, now);
+        .driver
+        .unsubscribe_token(&app.unsubscribe.settings().keys, &key, now)
+        .await?;
 
     let port: u16 = std::env::var("PORT")
         .ok()

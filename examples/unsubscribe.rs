@@ -41,8 +41,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .single()
         .ok_or("date")?;
 
-    // 1. At send time: a token and the two headers.
-    let token = settings.keys.issue(&tenant, &list, &ann, sent);
+    // 1. At send time: a token (under 200 characters; for very long
+    //    addresses the store keeps what it stands for) and the two headers.
+    let key = ConsentKey::new(tenant.clone(), list.clone(), ann.clone());
+    let token = driver.unsubscribe_token(&settings.keys, &key, sent)?;
     let base = Url::parse("https://mail.acme-shop.example/unsubscribe")?;
     let headers =
         build_unsubscribe_headers(&base, &token, Some("unsubscribe@mail.acme-shop.example"))?;

@@ -93,7 +93,7 @@ fn driver_futures_are_send_and_run_on_a_multi_threaded_runtime() {
     );
     let s = settings();
     let k = key("acme", "news", "ann@example.com");
-    let token = s.keys.issue(&k.tenant, &k.list, &k.address, at(1));
+    let token = s.keys.issue_sealed(&k.tenant, &k.list, &k.address, at(1));
     rt.block_on(async {
         let d = Arc::clone(&driver);
         let k2 = k.clone();
@@ -231,7 +231,7 @@ fn the_async_driver_refuses_what_the_sync_one_refuses() {
     );
     let s = settings();
     let k = key("acme", "news", "ann@example.com");
-    let token = s.keys.issue(&k.tenant, &k.list, &k.address, at(1));
+    let token = s.keys.issue_sealed(&k.tenant, &k.list, &k.address, at(1));
     rt.block_on(async {
         let get = OneClickRequest {
             method: "GET",
@@ -291,7 +291,7 @@ proptest! {
             let right = rt.block_on(asy.record(&e)).map_err(|e| e.to_string());
             prop_assert_eq!(left, right);
         }
-        let token = s.keys.issue(&TenantId::new("acme").unwrap(), &ListId::new("news").unwrap(), &addr(people[0]), at(0));
+        let token = s.keys.issue_sealed(&TenantId::new("acme").unwrap(), &ListId::new("news").unwrap(), &addr(people[0]), at(0));
         let post = OneClickRequest { method: "POST", content_type: Some("application/x-www-form-urlencoded"), body: b"List-Unsubscribe=One-Click", token: &token };
         let now = at(click_at).min(at(0) + TimeDelta::days(80));
         let left = sync.handle_one_click(&s, &post, now).map_err(|e| e.to_string());

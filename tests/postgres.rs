@@ -21,9 +21,10 @@ use std::process::Command;
 use common::*;
 use consentry::classify::{Classifier, Message};
 use consentry::edge::conformance::check_async_consent_store;
-use consentry::edge::postgres::{PgPoolSettings, PgStore, PgStoreError};
+use consentry::edge::postgres::{PgPoolSettings, PgStore, PgStoreError, SCHEMA_VERSION};
 use consentry::edge::sqlite::SqliteStore;
 use consentry::eligibility::{plan, AudienceMember, SendContext, SuppressionIndex};
+use consentry::unsubscribe::{IssuedToken, KeyRing, TokenKey};
 use consentry::{
     AppendOutcome, AsyncConsentStore, AsyncDriver, ConsentEvent, ConsentKey, ConsentState, Driver,
     EmailAddress, Evidence, LedgerPolicy, MemoryStore, RecordingMailer,
@@ -47,7 +48,7 @@ fn the_conformance_suite_passes_on_postgres() {
             .await
             .unwrap();
         let store = empty_store(db.url()).await;
-        assert_eq!(store.schema_version().await.unwrap(), 1);
+        assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
         // Connecting again migrates nothing and keeps the data.
         let k = key("acme", "news", "ann@example.com");
         store.append(&ev(&k, "kept", 0, form())).await.unwrap();
@@ -96,10 +97,46 @@ fn a_newer_schema_is_refused() {
         match PgStore::connect(db.url()).await {
             Err(PgStoreError::SchemaTooNew {
                 found: 99,
-                known: 1,
+                known: SCHEMA_VERSION,
             }) => {}
             other => panic!("expected SchemaTooNew, got {other:?}"),
         }
+    });
+}
+
+/// A database written by schema 1 (before kept tokens) is upgraded in
+/// place on connect, its events intact.
+#[test]
+fn a_schema_1_database_is_upgraded_keeping_its_events() {
+    let db = pg::TestDb::new();
+    runtime().block_on(async {
+        let store = PgStore::connect(db.url()).await.unwrap();
+        let k = key("acme", "news", "old@example.com");
+        store.append(&ev(&k, "e1", 0, form())).await.unwrap();
+        drop(store);
+        // Back to schema 1, as an older build left it.
+        let client = pg::raw_client(db.url()).await;
+        client
+            .batch_execute(
+                "DROP TABLE consentry_kept_tokens; DELETE FROM consentry_schema WHERE version > 1;",
+            )
+            .await
+            .unwrap();
+        let store = PgStore::connect(db.url()).await.unwrap();
+        assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+        assert_eq!(store.events_for(&k.address).await.unwrap().len(), 1);
+        let long = format!(
+            "{}@{}.{}.example",
+            "l".repeat(64),
+            "d".repeat(63),
+            "e".repeat(60)
+        );
+        let keys = KeyRing::new(TokenKey::new("k1", vec![3u8; 32]).unwrap());
+        let IssuedToken::Kept(kept) = keys.issue(&k.tenant, &k.list, &addr(&long), at(1)) else {
+            panic!("sealed");
+        };
+        assert!(store.keep_token(&kept).await.unwrap());
+        assert_eq!(store.kept_token(&kept.token).await.unwrap(), Some(kept));
     });
 }
 

@@ -96,7 +96,7 @@ impl Running {
             },
         );
         self.app.driver.record(&event).await.unwrap();
-        self.app.unsubscribe.settings().keys.issue(
+        self.app.unsubscribe.settings().keys.issue_sealed(
             &key.tenant,
             &key.list,
             &key.address,

@@ -348,7 +348,13 @@ fn erasure_leaves_no_byte_of_the_person_on_disk() {
     use consentry::{ConsentEvent, Evidence};
     let dir = TempDir::new("erase-bytes");
     let path = dir.file("store.sqlite3");
-    let zelda = key("acme", "news", "zelda.quinterro@example.com");
+    // Long enough that her unsubscribe token is a reference the store keeps.
+    let zelda_address = format!(
+        "zelda.quinterro.{}@archive.{}.example.com",
+        "z".repeat(40),
+        "q".repeat(50)
+    );
+    let zelda = key("acme", "news", &zelda_address);
     let other = key("acme", "news", "olga.other@example.com");
     let evidence = Evidence::described("signed up at the Quinterro kiosk, booth 41")
         .with_ip("203.0.113.77".parse().unwrap())
@@ -377,6 +383,12 @@ fn erasure_leaves_no_byte_of_the_person_on_disk() {
     for i in 0..40 {
         d.record(&ev(&other, &format!("o{i}"), i, form())).unwrap();
     }
+    let keys = consentry::unsubscribe::KeyRing::new(
+        consentry::unsubscribe::TokenKey::new("k1", vec![5u8; 32]).unwrap(),
+    );
+    let token = d.unsubscribe_token(&keys, &zelda, at(1)).unwrap();
+    assert!(token.starts_with("v3."), "{token}");
+    assert!(d.store().kept_token(&token).unwrap().is_some());
     let needles: [&[u8]; 6] = [
         b"zelda.quinterro",
         b"203.0.113.77",
@@ -418,6 +430,7 @@ fn erasure_leaves_no_byte_of_the_person_on_disk() {
         }
     };
     check("store open");
+    assert!(d.store().kept_token(&token).unwrap().is_none());
     // The person stays opted out (the suppression is kept as a hash) and
     // the other person's history is whole.
     assert!(d.state(&zelda, at(60)).unwrap().has_opted_out());

@@ -12,8 +12,8 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
 use common::*;
 use consentry::unsubscribe::*;
 use consentry::{
-    Driver, LedgerPolicy, ListId, MemoryStore, OneClickError, OneClickRequest, RecordingMailer,
-    TenantId, UnsubscribeSettings,
+    ConsentStore as _, Driver, LedgerPolicy, ListId, MemoryStore, OneClickError, OneClickRequest,
+    RecordingMailer, TenantId, UnsubscribeSettings,
 };
 use proptest::prelude::*;
 use url::Url;
@@ -38,7 +38,7 @@ fn tokens_are_confidential_short_and_never_from_the_future() {
     use base64::Engine;
     let r = ring();
     let address = "ann.quinterro@example.com";
-    let t = r.issue(&acme(), &news(), &addr(address), t0());
+    let t = r.issue_sealed(&acme(), &news(), &addr(address), t0());
     // Nothing readable: not in the text, not in any base64 decoding of it.
     for part in t.split('.') {
         for needle in ["ann", "quinterro", "example", "acme", "news"] {
@@ -57,16 +57,16 @@ fn tokens_are_confidential_short_and_never_from_the_future() {
     // Under 200 characters for tenant + list + address up to 100 bytes.
     let long_address = format!("{}@example-mail-provider.co.uk", "a".repeat(64));
     assert_eq!("acme".len() + "news".len() + long_address.len(), 100);
-    let long = r.issue(&acme(), &news(), &addr(&long_address), t0());
+    let long = r.issue_sealed(&acme(), &news(), &addr(&long_address), t0());
     assert!(long.len() < 200, "{} characters: {long}", long.len());
     assert!(r.verify(&long, t0()).is_ok());
     // Issued in the future: refused beyond the skew, accepted within it.
-    let ahead = r.issue(&acme(), &news(), &addr(address), t0() + TimeDelta::days(1));
+    let ahead = r.issue_sealed(&acme(), &news(), &addr(address), t0() + TimeDelta::days(1));
     assert!(matches!(
         r.verify(&ahead, t0()),
         Err(TokenError::FromTheFuture { .. })
     ));
-    let skewed = r.issue(
+    let skewed = r.issue_sealed(
         &acme(),
         &news(),
         &addr(address),
@@ -75,7 +75,7 @@ fn tokens_are_confidential_short_and_never_from_the_future() {
     assert!(r.verify(&skewed, t0()).is_ok());
     // No token lives for ever: one issued at the end of time is refused
     // now, and nothing panics.
-    let eternal = r.issue(&acme(), &news(), &addr(address), DateTime::<Utc>::MAX_UTC);
+    let eternal = r.issue_sealed(&acme(), &news(), &addr(address), DateTime::<Utc>::MAX_UTC);
     assert!(matches!(
         r.verify(&eternal, t0()),
         Err(TokenError::FromTheFuture { .. })
@@ -83,6 +83,105 @@ fn tokens_are_confidential_short_and_never_from_the_future() {
     // A token sealed for one key id does not open under another key.
     let other = KeyRing::new(TokenKey::new("k1", vec![9u8; 32]).unwrap());
     assert_eq!(other.verify(&t, t0()), Err(TokenError::BadSignature));
+}
+
+/// A 254-byte address (or 128-byte ids, or a 32-character key id) cannot
+/// be sealed into 200 characters; `issue` then gives a keyed reference.
+fn long_address() -> String {
+    format!(
+        "{}@{}.{}.example",
+        "l".repeat(64),
+        "d".repeat(63),
+        "e".repeat(63)
+    )
+}
+
+/// Issue 12 item 6, the bound for every input: whatever the tenant, list,
+/// address and key id, an issued token is under 200 characters, and a
+/// reference says nothing either.
+#[test]
+fn a_reference_token_is_short_reveals_nothing_and_verifies_only_against_its_row() {
+    let r = KeyRing::new(TokenKey::new("k".repeat(32), vec![1u8; 32]).unwrap());
+    let long = long_address();
+    assert!(long.len() > 190);
+    let IssuedToken::Kept(kept) = r.issue(&acme(), &news(), &addr(&long), t0()) else {
+        panic!("a {}-byte address was sealed", long.len());
+    };
+    assert!(kept.token.len() < MAX_ISSUED_TOKEN_CHARS, "{}", kept.token);
+    assert!(kept.token.starts_with("v3."));
+    for needle in ["lll", "ddd", "acme", "news"] {
+        assert!(!kept.token.contains(needle), "{}", kept.token);
+    }
+    // The ring alone cannot say who it is for.
+    assert_eq!(r.verify(&kept.token, t0()), Err(TokenError::KeptByStore));
+    let v = r.verify_kept(&kept.token, Some(&kept), t0()).unwrap();
+    assert_eq!(
+        (v.address.canonical(), v.list.as_str()),
+        (long.as_str(), "news")
+    );
+    assert_eq!(
+        r.verify_kept(&kept.token, None, t0()),
+        Err(TokenError::NotKept)
+    );
+    // A row altered in the store (another address, list, time) no longer
+    // verifies; another token's row is not this token's.
+    let mut moved = kept.clone();
+    moved.address = addr("victim@example.com");
+    assert_eq!(
+        r.verify_kept(&kept.token, Some(&moved), t0()),
+        Err(TokenError::BadSignature)
+    );
+    let mut relisted = kept.clone();
+    relisted.list = ListId::new("other").unwrap();
+    assert_eq!(
+        r.verify_kept(&kept.token, Some(&relisted), t0()),
+        Err(TokenError::BadSignature)
+    );
+    let mut redated = kept.clone();
+    redated.issued_at = t0() + TimeDelta::days(60);
+    assert_eq!(
+        r.verify_kept(&kept.token, Some(&redated), t0() + TimeDelta::days(100)),
+        Err(TokenError::BadSignature)
+    );
+    let IssuedToken::Kept(other) =
+        r.issue(&acme(), &news(), &addr(&long), t0() + TimeDelta::hours(1))
+    else {
+        panic!("sealed");
+    };
+    assert_ne!(other.token, kept.token);
+    assert_eq!(
+        r.verify_kept(&kept.token, Some(&other), t0()),
+        Err(TokenError::NotKept)
+    );
+    // Age rules as for sealed tokens; another key's ring refuses it.
+    assert!(matches!(
+        r.verify_kept(&kept.token, Some(&kept), t0() + TimeDelta::days(91)),
+        Err(TokenError::Expired { .. })
+    ));
+    let stranger = KeyRing::new(TokenKey::new("k".repeat(32), vec![2u8; 32]).unwrap());
+    assert_eq!(
+        stranger.verify_kept(&kept.token, Some(&kept), t0()),
+        Err(TokenError::BadSignature)
+    );
+    // Short inputs still give self-contained tokens, and `verify_kept`
+    // verifies those without a row.
+    let IssuedToken::Sealed(short) = r.issue(&acme(), &news(), &addr("ann@example.com"), t0())
+    else {
+        panic!("a short address was kept");
+    };
+    assert!(r.verify_kept(&short, None, t0()).is_ok());
+    // Malformed references.
+    for bad in [
+        "v3.kk",
+        "v3.k.AAAA",
+        "v3..AAAAAAAAAAAAAAAAAAAAAA",
+        "v3.k.AAAAAAAAAAAAAAAAAAAAAA.x",
+    ] {
+        assert!(
+            !matches!(r.verify(bad, t0()), Ok(_) | Err(TokenError::KeptByStore)),
+            "{bad}"
+        );
+    }
 }
 
 /// Links in mail sent before the upgrade (signed `v1` tokens) keep working
@@ -113,7 +212,7 @@ fn legacy_signed_tokens_still_verify() {
 #[test]
 fn a_token_verifies_for_its_own_tenant_list_and_address_only() {
     let r = ring();
-    let t = r.issue(&acme(), &news(), &addr("Ann@Example.com"), t0());
+    let t = r.issue_sealed(&acme(), &news(), &addr("Ann@Example.com"), t0());
     let v = r.verify(&t, t0() + TimeDelta::days(10)).unwrap();
     assert_eq!(v.tenant, acme());
     assert_eq!(v.list, news());
@@ -125,7 +224,7 @@ fn a_token_verifies_for_its_own_tenant_list_and_address_only() {
 #[test]
 fn tokens_live_at_least_30_days_and_never_less() {
     let r = ring().with_validity_days(30).unwrap();
-    let t = r.issue(&acme(), &news(), &addr("ann@example.com"), t0());
+    let t = r.issue_sealed(&acme(), &news(), &addr("ann@example.com"), t0());
     assert!(r.verify(&t, t0() + TimeDelta::days(30)).is_ok());
     assert!(matches!(
         r.verify(&t, t0() + TimeDelta::days(30) + TimeDelta::seconds(1)),
@@ -143,14 +242,14 @@ fn keys_rotate_without_breaking_old_links() {
     let old = TokenKey::new("k2025", vec![2u8; 40]).unwrap();
     let new = TokenKey::new("k2026", vec![3u8; 40]).unwrap();
     let before = KeyRing::new(old.clone());
-    let token = before.issue(&acme(), &news(), &addr("ann@example.com"), t0());
+    let token = before.issue_sealed(&acme(), &news(), &addr("ann@example.com"), t0());
     let after = KeyRing::new(new).with_key(old).unwrap();
     assert!(
         after.verify(&token, t0()).is_ok(),
         "old tokens still verify"
     );
     assert!(after
-        .issue(&acme(), &news(), &addr("a@b.example"), t0())
+        .issue_sealed(&acme(), &news(), &addr("a@b.example"), t0())
         .starts_with("v2.k2026."));
     let retired = KeyRing::new(TokenKey::new("k2026", vec![3u8; 40]).unwrap());
     assert_eq!(
@@ -164,14 +263,19 @@ fn keys_rotate_without_breaking_old_links() {
 #[test]
 fn each_failure_has_its_own_error_and_no_secret_leaks() {
     let r = ring();
-    let t = r.issue(&acme(), &news(), &addr("ann@example.com"), t0());
+    let t = r.issue_sealed(&acme(), &news(), &addr("ann@example.com"), t0());
     let parts: Vec<&str> = t.split('.').collect();
     assert_eq!(r.verify("", t0()), Err(TokenError::Malformed));
     assert_eq!(r.verify("a.b.c", t0()), Err(TokenError::Malformed));
     assert_eq!(parts.len(), 3, "{t}");
     assert_eq!(
+        r.verify(&format!("v9.{}.{}", parts[1], parts[2]), t0()),
+        Err(TokenError::UnsupportedVersion("v9".into()))
+    );
+    // A sealed body under the reference version is not a reference.
+    assert_eq!(
         r.verify(&format!("v3.{}.{}", parts[1], parts[2]), t0()),
-        Err(TokenError::UnsupportedVersion("v3".into()))
+        Err(TokenError::Malformed)
     );
     assert_eq!(
         r.verify(&format!("v2.k1.{}", "A".repeat(80)), t0()),
@@ -201,7 +305,7 @@ proptest! {
     #[test]
     fn changing_any_byte_of_a_token_makes_it_fail(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let r = ring();
-        let t = r.issue(&acme(), &news(), &addr("ann@example.com"), t0());
+        let t = r.issue_sealed(&acme(), &news(), &addr("ann@example.com"), t0());
         let mut bytes = t.clone().into_bytes();
         let i = pos.index(bytes.len());
         prop_assume!(bytes[i] != byte);
@@ -224,18 +328,60 @@ proptest! {
     ) {
         prop_assume!(a != b);
         let r = ring();
-        let token = r.issue(&TenantId::new(t.clone()).unwrap(), &ListId::new(l.clone()).unwrap(), &addr(&format!("{a}@example.com")), t0());
+        let token = r.issue_sealed(&TenantId::new(t.clone()).unwrap(), &ListId::new(l.clone()).unwrap(), &addr(&format!("{a}@example.com")), t0());
         let v = r.verify(&token, t0()).unwrap();
         prop_assert_eq!(v.address.canonical(), format!("{a}@example.com"));
         prop_assert_eq!(v.list.as_str(), l.as_str());
         prop_assert_eq!(v.tenant.as_str(), t.as_str());
         // Splicing another person's sealed payload under this token's
         // synthetic IV (its first 16 bytes) fails.
-        let other = r.issue(&TenantId::new(t).unwrap(), &ListId::new(l).unwrap(), &addr(&format!("{b}@example.com")), t0());
+        let other = r.issue_sealed(&TenantId::new(t).unwrap(), &ListId::new(l).unwrap(), &addr(&format!("{b}@example.com")), t0());
         let (head, mine) = token.rsplit_once('.').unwrap();
         let (_, theirs) = other.rsplit_once('.').unwrap();
         let spliced = format!("{head}.{}{}", &mine[..20], &theirs[20..]);
         prop_assert!(r.verify(&spliced, t0()).is_err());
+    }
+
+    /// Issue 12 item 6: under 200 characters whatever the inputs (ids up
+    /// to 128 bytes, addresses up to 254, key ids up to 32), and each
+    /// verifies, alone or against its kept row, to exactly its inputs.
+    #[test]
+    fn every_issued_token_is_under_200_characters_and_verifies_to_its_inputs(
+        kid in "[A-Za-z0-9_-]{1,32}",
+        tenant in "[a-z0-9-]{1,128}",
+        list in "[a-z0-9-]{1,128}",
+        local in "[a-z0-9]{1,64}",
+        labels in prop::collection::vec("[a-z0-9]{1,63}", 1..4),
+        hours in 0i64..2000,
+    ) {
+        let domain = format!("{}.example", labels.join("."));
+        prop_assume!(local.len() + 1 + domain.len() <= 254);
+        let address = addr(&format!("{local}@{domain}"));
+        let r = KeyRing::new(TokenKey::new(kid.clone(), vec![3u8; 32]).unwrap());
+        let (t, l) = (TenantId::new(tenant).unwrap(), ListId::new(list).unwrap());
+        let sent = t0() + TimeDelta::hours(hours);
+        let issued = r.issue(&t, &l, &address, sent);
+        prop_assert!(issued.text().len() < MAX_ISSUED_TOKEN_CHARS, "{} chars", issued.text().len());
+        let verified = match &issued {
+            IssuedToken::Sealed(text) => {
+                prop_assert_eq!(text, &r.issue_sealed(&t, &l, &address, sent));
+                r.verify(text, sent).unwrap()
+            }
+            IssuedToken::Kept(kept) => {
+                prop_assert_eq!(r.verify(&kept.token, sent), Err(TokenError::KeptByStore));
+                prop_assert!(!kept.token.contains(local.as_str()) || local.len() < 4);
+                r.verify_kept(&kept.token, Some(kept), sent).unwrap()
+            }
+        };
+        prop_assert_eq!(verified.address, address);
+        prop_assert_eq!((verified.tenant, verified.list, verified.issued_at, verified.key_id), (t, l, sent, kid));
+    }
+
+    #[test]
+    fn arbitrary_references_never_panic_and_never_verify(s in "v3\\.k1\\.[A-Za-z0-9_-]{0,40}") {
+        let r = ring();
+        prop_assert!(r.verify(&s, t0()).is_err());
+        prop_assert!(r.verify_kept(&s, None, t0()).is_err());
     }
 
     #[test]
@@ -631,7 +777,7 @@ fn one_click_records_once_and_refuses_everything_else() {
     let s = settings();
     let token = s
         .keys
-        .issue(&acme(), &news(), &addr("ANN@example.com"), at(1));
+        .issue_sealed(&acme(), &news(), &addr("ANN@example.com"), at(1));
     let post = one_click_post(&token);
 
     let get = OneClickRequest {
@@ -669,7 +815,7 @@ fn one_click_records_once_and_refuses_everything_else() {
 
     let bob_token = s
         .keys
-        .issue(&acme(), &news(), &addr("bob@example.com"), at(1));
+        .issue_sealed(&acme(), &news(), &addr("bob@example.com"), at(1));
     let mut forged = bob_token.clone();
     let last = forged.pop().unwrap();
     forged.push(if last == 'A' { 'B' } else { 'A' });
@@ -821,7 +967,7 @@ fn a_second_click_after_resubscribing_opts_out_again() {
     let s = settings();
     let token = s
         .keys
-        .issue(&acme(), &news(), &addr("ann@example.com"), at(1));
+        .issue_sealed(&acme(), &news(), &addr("ann@example.com"), at(1));
     let post = one_click_post(&token);
     let first = driver.handle_one_click(&s, &post, at(2)).unwrap();
     assert!(first.newly_recorded);
@@ -839,4 +985,81 @@ fn a_second_click_after_resubscribing_opts_out_again() {
     assert!(second.newly_recorded);
     assert_ne!(second.event, first.event);
     assert!(!driver.state(&k, at(7)).unwrap().permits_promotional());
+}
+
+/// Issue 12 item 6 through the driver: a long address gets a short token,
+/// the one-click link works, and erasure deletes what the store kept.
+#[test]
+fn the_driver_keeps_long_tokens_and_erasure_forgets_them() {
+    let driver = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .with_erasure_salt(b"0123456789abcdef".to_vec())
+    .unwrap();
+    let long = long_address();
+    let k = key("acme", "news", &long);
+    driver.record(&ev(&k, "in", 0, form())).unwrap();
+    let s = settings();
+    let token = driver.unsubscribe_token(&s.keys, &k, at(1)).unwrap();
+    assert!(token.starts_with("v3.") && token.len() < 200, "{token}");
+    // Issuing again for the same send gives the same token, kept once.
+    assert_eq!(driver.unsubscribe_token(&s.keys, &k, at(1)).unwrap(), token);
+    assert_eq!(
+        driver.verify_token(&s.keys, &token, at(2)).unwrap().address,
+        k.address
+    );
+    let done = driver
+        .handle_one_click(&s, &one_click_post(&token), at(2))
+        .unwrap();
+    assert!(done.newly_recorded);
+    assert!(driver.state(&k, at(3)).unwrap().has_opted_out());
+    // A forged reference under the right key is refused, and records nothing.
+    let forged = format!("v3.k1.{}", "A".repeat(22));
+    let before = driver.store().events_for(&k.address).unwrap().len();
+    assert!(matches!(
+        driver.handle_one_click(&s, &one_click_post(&forged), at(2)),
+        Err(OneClickError::Token(TokenError::NotKept))
+    ));
+    assert_eq!(driver.store().events_for(&k.address).unwrap().len(), before);
+    // After erasure the store no longer knows the address behind the token.
+    driver.erase(&k.address).unwrap();
+    assert!(driver.store().kept_token(&token).unwrap().is_none());
+    assert!(matches!(
+        driver.verify_token(&s.keys, &token, at(4)),
+        Err(consentry::ServiceError::Token(TokenError::NotKept))
+    ));
+}
+
+/// A store that cannot keep tokens (the port's defaults) still gets a
+/// working link: the self-contained form, whatever its length.
+#[test]
+fn a_store_that_cannot_keep_tokens_gets_a_self_contained_one() {
+    struct Plain(MemoryStore);
+    impl consentry::ConsentStore for Plain {
+        type Error = std::convert::Infallible;
+        fn append(
+            &self,
+            event: &consentry::ConsentEvent,
+        ) -> Result<consentry::AppendOutcome, Self::Error> {
+            self.0.append(event)
+        }
+        fn events_for(
+            &self,
+            address: &consentry::EmailAddress,
+        ) -> Result<Vec<consentry::ConsentEvent>, Self::Error> {
+            self.0.events_for(address)
+        }
+    }
+    let driver = Driver::new(
+        Plain(MemoryStore::new()),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    );
+    let k = key("acme", "news", &long_address());
+    let s = settings();
+    let token = driver.unsubscribe_token(&s.keys, &k, at(1)).unwrap();
+    assert!(token.starts_with("v2.") && token.len() > 200);
+    assert_eq!(s.keys.verify(&token, at(2)).unwrap().address, k.address);
 }

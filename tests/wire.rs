@@ -412,8 +412,30 @@ fn the_unsubscribe_token() {
     let ring =
         KeyRing::new(TokenKey::new("k2026", b"a-32-byte-secret-for-the-golden!".to_vec()).unwrap());
     let k = key();
-    let token = ring.issue(&k.tenant, &k.list, &k.address, t(0));
+    let token = ring.issue_sealed(&k.tenant, &k.list, &k.address, t(0));
     golden("unsubscribe_token.txt", &token);
     let v = ring.verify(&token, t(1)).unwrap();
     assert_eq!(v.address, k.address);
+    // A reference token and the row stores keep for it (SQLite and
+    // PostgreSQL store this JSON).
+    let long = EmailAddress::parse(&format!(
+        "{}@{}.{}.example",
+        "l".repeat(64),
+        "d".repeat(63),
+        "e".repeat(60)
+    ))
+    .unwrap();
+    let consentry::unsubscribe::IssuedToken::Kept(kept) =
+        ring.issue(&k.tenant, &k.list, &long, t(0))
+    else {
+        panic!("a long address was sealed");
+    };
+    golden("unsubscribe_token_reference.txt", &kept.token);
+    snapshot("kept_token.json", &kept);
+    assert_eq!(
+        ring.verify_kept(&kept.token, Some(&kept), t(1))
+            .unwrap()
+            .address,
+        long
+    );
 }

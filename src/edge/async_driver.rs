@@ -22,6 +22,7 @@ use crate::edge::driver::{
 };
 use crate::edge::engine::Engine;
 use crate::edge::ports::AppendOutcome;
+use crate::unsubscribe::{KeyRing, VerifiedToken};
 
 /// The [`ServiceError`] of an async driver over store `S` and mailer `M`.
 pub type AsyncDriverError<S, M> =
@@ -269,6 +270,45 @@ impl<S: AsyncConsentStore, M: AsyncMailer> AsyncDriver<S, M> {
                 classifier,
             )
             .await
+    }
+
+    /// As [`Driver::unsubscribe_token`](crate::Driver::unsubscribe_token).
+    ///
+    /// # Errors
+    ///
+    /// As [`Driver::unsubscribe_token`](crate::Driver::unsubscribe_token).
+    pub async fn unsubscribe_token(
+        &self,
+        keys: &KeyRing,
+        key: &ConsentKey,
+        issued_at: DateTime<Utc>,
+    ) -> Result<String, AsyncDriverError<S, M>> {
+        self.engine
+            .unsubscribe_token::<_, AsyncPorts<'_, M>>(
+                &AsyncPorts(&self.store),
+                keys,
+                key,
+                issued_at,
+            )
+            .await
+    }
+
+    /// As [`Driver::verify_token`](crate::Driver::verify_token).
+    ///
+    /// # Errors
+    ///
+    /// As [`Driver::verify_token`](crate::Driver::verify_token).
+    pub async fn verify_token(
+        &self,
+        keys: &KeyRing,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedToken, AsyncDriverError<S, M>> {
+        self.engine
+            .verify_token(&AsyncPorts(&self.store), keys, token, now)
+            .await
+            .map_err(ServiceError::Store)?
+            .map_err(ServiceError::Token)
     }
 
     /// As [`Driver::handle_one_click`](crate::Driver::handle_one_click).

@@ -41,6 +41,7 @@ use crate::edge::memory::{MemoryStore, RecordingMailer};
 use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome, Mailer};
 use crate::message::OutboundMessage;
 use crate::retention::{AddressHash, ErasedFact};
+use crate::unsubscribe::KeptToken;
 
 /// Async persistence of consent events: [`ConsentStore`] with `Send`
 /// futures. Same contract, checked by
@@ -95,6 +96,24 @@ pub trait AsyncConsentStore: Send + Sync {
         ready(Ok(Vec::new()))
     }
 
+    /// As [`ConsentStore::keep_token`]; by default `false` (not kept).
+    fn keep_token(
+        &self,
+        kept: &KeptToken,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        let _ = kept;
+        ready(Ok(false))
+    }
+
+    /// As [`ConsentStore::kept_token`]; by default, nothing.
+    fn kept_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send {
+        let _ = token;
+        ready(Ok(None))
+    }
+
     /// As [`ConsentStore::erase`]; by default [`EraseOutcome::Unsupported`].
     fn erase(
         &self,
@@ -143,6 +162,18 @@ impl AsyncConsentStore for MemoryStore {
     }
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
         ready(ConsentStore::erasure_salt_ids(self))
+    }
+    fn keep_token(
+        &self,
+        kept: &KeptToken,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        ready(ConsentStore::keep_token(self, kept))
+    }
+    fn kept_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send {
+        ready(ConsentStore::kept_token(self, token))
     }
     fn erase(
         &self,
@@ -199,6 +230,18 @@ macro_rules! forward_async_ports {
                 &self,
             ) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
                 (**self).erasure_salt_ids()
+            }
+            fn keep_token(
+                &self,
+                kept: &KeptToken,
+            ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+                (**self).keep_token(kept)
+            }
+            fn kept_token(
+                &self,
+                token: &str,
+            ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send {
+                (**self).kept_token(token)
             }
             fn erase(
                 &self,
@@ -446,6 +489,20 @@ where
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
         self.run(|store| store.erasure_salt_ids())
     }
+    fn keep_token(
+        &self,
+        kept: &KeptToken,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        let kept = kept.clone();
+        self.run(move |store| store.keep_token(&kept))
+    }
+    fn kept_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send {
+        let token = token.to_owned();
+        self.run(move |store| store.kept_token(&token))
+    }
     fn erase(
         &self,
         address: &EmailAddress,
@@ -503,6 +560,18 @@ impl<T: AsyncConsentStore + ?Sized> StorePort for AsyncPorts<'_, T> {
     }
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
         self.0.erasure_salt_ids()
+    }
+    fn keep_token(
+        &self,
+        kept: &KeptToken,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        self.0.keep_token(kept)
+    }
+    fn kept_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send {
+        self.0.kept_token(token)
     }
     fn erase(
         &self,

@@ -81,7 +81,9 @@ fn store_err<E: std::error::Error>(check: &'static str) -> impl Fn(E) -> Conform
 /// canonical key; append order is kept per address; an unknown address has
 /// no events; and, for stores that support erasure, erasing one address
 /// deletes its events, keeps its hashed suppressions findable, reserves the
-/// erased ids and touches nobody else.
+/// erased ids and touches nobody else; and, for stores that keep reference
+/// tokens, a kept token reads back as kept, keeping it twice is harmless,
+/// and erasing its person deletes it (and nobody else's).
 ///
 /// # Errors
 ///
@@ -98,6 +100,7 @@ where
         isolation(&SyncPorts(&make())).await?;
         order_kept(&SyncPorts(&make())).await?;
         erasure(&SyncPorts(&make())).await?;
+        kept_tokens(&SyncPorts(&make())).await?;
         Ok(())
     })
 }
@@ -137,6 +140,7 @@ where
     isolation(&AsyncPorts(&make().await)).await?;
     order_kept(&AsyncPorts(&make().await)).await?;
     erasure(&AsyncPorts(&make().await)).await?;
+    kept_tokens(&AsyncPorts(&make().await)).await?;
     Ok(())
 }
 
@@ -450,6 +454,105 @@ async fn order_kept<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
                 ids,
                 events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>()
             ),
+        ));
+    }
+    Ok(())
+}
+
+/// A reference token kept for `address` by a fixed conformance key.
+fn kept_for(address: &str) -> Result<crate::unsubscribe::KeptToken, ConformanceFailure> {
+    use crate::unsubscribe::{IssuedToken, KeyRing, TokenKey};
+    let err = |e: &dyn std::fmt::Display| fail("fixture", e.to_string());
+    let key = TokenKey::new("conformance", [7u8; 32].to_vec()).map_err(|e| err(&e))?;
+    let issued = KeyRing::new(key).issue(
+        &TenantId::new("conformance-tenant").map_err(|e| err(&e))?,
+        &ListId::new("conformance-list").map_err(|e| err(&e))?,
+        &EmailAddress::parse(address).map_err(|e| err(&e))?,
+        base_time(),
+    );
+    match issued {
+        IssuedToken::Kept(kept) => Ok(kept),
+        IssuedToken::Sealed(_) => Err(fail("fixture", "a long address gave a sealed token")),
+    }
+}
+
+/// If the store keeps reference tokens: they read back, keeping one twice
+/// changes nothing, and erasing the person deletes theirs only.
+async fn kept_tokens<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
+    const CHECK: &str = "kept_tokens";
+    let long = |name: &str| {
+        format!(
+            "{name}.{}@{}.{}.example",
+            "x".repeat(50),
+            "d".repeat(60),
+            "e".repeat(60)
+        )
+    };
+    let gone = kept_for(&long("gone"))?;
+    let stays = kept_for(&long("stays"))?;
+    if store
+        .kept_token(&gone.token)
+        .await
+        .map_err(store_err(CHECK))?
+        .is_some()
+    {
+        return Err(fail(CHECK, "an empty store returned a kept token"));
+    }
+    if !store.keep_token(&gone).await.map_err(store_err(CHECK))? {
+        return Ok(()); // the store does not keep tokens: nothing more to check
+    }
+    for kept in [&gone, &stays, &gone] {
+        if !store.keep_token(kept).await.map_err(store_err(CHECK))? {
+            return Err(fail(CHECK, "keep_token said true once, then false"));
+        }
+    }
+    for kept in [&gone, &stays] {
+        let back = store
+            .kept_token(&kept.token)
+            .await
+            .map_err(store_err(CHECK))?;
+        if back.as_ref() != Some(kept) {
+            return Err(fail(
+                CHECK,
+                format!("kept_token returned {back:?}, expected what was kept"),
+            ));
+        }
+    }
+    match store
+        .erase(&gone.address, &[], &[], 0)
+        .await
+        .map_err(store_err(CHECK))?
+    {
+        EraseOutcome::Unsupported => return Ok(()),
+        EraseOutcome::Erased { .. } => {}
+        EraseOutcome::HistoryChanged => {
+            return Err(fail(
+                CHECK,
+                "erasing a person with no events said HistoryChanged",
+            ))
+        }
+    }
+    if store
+        .kept_token(&gone.token)
+        .await
+        .map_err(store_err(CHECK))?
+        .is_some()
+    {
+        return Err(fail(
+            CHECK,
+            "an erased person's kept token is still there (it holds their address)",
+        ));
+    }
+    if store
+        .kept_token(&stays.token)
+        .await
+        .map_err(store_err(CHECK))?
+        .as_ref()
+        != Some(&stays)
+    {
+        return Err(fail(
+            CHECK,
+            "erasing one person deleted another's kept token",
         ));
     }
     Ok(())

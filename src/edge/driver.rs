@@ -17,7 +17,9 @@ use crate::eligibility::{SendContext, SenderProfile};
 use crate::ids::EventId;
 use crate::message::{MessageError, OutboundMessage};
 use crate::retention::{AddressHash, ErasedFact};
-use crate::unsubscribe::{Deadline, KeyRing, OptOutDeadlines, RequestRefused, TokenError};
+use crate::unsubscribe::{
+    Deadline, KeyRing, OptOutDeadlines, RequestRefused, TokenError, VerifiedToken,
+};
 
 /// An error of a driver operation: the host's store or mailer failed, or the
 /// caller's input was refused before anything was stored.
@@ -67,6 +69,11 @@ where
         /// The id given twice.
         id: crate::ids::EventId,
     },
+    /// The unsubscribe token does not verify (malformed, forged, unknown
+    /// key, expired, or a reference the store does not keep). Show the
+    /// "invalid link" page; nothing changed.
+    #[error("token refused: {0}")]
+    Token(#[from] TokenError),
 }
 
 /// The [`ServiceError`] of a driver over store `S` and mailer `M`.
@@ -510,6 +517,71 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             audience,
             classifier,
         ))
+    }
+
+    /// Issue the unsubscribe token for a message to `key`'s address on its
+    /// list, sent at `issued_at`: always shorter than 200 characters
+    /// ([`MAX_ISSUED_TOKEN_CHARS`](crate::unsubscribe::MAX_ISSUED_TOKEN_CHARS)).
+    /// Usually self-contained ([`KeyRing::issue`]); when the tenant, list
+    /// and address are too long to seal into that, a reference whose
+    /// meaning the store keeps ([`ConsentStore::keep_token`]), written
+    /// before the token is returned. A store that cannot keep tokens gets
+    /// the self-contained form whatever its length.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use consentry::unsubscribe::{KeyRing, TokenKey};
+    /// use consentry::{ConsentKey, Driver, EmailAddress, LedgerPolicy, ListId, MemoryStore, RecordingMailer, TenantId};
+    ///
+    /// let driver = Driver::new(MemoryStore::new(), RecordingMailer::new(), LedgerPolicy::default());
+    /// let keys = KeyRing::new(TokenKey::new("k1", [9u8; 32].to_vec())?);
+    /// let sent = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+    /// let long = format!("{}@{}.{}.example", "a".repeat(64), "b".repeat(63), "c".repeat(60));
+    /// let key = ConsentKey::new(TenantId::new("acme")?, ListId::new("news")?, EmailAddress::parse(&long)?);
+    /// let token = driver.unsubscribe_token(&keys, &key, sent)?;
+    /// assert!(token.len() < 200);
+    /// assert_eq!(driver.verify_token(&keys, &token, sent)?.address, key.address);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Store`] when keeping the token fails; then use no
+    /// token (the link would not verify).
+    pub fn unsubscribe_token(
+        &self,
+        keys: &KeyRing,
+        key: &ConsentKey,
+        issued_at: DateTime<Utc>,
+    ) -> Result<String, DriverError<S, M>> {
+        run_ready(self.engine.unsubscribe_token::<_, SyncPorts<'_, M>>(
+            &SyncPorts(&self.store),
+            keys,
+            key,
+            issued_at,
+        ))
+    }
+
+    /// Verify an unsubscribe token at `now`, whichever form it has: a
+    /// sealed one with the keys alone, a reference against what the store
+    /// keeps. Reads only.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Token`] when it does not verify,
+    /// [`ServiceError::Store`] when the store fails.
+    pub fn verify_token(
+        &self,
+        keys: &KeyRing,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedToken, DriverError<S, M>> {
+        run_ready(
+            self.engine
+                .verify_token(&SyncPorts(&self.store), keys, token, now),
+        )
+        .map_err(ServiceError::Store)?
+        .map_err(ServiceError::Token)
     }
 
     /// Handle a request to an unsubscribe URL: only a one-click POST with a

@@ -31,7 +31,9 @@ use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome, Mailer};
 use crate::eligibility::{check_requirements, lint, SendOutcome};
 use crate::ids::EventId;
 use crate::retention::{erasure_plan, salt_id, AddressHash, ErasedFact, UNKNOWN_SALT_ID};
-use crate::unsubscribe::may_change_state;
+use crate::unsubscribe::{
+    may_change_state, IssuedToken, KeptToken, KeyRing, TokenError, VerifiedToken,
+};
 
 /// How many times an erasure re-plans when events arrive meanwhile.
 const ERASE_ATTEMPTS: usize = 3;
@@ -58,6 +60,14 @@ pub(crate) trait StorePort {
         hash: &AddressHash,
     ) -> impl Future<Output = Result<Vec<ErasedFact>, Self::Error>> + Send;
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send;
+    fn keep_token(
+        &self,
+        kept: &KeptToken,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+    fn kept_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send;
     fn erase(
         &self,
         address: &EmailAddress,
@@ -109,6 +119,18 @@ impl<T: ConsentStore + ?Sized> StorePort for SyncPorts<'_, T> {
     }
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
         ready(self.0.erasure_salt_ids())
+    }
+    fn keep_token(
+        &self,
+        kept: &KeptToken,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        ready(self.0.keep_token(kept))
+    }
+    fn kept_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send {
+        ready(self.0.kept_token(token))
     }
     fn erase(
         &self,
@@ -440,6 +462,47 @@ impl Engine {
         Ok(report)
     }
 
+    /// Issue a token shorter than 200 characters; a reference token is
+    /// kept in the store first (a store that cannot keep tokens gets the
+    /// self-contained form, whatever its length).
+    pub(crate) async fn unsubscribe_token<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        keys: &KeyRing,
+        key: &ConsentKey,
+        issued_at: DateTime<Utc>,
+    ) -> Result2<String, S, M> {
+        let (tenant, list, address) = (&key.tenant, &key.list, &key.address);
+        match keys.issue(tenant, list, address, issued_at) {
+            IssuedToken::Sealed(text) => Ok(text),
+            IssuedToken::Kept(kept) => {
+                if store.keep_token(&kept).await.map_err(ServiceError::Store)? {
+                    Ok(kept.token)
+                } else {
+                    Ok(keys.issue_sealed(tenant, list, address, issued_at))
+                }
+            }
+        }
+    }
+
+    /// Verify any token: sealed ones with the keys alone, references
+    /// against what the store keeps.
+    pub(crate) async fn verify_token<S: StorePort>(
+        &self,
+        store: &S,
+        keys: &KeyRing,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<VerifiedToken, TokenError>, S::Error> {
+        match keys.verify(token, now) {
+            Err(TokenError::KeptByStore) => {
+                let kept = store.kept_token(token).await?;
+                Ok(keys.verify_kept(token, kept.as_ref(), now))
+            }
+            other => Ok(other),
+        }
+    }
+
     pub(crate) async fn handle_one_click<S: StorePort, M: MailPort>(
         &self,
         store: &S,
@@ -448,7 +511,10 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<OneClickConfirmation, OneClickError<S::Error>> {
         may_change_state(request.method, request.content_type, request.body)?;
-        let token = settings.keys.verify(request.token, now)?;
+        let token = self
+            .verify_token(store, &settings.keys, request.token, now)
+            .await
+            .map_err(OneClickError::Store)??;
         let event = token.opt_out_event(request.token, now);
         let id = event.id.clone();
         let outcome = store.append(&event).await.map_err(OneClickError::Store)?;

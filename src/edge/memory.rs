@@ -11,6 +11,7 @@ use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome, Mailer};
 use crate::ids::{EventId, TenantId};
 use crate::message::OutboundMessage;
 use crate::retention::{AddressHash, ErasedFact};
+use crate::unsubscribe::KeptToken;
 
 /// The maps' hasher: foldhash, seeded per process (SipHash's cost showed
 /// in every send).
@@ -28,6 +29,7 @@ struct Inner {
     ids: HashMap<(TenantId, EventId), Slot, Hasher>,
     by_address: HashMap<String, Vec<ConsentEvent>, Hasher>,
     erased: HashMap<AddressHash, Vec<ErasedFact>, Hasher>,
+    tokens: HashMap<String, KeptToken, Hasher>,
 }
 
 /// A thread-safe in-memory [`ConsentStore`], indexed by canonical address.
@@ -109,6 +111,20 @@ impl ConsentStore for MemoryStore {
         Ok(inner.erased.get(hash).cloned().unwrap_or_default())
     }
 
+    fn keep_token(&self, kept: &KeptToken) -> Result<bool, Infallible> {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        inner
+            .tokens
+            .entry(kept.token.clone())
+            .or_insert_with(|| kept.clone());
+        Ok(true)
+    }
+
+    fn kept_token(&self, token: &str) -> Result<Option<KeptToken>, Infallible> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(inner.tokens.get(token).cloned())
+    }
+
     fn erasure_salt_ids(&self) -> Result<Vec<String>, Infallible> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let mut ids: Vec<String> = inner
@@ -151,6 +167,9 @@ impl ConsentStore for MemoryStore {
         for hash in replaces {
             inner.erased.remove(hash);
         }
+        inner
+            .tokens
+            .retain(|_, kept| kept.address.canonical() != address.canonical());
         for s in keep {
             let kept = inner.erased.entry(s.hash).or_default();
             if !kept.contains(s) {

@@ -11,6 +11,7 @@ use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
 use crate::message::OutboundMessage;
 use crate::retention::{AddressHash, ErasedFact};
+use crate::unsubscribe::KeptToken;
 
 /// What an append did.
 ///
@@ -117,12 +118,44 @@ pub trait ConsentStore {
         Ok(Vec::new())
     }
 
+    /// Keep what a reference token stands for
+    /// ([`IssuedToken::Kept`](crate::unsubscribe::IssuedToken::Kept)),
+    /// keyed by its text, so the link verifies. Idempotent: keeping the
+    /// same token again changes nothing. Returns `false` when the store
+    /// cannot keep tokens (the default); then
+    /// [`Driver::unsubscribe_token`](crate::Driver::unsubscribe_token)
+    /// issues a self-contained token, which may be longer than 200
+    /// characters. A kept token is personal data: [`erase`](Self::erase)
+    /// must delete the person's kept tokens with their events.
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure; then nothing must have been stored.
+    fn keep_token(&self, kept: &KeptToken) -> Result<bool, Self::Error> {
+        let _ = kept;
+        Ok(false)
+    }
+
+    /// What the store keeps for the reference token `token`, if anything
+    /// (by default, nothing).
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure.
+    fn kept_token(&self, token: &str) -> Result<Option<KeptToken>, Self::Error> {
+        let _ = token;
+        Ok(None)
+    }
+
     /// Delete every event about `address`, drop every fact kept under the
     /// hashes in `replaces` (earlier erasures of the same person, under
     /// any salt), and keep `keep` (the facts of its whole history, under
-    /// the current salt's hash), atomically. Returns how many events
-    /// were deleted, or `None` when the store does not support erasure (the
-    /// default).
+    /// the current salt's hash), and delete every token kept for
+    /// `address` ([`keep_token`](Self::keep_token)), atomically, provided
+    /// the store holds exactly `covered` events about `address` (else
+    /// [`EraseOutcome::HistoryChanged`] and nothing changes). Returns how
+    /// many events were deleted, or [`EraseOutcome::Unsupported`] when the
+    /// store does not support erasure (the default).
     ///
     /// # Errors
     ///
@@ -179,6 +212,12 @@ macro_rules! forward_ports {
             }
             fn erasure_salt_ids(&self) -> Result<Vec<String>, Self::Error> {
                 (**self).erasure_salt_ids()
+            }
+            fn keep_token(&self, kept: &KeptToken) -> Result<bool, Self::Error> {
+                (**self).keep_token(kept)
+            }
+            fn kept_token(&self, token: &str) -> Result<Option<KeptToken>, Self::Error> {
+                (**self).kept_token(token)
             }
             fn erase(
                 &self,

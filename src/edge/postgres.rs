@@ -53,9 +53,10 @@ use crate::edge::rows::{event_key, outcome_against};
 use crate::eligibility::{AudienceMember, PermissionSummary, SuppressionIndex};
 use crate::ids::{ListId, TenantId};
 use crate::retention::{AddressHash, ErasedFact};
+use crate::unsubscribe::KeptToken;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The numbered migrations, each applied in one transaction.
 const MIGRATIONS: &[&str] = &[
@@ -81,6 +82,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (hash, ord)
     );
     CREATE INDEX consentry_erased_by_salt ON consentry_erased (salt_id);",
+    // 2: what reference tokens stand for (`ConsentStore::keep_token`),
+    // deleted with the person's events on erasure.
+    "CREATE TABLE consentry_kept_tokens (
+        token     TEXT PRIMARY KEY,
+        canonical TEXT NOT NULL,
+        body      TEXT NOT NULL
+    );
+    CREATE INDEX consentry_kept_tokens_by_address ON consentry_kept_tokens (canonical);",
 ];
 
 /// The advisory lock migrations run under (any fixed number of ours).
@@ -604,6 +613,35 @@ impl PgStore {
         rows.iter().map(|r| column(r, 0, "salt id")).collect()
     }
 
+    async fn keep(&self, kept: &KeptToken) -> Result<bool, PgStoreError> {
+        let body = serde_json::to_string(kept).map_err(corrupt("kept token (encoding)"))?;
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO consentry_kept_tokens (token, canonical, body) VALUES ($1, $2, $3)
+                 ON CONFLICT (token) DO NOTHING",
+                &[&kept.token, &kept.address.canonical(), &body],
+            )
+            .await
+            .map_err(PgStoreError::Query)?;
+        Ok(true)
+    }
+
+    async fn kept(&self, token: &str) -> Result<Option<KeptToken>, PgStoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT body FROM consentry_kept_tokens WHERE token = $1",
+                &[&token],
+            )
+            .await
+            .map_err(PgStoreError::Query)?;
+        row.map(|r| {
+            serde_json::from_str(column(&r, 0, "kept token")?).map_err(corrupt("kept token"))
+        })
+        .transpose()
+    }
+
     async fn erase_person(
         &self,
         address: &EmailAddress,
@@ -628,6 +666,12 @@ impl PgStore {
         if usize::try_from(erased).ok() != Some(covered) {
             return Ok(EraseOutcome::HistoryChanged);
         }
+        tx.execute(
+            "DELETE FROM consentry_kept_tokens WHERE canonical = $1",
+            &[&address.canonical()],
+        )
+        .await
+        .map_err(PgStoreError::Query)?;
         let hashes: Vec<&[u8]> = replaces.iter().map(|h| h.as_bytes().as_slice()).collect();
         tx.execute(
             "DELETE FROM consentry_erased WHERE hash = ANY($1)",
@@ -738,6 +782,14 @@ impl crate::edge::ports::ConsentStore for SyncPgStore {
         self.block_on(self.store.salt_ids())
     }
 
+    fn keep_token(&self, kept: &KeptToken) -> Result<bool, PgStoreError> {
+        self.block_on(self.store.keep(kept))
+    }
+
+    fn kept_token(&self, token: &str) -> Result<Option<KeptToken>, PgStoreError> {
+        self.block_on(self.store.kept(token))
+    }
+
     fn erase(
         &self,
         address: &EmailAddress,
@@ -782,6 +834,20 @@ impl AsyncConsentStore for PgStore {
 
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, PgStoreError>> + Send {
         self.salt_ids()
+    }
+
+    fn keep_token(
+        &self,
+        kept: &KeptToken,
+    ) -> impl Future<Output = Result<bool, PgStoreError>> + Send {
+        self.keep(kept)
+    }
+
+    fn kept_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<KeptToken>, PgStoreError>> + Send {
+        self.kept(token)
     }
 
     fn erase(

@@ -20,10 +20,11 @@ use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome};
 use crate::edge::rows::{event_key, outcome_against};
 use crate::ids::{ListId, TenantId};
 use crate::retention::{AddressHash, ErasedFact};
+use crate::unsubscribe::KeptToken;
 use sha2::{Digest, Sha256};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The numbered migrations, applied in order inside one transaction each.
 const MIGRATIONS: &[&str] = &[
@@ -71,6 +72,14 @@ const MIGRATIONS: &[&str] = &[
     // 5: address keys are recomputed from each stored event (the canonical
     // form of non-ASCII local parts changed); done by `rekey_addresses`.
     "",
+    // 6: what reference tokens stand for (`ConsentStore::keep_token`),
+    // deleted with the person's events on erasure.
+    "CREATE TABLE consentry_kept_tokens (
+        token     TEXT PRIMARY KEY,
+        canonical TEXT NOT NULL,
+        body      TEXT NOT NULL
+    );
+    CREATE INDEX consentry_kept_tokens_by_address ON consentry_kept_tokens (canonical);",
 ];
 
 /// The key of an event erased before schema 3, whose tenant is gone: its
@@ -539,6 +548,35 @@ impl ConsentStore for SqliteStore {
         Ok(out)
     }
 
+    fn keep_token(&self, kept: &KeptToken) -> Result<bool, SqliteStoreError> {
+        let body = serde_json::to_string(kept).map_err(|e| SqliteStoreError::Corrupt {
+            what: "kept token (encoding)",
+            source: Some(Box::new(e)),
+        })?;
+        let conn = self.lock();
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO consentry_kept_tokens (token, canonical, body) VALUES (?1, ?2, ?3)",
+        )
+        .and_then(|mut stmt| stmt.execute(params![kept.token, kept.address.canonical(), body]))
+        .map_err(classify)?;
+        Ok(true)
+    }
+
+    fn kept_token(&self, token: &str) -> Result<Option<KeptToken>, SqliteStoreError> {
+        let conn = self.lock();
+        let body: Option<String> = conn
+            .prepare_cached("SELECT body FROM consentry_kept_tokens WHERE token = ?1")
+            .and_then(|mut stmt| stmt.query_row(params![token], |r| r.get(0)).optional())
+            .map_err(classify)?;
+        body.map(|body| {
+            serde_json::from_str(&body).map_err(|e| SqliteStoreError::Corrupt {
+                what: "kept token row",
+                source: Some(Box::new(e)),
+            })
+        })
+        .transpose()
+    }
+
     fn erasure_salt_ids(&self) -> Result<Vec<String>, SqliteStoreError> {
         let conn = self.lock();
         let mut stmt = conn
@@ -583,6 +621,11 @@ impl ConsentStore for SqliteStore {
                 params![address.canonical()],
             )
             .map_err(classify)?;
+        tx.execute(
+            "DELETE FROM consentry_kept_tokens WHERE canonical = ?1",
+            params![address.canonical()],
+        )
+        .map_err(classify)?;
         for hash in replaces {
             tx.execute(
                 "DELETE FROM consentry_erased WHERE hash = ?1",

@@ -30,6 +30,7 @@ pub use headers::{
 };
 pub use mailto::{mailto_uri, parse_mailto, Mailto, MailtoError};
 pub use token::{
-    KeyError, KeyRing, TokenError, TokenKey, VerifiedToken, LEGACY_TOKEN_VERSION, MAX_TOKEN_BYTES,
+    IssuedToken, KeptToken, KeyError, KeyRing, TokenError, TokenKey, VerifiedToken,
+    KEPT_TOKEN_VERSION, LEGACY_TOKEN_VERSION, MAX_ISSUED_TOKEN_CHARS, MAX_TOKEN_BYTES,
     MIN_SECRET_BYTES, MIN_VALIDITY_DAYS, TOKEN_CLOCK_SKEW, TOKEN_VERSION,
 };

@@ -1,6 +1,8 @@
 //! Unsubscribe tokens: tenant, list, address and issue time sealed with
 //! AES-SIV under a key derived from the signing key (`v2`), with key ids
-//! for rotation; the signed-but-readable `v1` form is still verified.
+//! for rotation; when that would not fit in [`MAX_ISSUED_TOKEN_CHARS`], a
+//! keyed reference whose meaning the store keeps (`v3`); the
+//! signed-but-readable `v1` form is still verified.
 
 use std::fmt;
 
@@ -26,6 +28,14 @@ pub const TOKEN_VERSION: &str = "v2";
 /// so links in mail sent before an upgrade keep working for their 30 days
 /// at least; never issued.
 pub const LEGACY_TOKEN_VERSION: &str = "v1";
+/// The token version of a keyed reference: `v3.<key id>.<22 characters>`,
+/// issued when the sealed form would reach [`MAX_ISSUED_TOKEN_CHARS`]. The
+/// store keeps what it stands for ([`KeptToken`]).
+pub const KEPT_TOKEN_VERSION: &str = "v3";
+/// [`KeyRing::issue`] returns tokens shorter than this, whatever the
+/// inputs: a token sits in a URL, and long URLs are cut by mail clients
+/// and logged by proxies.
+pub const MAX_ISSUED_TOKEN_CHARS: usize = 200;
 /// How far ahead of `now` a token's issue time may be (clock skew between
 /// the servers that send and those that verify); beyond it the token is
 /// refused.
@@ -44,6 +54,10 @@ pub const MAX_TOKEN_BYTES: usize = 2048;
 const CONTEXT: &[u8] = b"consentry-unsubscribe";
 /// Domain separation for the AES-SIV key derived from a token key.
 const SIV_CONTEXT: &[u8] = b"consentry-unsubscribe-siv";
+/// Domain separation for the reference of a kept token.
+const KEPT_CONTEXT: &[u8] = b"consentry-unsubscribe-kept";
+/// Bytes of the keyed reference in a kept token (128 bits).
+const KEPT_REF_BYTES: usize = 16;
 /// Separates payload fields; ids and addresses never hold control characters.
 const SEP: char = '\u{1f}';
 
@@ -104,6 +118,16 @@ pub enum TokenError {
         /// When it stopped being valid.
         expired_at: DateTime<Utc>,
     },
+    /// A well-formed reference (`v3`) under a known key: what it stands
+    /// for is kept by the store. Verify it through the driver
+    /// ([`Driver::verify_token`](crate::Driver::verify_token)) or with
+    /// [`KeyRing::verify_kept`] and the store's [`KeptToken`].
+    #[error("the token is a reference; its meaning is kept by the store")]
+    KeptByStore,
+    /// A reference (`v3`) the store does not keep: never issued (forged),
+    /// or its person was erased since.
+    #[error("the token is a reference the store does not keep")]
+    NotKept,
 }
 
 /// A secret key, redacted in `Debug`.
@@ -277,6 +301,67 @@ impl VerifiedToken {
     }
 }
 
+/// A token as [`KeyRing::issue`] returns it: shorter than
+/// [`MAX_ISSUED_TOKEN_CHARS`] either way.
+#[must_use = "a kept token verifies only once the store keeps it"]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IssuedToken {
+    /// Self-contained (`v2`): verifies with the key ring alone.
+    Sealed(String),
+    /// A reference (`v3`): the inputs were too long to seal into a short
+    /// token. Keep it in the store
+    /// ([`ConsentStore::keep_token`](crate::ConsentStore::keep_token))
+    /// *before* the link is sent, or it will not verify.
+    /// [`Driver::unsubscribe_token`](crate::Driver::unsubscribe_token) does
+    /// both.
+    Kept(KeptToken),
+}
+
+impl IssuedToken {
+    /// The token text, for the URL.
+    pub fn text(&self) -> &str {
+        match self {
+            IssuedToken::Sealed(text) => text,
+            IssuedToken::Kept(kept) => &kept.token,
+        }
+    }
+}
+
+/// What a reference token (`v3`) stands for, as the store keeps it. The
+/// token text is a keyed hash of the rest (HMAC-SHA256 under the token key,
+/// truncated to 128 bits), so it reveals nothing, and a row altered in the
+/// store no longer verifies. It is personal data: stores delete it when
+/// the person is erased.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptToken {
+    /// The token text, `v3.<key id>.<reference>`: the store's key.
+    pub token: String,
+    /// The tenant that sent the message.
+    pub tenant: TenantId,
+    /// The list it was sent on.
+    pub list: ListId,
+    /// The recipient.
+    pub address: EmailAddress,
+    /// When the token was issued (the send time).
+    pub issued_at: DateTime<Utc>,
+}
+
+/// The fields a token carries, in the order sealed and hashed.
+fn payload(
+    tenant: &TenantId,
+    list: &ListId,
+    address: &EmailAddress,
+    issued_at: DateTime<Utc>,
+) -> String {
+    format!(
+        "{}{SEP}{}{SEP}{}{SEP}{}",
+        tenant,
+        list,
+        address.canonical(),
+        issued_at.timestamp()
+    )
+}
+
 impl KeyRing {
     /// A ring with one key, active, and the default validity of 90 days.
     pub fn new(active: TokenKey) -> Self {
@@ -343,35 +428,42 @@ impl KeyRing {
     }
 
     /// Issue a token for a message sent to `address` on `list` of `tenant`
-    /// at `issued_at`. URL-safe: `v2.<key id>.<sealed>`, the last part
-    /// base64url without padding.
+    /// at `issued_at`, shorter than [`MAX_ISSUED_TOKEN_CHARS`] whatever the
+    /// inputs. URL-safe (`A-Z a-z 0-9 - _ .`).
     ///
-    /// The payload (tenant, list, address, issue time) is sealed with
-    /// AES-SIV under a key derived from the active key: confidential and
+    /// Usually the payload (tenant, list, address, issue time) is sealed
+    /// with AES-SIV under a key derived from the active key:
+    /// [`IssuedToken::Sealed`], `v2.<key id>.<sealed>`, confidential and
     /// authenticated, so a token in a server or proxy log reveals nothing
     /// about its recipient. Sealing is deterministic (no randomness: the
-    /// same inputs give the same token). A token is 4 + key id + about
-    /// 4/3 × (29 + tenant + list + address) characters: under 200 whenever
-    /// the key id is at most 16 characters and tenant, list and address
-    /// together are at most 100 bytes. Longer inputs give longer tokens
-    /// (about 400 characters at the limits).
+    /// same inputs give the same token). A sealed token is 4 + key id +
+    /// about 4/3 × (29 + tenant + list + address) characters; when that
+    /// would reach 200 (long addresses, ids or key ids), the token is
+    /// instead a keyed reference, [`IssuedToken::Kept`], whose meaning the
+    /// store must keep before the link is sent:
+    /// [`Driver::unsubscribe_token`](crate::Driver::unsubscribe_token) does
+    /// that and returns the text.
     ///
     /// ```
     /// use chrono::{TimeDelta, TimeZone, Utc};
-    /// use consentry::unsubscribe::{KeyRing, TokenError, TokenKey};
+    /// use consentry::unsubscribe::{IssuedToken, KeyRing, TokenError, TokenKey};
     /// use consentry::{EmailAddress, ListId, TenantId};
     ///
     /// let ring = KeyRing::new(TokenKey::new("k2026", [7u8; 32].to_vec())?);
     /// let sent = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
-    /// let token = ring.issue(
-    ///     &TenantId::new("acme")?,
-    ///     &ListId::new("news")?,
-    ///     &EmailAddress::parse("Ann@Example.com")?,
-    ///     sent,
-    /// );
+    /// let (acme, news) = (TenantId::new("acme")?, ListId::new("news")?);
+    /// let token = ring.issue(&acme, &news, &EmailAddress::parse("Ann@Example.com")?, sent);
+    /// let IssuedToken::Sealed(token) = token else { unreachable!() };
     /// let ok = ring.verify(&token, sent + TimeDelta::days(29))?;
     /// assert_eq!(ok.address.canonical(), "ann@example.com");
     /// assert!(matches!(ring.verify(&token, sent + TimeDelta::days(91)), Err(TokenError::Expired { .. })));
+    ///
+    /// // A 197-byte address cannot be sealed into 200 characters.
+    /// let long = EmailAddress::parse(&format!("{}@{}.{}.example", "a".repeat(64), "b".repeat(63), "c".repeat(60)))?;
+    /// let IssuedToken::Kept(kept) = ring.issue(&acme, &news, &long, sent) else { unreachable!() };
+    /// assert!(kept.token.len() < 60);
+    /// assert_eq!(ring.verify(&kept.token, sent), Err(TokenError::KeptByStore));
+    /// assert_eq!(ring.verify_kept(&kept.token, Some(&kept), sent)?.address, long);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn issue(
@@ -380,14 +472,42 @@ impl KeyRing {
         list: &ListId,
         address: &EmailAddress,
         issued_at: DateTime<Utc>,
+    ) -> IssuedToken {
+        let payload = payload(tenant, list, address, issued_at);
+        let key = &self.active;
+        // "v2." + key id + "." + base64 of the 16-byte tag and the payload.
+        let sealed_len = 4 + key.id.len() + (16 + payload.len()).div_ceil(3) * 4;
+        if sealed_len < MAX_ISSUED_TOKEN_CHARS {
+            return IssuedToken::Sealed(self.seal(&payload));
+        }
+        IssuedToken::Kept(KeptToken {
+            token: format!(
+                "{KEPT_TOKEN_VERSION}.{}.{}",
+                key.id,
+                URL_SAFE_NO_PAD.encode(kept_reference(key, &payload))
+            ),
+            tenant: tenant.clone(),
+            list: list.clone(),
+            address: address.clone(),
+            issued_at,
+        })
+    }
+
+    /// Issue a self-contained (`v2`) token whatever its length: it
+    /// verifies with the key ring alone, but with long inputs it is longer
+    /// than [`MAX_ISSUED_TOKEN_CHARS`] (about 400 characters at the
+    /// limits). Prefer [`issue`](Self::issue).
+    pub fn issue_sealed(
+        &self,
+        tenant: &TenantId,
+        list: &ListId,
+        address: &EmailAddress,
+        issued_at: DateTime<Utc>,
     ) -> String {
-        let payload = format!(
-            "{}{SEP}{}{SEP}{}{SEP}{}",
-            tenant,
-            list,
-            address.canonical(),
-            issued_at.timestamp()
-        );
+        self.seal(&payload(tenant, list, address, issued_at))
+    }
+
+    fn seal(&self, payload: &str) -> String {
         let key = &self.active;
         let sealed = key
             .siv()
@@ -400,8 +520,96 @@ impl KeyRing {
         )
     }
 
+    /// Verify a reference token (`v3`) at `now` against what the store
+    /// keeps for it (`None` when it keeps nothing): the same checks as
+    /// [`verify`](Self::verify), with the keyed reference recomputed from
+    /// `kept` and compared in constant time. Sealed (`v2`) and legacy
+    /// tokens are verified as by `verify`, and `kept` is ignored.
+    ///
+    /// # Errors
+    ///
+    /// A [`TokenError`]: [`TokenError::NotKept`] when `kept` is `None` or
+    /// belongs to another token, [`TokenError::BadSignature`] when the
+    /// kept row was altered.
+    pub fn verify_kept(
+        &self,
+        token: &str,
+        kept: Option<&KeptToken>,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedToken, TokenError> {
+        match self.verify(token, now) {
+            Err(TokenError::KeptByStore) => {}
+            other => return other,
+        }
+        let Some(kept) = kept.filter(|k| k.token == token) else {
+            return Err(TokenError::NotKept);
+        };
+        let (key, reference) = self.reference_parts(token)?;
+        let payload = payload(&kept.tenant, &kept.list, &kept.address, kept.issued_at);
+        let mut mac = key.mac_for(KEPT_CONTEXT);
+        mac.update(payload.as_bytes());
+        mac.verify_truncated_left(&reference)
+            .map_err(|_| TokenError::BadSignature)?;
+        self.check_age(kept.issued_at, now)?;
+        Ok(VerifiedToken {
+            tenant: kept.tenant.clone(),
+            list: kept.list.clone(),
+            address: kept.address.clone(),
+            issued_at: kept.issued_at,
+            key_id: key.id.clone(),
+        })
+    }
+
+    /// The key and decoded reference of a `v3` token, or why it is not one.
+    fn reference_parts(&self, token: &str) -> Result<(&TokenKey, Vec<u8>), TokenError> {
+        let mut parts = token.split('.');
+        let (Some(KEPT_TOKEN_VERSION), Some(kid), Some(reference), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed);
+        };
+        let key = self.key(kid)?;
+        let reference = URL_SAFE_NO_PAD
+            .decode(reference)
+            .map_err(|_| TokenError::Malformed)?;
+        if reference.len() != KEPT_REF_BYTES {
+            return Err(TokenError::Malformed);
+        }
+        Ok((key, reference))
+    }
+
+    fn key(&self, kid: &str) -> Result<&TokenKey, TokenError> {
+        self.keys().find(|k| k.id == kid).ok_or_else(|| {
+            TokenError::UnknownKey(
+                kid.chars()
+                    .take(32)
+                    .collect::<String>()
+                    .escape_default()
+                    .to_string(),
+            )
+        })
+    }
+
+    /// Refuse a token issued after `now` (beyond the clock skew) or older
+    /// than the validity window.
+    fn check_age(&self, issued_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), TokenError> {
+        if issued_at > crate::time::add(now, TOKEN_CLOCK_SKEW) {
+            return Err(TokenError::FromTheFuture { issued_at });
+        }
+        let expired_at = crate::time::add(issued_at, self.validity());
+        if now > expired_at {
+            return Err(TokenError::Expired {
+                issued_at,
+                expired_at,
+            });
+        }
+        Ok(())
+    }
+
     /// Verify a token at `now`: version, key id, signature (compared in
-    /// constant time) and age.
+    /// constant time) and age. A reference token (`v3`) gives
+    /// [`TokenError::KeptByStore`]: verify it with
+    /// [`verify_kept`](Self::verify_kept) or through the driver.
     ///
     /// # Errors
     ///
@@ -415,6 +623,11 @@ impl KeyRing {
         let (Some(version), Some(kid)) = (parts.next(), parts.next()) else {
             return Err(TokenError::Malformed);
         };
+        if version == KEPT_TOKEN_VERSION {
+            // Well-formed, under a known key: only the store can say more.
+            self.reference_parts(token)?;
+            return Err(TokenError::KeptByStore);
+        }
         if version != TOKEN_VERSION && version != LEGACY_TOKEN_VERSION {
             let digits = version.strip_prefix('v').unwrap_or_default();
             if (1..=6).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -422,15 +635,7 @@ impl KeyRing {
             }
             return Err(TokenError::Malformed);
         }
-        let key = self.keys().find(|k| k.id == kid).ok_or_else(|| {
-            TokenError::UnknownKey(
-                kid.chars()
-                    .take(32)
-                    .collect::<String>()
-                    .escape_default()
-                    .to_string(),
-            )
-        })?;
+        let key = self.key(kid)?;
         let payload = if version == TOKEN_VERSION {
             let (Some(sealed_b64), None) = (parts.next(), parts.next()) else {
                 return Err(TokenError::Malformed);
@@ -478,16 +683,7 @@ impl KeyRing {
             .ok()
             .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
             .ok_or(TokenError::Malformed)?;
-        if issued_at > crate::time::add(now, TOKEN_CLOCK_SKEW) {
-            return Err(TokenError::FromTheFuture { issued_at });
-        }
-        let expired_at = crate::time::add(issued_at, self.validity());
-        if now > expired_at {
-            return Err(TokenError::Expired {
-                issued_at,
-                expired_at,
-            });
-        }
+        self.check_age(issued_at, now)?;
         Ok(VerifiedToken {
             tenant: TenantId::new(tenant).map_err(|_| TokenError::Malformed)?,
             list: ListId::new(list).map_err(|_| TokenError::Malformed)?,
@@ -496,4 +692,13 @@ impl KeyRing {
             key_id: key.id.clone(),
         })
     }
+}
+
+/// The keyed reference of a kept token: HMAC-SHA256 of the payload under
+/// the key, bound to its own context, truncated to 128 bits.
+fn kept_reference(key: &TokenKey, payload: &str) -> Vec<u8> {
+    let mut mac = key.mac_for(KEPT_CONTEXT);
+    mac.update(payload.as_bytes());
+    let full = mac.finalize().into_bytes();
+    full.get(..KEPT_REF_BYTES).unwrap_or_default().to_vec()
 }

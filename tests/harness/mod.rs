@@ -126,7 +126,7 @@ pub fn token(data: &[u8]) {
     let input = text(data);
     assert!(ring().verify(&input, now()).is_err(), "forged: {input:?}");
     // Splice the input into a real token.
-    let real = ring().issue(
+    let real = ring().issue_sealed(
         &TenantId::new("acme").unwrap(),
         &ListId::new("news").unwrap(),
         &EmailAddress::parse("ann@example.com").unwrap(),
@@ -141,6 +141,36 @@ pub fn token(data: &[u8]) {
         if let Ok(v) = ring().verify(&spliced, now()) {
             assert_eq!(v, ring().verify(&real, now()).unwrap());
         }
+    }
+    // A reference token: the input (spliced in or alone) never verifies
+    // against the row kept for another token.
+    let long = format!(
+        "{}@{}.{}.example",
+        "l".repeat(64),
+        "d".repeat(63),
+        "e".repeat(60)
+    );
+    let issued = ring().issue(
+        &TenantId::new("acme").unwrap(),
+        &ListId::new("news").unwrap(),
+        &EmailAddress::parse(&long).unwrap(),
+        now(),
+    );
+    let consentry::unsubscribe::IssuedToken::Kept(kept) = issued else {
+        panic!("a 254-byte address was sealed");
+    };
+    if input != kept.token {
+        assert!(ring().verify_kept(&input, Some(&kept), now()).is_err());
+    }
+    let at = data
+        .first()
+        .map_or(0, |b| usize::from(*b) % kept.token.len());
+    let mut spliced = kept.token.clone();
+    if kept.token.is_char_boundary(at) {
+        spliced.replace_range(at..at + 1, &input);
+    }
+    if spliced != kept.token {
+        assert!(ring().verify_kept(&spliced, Some(&kept), now()).is_err());
     }
 }
 

@@ -415,7 +415,7 @@ pub async fn raw_client(url: &str) -> tokio_postgres::Client {
 pub async fn truncate(url: &str) {
     raw_client(url)
         .await
-        .batch_execute("TRUNCATE consentry_events, consentry_erased")
+        .batch_execute("TRUNCATE consentry_events, consentry_erased, consentry_kept_tokens")
         .await
         .unwrap();
 }

@@ -52,6 +52,7 @@ use crate::edge::driver::{
     OneClickConfirmation, OneClickError, OneClickRequest, ServiceError, UnsubscribeSettings,
 };
 use crate::edge::ports::{AppendOutcome, ConsentStore, Mailer};
+use crate::unsubscribe::{KeyRing, VerifiedToken};
 
 /// The largest request body the handlers read: 8 KiB, enough for any form
 /// they serve. Larger bodies are answered `413` before parsing.
@@ -94,6 +95,24 @@ pub(crate) trait Calls {
         &self,
         event: &ConsentEvent,
     ) -> impl Future<Output = Result<AppendOutcome, CallFailure>> + Send;
+    /// The verified token, `None` when it does not verify.
+    fn verify(
+        &self,
+        keys: &KeyRing,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<VerifiedToken>, CallFailure>> + Send;
+}
+
+/// A verification's result as the endpoints use it.
+fn verified<S: std::error::Error, M: std::error::Error>(
+    result: Result<VerifiedToken, ServiceError<S, M>>,
+) -> Result<Option<VerifiedToken>, CallFailure> {
+    match result {
+        Ok(token) => Ok(Some(token)),
+        Err(ServiceError::Token(_)) => Ok(None),
+        Err(e) => Err(CallFailure::from(e)),
+    }
 }
 
 impl<S: ConsentStore, M: Mailer> Calls for crate::Driver<S, M> {
@@ -119,6 +138,16 @@ impl<S: ConsentStore, M: Mailer> Calls for crate::Driver<S, M> {
         event: &ConsentEvent,
     ) -> impl Future<Output = Result<AppendOutcome, CallFailure>> + Send {
         ready(crate::Driver::record(self, event).map_err(CallFailure::from))
+    }
+    fn verify(
+        &self,
+        keys: &KeyRing,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<VerifiedToken>, CallFailure>> + Send {
+        ready(verified(crate::Driver::verify_token(
+            self, keys, token, now,
+        )))
     }
 }
 
@@ -151,6 +180,14 @@ where
         crate::AsyncDriver::record(self, event)
             .await
             .map_err(CallFailure::from)
+    }
+    async fn verify(
+        &self,
+        keys: &KeyRing,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<VerifiedToken>, CallFailure> {
+        verified(crate::AsyncDriver::verify_token(self, keys, token, now).await)
     }
 }
 

@@ -108,16 +108,17 @@ fn bad_request(text: &str) -> Response<String> {
 /// use chrono::{TimeZone, Utc};
 /// use consentry::edge::http::UnsubscribeEndpoint;
 /// use consentry::unsubscribe::{BusinessCalendar, KeyRing, OptOutDeadlines, OptOutRule, TokenKey};
-/// use consentry::{Driver, EmailAddress, LedgerPolicy, ListId, MemoryStore, RecordingMailer, TenantId, UnsubscribeSettings};
+/// use consentry::{ConsentKey, Driver, EmailAddress, LedgerPolicy, ListId, MemoryStore, RecordingMailer, TenantId, UnsubscribeSettings};
 ///
 /// let settings = UnsubscribeSettings {
 ///     keys: KeyRing::new(TokenKey::new("k1", [9u8; 32])?),
 ///     deadlines: OptOutDeadlines::new([OptOutRule::CanSpam], BusinessCalendar::us_federal(2026..=2027, 0)?),
 /// };
 /// let now = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
-/// let token = settings.keys.issue(&TenantId::new("acme")?, &ListId::new("news")?, &EmailAddress::parse("ann@example.com")?, now);
-/// let endpoint = UnsubscribeEndpoint::new(settings, "Acme Shop");
 /// let driver = Driver::new(MemoryStore::new(), RecordingMailer::new(), LedgerPolicy::default());
+/// let ann = ConsentKey::new(TenantId::new("acme")?, ListId::new("news")?, EmailAddress::parse("ann@example.com")?);
+/// let token = driver.unsubscribe_token(&settings.keys, &ann, now)?;
+/// let endpoint = UnsubscribeEndpoint::new(settings, "Acme Shop");
 ///
 /// let uri = format!("https://mail.acme.example/unsubscribe?token={token}");
 /// let get = http::Request::get(&uri).body(Vec::new())?;
@@ -193,11 +194,14 @@ impl UnsubscribeEndpoint {
     ) -> Response<String> {
         let method = request.method();
         if method == Method::GET || method == Method::HEAD {
-            let token =
-                query_param(request, "token").and_then(|t| self.settings.keys.verify(&t, now).ok());
+            let token = match query_param(request, "token") {
+                Some(t) => driver.verify(&self.settings.keys, &t, now).await,
+                None => Ok(None),
+            };
             let page = match token {
-                Some(token) => respond(StatusCode::OK, self.confirm_page(&token)),
-                None => invalid_link(),
+                Ok(Some(token)) => respond(StatusCode::OK, self.confirm_page(&token)),
+                Ok(None) => invalid_link(),
+                Err(f) => failure(f),
             };
             return if method == Method::HEAD {
                 without_body(page)
@@ -446,9 +450,17 @@ impl PreferenceEndpoint {
         if method == Method::POST && body_too_large(request.headers(), body, MAX_FORM_BYTES) {
             return too_large();
         }
-        let token = query_param(request, "token")
-            .and_then(|t| self.settings.keys.verify(&t, now).ok())
-            .filter(|t| t.tenant == self.tenant);
+        let token = match query_param(request, "token") {
+            Some(t) => driver.verify(&self.settings.keys, &t, now).await,
+            None => Ok(None),
+        };
+        let token = match token {
+            Ok(token) => token.filter(|t| t.tenant == self.tenant),
+            Err(f) => {
+                let page = failure(f);
+                return if is_head { without_body(page) } else { page };
+            }
+        };
         let Some(token) = token else {
             return if is_head {
                 without_body(invalid_link())
