@@ -515,3 +515,28 @@ fn migration_rekeys_addresses_written_under_the_old_key() {
     let bytes = std::fs::read(&path).unwrap();
     assert!(!contains(&bytes, "ｂｏｂ".as_bytes()));
 }
+
+/// A hand-edited kept-token row is a typed error, never a panic, and a
+/// purge still works around it.
+#[test]
+fn a_hand_edited_kept_token_row_is_a_typed_error() {
+    let dir = TempDir::new("kept-token-row");
+    let path = dir.file("store.sqlite3");
+    let store = SqliteStore::open(&path).unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute(
+        "INSERT INTO consentry_kept_tokens (token, canonical, issued_at, body)
+         VALUES ('v3.k1.AAAAAAAAAAAAAAAAAAAAAA', 'x@example.com', 0, '{\"token\": 7}')",
+        [],
+    )
+    .unwrap();
+    assert!(matches!(
+        store.kept_token("v3.k1.AAAAAAAAAAAAAAAAAAAAAA"),
+        Err(SqliteStoreError::Corrupt { .. })
+    ));
+    assert_eq!(store.purge_kept_tokens(at(1)).unwrap(), 1);
+    assert_eq!(
+        store.kept_token("v3.k1.AAAAAAAAAAAAAAAAAAAAAA").unwrap(),
+        None
+    );
+}

@@ -293,6 +293,21 @@ impl<S: AsyncConsentStore, M: AsyncMailer> AsyncDriver<S, M> {
             .await
     }
 
+    /// As [`Driver::purge_expired_tokens`](crate::Driver::purge_expired_tokens).
+    ///
+    /// # Errors
+    ///
+    /// As [`Driver::purge_expired_tokens`](crate::Driver::purge_expired_tokens).
+    pub async fn purge_expired_tokens(
+        &self,
+        keys: &KeyRing,
+        now: DateTime<Utc>,
+    ) -> Result<usize, AsyncDriverError<S, M>> {
+        self.engine
+            .purge_expired_tokens::<_, AsyncPorts<'_, M>>(&AsyncPorts(&self.store), keys, now)
+            .await
+    }
+
     /// As [`Driver::verify_token`](crate::Driver::verify_token).
     ///
     /// # Errors

@@ -34,6 +34,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use chrono::{DateTime, Utc};
+
 use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
 use crate::edge::engine::{MailPort, StorePort};
@@ -114,6 +116,15 @@ pub trait AsyncConsentStore: Send + Sync {
         ready(Ok(None))
     }
 
+    /// As [`ConsentStore::purge_kept_tokens`]; by default none.
+    fn purge_kept_tokens(
+        &self,
+        issued_before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+        let _ = issued_before;
+        ready(Ok(0))
+    }
+
     /// As [`ConsentStore::erase`]; by default [`EraseOutcome::Unsupported`].
     fn erase(
         &self,
@@ -174,6 +185,12 @@ impl AsyncConsentStore for MemoryStore {
         token: &str,
     ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send {
         ready(ConsentStore::kept_token(self, token))
+    }
+    fn purge_kept_tokens(
+        &self,
+        issued_before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+        ready(ConsentStore::purge_kept_tokens(self, issued_before))
     }
     fn erase(
         &self,
@@ -242,6 +259,12 @@ macro_rules! forward_async_ports {
                 token: &str,
             ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send {
                 (**self).kept_token(token)
+            }
+            fn purge_kept_tokens(
+                &self,
+                issued_before: DateTime<Utc>,
+            ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+                (**self).purge_kept_tokens(issued_before)
             }
             fn erase(
                 &self,
@@ -503,6 +526,12 @@ where
         let token = token.to_owned();
         self.run(move |store| store.kept_token(&token))
     }
+    fn purge_kept_tokens(
+        &self,
+        issued_before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+        self.run(move |store| store.purge_kept_tokens(issued_before))
+    }
     fn erase(
         &self,
         address: &EmailAddress,
@@ -572,6 +601,12 @@ impl<T: AsyncConsentStore + ?Sized> StorePort for AsyncPorts<'_, T> {
         token: &str,
     ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send {
         self.0.kept_token(token)
+    }
+    fn purge_kept_tokens(
+        &self,
+        issued_before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+        self.0.purge_kept_tokens(issued_before)
     }
     fn erase(
         &self,

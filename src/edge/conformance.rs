@@ -83,7 +83,8 @@ fn store_err<E: std::error::Error>(check: &'static str) -> impl Fn(E) -> Conform
 /// deletes its events, keeps its hashed suppressions findable, reserves the
 /// erased ids and touches nobody else; and, for stores that keep reference
 /// tokens, a kept token reads back as kept, keeping it twice is harmless,
-/// and erasing its person deletes it (and nobody else's).
+/// purging deletes exactly the tokens issued before the given time, and
+/// erasing its person deletes it (and nobody else's).
 ///
 /// # Errors
 ///
@@ -477,7 +478,8 @@ fn kept_for(address: &str) -> Result<crate::unsubscribe::KeptToken, ConformanceF
 }
 
 /// If the store keeps reference tokens: they read back, keeping one twice
-/// changes nothing, and erasing the person deletes theirs only.
+/// changes nothing, a purge deletes exactly those issued before its time
+/// (when the store purges), and erasing the person deletes theirs only.
 async fn kept_tokens<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
     const CHECK: &str = "kept_tokens";
     let long = |name: &str| {
@@ -516,6 +518,53 @@ async fn kept_tokens<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> 
                 CHECK,
                 format!("kept_token returned {back:?}, expected what was kept"),
             ));
+        }
+    }
+    // Purging by issue time deletes the older and keeps the newer.
+    let later = {
+        use crate::unsubscribe::{IssuedToken, KeyRing, TokenKey};
+        let key = TokenKey::new("conformance", [7u8; 32].to_vec())
+            .map_err(|e| fail("fixture", e.to_string()))?;
+        match KeyRing::new(key).issue(
+            &stays.tenant,
+            &stays.list,
+            &stays.address,
+            base_time() + TimeDelta::days(40),
+        ) {
+            IssuedToken::Kept(kept) => kept,
+            IssuedToken::Sealed(_) => {
+                return Err(fail("fixture", "a long address gave a sealed token"))
+            }
+        }
+    };
+    store.keep_token(&later).await.map_err(store_err(CHECK))?;
+    let purged = store
+        .purge_kept_tokens(base_time() + TimeDelta::days(30))
+        .await
+        .map_err(store_err(CHECK))?;
+    let later_back = store
+        .kept_token(&later.token)
+        .await
+        .map_err(store_err(CHECK))?;
+    let stays_back = store
+        .kept_token(&stays.token)
+        .await
+        .map_err(store_err(CHECK))?;
+    let purges = !(purged == 0 && later_back.is_some() && stays_back.is_some());
+    if purges {
+        // A store that purges must delete exactly the tokens issued before.
+        if purged != 2 || later_back.as_ref() != Some(&later) || stays_back.is_some() {
+            return Err(fail(
+                CHECK,
+                format!(
+                    "purging tokens issued before day 30 deleted {purged} (expected 2) and left {} of the 1 newer",
+                    usize::from(later_back.is_some())
+                ),
+            ));
+        }
+        // Put the purged ones back for the erasure check.
+        for kept in [&gone, &stays] {
+            store.keep_token(kept).await.map_err(store_err(CHECK))?;
         }
     }
     match store

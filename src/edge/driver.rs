@@ -525,8 +525,9 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
     /// Usually self-contained ([`KeyRing::issue`]); when the tenant, list
     /// and address are too long to seal into that, a reference whose
     /// meaning the store keeps ([`ConsentStore::keep_token`]), written
-    /// before the token is returned. A store that cannot keep tokens gets
-    /// the self-contained form whatever its length.
+    /// before the token is returned. Kept tokens are personal data: purge
+    /// them once expired ([`Driver::purge_expired_tokens`]); erasure
+    /// deletes them.
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
@@ -547,7 +548,10 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
     /// # Errors
     ///
     /// [`ServiceError::Store`] when keeping the token fails; then use no
-    /// token (the link would not verify).
+    /// token (the link would not verify). [`ServiceError::Unsupported`]
+    /// when the token must be kept and the store cannot keep tokens (the
+    /// port's default): implement [`ConsentStore::keep_token`], or accept
+    /// a longer link from [`KeyRing::issue_sealed`].
     pub fn unsubscribe_token(
         &self,
         keys: &KeyRing,
@@ -559,6 +563,26 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
             keys,
             key,
             issued_at,
+        ))
+    }
+
+    /// Delete the kept tokens (see [`Driver::unsubscribe_token`]) that have
+    /// expired under `keys` at `now`, and return how many. Run it daily:
+    /// an expired token verifies for nobody, and the address it holds
+    /// should not be kept longer than the link works.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Store`] when the store fails.
+    pub fn purge_expired_tokens(
+        &self,
+        keys: &KeyRing,
+        now: DateTime<Utc>,
+    ) -> Result<usize, DriverError<S, M>> {
+        run_ready(self.engine.purge_expired_tokens::<_, SyncPorts<'_, M>>(
+            &SyncPorts(&self.store),
+            keys,
+            now,
         ))
     }
 

@@ -68,6 +68,10 @@ pub(crate) trait StorePort {
         &self,
         token: &str,
     ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send;
+    fn purge_kept_tokens(
+        &self,
+        issued_before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send;
     fn erase(
         &self,
         address: &EmailAddress,
@@ -131,6 +135,12 @@ impl<T: ConsentStore + ?Sized> StorePort for SyncPorts<'_, T> {
         token: &str,
     ) -> impl Future<Output = Result<Option<KeptToken>, Self::Error>> + Send {
         ready(self.0.kept_token(token))
+    }
+    fn purge_kept_tokens(
+        &self,
+        issued_before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+        ready(self.0.purge_kept_tokens(issued_before))
     }
     fn erase(
         &self,
@@ -463,8 +473,8 @@ impl Engine {
     }
 
     /// Issue a token shorter than 200 characters; a reference token is
-    /// kept in the store first (a store that cannot keep tokens gets the
-    /// self-contained form, whatever its length).
+    /// kept in the store first (a store that cannot keep tokens gets
+    /// `Unsupported`: no token over 200 characters is ever issued here).
     pub(crate) async fn unsubscribe_token<S: StorePort, M: MailPort>(
         &self,
         store: &S,
@@ -479,10 +489,26 @@ impl Engine {
                 if store.keep_token(&kept).await.map_err(ServiceError::Store)? {
                     Ok(kept.token)
                 } else {
-                    Ok(keys.issue_sealed(tenant, list, address, issued_at))
+                    Err(ServiceError::Unsupported(
+                        "this consent store cannot keep unsubscribe tokens, and this address is too long for a self-contained token under 200 characters (KeyRing::issue_sealed gives a longer one)",
+                    ))
                 }
             }
         }
+    }
+
+    /// Delete the kept tokens that no longer verify under `keys` at `now`.
+    pub(crate) async fn purge_expired_tokens<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        keys: &KeyRing,
+        now: DateTime<Utc>,
+    ) -> Result2<usize, S, M> {
+        let issued_before = crate::time::add(now, -keys.validity());
+        store
+            .purge_kept_tokens(issued_before)
+            .await
+            .map_err(ServiceError::Store)
     }
 
     /// Verify any token: sealed ones with the keys alone, references

@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::{Mutex, PoisonError, RwLock};
 
+use chrono::{DateTime, Utc};
+
 use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
 use crate::edge::ports::{AppendOutcome, ConsentStore, EraseOutcome, Mailer};
@@ -123,6 +125,15 @@ impl ConsentStore for MemoryStore {
     fn kept_token(&self, token: &str) -> Result<Option<KeptToken>, Infallible> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         Ok(inner.tokens.get(token).cloned())
+    }
+
+    fn purge_kept_tokens(&self, issued_before: DateTime<Utc>) -> Result<usize, Infallible> {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let before = inner.tokens.len();
+        inner
+            .tokens
+            .retain(|_, kept| kept.issued_at >= issued_before);
+        Ok(before - inner.tokens.len())
     }
 
     fn erasure_salt_ids(&self) -> Result<Vec<String>, Infallible> {

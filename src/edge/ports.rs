@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::address::EmailAddress;
 use crate::consent::ConsentEvent;
 use crate::message::OutboundMessage;
@@ -124,9 +126,11 @@ pub trait ConsentStore {
     /// same token again changes nothing. Returns `false` when the store
     /// cannot keep tokens (the default); then
     /// [`Driver::unsubscribe_token`](crate::Driver::unsubscribe_token)
-    /// issues a self-contained token, which may be longer than 200
-    /// characters. A kept token is personal data: [`erase`](Self::erase)
-    /// must delete the person's kept tokens with their events.
+    /// refuses the few addresses too long for a self-contained token under
+    /// 200 characters. A kept token is personal data:
+    /// [`erase`](Self::erase) must delete the person's kept tokens with
+    /// their events, and [`purge_kept_tokens`](Self::purge_kept_tokens)
+    /// the expired ones.
     ///
     /// # Errors
     ///
@@ -145,6 +149,19 @@ pub trait ConsentStore {
     fn kept_token(&self, token: &str) -> Result<Option<KeptToken>, Self::Error> {
         let _ = token;
         Ok(None)
+    }
+
+    /// Delete every kept token issued before `issued_before` (expired
+    /// ones: [`Driver::purge_expired_tokens`](crate::Driver::purge_expired_tokens)
+    /// passes `now` minus the key ring's validity) and return how many were
+    /// deleted. By default none.
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure.
+    fn purge_kept_tokens(&self, issued_before: DateTime<Utc>) -> Result<usize, Self::Error> {
+        let _ = issued_before;
+        Ok(0)
     }
 
     /// Delete every event about `address`, drop every fact kept under the
@@ -218,6 +235,12 @@ macro_rules! forward_ports {
             }
             fn kept_token(&self, token: &str) -> Result<Option<KeptToken>, Self::Error> {
                 (**self).kept_token(token)
+            }
+            fn purge_kept_tokens(
+                &self,
+                issued_before: DateTime<Utc>,
+            ) -> Result<usize, Self::Error> {
+                (**self).purge_kept_tokens(issued_before)
             }
             fn erase(
                 &self,

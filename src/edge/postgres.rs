@@ -17,9 +17,9 @@
 //!   PostgreSQL keeps the old row versions as dead tuples until `VACUUM`
 //!   reclaims them, and their bytes may stay in the table's files and in
 //!   WAL segments until the space is reused: run `VACUUM (FULL)` on
-//!   `consentry_events` (or at least a plain `VACUUM` followed by a
-//!   checkpoint) after erasures, and keep backups and WAL archives under the
-//!   same erasure policy.
+//!   `consentry_events` and `consentry_kept_tokens` (or at least a plain
+//!   `VACUUM` followed by a checkpoint) after erasures and token purges,
+//!   and keep backups and WAL archives under the same erasure policy.
 //! - **Batches**: [`AsyncConsentStore::append_batch`] is one statement
 //!   (`INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`): all or
 //!   nothing.
@@ -85,11 +85,13 @@ const MIGRATIONS: &[&str] = &[
     // 2: what reference tokens stand for (`ConsentStore::keep_token`),
     // deleted with the person's events on erasure.
     "CREATE TABLE consentry_kept_tokens (
-        token     TEXT PRIMARY KEY,
-        canonical TEXT NOT NULL,
-        body      TEXT NOT NULL
+        token     TEXT   PRIMARY KEY,
+        canonical TEXT   NOT NULL,
+        issued_at BIGINT NOT NULL,
+        body      TEXT   NOT NULL
     );
-    CREATE INDEX consentry_kept_tokens_by_address ON consentry_kept_tokens (canonical);",
+    CREATE INDEX consentry_kept_tokens_by_address ON consentry_kept_tokens (canonical);
+    CREATE INDEX consentry_kept_tokens_by_issue ON consentry_kept_tokens (issued_at);",
 ];
 
 /// The advisory lock migrations run under (any fixed number of ours).
@@ -618,9 +620,15 @@ impl PgStore {
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO consentry_kept_tokens (token, canonical, body) VALUES ($1, $2, $3)
+                "INSERT INTO consentry_kept_tokens (token, canonical, issued_at, body)
+                 VALUES ($1, $2, $3, $4)
                  ON CONFLICT (token) DO NOTHING",
-                &[&kept.token, &kept.address.canonical(), &body],
+                &[
+                    &kept.token,
+                    &kept.address.canonical(),
+                    &kept.issued_at.timestamp(),
+                    &body,
+                ],
             )
             .await
             .map_err(PgStoreError::Query)?;
@@ -640,6 +648,18 @@ impl PgStore {
             serde_json::from_str(column(&r, 0, "kept token")?).map_err(corrupt("kept token"))
         })
         .transpose()
+    }
+
+    async fn purge_kept(&self, issued_before: DateTime<Utc>) -> Result<usize, PgStoreError> {
+        let client = self.client().await?;
+        let deleted = client
+            .execute(
+                "DELETE FROM consentry_kept_tokens WHERE issued_at < $1",
+                &[&issued_before.timestamp()],
+            )
+            .await
+            .map_err(PgStoreError::Query)?;
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }
 
     async fn erase_person(
@@ -790,6 +810,10 @@ impl crate::edge::ports::ConsentStore for SyncPgStore {
         self.block_on(self.store.kept(token))
     }
 
+    fn purge_kept_tokens(&self, issued_before: DateTime<Utc>) -> Result<usize, PgStoreError> {
+        self.block_on(self.store.purge_kept(issued_before))
+    }
+
     fn erase(
         &self,
         address: &EmailAddress,
@@ -848,6 +872,13 @@ impl AsyncConsentStore for PgStore {
         token: &str,
     ) -> impl Future<Output = Result<Option<KeptToken>, PgStoreError>> + Send {
         self.kept(token)
+    }
+
+    fn purge_kept_tokens(
+        &self,
+        issued_before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<usize, PgStoreError>> + Send {
+        self.purge_kept(issued_before)
     }
 
     fn erase(

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 use crate::address::EmailAddress;
@@ -75,11 +76,13 @@ const MIGRATIONS: &[&str] = &[
     // 6: what reference tokens stand for (`ConsentStore::keep_token`),
     // deleted with the person's events on erasure.
     "CREATE TABLE consentry_kept_tokens (
-        token     TEXT PRIMARY KEY,
-        canonical TEXT NOT NULL,
-        body      TEXT NOT NULL
+        token     TEXT    PRIMARY KEY,
+        canonical TEXT    NOT NULL,
+        issued_at INTEGER NOT NULL,
+        body      TEXT    NOT NULL
     );
-    CREATE INDEX consentry_kept_tokens_by_address ON consentry_kept_tokens (canonical);",
+    CREATE INDEX consentry_kept_tokens_by_address ON consentry_kept_tokens (canonical);
+    CREATE INDEX consentry_kept_tokens_by_issue ON consentry_kept_tokens (issued_at);",
 ];
 
 /// The key of an event erased before schema 3, whose tenant is gone: its
@@ -555,9 +558,17 @@ impl ConsentStore for SqliteStore {
         })?;
         let conn = self.lock();
         conn.prepare_cached(
-            "INSERT OR IGNORE INTO consentry_kept_tokens (token, canonical, body) VALUES (?1, ?2, ?3)",
+            "INSERT OR IGNORE INTO consentry_kept_tokens (token, canonical, issued_at, body)
+             VALUES (?1, ?2, ?3, ?4)",
         )
-        .and_then(|mut stmt| stmt.execute(params![kept.token, kept.address.canonical(), body]))
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                kept.token,
+                kept.address.canonical(),
+                kept.issued_at.timestamp(),
+                body
+            ])
+        })
         .map_err(classify)?;
         Ok(true)
     }
@@ -575,6 +586,19 @@ impl ConsentStore for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    fn purge_kept_tokens(&self, issued_before: DateTime<Utc>) -> Result<usize, SqliteStoreError> {
+        let conn = self.lock();
+        let deleted = conn
+            .prepare_cached("DELETE FROM consentry_kept_tokens WHERE issued_at < ?1")
+            .and_then(|mut stmt| stmt.execute(params![issued_before.timestamp()]))
+            .map_err(classify)?;
+        if deleted > 0 {
+            // As after an erasure: the deleted rows' old pages leave the WAL.
+            Self::truncate_wal(&conn)?;
+        }
+        Ok(deleted)
     }
 
     fn erasure_salt_ids(&self) -> Result<Vec<String>, SqliteStoreError> {

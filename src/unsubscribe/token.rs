@@ -90,8 +90,9 @@ pub enum KeyError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenError {
-    /// Not the parts its version has (three for `v2`, four for `v1`), bad
-    /// base64, an unparseable payload or an over-long input.
+    /// Not the parts its version has (three for `v2` and `v3`, four for
+    /// `v1`), bad base64, a reference of the wrong length, an unparseable
+    /// payload or an over-long input.
     #[error("the token is malformed")]
     Malformed,
     /// A version this crate does not issue.
@@ -295,7 +296,7 @@ impl VerifiedToken {
             },
         )
         .with_evidence(Evidence::described(format!(
-            "RFC 8058 one-click POST; token sealed with key `{}` at {}",
+            "RFC 8058 one-click POST; token verified with key `{}`, issued at {}",
             self.key_id, self.issued_at
         )))
     }

@@ -157,7 +157,7 @@ pub fn token(data: &[u8]) {
         now(),
     );
     let consentry::unsubscribe::IssuedToken::Kept(kept) = issued else {
-        panic!("a 254-byte address was sealed");
+        panic!("a 197-byte address was sealed");
     };
     if input != kept.token {
         assert!(ring().verify_kept(&input, Some(&kept), now()).is_err());
