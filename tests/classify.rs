@@ -634,3 +634,70 @@ proptest! {
         prop_assert_eq!(*c.outcome(), Promo);
     }
 }
+
+/// Paragraphs that long HTML bodies are built from: commercial and
+/// transactional cues, neutral text, and hidden copies of cues.
+const PARAGRAPHS: [&str; 16] = [
+    "<p>Save 20% off everything this weekend only.</p>",
+    "<div class=\"card\"><s>$91.00</s> <strong>$77.35</strong> <a href=\"https://shop.example/1\">Shop now</a></div>",
+    "<p style=\"font-size:14px;color:#555\">Made from recycled materials and tested on the trail by our team.</p>",
+    "<p>Your order #58213 has shipped. Tracking number 1Z999AA10123456784.</p>",
+    "<td>Order total: $45.00 charged to your Visa ending 4242.</td>",
+    "<p>Your password was changed on 3 March at 09:12 UTC.</p>",
+    "<div style=\"display:none\">Thank you for your order</div>",
+    "<h3 style=\"margin:12px 0 4px\">Trail runner</h3>",
+    "<p>Members get double points on every purchase until Sunday.</p>",
+    "<p>We have been thinking about how people garden in small spaces, and what they need most.</p>",
+    "<table><tr><td>Qty 2</td><td>$12.50</td></tr></table>",
+    "<p>Your appointment is confirmed for Tuesday at 10:30.</p>",
+    "<!-- Thank you for your purchase -->",
+    "<p>Version 2.4.1 is available for download.</p>",
+    // A cue split across text nodes, so a step can end inside it.
+    "<p><span>Version 2.4</span>.1<span> is</span> available for download.</p>",
+    "<p>Your <b>order</b> <i>#77120</i> <b>has</b> shipped.</p>",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The classifier reads a long HTML body only as far as its first cues
+    /// need; its answer (class and every reason) is always the one it
+    /// gives on the body's whole visible text.
+    #[test]
+    fn reading_html_in_steps_gives_the_whole_bodys_answer(
+        lead in 0usize..2000,
+        picks in prop::collection::vec((0usize..PARAGRAPHS.len(), 0usize..120), 1..400),
+        subject in prop::sample::select(vec!["The spring edit is here", "Your order #58213", "Weekly update", "50% off today"]),
+    ) {
+        // Neutral text first (the test's "beginning" depends on the body's
+        // length), then paragraphs, each after neutral words of a random
+        // length (so steps end at every place in them).
+        let words = |n: usize| "lorem ".repeat(n / 6);
+        let mut html = format!("<p>{}</p>", words(lead));
+        for &(i, pad) in &picks {
+            html.push_str(&format!("<p>{}</p>\n{}", words(pad), PARAGRAPHS[i]));
+        }
+        let classifier = classifier();
+        let stepped = classifier.classify(&Message::html(subject, html.as_str()));
+        let whole = classifier.classify(&Message::text(subject, consentry::classify::html_to_text(&html).text));
+        prop_assert_eq!(stepped, whole);
+    }
+}
+
+fn classifier() -> &'static Classifier {
+    static C: std::sync::OnceLock<Classifier> = std::sync::OnceLock::new();
+    C.get_or_init(Classifier::default)
+}
+
+/// The same on the committed newsletter, which stops early.
+#[test]
+fn the_newsletter_gets_its_whole_texts_answer() {
+    let html = include_str!("../benches/data/newsletter_100k.html");
+    let c = classifier();
+    let stepped = c.classify(&Message::html("The spring edit is here", html));
+    let whole = c.classify(&Message::text(
+        "The spring edit is here",
+        consentry::classify::html_to_text(html).text,
+    ));
+    assert_eq!(stepped, whole);
+}

@@ -367,92 +367,131 @@ impl Walker {
 /// The visible text and links of an HTML body (see the module docs for
 /// what counts as hidden).
 pub fn html_to_text(html: &str) -> HtmlText {
-    let mut w = Walker {
-        out: HtmlText::default(),
-        stack: Vec::new(),
-        open_counts: HashMap::default(),
-        hidden_classes: HashSet::new(),
-        in_head: false,
-        open_link: None,
-        space: false,
-    };
-    let mut rest = html;
-    while !rest.is_empty() {
-        let Some(lt) = rest.find('<') else {
-            w.push_text(rest);
-            break;
-        };
-        w.push_text(rest.get(..lt).unwrap_or_default());
-        rest = rest.get(lt..).unwrap_or_default();
-        let next = rest.as_bytes().get(1).copied().unwrap_or(b' ');
-        if let Some(after) = rest.strip_prefix("<!--") {
-            // A comment; unterminated, it ends at the next `>`.
-            let end = after
-                .find("-->")
-                .map(|e| e + 3)
-                .or_else(|| after.find('>').map(|e| e + 1))
-                .unwrap_or(after.len());
-            rest = after.get(end..).unwrap_or_default();
-            continue;
+    let mut walker = TextWalker::new(html);
+    walker.advance(usize::MAX);
+    walker.finish()
+}
+
+/// [`html_to_text`] in steps: the visible text grows as the document is
+/// walked, and a caller that has seen enough stops early. The text so far
+/// is always a prefix of the whole document's text (it only grows).
+pub(crate) struct TextWalker<'a> {
+    w: Walker,
+    rest: &'a str,
+}
+
+impl<'a> TextWalker<'a> {
+    pub(crate) fn new(html: &'a str) -> Self {
+        TextWalker {
+            w: Walker {
+                out: HtmlText::default(),
+                stack: Vec::new(),
+                open_counts: HashMap::default(),
+                hidden_classes: HashSet::new(),
+                in_head: false,
+                open_link: None,
+                space: false,
+            },
+            rest: html,
         }
-        if next == b'!' || next == b'?' {
-            let end = rest.find('>').map_or(rest.len(), |e| e + 1);
-            rest = rest.get(end..).unwrap_or_default();
-            continue;
-        }
-        let closing = next == b'/';
-        let name_start = if closing { 2 } else { 1 };
-        if !rest
-            .as_bytes()
-            .get(name_start)
-            .is_some_and(u8::is_ascii_alphabetic)
-        {
-            // A lone `<` is text.
-            w.push_text("<");
-            rest = rest.get(1..).unwrap_or_default();
-            continue;
-        }
-        let end = rest.find('>').map_or(rest.len(), |e| e + 1);
-        let tag = rest.get(..end).unwrap_or_default();
-        rest = rest.get(end..).unwrap_or_default();
-        let mut name_buf = [0u8; 32];
-        let name = tag_name(tag.get(name_start..).unwrap_or_default(), &mut name_buf);
-        if closing {
-            w.end_tag(name);
-            continue;
-        }
-        let self_closing = tag.trim_end_matches('>').ends_with('/');
-        if is_raw_hidden(name) && !self_closing {
-            // Raw text up to the end tag.
-            let close = format!("</{name}");
-            let (content, after) = match find_ascii_ci(rest, &close) {
-                Some(pos) => {
-                    let after = rest.get(pos..).unwrap_or_default();
-                    let gt = after.find('>').map_or(after.len(), |e| e + 1);
-                    (
-                        rest.get(..pos).unwrap_or_default(),
-                        after.get(gt..).unwrap_or_default(),
-                    )
-                }
-                // Unterminated: the start tag is ignored and nothing after
-                // it is swallowed.
-                None => ("", rest),
-            };
-            if name == "style" {
-                collect_hidden_classes(content, &mut w.hidden_classes);
-            }
-            if w.in_head && !is_head_content(name) {
-                w.in_head = false;
-            }
-            rest = after;
-            continue;
-        }
-        w.start_tag(name, tag, self_closing);
     }
-    w.close_link();
-    let trimmed = w.out.text.trim_end().len();
-    w.out.text.truncate(trimmed);
-    w.out
+
+    /// The visible text so far.
+    pub(crate) fn text(&self) -> &str {
+        &self.w.out.text
+    }
+
+    /// Walk on until the visible text is at least `min_text` bytes long or
+    /// the document ends; returns whether it ended.
+    pub(crate) fn advance(&mut self, min_text: usize) -> bool {
+        let w = &mut self.w;
+        let mut rest = self.rest;
+        while !rest.is_empty() && w.out.text.len() < min_text {
+            let Some(lt) = rest.find('<') else {
+                w.push_text(rest);
+                rest = "";
+                break;
+            };
+            w.push_text(rest.get(..lt).unwrap_or_default());
+            rest = rest.get(lt..).unwrap_or_default();
+            let next = rest.as_bytes().get(1).copied().unwrap_or(b' ');
+            if let Some(after) = rest.strip_prefix("<!--") {
+                // A comment; unterminated, it ends at the next `>`.
+                let end = after
+                    .find("-->")
+                    .map(|e| e + 3)
+                    .or_else(|| after.find('>').map(|e| e + 1))
+                    .unwrap_or(after.len());
+                rest = after.get(end..).unwrap_or_default();
+                continue;
+            }
+            if next == b'!' || next == b'?' {
+                let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+                rest = rest.get(end..).unwrap_or_default();
+                continue;
+            }
+            let closing = next == b'/';
+            let name_start = if closing { 2 } else { 1 };
+            if !rest
+                .as_bytes()
+                .get(name_start)
+                .is_some_and(u8::is_ascii_alphabetic)
+            {
+                // A lone `<` is text.
+                w.push_text("<");
+                rest = rest.get(1..).unwrap_or_default();
+                continue;
+            }
+            let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+            let tag = rest.get(..end).unwrap_or_default();
+            rest = rest.get(end..).unwrap_or_default();
+            let mut name_buf = [0u8; 32];
+            let name = tag_name(tag.get(name_start..).unwrap_or_default(), &mut name_buf);
+            if closing {
+                w.end_tag(name);
+                continue;
+            }
+            let self_closing = tag.trim_end_matches('>').ends_with('/');
+            if is_raw_hidden(name) && !self_closing {
+                // Raw text up to the end tag.
+                let close = format!("</{name}");
+                let (content, after) = match find_ascii_ci(rest, &close) {
+                    Some(pos) => {
+                        let after = rest.get(pos..).unwrap_or_default();
+                        let gt = after.find('>').map_or(after.len(), |e| e + 1);
+                        (
+                            rest.get(..pos).unwrap_or_default(),
+                            after.get(gt..).unwrap_or_default(),
+                        )
+                    }
+                    // Unterminated: the start tag is ignored and nothing after
+                    // it is swallowed.
+                    None => ("", rest),
+                };
+                if name == "style" {
+                    collect_hidden_classes(content, &mut w.hidden_classes);
+                }
+                if w.in_head && !is_head_content(name) {
+                    w.in_head = false;
+                }
+                rest = after;
+                continue;
+            }
+            w.start_tag(name, tag, self_closing);
+        }
+        self.rest = rest;
+        rest.is_empty()
+    }
+
+    /// The whole document's text and links (walks what is left).
+    pub(crate) fn finish(mut self) -> HtmlText {
+        self.advance(usize::MAX);
+        let mut w = self.w;
+        w.close_link();
+        let trimmed = w.out.text.trim_end().len();
+        w.out.text.truncate(trimmed);
+        w.out
+    }
 }
 
 /// The tag's name, lowercase, written into `buf` (at most 32 bytes).

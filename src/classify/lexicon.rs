@@ -229,20 +229,73 @@ impl Lexicon {
     }
 }
 
+/// The most times an open-ended repetition (`+`, `*`, `{n,}`) of one
+/// character repeats in a lexicon pattern: `[a-z]+` matches words of up to
+/// 64 letters. Bounding every pattern's match length is what lets the
+/// classifier stop reading a long body once its first cues are settled.
+pub const MAX_REPEAT: u32 = 64;
+/// The most times an open-ended repetition of a group repeats:
+/// `(?:\.[0-9]+)+` matches up to 8 parts.
+pub const MAX_GROUP_REPEAT: u32 = 8;
+
+/// `hir` with every open-ended repetition bounded ([`MAX_REPEAT`] for one
+/// character, [`MAX_GROUP_REPEAT`] for a group, or the minimum when that
+/// is more).
+fn bounded(hir: Hir) -> Hir {
+    use regex_syntax::hir::{Capture, Repetition};
+    match hir.into_kind() {
+        HirKind::Repetition(r) => {
+            let one_char = matches!(r.sub.kind(), HirKind::Class(_))
+                || matches!(r.sub.kind(), HirKind::Literal(l) if std::str::from_utf8(&l.0).is_ok_and(|s| s.chars().count() == 1));
+            let cap = if one_char {
+                MAX_REPEAT
+            } else {
+                MAX_GROUP_REPEAT
+            };
+            Hir::repetition(Repetition {
+                min: r.min,
+                max: Some(r.max.unwrap_or(cap.max(r.min))),
+                greedy: r.greedy,
+                sub: Box::new(bounded(*r.sub)),
+            })
+        }
+        HirKind::Capture(c) => Hir::capture(Capture {
+            index: c.index,
+            name: c.name,
+            sub: Box::new(bounded(*c.sub)),
+        }),
+        HirKind::Concat(hs) => Hir::concat(hs.into_iter().map(bounded).collect()),
+        HirKind::Alternation(hs) => Hir::alternation(hs.into_iter().map(bounded).collect()),
+        HirKind::Empty => Hir::empty(),
+        HirKind::Literal(l) => Hir::literal(l.0),
+        HirKind::Class(c) => Hir::class(c),
+        HirKind::Look(l) => Hir::look(l),
+    }
+}
+
 /// Every pattern of several lexicons, checked and compiled.
 pub(crate) struct Compiled {
     /// The promotional hints, rewritten for matching.
     pub(crate) hints: Vec<String>,
     /// Each pattern's group.
     pub(crate) groups: Vec<Group>,
-    /// Each pattern, rewritten for matching.
-    pub(crate) patterns: Vec<String>,
+    /// Each pattern, rewritten for matching (ASCII word boundaries, open
+    /// repetitions bounded), as written and case-insensitive.
+    pub(crate) patterns: Vec<Hir>,
+    pub(crate) patterns_ci: Vec<Hir>,
+    /// The longest match any pattern can make, in bytes, matched
+    /// case-insensitively.
+    pub(crate) max_match_len: usize,
 }
 
 /// Check one pattern (it compiles, cannot match the empty string, and its
-/// literals are in normalised form) and return it rewritten for matching;
-/// `group` names where it came from in the error.
-fn checked_pattern(pattern: &str, group: impl Fn() -> String) -> Result<String, LexiconError> {
+/// literals are in normalised form) and return it rewritten for matching
+/// with the longest match it can make; `group` names where it came from in
+/// the error.
+fn checked_pattern(
+    pattern: &str,
+    group: impl Fn() -> String,
+) -> Result<(String, Hir, Hir, usize), LexiconError> {
     let rewritten = ascii_boundaries(pattern);
     let single = regex_automata::meta::Regex::new(&rewritten).map_err(|source| {
         LexiconError::BadPattern {
@@ -268,21 +321,44 @@ fn checked_pattern(pattern: &str, group: impl Fn() -> String) -> Result<String, 
             found,
         });
     }
-    Ok(rewritten)
+    // Bounded. The length is measured case-sensitively: the classifier
+    // matches case-insensitively, but on normalised text, which holds no
+    // upper case, and whose letters' case variants (the Kelvin sign, the
+    // long s) normalisation removes, so no match there is longer.
+    let parse = |case_insensitive: bool| {
+        regex_syntax::ParserBuilder::new()
+            .case_insensitive(case_insensitive)
+            .build()
+            .parse(&rewritten)
+            .map(bounded)
+            .map_err(|e| LexiconError::Prefilter {
+                reason: format!("{}: {e}", group()),
+            })
+    };
+    let (hir, hir_ci) = (parse(false)?, parse(true)?);
+    let max_len = hir.properties().maximum_len().unwrap_or(usize::MAX);
+    Ok((rewritten, hir, hir_ci, max_len))
 }
 
 /// Check and compile every pattern of several lexicons.
 pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
     let mut groups = Vec::new();
     let mut patterns = Vec::new();
+    let mut patterns_ci = Vec::new();
+    let mut max_match_len = 0;
     for (group, pattern) in lexicons.iter().flat_map(Lexicon::entries) {
-        patterns.push(checked_pattern(pattern, || group.name())?);
+        let (_, hir, hir_ci, max_len) = checked_pattern(pattern, || group.name())?;
+        patterns.push(hir);
+        patterns_ci.push(hir_ci);
+        max_match_len = max_len.max(max_match_len);
         groups.push(group);
     }
+    // Hints are read over whole texts only: they keep their open
+    // repetitions.
     let hints = lexicons
         .iter()
         .flat_map(|l| l.promotional_hints.iter())
-        .map(|pattern| checked_pattern(pattern, || "promotional_hints".to_owned()))
+        .map(|pattern| checked_pattern(pattern, || "promotional_hints".to_owned()).map(|(p, ..)| p))
         .collect::<Result<Vec<_>, _>>()?;
     if !groups.contains(&Group::Promotional) {
         return Err(LexiconError::Empty("promotional"));
@@ -294,6 +370,8 @@ pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
         hints,
         groups,
         patterns,
+        patterns_ci,
+        max_match_len,
     })
 }
 
@@ -318,6 +396,39 @@ mod tests {
         assert!(compiled.patterns.len() > 1000);
         assert_eq!(compiled.patterns.len(), compiled.groups.len());
         assert!(!compiled.hints.is_empty());
+        // Every match is bounded, and the longest is short, so a long
+        // HTML body is read only as far as its first cues need.
+        for hir in compiled.patterns.iter().chain(&compiled.patterns_ci) {
+            assert!(hir.properties().maximum_len().is_some(), "{hir}");
+        }
+        assert!(compiled.max_match_len <= 1024, "{}", compiled.max_match_len);
+    }
+
+    #[test]
+    fn open_repetitions_are_bounded_and_nothing_else_changes() {
+        let (_, hir, _, len) =
+            checked_pattern(r"\bversion [0-9]+(?:\.[0-9]+)+\b", String::new).unwrap();
+        assert_eq!(len, "version ".len() + 64 + 8 * 65);
+        let re = regex_automata::meta::Regex::builder()
+            .build_from_hir(&hir)
+            .unwrap();
+        assert!(re.is_match("version 10.2.3"));
+        // Past the bound, no match (a 65-digit part).
+        assert!(!re.is_match(&format!("version {}.1", "9".repeat(65))));
+        let (_, hir, _, _) =
+            checked_pattern(r"\b(?:save|take) [0-9]{1,3} ?% off\b", String::new).unwrap();
+        let re = regex_automata::meta::Regex::builder()
+            .build_from_hir(&hir)
+            .unwrap();
+        assert!(re.is_match("take 20% off"));
+        // An optional group stays optional (printing and re-parsing a
+        // pattern once made `(?:[0-9]{2,4})?` read `[0-9]{2,4}?`).
+        let (_, hir, _, _) =
+            checked_pattern(r"\bzum [0-9]\.(?:[0-9]{2,4})? x\b", String::new).unwrap();
+        let re = regex_automata::meta::Regex::builder()
+            .build_from_hir(&hir)
+            .unwrap();
+        assert!(re.is_match("zum 1. x"));
     }
 
     #[test]

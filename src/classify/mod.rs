@@ -69,7 +69,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use html::{html_to_text, HtmlText, Link};
-pub use lexicon::{Lexicon, LexiconError};
+pub use lexicon::{Lexicon, LexiconError, MAX_GROUP_REPEAT, MAX_REPEAT};
 pub use normalize::{is_normal_char, normalize};
 
 use crate::catalogue::ids;
@@ -278,6 +278,9 @@ pub const MAX_EXAMINED: usize = MAX_CUES;
 /// Transactional cues (subject included) that must come before the first
 /// commercial cue for mixed content to count as transactional first.
 pub const MIN_LEADING_CUES: usize = 2;
+/// How much visible text of an HTML body is read first (then four times
+/// as much each step) before checking whether the answer is settled.
+const FIRST_HTML_STEP: usize = 2048;
 /// Longest cue text quoted in a reason, in bytes.
 const MAX_CUE_TEXT: usize = 80;
 
@@ -289,9 +292,27 @@ struct Cue {
     end: usize,
 }
 
+/// Whether the scan of part of an HTML body gives the whole body's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Early {
+    /// It does.
+    Settled,
+    /// Fewer matches than are examined so far: read more.
+    ReadMore,
+    /// Read until the normalised text is this long.
+    ReadTo(usize),
+    /// It never will before the end (the test needs the body's length, or
+    /// a hint): read everything.
+    Never,
+}
+
 /// What one pass over a text found.
 #[derive(Default)]
 struct Scan {
+    /// How many matches were examined (at most [`MAX_EXAMINED`]), and where
+    /// the last one ended.
+    examined: usize,
+    last_end: usize,
     cues: Vec<Cue>,
     /// How many transactional cues, and where.
     trans_cues: usize,
@@ -321,16 +342,29 @@ impl Scan {
 /// searched anchored at the match's start, which picks the same one. At
 /// most [`MAX_EXAMINED`] matches per text are examined: past that the class
 /// cannot change, so the search stops there.
+///
+/// Every pattern's match is bounded in length (an open repetition such as
+/// `[a-z]+` repeats at most [`MAX_REPEAT`] times, a repeated group
+/// [`MAX_GROUP_REPEAT`] times). So an HTML body's visible text is read in
+/// growing steps, and reading stops as soon as the matches examined are
+/// followed by more text than any match can span and the test does not
+/// need the body's length: the answer, reasons included, is the one the
+/// whole text gives (a property test checks it), and a long newsletter is
+/// decided on its first screens.
 #[derive(Clone, Debug)]
 pub struct Classifier {
     lexicons: Vec<Lexicon>,
     groups: Vec<Group>,
-    combined: regex::Regex,
+    combined: regex_automata::meta::Regex,
     /// The promotional hints in one alternation (`None` without any).
     hints: Option<regex::Regex>,
     /// Every pattern in one multi-pattern regex, searched anchored at a
     /// match's start to tell which pattern made it.
     which: regex_automata::meta::Regex,
+    /// The longest match any pattern makes, plus room for the word
+    /// boundary after it: text this far past the last examined match
+    /// cannot change any match before it.
+    margin: usize,
 }
 
 impl Default for Classifier {
@@ -361,12 +395,6 @@ impl Classifier {
     /// A [`LexiconError`] naming the first bad pattern.
     pub fn from_lexicons(lexicons: Vec<Lexicon>) -> Result<Self, LexiconError> {
         let compiled = lexicon::compile(&lexicons)?;
-        let alternation = compiled
-            .patterns
-            .iter()
-            .map(|p| format!("(?i:{p})"))
-            .collect::<Vec<_>>()
-            .join("|");
         let hints = (!compiled.hints.is_empty())
             .then(|| {
                 regex::RegexBuilder::new(
@@ -390,14 +418,22 @@ impl Classifier {
                     .nfa_size_limit(Some(256 << 20))
                     .hybrid_cache_capacity(8 << 20),
             )
-            .build_many(&compiled.patterns)
+            .build_many_from_hir(&compiled.patterns)
             .map_err(|e| LexiconError::Prefilter {
                 reason: e.to_string(),
             })?;
-        let combined = regex::RegexBuilder::new(&alternation)
-            .size_limit(256 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
+        // One pattern, every lexicon pattern an alternative (matched
+        // case-insensitively), as the `regex` crate would compile
+        // `(?i:p1)|(?i:p2)|…`.
+        let combined = regex_automata::meta::Builder::new()
+            .configure(
+                regex_automata::meta::Config::new()
+                    .nfa_size_limit(Some(256 << 20))
+                    .hybrid_cache_capacity(64 << 20),
+            )
+            .build_from_hir(&regex_syntax::hir::Hir::alternation(
+                compiled.patterns_ci.clone(),
+            ))
             .map_err(|e| LexiconError::Prefilter {
                 reason: e.to_string(),
             })?;
@@ -407,6 +443,7 @@ impl Classifier {
             combined,
             hints,
             which,
+            margin: compiled.max_match_len.saturating_add(4),
         })
     }
 
@@ -458,6 +495,8 @@ impl Classifier {
                 break;
             }
             let (start, end) = (m.start(), m.end());
+            scan.examined = n + 1;
+            scan.last_end = end;
             let Some(group) = self.identify(text, start) else {
                 continue;
             };
@@ -498,19 +537,115 @@ impl Classifier {
     /// deterministic: the same message always gets the same answer.
     pub fn classify(&self, message: &Message) -> Classification {
         let subject_text = normalize(&message.subject);
-        let body_text = match &message.body {
-            Body::Text(t) => normalize(t),
-            Body::Html(h) => normalize(&html_to_text(h).text),
-        };
         let mut subject = Scan::default();
         self.scan(&subject_text, true, &mut subject);
-        let mut body = Scan::default();
-        self.scan(&body_text, false, &mut body);
+        match &message.body {
+            Body::Text(t) => {
+                let body_text = normalize(t);
+                let mut body = Scan::default();
+                self.scan(&body_text, false, &mut body);
+                let len = body_text.len();
+                self.decide(message, &subject_text, &subject, &body_text, &body, len)
+            }
+            Body::Html(h) => {
+                // The visible text is read in growing steps. Each step's
+                // normalised text is a prefix of the whole body's, so once
+                // the first matches are settled (all examined, the last
+                // ending a match's length before the text read so far ends)
+                // and the decision does not need the body's length, the
+                // rest of the document cannot change the answer.
+                let mut walker = html::TextWalker::new(h);
+                let mut step = FIRST_HTML_STEP;
+                loop {
+                    let done = walker.advance(step);
+                    let body_text = normalize(walker.text());
+                    let mut body = Scan::default();
+                    self.scan(&body_text, false, &mut body);
+                    // Done: this is the whole text (normalising drops the
+                    // trailing white space `html_to_text` trims).
+                    let early = if done {
+                        Early::Settled
+                    } else {
+                        self.settled(&subject, &body, body_text.len())
+                    };
+                    step = match early {
+                        Early::Settled => step,
+                        Early::Never => usize::MAX,
+                        // Enough text to see past the last match examined
+                        // (normalised text is rarely much shorter than the
+                        // text read), or twice as much when fewer matches
+                        // than are examined were found.
+                        Early::ReadTo(needed) => needed
+                            .saturating_add(needed / 4)
+                            .max(step.saturating_add(1024)),
+                        Early::ReadMore => step.saturating_mul(2),
+                    };
+                    if early == Early::Settled {
+                        // When not done, the length is the part read: the
+                        // test does not need it (`settled` checked).
+                        let len = body_text.len();
+                        return self.decide(
+                            message,
+                            &subject_text,
+                            &subject,
+                            &body_text,
+                            &body,
+                            len,
+                        );
+                    }
+                }
+            }
+        }
+    }
 
+    /// Whether a scan of a prefix of the body already gives the whole
+    /// body's answer: every match examined lies a full match length before
+    /// the prefix ends (so the whole text has the same first matches), the
+    /// body has a cue (so no hint is needed), and the primary-purpose test
+    /// does not need the body's length (see `decide`).
+    fn settled(&self, subject: &Scan, body: &Scan, read: usize) -> Early {
+        if body.examined < MAX_EXAMINED {
+            return Early::ReadMore;
+        }
+        let needed = body.last_end.saturating_add(self.margin);
+        if needed > read {
+            return Early::ReadTo(needed);
+        }
+        // From here the examined matches are the whole body's: what they
+        // say no longer changes.
+        if !(body.has_promo() || body.has_trans()) {
+            return Early::Never;
+        }
+        let mixed = (subject.has_promo() || body.has_promo())
+            && (subject.has_trans() || body.has_trans())
+            && !subject.has_promo();
+        let needs_length = mixed
+            && match body.first_trans {
+                Some(t) => t < body.first_promo.unwrap_or(usize::MAX) && t > BEGINNING_MIN_BYTES,
+                None => false,
+            };
+        if needs_length {
+            Early::Never
+        } else {
+            Early::Settled
+        }
+    }
+
+    /// The primary-purpose test over the scans of the subject and the
+    /// body; `body_len` is the whole body's normalised length.
+    fn decide(
+        &self,
+        message: &Message,
+        subject_text: &str,
+        subject: &Scan,
+        body_text: &str,
+        body: &Scan,
+        body_len: usize,
+    ) -> Classification {
         let any_promo = subject.has_promo() || body.has_promo();
         let any_trans = subject.has_trans() || body.has_trans();
-        let category = best_category(&subject, &body);
-        let beginning = BEGINNING_MIN_BYTES.max(body_text.len() / 3);
+        let category = best_category(subject, body);
+        let beginning = BEGINNING_MIN_BYTES.max(body_len / 3);
         let quote = |scan: &Scan, text: &str, promo: bool| -> String {
             scan.cues
                 .iter()
@@ -519,9 +654,9 @@ impl Classifier {
                 .unwrap_or_default()
         };
         let first_promo_quote = || {
-            let q = quote(&subject, &subject_text, true);
+            let q = quote(subject, subject_text, true);
             if q.is_empty() {
-                quote(&body, &body_text, true)
+                quote(body, body_text, true)
             } else {
                 q
             }
@@ -535,7 +670,7 @@ impl Classifier {
             None
         } else if subject_only {
             // A price alone is no offer: receipts list prices too.
-            self.hint_matching(&body_text, false, |h| {
+            self.hint_matching(body_text, false, |h| {
                 !h.starts_with(|c: char| {
                     c.is_ascii_digit() || matches!(c, '$' | '\u{a3}' | '\u{20ac}')
                 })
@@ -543,8 +678,8 @@ impl Classifier {
         } else if any_trans {
             None
         } else {
-            self.hint(&subject_text, true)
-                .or_else(|| self.hint(&body_text, false))
+            self.hint(subject_text, true)
+                .or_else(|| self.hint(body_text, false))
         };
         let (class, reason) = match (any_promo, any_trans) {
             (false, true) if subject_only && hint.is_some() => (
@@ -599,7 +734,7 @@ impl Classifier {
                     ids::CLASSIFY_SUBJECT_LINE,
                     format!(
                         "the subject line reads as an advertisement ({})",
-                        quote(&subject, &subject_text, true)
+                        quote(subject, subject_text, true)
                     ),
                 ),
             ),
@@ -623,7 +758,7 @@ impl Classifier {
                             ids::CLASSIFY_TRANSACTIONAL_FIRST,
                             format!(
                                 "transactional content ({category}) comes first and the subject is neutral; the commercial part ({}) follows it",
-                                quote(&body, &body_text, true)
+                                quote(body, body_text, true)
                             ),
                         ),
                     ),
@@ -633,7 +768,7 @@ impl Classifier {
                             ids::CLASSIFY_NOT_FIRST,
                             format!(
                                 "commercial content ({}) comes before the transactional content, or the transactional content is not at the beginning of the body",
-                                quote(&body, &body_text, true)
+                                quote(body, body_text, true)
                             ),
                         ),
                     ),
@@ -684,8 +819,8 @@ impl Classifier {
         let cues = subject
             .cues
             .iter()
-            .map(|c| (c, subject_text.as_str()))
-            .chain(body.cues.iter().map(|c| (c, body_text.as_str())))
+            .map(|c| (c, subject_text))
+            .chain(body.cues.iter().map(|c| (c, body_text)))
             .take(MAX_CUES);
         for (cue, text) in cues {
             decision.push_reason(cue_reason(cue, text));
