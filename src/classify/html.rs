@@ -30,136 +30,142 @@ pub struct HtmlText {
     pub links: Vec<Link>,
 }
 
-/// Elements whose content is never rendered (raw text up to their end tag).
-fn is_raw_hidden(name: &str) -> bool {
-    matches!(
-        name,
-        "script" | "style" | "title" | "template" | "xml" | "textarea"
-    )
+/// What a tag name is, as bit flags: one lookup per tag.
+mod kind {
+    /// Starts a new line of text.
+    pub(super) const BLOCK: u8 = 1;
+    /// Never has content, never pushed.
+    pub(super) const VOID: u8 = 2;
+    /// Closes an open `<p>` (HTML's "close a p element").
+    pub(super) const CLOSES_P: u8 = 4;
+    /// May appear in `<head>`; any other start tag ends it.
+    pub(super) const HEAD_CONTENT: u8 = 8;
+    /// Content never rendered (raw text up to the end tag).
+    pub(super) const RAW_HIDDEN: u8 = 16;
 }
 
-/// Elements that start a new line of text.
-fn is_block(name: &str) -> bool {
-    matches!(
-        name,
-        "p" | "br"
-            | "div"
-            | "tr"
-            | "td"
-            | "th"
-            | "li"
-            | "ul"
-            | "ol"
-            | "table"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "hr"
-            | "section"
-            | "article"
-            | "header"
-            | "footer"
-            | "blockquote"
-            | "center"
-            | "dl"
-            | "dt"
-            | "dd"
-            | "pre"
-            | "main"
-            | "nav"
-            | "aside"
-            | "figure"
-            | "figcaption"
-            | "address"
-            | "tbody"
-            | "thead"
-            | "tfoot"
-    )
+/// The [`kind`] flags of an element name (lowercase), and its number
+/// among the names known here (`0` for any other), so open elements of
+/// known names are counted without hashing.
+fn kind_of(name: &str) -> (u8, u8) {
+    use kind::*;
+    match name {
+        "a" => (0, 1),
+        "abbr" => (0, 2),
+        "address" => (BLOCK | CLOSES_P, 3),
+        "area" => (VOID, 4),
+        "article" => (BLOCK | CLOSES_P, 5),
+        "aside" => (BLOCK | CLOSES_P, 6),
+        "audio" => (0, 7),
+        "b" => (0, 8),
+        "base" => (HEAD_CONTENT | VOID, 9),
+        "basefont" => (VOID, 10),
+        "big" => (0, 11),
+        "blockquote" => (BLOCK | CLOSES_P, 12),
+        "body" => (0, 13),
+        "br" => (BLOCK | VOID, 14),
+        "button" => (0, 15),
+        "canvas" => (0, 16),
+        "caption" => (0, 17),
+        "center" => (BLOCK | CLOSES_P, 18),
+        "cite" => (0, 19),
+        "code" => (0, 20),
+        "col" => (VOID, 21),
+        "colgroup" => (0, 22),
+        "dd" => (BLOCK, 23),
+        "del" => (0, 24),
+        "details" => (CLOSES_P, 25),
+        "dialog" => (CLOSES_P, 26),
+        "dir" => (CLOSES_P, 27),
+        "div" => (BLOCK | CLOSES_P, 28),
+        "dl" => (BLOCK | CLOSES_P, 29),
+        "dt" => (BLOCK, 30),
+        "em" => (0, 31),
+        "embed" => (VOID, 32),
+        "fieldset" => (CLOSES_P, 33),
+        "figcaption" => (BLOCK | CLOSES_P, 34),
+        "figure" => (BLOCK | CLOSES_P, 35),
+        "font" => (0, 36),
+        "footer" => (BLOCK | CLOSES_P, 37),
+        "form" => (CLOSES_P, 38),
+        "frame" => (VOID, 39),
+        "h1" => (BLOCK | CLOSES_P, 40),
+        "h2" => (BLOCK | CLOSES_P, 41),
+        "h3" => (BLOCK | CLOSES_P, 42),
+        "h4" => (BLOCK | CLOSES_P, 43),
+        "h5" => (BLOCK | CLOSES_P, 44),
+        "h6" => (BLOCK | CLOSES_P, 45),
+        "head" => (0, 46),
+        "header" => (BLOCK | CLOSES_P, 47),
+        "hgroup" => (CLOSES_P, 48),
+        "hr" => (BLOCK | CLOSES_P | VOID, 49),
+        "html" => (0, 50),
+        "i" => (0, 51),
+        "iframe" => (0, 52),
+        "img" => (VOID, 53),
+        "input" => (VOID, 54),
+        "ins" => (0, 55),
+        "keygen" => (VOID, 56),
+        "label" => (0, 57),
+        "legend" => (0, 58),
+        "li" => (BLOCK, 59),
+        "link" => (HEAD_CONTENT | VOID, 60),
+        "main" => (BLOCK | CLOSES_P, 61),
+        "map" => (0, 62),
+        "mark" => (0, 63),
+        "menu" => (CLOSES_P, 64),
+        "meta" => (HEAD_CONTENT | VOID, 65),
+        "nav" => (BLOCK | CLOSES_P, 66),
+        "nobr" => (0, 67),
+        "noscript" => (HEAD_CONTENT, 68),
+        "o" => (HEAD_CONTENT, 69),
+        "object" => (0, 70),
+        "ol" => (BLOCK | CLOSES_P, 71),
+        "option" => (0, 72),
+        "p" => (BLOCK | CLOSES_P, 73),
+        "param" => (VOID, 74),
+        "picture" => (0, 75),
+        "pre" => (BLOCK | CLOSES_P, 76),
+        "q" => (0, 77),
+        "s" => (0, 78),
+        "script" => (HEAD_CONTENT | RAW_HIDDEN, 79),
+        "section" => (BLOCK | CLOSES_P, 80),
+        "select" => (0, 81),
+        "small" => (0, 82),
+        "source" => (VOID, 83),
+        "span" => (0, 84),
+        "strike" => (0, 85),
+        "strong" => (0, 86),
+        "style" => (HEAD_CONTENT | RAW_HIDDEN, 87),
+        "sub" => (0, 88),
+        "summary" => (0, 89),
+        "sup" => (0, 90),
+        "svg" => (0, 91),
+        "table" => (BLOCK | CLOSES_P, 92),
+        "tbody" => (BLOCK, 93),
+        "td" => (BLOCK, 94),
+        "template" => (HEAD_CONTENT | RAW_HIDDEN, 95),
+        "textarea" => (RAW_HIDDEN, 96),
+        "tfoot" => (BLOCK, 97),
+        "th" => (BLOCK, 98),
+        "thead" => (BLOCK, 99),
+        "time" => (0, 100),
+        "title" => (HEAD_CONTENT | RAW_HIDDEN, 101),
+        "tr" => (BLOCK, 102),
+        "track" => (VOID, 103),
+        "tt" => (0, 104),
+        "u" => (0, 105),
+        "ul" => (BLOCK | CLOSES_P, 106),
+        "var" => (0, 107),
+        "video" => (0, 108),
+        "wbr" => (VOID, 109),
+        "xml" => (HEAD_CONTENT | RAW_HIDDEN, 110),
+        _ => (0, 0),
+    }
 }
 
-/// Void elements: never have content, never pushed.
-fn is_void(name: &str) -> bool {
-    matches!(
-        name,
-        "area"
-            | "base"
-            | "br"
-            | "col"
-            | "embed"
-            | "hr"
-            | "img"
-            | "input"
-            | "link"
-            | "meta"
-            | "param"
-            | "source"
-            | "track"
-            | "wbr"
-            | "basefont"
-            | "frame"
-            | "keygen"
-    )
-}
-
-/// Start tags that close an open `<p>` (HTML's "close a p element").
-fn closes_p(name: &str) -> bool {
-    matches!(
-        name,
-        "address"
-            | "article"
-            | "aside"
-            | "blockquote"
-            | "center"
-            | "details"
-            | "dialog"
-            | "dir"
-            | "div"
-            | "dl"
-            | "fieldset"
-            | "figcaption"
-            | "figure"
-            | "footer"
-            | "form"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "header"
-            | "hgroup"
-            | "hr"
-            | "main"
-            | "menu"
-            | "nav"
-            | "ol"
-            | "p"
-            | "pre"
-            | "section"
-            | "table"
-            | "ul"
-    )
-}
-
-/// Elements that may appear in `<head>`; any other start tag ends it.
-fn is_head_content(name: &str) -> bool {
-    matches!(
-        name,
-        "meta"
-            | "title"
-            | "style"
-            | "link"
-            | "base"
-            | "script"
-            | "noscript"
-            | "template"
-            | "xml"
-            | "o"
-    )
-}
+/// How many names [`kind_of`] numbers, plus one.
+const KNOWN_NAMES: usize = 111;
 
 /// Most open elements tracked; deeper nesting is treated as flat (bounded
 /// memory on hostile input).
@@ -171,10 +177,22 @@ const MAX_DEPTH: usize = 512;
 struct Name {
     len: u8,
     buf: [u8; 16],
+    /// Its number among the known names ([`kind_of`]), `0` if none.
+    id: u8,
 }
 
 impl Name {
+    /// Whether this is `name` (a name of at most 16 bytes).
+    fn is(&self, name: &str) -> bool {
+        self.buf.get(..usize::from(self.len)) == Some(name.as_bytes())
+    }
+
     fn new(name: &str) -> Self {
+        Name::numbered(name, kind_of(name).1)
+    }
+
+    /// `name`, whose number [`kind_of`] gave as `id`.
+    fn numbered(name: &str, id: u8) -> Self {
         let mut buf = [0u8; 16];
         let len = name.len().min(16);
         if let (Some(dst), Some(src)) = (buf.get_mut(..len), name.as_bytes().get(..len)) {
@@ -183,6 +201,7 @@ impl Name {
         Name {
             len: u8::try_from(len).unwrap_or(16),
             buf,
+            id,
         }
     }
 }
@@ -199,6 +218,8 @@ struct Walker {
     /// is not open costs nothing (hostile markup opens hundreds of
     /// elements and never closes them).
     open_counts: HashMap<Name, u32, foldhash::fast::FixedState>,
+    /// The same for the known names, by number, without hashing.
+    known_counts: [u32; KNOWN_NAMES],
     hidden_classes: HashSet<String>,
     in_head: bool,
     open_link: Option<(String, usize)>,
@@ -211,31 +232,52 @@ impl Walker {
     }
 
     fn push_text(&mut self, raw: &str) {
-        if self.hidden() {
+        // An empty text node (between two tags) changes nothing: white
+        // space owed before it is still owed after it.
+        if self.hidden() || raw.is_empty() {
             return;
         }
         let mut decoded = String::new();
-        let text: &str = if raw.contains('&') {
+        let text: &str = if memchr::memchr(b'&', raw.as_bytes()).is_some() {
             decode_entities_into(&mut decoded, raw);
             &decoded
         } else {
             raw
         };
-        for word in text.split(|c: char| c.is_whitespace()) {
-            if word.is_empty() {
-                self.space = true;
-                continue;
+        if text.is_ascii() {
+            // The same pieces as the `split` below, found byte by byte.
+            let mut rest = text;
+            loop {
+                let end = rest.bytes().position(is_ascii_space).unwrap_or(rest.len());
+                self.push_word(rest.get(..end).unwrap_or_default());
+                match rest.get(end + 1..) {
+                    Some(after) if end < rest.len() => rest = after,
+                    _ => break,
+                }
             }
-            if self.space && !(self.out.text.is_empty() || self.out.text.ends_with('\n')) {
-                self.out.text.push(' ');
+        } else {
+            for word in text.split(|c: char| c.is_whitespace()) {
+                self.push_word(word);
             }
-            self.out.text.push_str(word);
-            self.space = true;
         }
         // `split` yields a last piece after the last white space (empty when
         // the text ends with one); the space it set is owed only if white
         // space really ended the text.
         self.space = text.ends_with(char::is_whitespace);
+    }
+
+    /// One piece of text between white space (empty between two spaces).
+    #[inline]
+    fn push_word(&mut self, word: &str) {
+        if word.is_empty() {
+            self.space = true;
+            return;
+        }
+        if self.space && !(self.out.text.is_empty() || self.out.text.ends_with('\n')) {
+            self.out.text.push(' ');
+        }
+        self.out.text.push_str(word);
+        self.space = true;
     }
 
     fn push_break(&mut self) {
@@ -259,18 +301,31 @@ impl Walker {
     }
 
     fn is_open(&self, name: Name) -> bool {
+        if name.id != 0 {
+            return self
+                .known_counts
+                .get(usize::from(name.id))
+                .is_some_and(|n| *n > 0);
+        }
         self.open_counts.get(&name).is_some_and(|n| *n > 0)
     }
 
     fn push(&mut self, open: Open) {
-        *self.open_counts.entry(open.name).or_insert(0) += 1;
+        match self.known_counts.get_mut(usize::from(open.name.id)) {
+            Some(n) if open.name.id != 0 => *n += 1,
+            _ => *self.open_counts.entry(open.name).or_insert(0) += 1,
+        }
         self.stack.push(open);
     }
 
     fn truncate(&mut self, len: usize) {
         while self.stack.len() > len {
             if let Some(open) = self.stack.pop() {
-                if let Some(n) = self.open_counts.get_mut(&open.name) {
+                let known = self
+                    .known_counts
+                    .get_mut(usize::from(open.name.id))
+                    .filter(|_| open.name.id != 0);
+                if let Some(n) = known.or_else(|| self.open_counts.get_mut(&open.name)) {
                     *n = n.saturating_sub(1);
                 }
             }
@@ -283,7 +338,6 @@ impl Walker {
         if !self.is_open(name) {
             return;
         }
-        let boundaries: Vec<Name> = boundaries.iter().map(|b| Name::new(b)).collect();
         for i in (0..self.stack.len()).rev() {
             let Some(open) = self.stack.get(i) else {
                 break;
@@ -292,14 +346,14 @@ impl Walker {
                 self.truncate(i);
                 return;
             }
-            if boundaries.contains(&open.name) {
+            if boundaries.iter().any(|b| open.name.is(b)) {
                 return;
             }
         }
     }
 
-    fn start_tag(&mut self, name: &str, tag: &str, self_closing: bool) {
-        if self.in_head && (name == "body" || !is_head_content(name)) {
+    fn start_tag(&mut self, name: &str, (k, id): (u8, u8), tag: &str, self_closing: bool) {
+        if self.in_head && (name == "body" || k & kind::HEAD_CONTENT == 0) {
             self.in_head = false;
         }
         if name == "head" {
@@ -307,7 +361,7 @@ impl Walker {
             self.in_head = self.out.text.is_empty() && self.stack.len() <= 1;
             return;
         }
-        if name == "p" || closes_p(name) {
+        if k & kind::CLOSES_P != 0 {
             self.close_implied("p", &["table", "td", "th", "button", "li"]);
         }
         match name {
@@ -319,32 +373,37 @@ impl Walker {
             "tr" => self.close_implied("tr", &["table"]),
             _ => {}
         }
-        if is_block(name) {
+        if k & kind::BLOCK != 0 {
             self.push_break();
         }
         let has_attributes = tag.len() > name.len() + 3;
-        let hides_self = has_attributes && hides(tag, &self.hidden_classes);
-        if name == "a" {
-            if let Some(href) = attribute(tag, "href") {
+        let is_link = name == "a";
+        let (hides_self, href) = if has_attributes {
+            inspect(tag, &self.hidden_classes, is_link)
+        } else {
+            (false, None)
+        };
+        if is_link {
+            if let Some(href) = href {
                 self.close_link();
                 if !self.hidden() && !hides_self {
                     self.open_link = Some((href, self.out.text.len()));
                 }
             }
         }
-        if is_void(name) || self_closing {
+        if k & kind::VOID != 0 || self_closing {
             return;
         }
         let hidden = self.hidden() || hides_self;
         if self.stack.len() < MAX_DEPTH {
             self.push(Open {
-                name: Name::new(name),
+                name: Name::numbered(name, id),
                 hidden,
             });
         }
     }
 
-    fn end_tag(&mut self, name: &str) {
+    fn end_tag(&mut self, name: &str, k: u8, id: u8) {
         if name == "head" {
             self.in_head = false;
             return;
@@ -352,13 +411,13 @@ impl Walker {
         if name == "a" {
             self.close_link();
         }
-        let wanted = Name::new(name);
+        let wanted = Name::numbered(name, id);
         if !self.is_open(wanted) {
             // Not open: nothing to close.
         } else if let Some(i) = self.stack.iter().rposition(|o| o.name == wanted) {
             self.truncate(i);
         }
-        if is_block(name) {
+        if k & kind::BLOCK != 0 {
             self.push_break();
         }
     }
@@ -387,6 +446,7 @@ impl<'a> TextWalker<'a> {
                 out: HtmlText::default(),
                 stack: Vec::new(),
                 open_counts: HashMap::default(),
+                known_counts: [0; KNOWN_NAMES],
                 hidden_classes: HashSet::new(),
                 in_head: false,
                 open_link: None,
@@ -407,7 +467,7 @@ impl<'a> TextWalker<'a> {
         let w = &mut self.w;
         let mut rest = self.rest;
         while !rest.is_empty() && w.out.text.len() < min_text {
-            let Some(lt) = rest.find('<') else {
+            let Some(lt) = memchr::memchr(b'<', rest.as_bytes()) else {
                 w.push_text(rest);
                 rest = "";
                 break;
@@ -417,16 +477,15 @@ impl<'a> TextWalker<'a> {
             let next = rest.as_bytes().get(1).copied().unwrap_or(b' ');
             if let Some(after) = rest.strip_prefix("<!--") {
                 // A comment; unterminated, it ends at the next `>`.
-                let end = after
-                    .find("-->")
+                let end = memchr::memmem::find(after.as_bytes(), b"-->")
                     .map(|e| e + 3)
-                    .or_else(|| after.find('>').map(|e| e + 1))
+                    .or_else(|| memchr::memchr(b'>', after.as_bytes()).map(|e| e + 1))
                     .unwrap_or(after.len());
                 rest = after.get(end..).unwrap_or_default();
                 continue;
             }
             if next == b'!' || next == b'?' {
-                let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+                let end = memchr::memchr(b'>', rest.as_bytes()).map_or(rest.len(), |e| e + 1);
                 rest = rest.get(end..).unwrap_or_default();
                 continue;
             }
@@ -442,23 +501,25 @@ impl<'a> TextWalker<'a> {
                 rest = rest.get(1..).unwrap_or_default();
                 continue;
             }
-            let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+            let end = memchr::memchr(b'>', rest.as_bytes()).map_or(rest.len(), |e| e + 1);
             let tag = rest.get(..end).unwrap_or_default();
             rest = rest.get(end..).unwrap_or_default();
             let mut name_buf = [0u8; 32];
             let name = tag_name(tag.get(name_start..).unwrap_or_default(), &mut name_buf);
+            let (k, id) = kind_of(name);
             if closing {
-                w.end_tag(name);
+                w.end_tag(name, k, id);
                 continue;
             }
             let self_closing = tag.trim_end_matches('>').ends_with('/');
-            if is_raw_hidden(name) && !self_closing {
+            if k & kind::RAW_HIDDEN != 0 && !self_closing {
                 // Raw text up to the end tag.
                 let close = format!("</{name}");
                 let (content, after) = match find_ascii_ci(rest, &close) {
                     Some(pos) => {
                         let after = rest.get(pos..).unwrap_or_default();
-                        let gt = after.find('>').map_or(after.len(), |e| e + 1);
+                        let gt =
+                            memchr::memchr(b'>', after.as_bytes()).map_or(after.len(), |e| e + 1);
                         (
                             rest.get(..pos).unwrap_or_default(),
                             after.get(gt..).unwrap_or_default(),
@@ -471,13 +532,13 @@ impl<'a> TextWalker<'a> {
                 if name == "style" {
                     collect_hidden_classes(content, &mut w.hidden_classes);
                 }
-                if w.in_head && !is_head_content(name) {
+                if w.in_head && k & kind::HEAD_CONTENT == 0 {
                     w.in_head = false;
                 }
                 rest = after;
                 continue;
             }
-            w.start_tag(name, tag, self_closing);
+            w.start_tag(name, (k, id), tag, self_closing);
         }
         self.rest = rest;
         rest.is_empty()
@@ -522,10 +583,15 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
     })
 }
 
-/// Whether an element's attributes hide it.
-fn hides(tag: &str, hidden_classes: &HashSet<String>) -> bool {
+/// Whether an element's attributes hide it, and (when `want_href`) its
+/// first `href`, entity-decoded and trimmed: one pass over the attributes.
+fn inspect(tag: &str, hidden_classes: &HashSet<String>, want_href: bool) -> (bool, Option<String>) {
     let mut hidden = false;
+    let mut href = None;
     for_each_attribute(tag, |key, raw| {
+        if want_href && href.is_none() && key.eq_ignore_ascii_case("href") {
+            href = Some(decoded(raw).trim().to_owned());
+        }
         if hidden {
             return;
         }
@@ -534,18 +600,30 @@ fn hides(tag: &str, hidden_classes: &HashSet<String>) -> bool {
         } else if key.eq_ignore_ascii_case("style") {
             hidden = style_hides(&decoded(raw));
         } else if !hidden_classes.is_empty() && key.eq_ignore_ascii_case("class") {
+            // Longer names are never collected, so need no look-up.
+            let mut buf = [0u8; 64];
             hidden = raw
                 .split_ascii_whitespace()
-                .any(|c| hidden_classes.contains(&c.to_ascii_lowercase()));
+                .any(|c| ascii_lower(c, &mut buf).is_some_and(|c| hidden_classes.contains(c)));
         } else if !hidden_classes.is_empty() && key.eq_ignore_ascii_case("id") {
-            hidden = hidden_classes.contains(&format!("#{}", raw.trim().to_ascii_lowercase()));
+            let mut buf = [0u8; 65];
+            let id = raw.trim();
+            hidden = match buf.split_first_mut() {
+                Some((hash, rest)) => {
+                    *hash = b'#';
+                    ascii_lower(id, rest).is_some()
+                        && std::str::from_utf8(buf.get(..=id.len()).unwrap_or_default())
+                            .is_ok_and(|id| hidden_classes.contains(id))
+                }
+                None => false,
+            };
         }
     });
-    hidden
+    (hidden, href)
 }
 
 fn decoded(raw: &str) -> std::borrow::Cow<'_, str> {
-    if raw.contains('&') {
+    if memchr::memchr(b'&', raw.as_bytes()).is_some() {
         let mut out = String::new();
         decode_entities_into(&mut out, raw);
         std::borrow::Cow::Owned(out)
@@ -555,43 +633,81 @@ fn decoded(raw: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Whether a CSS declaration block hides what it applies to.
+///
+/// Allocation-free on the common path: only the value of a property that
+/// can hide is looked at, compared without case; only `clip-path` and
+/// `transform` values are lowercased into a new string.
 fn style_hides(style: &str) -> bool {
     let mut overflow_hidden = false;
     let mut zero_box = false;
     let mut absolute = false;
     let mut offscreen = false;
-    let mut color: Option<String> = None;
-    let mut background: Option<String> = None;
-    for decl in style.split(';') {
-        let Some((prop, value)) = decl.split_once(':') else {
+    let mut color: Option<Colour> = None;
+    let mut background: Option<Colour> = None;
+    // `;` and `:` found byte by byte: declarations are short, and both are
+    // ASCII, so every cut is a character boundary.
+    // White space as `str::trim` sees it; ASCII styles need no tables.
+    let ascii = style.is_ascii();
+    let trim = |s| trim_space(s, ascii);
+    let mut rest = style;
+    while !rest.is_empty() {
+        let end = rest.bytes().position(|b| b == b';').unwrap_or(rest.len());
+        let decl = rest.get(..end).unwrap_or_default();
+        rest = rest.get(end + 1..).unwrap_or_default();
+        let Some(colon) = decl.bytes().position(|b| b == b':') else {
             continue;
         };
-        let prop = prop.trim().to_ascii_lowercase();
-        let value = value
-            .trim()
-            .trim_end_matches("!important")
-            .trim()
-            .to_ascii_lowercase();
-        let zero = is_zero(&value);
-        match prop.as_str() {
-            "display" if value == "none" => return true,
-            "visibility" if value == "hidden" || value == "collapse" => return true,
-            "font-size" | "opacity" if zero => return true,
-            "mso-hide" if value == "all" => return true,
-            "max-height" | "height" | "max-width" | "width" if zero => zero_box = true,
-            "overflow" if value == "hidden" => overflow_hidden = true,
-            "clip" if value.replace(' ', "") == "rect(0,0,0,0)" => return true,
-            "clip-path" if value.contains("inset(50%") || value.contains("circle(0") => {
-                return true
+        let (prop, value) = (
+            decl.get(..colon).unwrap_or_default(),
+            decl.get(colon + 1..).unwrap_or_default(),
+        );
+        let prop = trim(prop);
+        let mut pbuf = [0u8; 24];
+        let Some(lower) = pbuf.get_mut(..prop.len()) else {
+            continue; // longer than any property below
+        };
+        lower.copy_from_slice(prop.as_bytes());
+        lower.make_ascii_lowercase();
+        let mut value = trim(value);
+        while let Some(v) = value.strip_suffix("!important") {
+            value = v;
+        }
+        let value = trim(value);
+        let is = |word: &str| value.eq_ignore_ascii_case(word);
+        match &*lower {
+            b"display" if is("none") => return true,
+            b"visibility" if is("hidden") || is("collapse") => return true,
+            b"font-size" | b"opacity" if is_zero(value) => return true,
+            b"mso-hide" if is("all") => return true,
+            b"max-height" | b"height" | b"max-width" | b"width" if is_zero(value) => {
+                zero_box = true
             }
-            "transform" if value.contains("scale(0)") => return true,
-            "text-indent" if is_far_off(&value) => return true,
-            "position" if value == "absolute" || value == "fixed" => absolute = true,
-            "left" | "top" | "right" | "margin-left" | "margin-top" if is_far_off(&value) => {
+            b"overflow" if is("hidden") => overflow_hidden = true,
+            b"clip" => {
+                let mut squeezed = value.bytes().filter(|b| *b != b' ');
+                let rect = b"rect(0,0,0,0)";
+                if rect
+                    .iter()
+                    .all(|r| squeezed.next().is_some_and(|b| b.eq_ignore_ascii_case(r)))
+                    && squeezed.next().is_none()
+                {
+                    return true;
+                }
+            }
+            b"clip-path" => {
+                let v = value.to_ascii_lowercase();
+                if v.contains("inset(50%") || v.contains("circle(0") {
+                    return true;
+                }
+            }
+            b"transform" if value.to_ascii_lowercase().contains("scale(0)") => return true,
+            b"text-indent" if is_far_off(value) => return true,
+            b"position" if is("absolute") || is("fixed") => absolute = true,
+            b"left" | b"top" | b"right" | b"margin-left" | b"margin-top" if is_far_off(value) => {
                 offscreen = true
             }
-            "color" => color = Some(colour(&value)),
-            "background" | "background-color" => background = Some(colour(&value)),
+            b"color" => color = Some(colour(value)),
+            b"background" | b"background-color" => background = Some(colour(value)),
             _ => {}
         }
     }
@@ -600,6 +716,35 @@ fn style_hides(style: &str) -> bool {
     (zero_box && overflow_hidden) || (absolute && offscreen) || same_colour
 }
 
+/// `s` without leading and trailing white space, as `str::trim` (byte by
+/// byte when `ascii`, which the caller knows of `s`).
+fn trim_space(s: &str, ascii: bool) -> &str {
+    if !ascii {
+        return s.trim();
+    }
+    let b = s.as_bytes();
+    let start = b
+        .iter()
+        .position(|c| !is_ascii_space(*c))
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !is_ascii_space(*c))
+        .map_or(start, |e| e + 1);
+    s.get(start..end).unwrap_or_default()
+}
+
+/// `s` lowercased into `buf`, when it fits.
+fn ascii_lower<'b>(s: &str, buf: &'b mut [u8]) -> Option<&'b str> {
+    let out = buf.get_mut(..s.len())?;
+    out.copy_from_slice(s.as_bytes());
+    out.make_ascii_lowercase();
+    std::str::from_utf8(out).ok()
+}
+
+/// A colour in one spelling (see [`colour`]); short ones stay inline.
+type Colour = smallvec::SmallVec<[u8; 24]>;
+
 /// A length far off to the negative side (`-999px`, `-100em`, `-5000%`).
 fn is_far_off(value: &str) -> bool {
     let number = value.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
@@ -607,26 +752,29 @@ fn is_far_off(value: &str) -> bool {
 }
 
 /// A colour value in one spelling: `#fff`, `#ffffff`, `white` and
-/// `rgb(255,255,255)` all read `#ffffff`.
-fn colour(value: &str) -> String {
-    let v: String = value.split_whitespace().collect::<Vec<_>>().join("");
-    let v = v.split("url(").next().unwrap_or_default().to_owned();
-    match v.as_str() {
-        "white" | "#fff" | "#ffffff" | "rgb(255,255,255)" => "#ffffff".to_owned(),
-        "black" | "#000" | "#000000" | "rgb(0,0,0)" => "#000000".to_owned(),
-        _ => {
-            let hex = v.trim_start_matches('#');
-            if v.starts_with('#') && hex.len() == 3 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                let mut out = String::from("#");
-                for c in hex.chars() {
-                    out.push(c);
-                    out.push(c);
-                }
-                out
-            } else {
-                v
+/// `rgb(255,255,255)` all read `#ffffff`; anything else lowercased, white
+/// space removed, cut before any `url(`.
+fn colour(value: &str) -> Colour {
+    let mut v = Colour::new();
+    let mut utf8 = [0u8; 4];
+    for c in value.chars().filter(|c| !c.is_whitespace()) {
+        v.extend_from_slice(c.to_ascii_lowercase().encode_utf8(&mut utf8).as_bytes());
+    }
+    if let Some(at) = v.windows(4).position(|w| w == b"url(") {
+        v.truncate(at);
+    }
+    match v.as_slice() {
+        b"white" | b"#fff" | b"#ffffff" | b"rgb(255,255,255)" => Colour::from_slice(b"#ffffff"),
+        b"black" | b"#000" | b"#000000" | b"rgb(0,0,0)" => Colour::from_slice(b"#000000"),
+        [b'#', hex @ ..] if hex.len() == 3 && hex.iter().all(u8::is_ascii_hexdigit) => {
+            let mut out = Colour::from_slice(b"#");
+            for &c in hex {
+                out.push(c);
+                out.push(c);
             }
+            out
         }
+        _ => v,
     }
 }
 
@@ -666,9 +814,90 @@ fn collect_hidden_classes(css: &str, into: &mut HashSet<String>) {
     }
 }
 
+/// The ASCII characters `char::is_whitespace` accepts.
+#[inline]
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
 /// Call `f` with each attribute's name and raw value (`""` for a bare
 /// attribute), in order.
-fn for_each_attribute<'a>(tag: &'a str, mut f: impl FnMut(&'a str, &'a str)) {
+fn for_each_attribute<'a>(tag: &'a str, f: impl FnMut(&'a str, &'a str)) {
+    if tag.is_ascii() {
+        for_each_attribute_ascii(tag, f);
+    } else {
+        for_each_attribute_chars(tag, f);
+    }
+}
+
+/// [`for_each_attribute`] over an ASCII tag, byte by byte: the same
+/// attributes as [`for_each_attribute_chars`] (a property test checks it).
+fn for_each_attribute_ascii<'a>(tag: &'a str, mut f: impl FnMut(&'a str, &'a str)) {
+    let b = tag.as_bytes();
+    let at = |i: usize| b.get(i).copied();
+    let slice = |from: usize, to: usize| tag.get(from..to).unwrap_or_default();
+    let mut i = 0;
+    while at(i) == Some(b'<') {
+        i += 1;
+    }
+    while at(i).is_some_and(|c| c.is_ascii_alphanumeric() || c == b':' || c == b'-') {
+        i += 1;
+    }
+    loop {
+        while at(i).is_some_and(|c| is_ascii_space(c) || c == b'/') {
+            i += 1;
+        }
+        if matches!(at(i), None | Some(b'>')) {
+            return;
+        }
+        let key_start = i;
+        while at(i).is_some_and(|c| !(is_ascii_space(c) || matches!(c, b'=' | b'>' | b'/'))) {
+            i += 1;
+        }
+        let key = slice(key_start, i);
+        while at(i).is_some_and(is_ascii_space) {
+            i += 1;
+        }
+        let value = if at(i) == Some(b'=') {
+            i += 1;
+            while at(i).is_some_and(is_ascii_space) {
+                i += 1;
+            }
+            match at(i) {
+                Some(q @ (b'"' | b'\'')) => {
+                    let start = i + 1;
+                    let inner = b.get(start..).unwrap_or_default();
+                    // An unterminated quote ends at the tag's end.
+                    let end = inner
+                        .iter()
+                        .position(|&c| c == q)
+                        .or_else(|| inner.iter().position(|&c| c == b'>'))
+                        .map_or(b.len(), |e| start + e);
+                    i = end.saturating_add(1).min(b.len());
+                    slice(start, end)
+                }
+                _ => {
+                    let start = i;
+                    while at(i).is_some_and(|c| !(is_ascii_space(c) || c == b'>')) {
+                        i += 1;
+                    }
+                    slice(start, i)
+                }
+            }
+        } else {
+            ""
+        };
+        if key.is_empty() {
+            // Not an attribute: skip one character to make progress.
+            i = (i + 1).min(b.len());
+        } else {
+            f(key, value);
+        }
+    }
+}
+
+/// [`for_each_attribute`] for any tag.
+fn for_each_attribute_chars<'a>(tag: &'a str, mut f: impl FnMut(&'a str, &'a str)) {
     // Skip the tag name.
     let body = tag
         .trim_start_matches('<')
@@ -692,7 +921,7 @@ fn for_each_attribute<'a>(tag: &'a str, mut f: impl FnMut(&'a str, &'a str)) {
                     // An unterminated quote ends at the tag's end.
                     let end = inner
                         .find(q)
-                        .or_else(|| inner.find('>'))
+                        .or_else(|| memchr::memchr(b'>', inner.as_bytes()))
                         .unwrap_or(inner.len());
                     rest = inner.get(end + 1..).unwrap_or_default();
                     inner.get(..end).unwrap_or_default()
@@ -717,17 +946,6 @@ fn for_each_attribute<'a>(tag: &'a str, mut f: impl FnMut(&'a str, &'a str)) {
             f(key, value);
         }
     }
-}
-
-/// The value of attribute `name` in a tag, entity-decoded.
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let mut found = None;
-    for_each_attribute(tag, |key, raw| {
-        if found.is_none() && key.eq_ignore_ascii_case(name) {
-            found = Some(decoded(raw).trim().to_owned());
-        }
-    });
-    found
 }
 
 fn decode_entities_into(out: &mut String, raw: &str) {
@@ -821,6 +1039,74 @@ fn decode_entities_into(out: &mut String, raw: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn attributes(tag: &str, ascii: bool) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let f = |k: &str, v: &str| out.push((k.to_owned(), v.to_owned()));
+        if ascii {
+            for_each_attribute_ascii(tag, f);
+        } else {
+            for_each_attribute_chars(tag, f);
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// The byte-by-byte attribute reader reads ASCII tags exactly as
+        /// the character-based one does, malformed ones included.
+        #[test]
+        fn both_attribute_readers_agree_on_ascii_tags(
+            tag in "<{0,2}[a-z:-]{0,6}([ \t\n\x0b\x0c\r/]{0,3}([a-z=<>/'\x22-]{0,6}|=[ ]?(\x22[^\x22>]{0,8}\x22?|'[^'>]{0,8}'?|[a-z>]{0,5}))){0,6}>?",
+        ) {
+            let tag: String = tag.chars().filter(char::is_ascii).collect();
+            prop_assert_eq!(attributes(&tag, true), attributes(&tag, false));
+        }
+
+        #[test]
+        fn ascii_trimming_is_str_trim(s in "[ \t\n\x0b\x0c\ra-z:;!]{0,24}") {
+            prop_assert_eq!(trim_space(&s, true), s.trim());
+        }
+
+        /// Visible text of ASCII pieces is built the same way as the
+        /// character-based split would.
+        #[test]
+        fn ascii_text_pieces_match_the_split(text in "[a-z \t\n\x0b\x0c\r]{0,40}", before in "[a-z ]{0,5}") {
+            let html = format!("<p>{before}</p><span>{text}</span><b>x</b>");
+            let mut expected = String::new();
+            let mut space = false;
+            for (n, piece) in [before.as_str(), text.as_str(), "x"].into_iter().enumerate() {
+                for word in piece.split(char::is_whitespace) {
+                    if word.is_empty() { space = true; continue; }
+                    if space && !(expected.is_empty() || expected.ends_with('\n')) { expected.push(' '); }
+                    expected.push_str(word);
+                    space = true;
+                }
+                space = piece.ends_with(char::is_whitespace);
+                if n == 0 {
+                    // </p> ends a block.
+                    if !expected.is_empty() && !expected.ends_with('\n') {
+                        expected.push('\n');
+                    }
+                    space = false;
+                }
+            }
+            prop_assert_eq!(html_to_text(&html).text, expected.trim_end());
+        }
+    }
+
+    /// White space before a tag that is directly followed by another tag
+    /// is still white space (it was lost: "Save 50%" read "Save50%").
+    #[test]
+    fn white_space_survives_an_empty_text_node() {
+        assert_eq!(
+            html_to_text("<span>Save </span><b>50%</b> off").text,
+            "Save 50% off"
+        );
+        assert_eq!(html_to_text("<i>a</i><b>b</b>").text, "ab");
+    }
 
     #[test]
     fn strips_tags_keeps_order_and_collects_links() {

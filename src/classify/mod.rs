@@ -280,7 +280,7 @@ pub const MAX_EXAMINED: usize = MAX_CUES;
 pub const MIN_LEADING_CUES: usize = 2;
 /// How much visible text of an HTML body is read first (then four times
 /// as much each step) before checking whether the answer is settled.
-const FIRST_HTML_STEP: usize = 2048;
+const FIRST_HTML_STEP: usize = 4096;
 /// Longest cue text quoted in a reason, in bytes.
 const MAX_CUE_TEXT: usize = 80;
 
