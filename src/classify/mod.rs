@@ -878,17 +878,19 @@ fn cue_reason(cue: &Cue, text: &str) -> Reason {
         (Group::Transactional(_), true) => ids::CUE_TRANSACTIONAL_SUBJECT,
         (Group::Transactional(_), false) => ids::CUE_TRANSACTIONAL_BODY,
     };
-    let what = match cue.group {
-        Group::Promotional => "commercial".to_owned(),
-        Group::Transactional(cat) => format!("transactional ({cat})"),
-    };
+    use std::fmt::Write as _;
+    let quoted = cue_text(text, cue);
     let place = if cue.in_subject { "subject" } else { "body" };
-    Reason::new(
-        rule,
-        format!(
-            "{what} cue `{}` in the {place} at byte {}",
-            cue_text(text, cue),
-            cue.offset
-        ),
-    )
+    // One string, sized once.
+    let mut sentence = String::with_capacity(quoted.len() + 80);
+    let _ = match cue.group {
+        Group::Promotional => write!(sentence, "commercial"),
+        Group::Transactional(cat) => write!(sentence, "transactional ({cat})"),
+    };
+    let _ = write!(
+        sentence,
+        " cue `{quoted}` in the {place} at byte {}",
+        cue.offset
+    );
+    Reason::new(rule, sentence)
 }
