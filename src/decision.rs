@@ -319,14 +319,9 @@ impl<O> Decision<O> {
         })
     }
 
-    /// [`with_reasons`](Self::with_reasons) for reasons already gathered
-    /// (no re-collection).
-    pub(crate) fn from_reasons(outcome: O, reasons: Reasons) -> Option<Self> {
-        (!reasons.is_empty()).then_some(Decision {
-            outcome,
-            reasons,
-            audit: false,
-        })
+    /// Mark (or unmark) the decision for the audit log, in place.
+    pub(crate) fn set_audit(&mut self, audit: bool) {
+        self.audit = audit;
     }
 
     /// The outcome.

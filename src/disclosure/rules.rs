@@ -10,7 +10,7 @@ use super::vocabulary::{
 };
 use super::DisclosureOutcome;
 use crate::catalogue::ids;
-use crate::decision::{Decision, Reason, Reasons, RuleId, Text};
+use crate::decision::{Decision, Reason, RuleId, Text};
 
 /// What a rule does when it applies: permit or forbid. (A decision's
 /// answer is a [`super::DisclosureOutcome`]: permit or deny.)
@@ -487,16 +487,32 @@ impl DisclosurePolicy {
                 ),
             );
         };
-        let mut reasons = Reasons::new();
+        // Built in place: the first deciding rule makes the decision, the
+        // others are pushed onto it (no intermediate list to move).
+        let reason = |i: u32| {
+            self.rules.get(i as usize).map(|rule| Reason {
+                rule: rule.id.clone(),
+                sentence: rule.description.clone(),
+            })
+        };
         let mut bits = deciding;
+        let first = bits.trailing_zeros();
+        bits &= bits - 1;
+        let Some(first) = reason(first) else {
+            return Decision::new(
+                DisclosureOutcome::Deny,
+                Reason::new(
+                    ids::DISCLOSURE_DEFAULT_DENY,
+                    "no rule permits this disclosure",
+                ),
+            );
+        };
+        let mut decision = Decision::new(outcome, first);
         while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
+            let i = bits.trailing_zeros();
             bits &= bits - 1;
-            if let Some(rule) = self.rules.get(i) {
-                reasons.push(Reason {
-                    rule: rule.id.clone(),
-                    sentence: rule.description.clone(),
-                });
+            if let Some(r) = reason(i) {
+                decision.push_reason(r);
             }
         }
         if outcome == DisclosureOutcome::Permit {
@@ -508,24 +524,14 @@ impl DisclosurePolicy {
                 .filter(|_| facts & Fact::LeavesProtectedRegion.bit() != 0)
                 .and_then(|t| t.mechanism)
             {
-                reasons.push(Reason::new(
+                decision.push_reason(Reason::new(
                     ids::DISCLOSURE_TRANSFER_MECHANISM,
                     mechanism.sentence(),
                 ));
             }
         }
-        let audit = deciding & self.audit_mask != 0;
-        Decision::from_reasons(outcome, reasons)
-            .unwrap_or_else(|| {
-                Decision::new(
-                    DisclosureOutcome::Deny,
-                    Reason::new(
-                        ids::DISCLOSURE_DEFAULT_DENY,
-                        "no rule permits this disclosure",
-                    ),
-                )
-            })
-            .with_audit(audit)
+        decision.set_audit(deciding & self.audit_mask != 0);
+        decision
     }
 }
 

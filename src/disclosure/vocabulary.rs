@@ -348,15 +348,41 @@ const EEA_AND_CH_CODES: [[u8; 2]; 32] = [
     *b"NL", *b"NO", *b"PL", *b"PT", *b"RO", *b"SE", *b"SI", *b"SK",
 ];
 
-/// Whether a country code (any case, surrounding whitespace ignored) is in
-/// the EU, the EEA or Switzerland: one two-byte key, one binary search.
-fn in_eea_or_switzerland(country: &str) -> bool {
-    match country.trim().as_bytes() {
-        [a, b] => EEA_AND_CH_CODES
-            .binary_search(&[a.to_ascii_uppercase(), b.to_ascii_uppercase()])
-            .is_ok(),
-        _ => false,
+/// [`EEA_AND_CH_CODES`] as one bit per two-letter code (26 × 26 bits).
+// Evaluated when the crate is compiled: an index out of range fails the
+// build, it cannot panic at run time.
+#[allow(clippy::indexing_slicing)]
+const EEA_AND_CH_BITS: [u64; 11] = {
+    let mut bits = [0u64; 11];
+    let mut i = 0;
+    while i < EEA_AND_CH_CODES.len() {
+        let [a, b] = EEA_AND_CH_CODES[i];
+        let at = (a - b'A') as usize * 26 + (b - b'A') as usize;
+        bits[at / 64] |= 1 << (at % 64);
+        i += 1;
     }
+    bits
+};
+
+/// Whether a country code (any case, surrounding whitespace ignored) is in
+/// the EU, the EEA or Switzerland: one two-letter key, one bit.
+fn in_eea_or_switzerland(country: &str) -> bool {
+    let code = match country.as_bytes() {
+        [a, b] => [*a, *b],
+        _ => match country.trim().as_bytes() {
+            [a, b] => [*a, *b],
+            _ => return false,
+        },
+    };
+    let letter = |c: u8| usize::from(c.to_ascii_uppercase().wrapping_sub(b'A')).min(26);
+    let (a, b) = (letter(code[0]), letter(code[1]));
+    if a == 26 || b == 26 {
+        return false;
+    }
+    let at = a * 26 + b;
+    EEA_AND_CH_BITS
+        .get(at / 64)
+        .is_some_and(|word| word >> (at % 64) & 1 == 1)
 }
 
 impl Transfer {
@@ -478,6 +504,27 @@ mod tests {
         }
         for c in ["US", "GB", "", "D", "DEU", "xx"] {
             assert!(!super::in_eea_or_switzerland(c));
+        }
+    }
+
+    /// The bit table answers as the list does for every two-character
+    /// code (any case, padded or not) and refuses everything else.
+    #[test]
+    fn the_bit_table_is_the_list() {
+        let listed = |code: &str| {
+            super::EEA_AND_CH
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(code.trim()))
+        };
+        let mut chars: Vec<char> = (0u8..128).map(char::from).collect();
+        chars.extend(['é', 'ß', '\u{212a}', '\u{a0}']);
+        for &a in &chars {
+            for &b in &chars {
+                for code in [format!("{a}{b}"), format!(" {a}{b}\t"), format!("{a}{b}x")] {
+                    let expect = code.trim().chars().count() == 2 && listed(&code);
+                    assert_eq!(super::in_eea_or_switzerland(&code), expect, "{code:?}");
+                }
+            }
         }
     }
 }
