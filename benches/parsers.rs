@@ -27,6 +27,45 @@ fn input(size: usize) -> Vec<u8> {
     unit.iter().copied().cycle().take(size).collect()
 }
 
+/// An HTML body (after the harness's subject half) whose first screen has
+/// twenty commercial cues and whose rest is zero-width spaces in small
+/// elements: text that normalises to nothing, so reading it in steps never
+/// settles early.
+fn zero_width(size: usize) -> Vec<u8> {
+    // The harness splits subject and body at the first NUL.
+    let mut s = String::from("Weekly news\0<p>");
+    s.push_str(&"Save 20% off everything this weekend only. ".repeat(20));
+    while s.len() < size {
+        s.push_str("<b>\u{200b}\u{200b}\u{200b}\u{200b}</b>");
+    }
+    s.push_str("</p>");
+    s.into_bytes()
+}
+
+/// Thousands of `<script>` start tags and no end tag.
+fn unterminated_scripts(size: usize) -> Vec<u8> {
+    let mut s = b"Weekly news\0".to_vec();
+    s.extend(b"<script>x ".iter().copied().cycle().take(size));
+    s
+}
+
+/// The entry points, each with the hostile input it is measured on.
+type Case = (&'static str, fn(&[u8]), fn(usize) -> Vec<u8>);
+
+fn cases() -> Vec<Case> {
+    let mut all: Vec<Case> = harness::TARGETS
+        .iter()
+        .map(|(name, run)| (*name, *run, input as fn(usize) -> Vec<u8>))
+        .collect();
+    all.push(("classify zero-width", harness::classify, zero_width));
+    all.push((
+        "classify <script>s",
+        harness::classify,
+        unterminated_scripts,
+    ));
+    all
+}
+
 #[allow(clippy::disallowed_methods)] // benches may read the clock
 fn time(mut f: impl FnMut(), budget_ns: u128) -> f64 {
     let start = Instant::now();
@@ -58,7 +97,7 @@ fn main() {
         "1 MB ns/B (base)",
         "growth min/med/max"
     );
-    for (name, run) in harness::TARGETS {
+    for (name, run, input) in cases() {
         if only.as_deref().is_some_and(|o| !name.contains(o)) {
             continue;
         }

@@ -220,6 +220,10 @@ struct Walker {
     open_counts: HashMap<Name, u32, foldhash::fast::FixedState>,
     /// The same for the known names, by number, without hashing.
     known_counts: [u32; KNOWN_NAMES],
+    /// For each raw-text element (by number), the length of what was left
+    /// of the document when a search for its end tag found none (`0`:
+    /// never searched in vain).
+    no_end_tag_within: [usize; KNOWN_NAMES],
     hidden_classes: HashSet<String>,
     in_head: bool,
     open_link: Option<(String, usize)>,
@@ -447,6 +451,7 @@ impl<'a> TextWalker<'a> {
                 stack: Vec::new(),
                 open_counts: HashMap::default(),
                 known_counts: [0; KNOWN_NAMES],
+                no_end_tag_within: [0; KNOWN_NAMES],
                 hidden_classes: HashSet::new(),
                 in_head: false,
                 open_link: None,
@@ -513,9 +518,27 @@ impl<'a> TextWalker<'a> {
             }
             let self_closing = tag.trim_end_matches('>').ends_with('/');
             if k & kind::RAW_HIDDEN != 0 && !self_closing {
-                // Raw text up to the end tag.
+                // Raw text up to the end tag. A search that found no end
+                // tag in what was left finds none later either (what is left
+                // only shrinks): remembered, so hostile markup that opens
+                // thousands of `<script>`s and never closes them costs one
+                // search, not one per tag.
                 let close = format!("</{name}");
-                let (content, after) = match find_ascii_ci(rest, &close) {
+                let unterminated = w
+                    .no_end_tag_within
+                    .get(usize::from(id))
+                    .is_some_and(|&len| rest.len() <= len);
+                let found = if unterminated {
+                    None
+                } else {
+                    find_ascii_ci(rest, &close)
+                };
+                if found.is_none() {
+                    if let Some(len) = w.no_end_tag_within.get_mut(usize::from(id)) {
+                        *len = rest.len();
+                    }
+                }
+                let (content, after) = match found {
                     Some(pos) => {
                         let after = rest.get(pos..).unwrap_or_default();
                         let gt =
@@ -572,6 +595,23 @@ fn tag_name<'b>(after_lt: &str, buf: &'b mut [u8; 32]) -> &'b str {
 }
 
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    // An end tag starts with `<`, which has no case: jump from one `<` to
+    // the next.
+    if let Some(&first @ b'<') = needle.as_bytes().first() {
+        let bytes = haystack.as_bytes();
+        let mut from = 0;
+        while let Some(at) = bytes.get(from..).and_then(|b| memchr::memchr(first, b)) {
+            let i = from + at;
+            if bytes
+                .get(i..i + needle.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+            {
+                return Some(i);
+            }
+            from = i + 1;
+        }
+        return None;
+    }
     let n = needle.len();
     let first = needle.as_bytes().first()?.to_ascii_lowercase();
     let bytes = haystack.as_bytes();
@@ -734,6 +774,12 @@ fn trim_space(s: &str, ascii: bool) -> &str {
     s.get(start..end).unwrap_or_default()
 }
 
+/// `rest` without its leading `#`s.
+fn hex_digits(rest: &[u8]) -> &[u8] {
+    let start = rest.iter().position(|b| *b != b'#').unwrap_or(rest.len());
+    rest.get(start..).unwrap_or_default()
+}
+
 /// `s` lowercased into `buf`, when it fits.
 fn ascii_lower<'b>(s: &str, buf: &'b mut [u8]) -> Option<&'b str> {
     let out = buf.get_mut(..s.len())?;
@@ -766,7 +812,14 @@ fn colour(value: &str) -> Colour {
     match v.as_slice() {
         b"white" | b"#fff" | b"#ffffff" | b"rgb(255,255,255)" => Colour::from_slice(b"#ffffff"),
         b"black" | b"#000" | b"#000000" | b"rgb(0,0,0)" => Colour::from_slice(b"#000000"),
-        [b'#', hex @ ..] if hex.len() == 3 && hex.iter().all(u8::is_ascii_hexdigit) => {
+        // Every leading `#` dropped, as before (`##fff` reads `#ffffff`).
+        [b'#', rest @ ..]
+            if {
+                let hex = hex_digits(rest);
+                hex.len() == 3 && hex.iter().all(u8::is_ascii_hexdigit)
+            } =>
+        {
+            let hex = hex_digits(rest);
             let mut out = Colour::from_slice(b"#");
             for &c in hex {
                 out.push(c);
@@ -1095,6 +1148,33 @@ mod tests {
             }
             prop_assert_eq!(html_to_text(&html).text, expected.trim_end());
         }
+    }
+
+    /// Colours read in one spelling, as before the allocation-free rewrite.
+    #[test]
+    fn colours_in_one_spelling() {
+        let same = |a: &str, b: &str| colour(a) == colour(b);
+        assert!(same("#FFF", "white"));
+        assert!(same("##fff", "#ffffff"));
+        assert!(same(" r g b(255, 255,255) ", "WHITE"));
+        assert!(same("#000 url(x.png)", "black"));
+        assert!(!same("#ffe", "#fff"));
+        assert!(!same("##ffffff", "#ffffff"));
+        assert!(style_hides("color:##fff;background:#FFFFFF"));
+        assert!(!style_hides("color:#fff;background:#000"));
+    }
+
+    /// `<script>` start tags that are never closed hide nothing after them
+    /// (and, with the failed search remembered, cost one search in all).
+    #[test]
+    fn unterminated_raw_elements_swallow_nothing() {
+        let html = format!("{}<p>Your order has shipped</p>", "<script>x ".repeat(50));
+        let t = html_to_text(&html).text;
+        assert!(t.ends_with("Your order has shipped"), "{t}");
+        assert_eq!(
+            html_to_text("<style>.a{}</STYLE><p>ok</p><script>var</script>after").text,
+            "ok\nafter"
+        );
     }
 
     /// White space before a tag that is directly followed by another tag

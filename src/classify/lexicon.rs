@@ -273,6 +273,39 @@ fn bounded(hir: Hir) -> Hir {
     }
 }
 
+/// `hir` without U+017F (long s) and U+212A (Kelvin sign) in its classes:
+/// case-insensitive matching adds them to `s` and `k`, and normalised text
+/// never holds them (compatibility decomposition maps them to `s` and
+/// `k`). Used only to measure the longest match.
+fn without_ascii_folds(hir: Hir) -> Hir {
+    use regex_syntax::hir::{Capture, Class, ClassUnicode, ClassUnicodeRange, Repetition};
+    match hir.into_kind() {
+        HirKind::Class(Class::Unicode(mut c)) => {
+            c.difference(&ClassUnicode::new([
+                ClassUnicodeRange::new('\u{17f}', '\u{17f}'),
+                ClassUnicodeRange::new('\u{212a}', '\u{212a}'),
+            ]));
+            Hir::class(Class::Unicode(c))
+        }
+        HirKind::Class(c) => Hir::class(c),
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            sub: Box::new(without_ascii_folds(*r.sub)),
+            ..r
+        }),
+        HirKind::Capture(c) => Hir::capture(Capture {
+            sub: Box::new(without_ascii_folds(*c.sub)),
+            ..c
+        }),
+        HirKind::Concat(hs) => Hir::concat(hs.into_iter().map(without_ascii_folds).collect()),
+        HirKind::Alternation(hs) => {
+            Hir::alternation(hs.into_iter().map(without_ascii_folds).collect())
+        }
+        HirKind::Empty => Hir::empty(),
+        HirKind::Literal(l) => Hir::literal(l.0),
+        HirKind::Look(l) => Hir::look(l),
+    }
+}
+
 /// Every pattern of several lexicons, checked and compiled.
 pub(crate) struct Compiled {
     /// The promotional hints, rewritten for matching.
@@ -283,8 +316,8 @@ pub(crate) struct Compiled {
     /// repetitions bounded), as written and case-insensitive.
     pub(crate) patterns: Vec<Hir>,
     pub(crate) patterns_ci: Vec<Hir>,
-    /// The longest match any pattern can make, in bytes, matched
-    /// case-insensitively.
+    /// The longest match any pattern can make on normalised text, in
+    /// bytes, matched case-insensitively.
     pub(crate) max_match_len: usize,
 }
 
@@ -321,10 +354,11 @@ fn checked_pattern(
             found,
         });
     }
-    // Bounded. The length is measured case-sensitively: the classifier
-    // matches case-insensitively, but on normalised text, which holds no
-    // upper case, and whose letters' case variants (the Kelvin sign, the
-    // long s) normalisation removes, so no match there is longer.
+    // Bounded, and measured as matched: case-insensitively (a class of
+    // two-byte letters may match three-byte case partners that
+    // normalisation keeps, such as U+2C65), leaving out only the two case
+    // partners of ASCII letters that normalised text never holds (the long
+    // s and the Kelvin sign), which would otherwise triple every `k`.
     let parse = |case_insensitive: bool| {
         regex_syntax::ParserBuilder::new()
             .case_insensitive(case_insensitive)
@@ -336,7 +370,11 @@ fn checked_pattern(
             })
     };
     let (hir, hir_ci) = (parse(false)?, parse(true)?);
-    let max_len = hir.properties().maximum_len().unwrap_or(usize::MAX);
+    let max_len = without_ascii_folds(hir_ci.clone())
+        .properties()
+        .maximum_len()
+        .unwrap_or(usize::MAX)
+        .max(hir.properties().maximum_len().unwrap_or(usize::MAX));
     Ok((rewritten, hir, hir_ci, max_len))
 }
 
@@ -405,7 +443,7 @@ mod tests {
     }
 
     #[test]
-    fn open_repetitions_are_bounded_and_nothing_else_changes() {
+    fn open_repetitions_are_bounded_and_lengths_are_measured_as_matched() {
         let (_, hir, _, len) =
             checked_pattern(r"\bversion [0-9]+(?:\.[0-9]+)+\b", String::new).unwrap();
         assert_eq!(len, "version ".len() + 64 + 8 * 65);
@@ -413,6 +451,11 @@ mod tests {
             .build_from_hir(&hir)
             .unwrap();
         assert!(re.is_match("version 10.2.3"));
+        // A class matched case-insensitively may match longer case
+        // partners that normalised text keeps: U+2C65 (3 bytes) is the
+        // partner of U+023A (2 bytes).
+        let (_, _, _, len) = checked_pattern("\\bq[\u{23a}-\u{23e}]+z\\b", String::new).unwrap();
+        assert_eq!(len, 1 + 64 * 3 + 1);
         // Past the bound, no match (a 65-digit part).
         assert!(!re.is_match(&format!("version {}.1", "9".repeat(65))));
         let (_, hir, _, _) =

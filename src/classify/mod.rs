@@ -278,9 +278,27 @@ pub const MAX_EXAMINED: usize = MAX_CUES;
 /// Transactional cues (subject included) that must come before the first
 /// commercial cue for mixed content to count as transactional first.
 pub const MIN_LEADING_CUES: usize = 2;
-/// How much visible text of an HTML body is read first (then four times
-/// as much each step) before checking whether the answer is settled.
+/// How much visible text of an HTML body is read first (then at least
+/// twice as much each step) before checking whether the answer is settled.
 const FIRST_HTML_STEP: usize = 4096;
+
+/// How much visible text to have read after the next step, given what the
+/// last step's scan said and how much text (`read`, before normalising)
+/// has been read. Always at least twice `read`: each step re-normalises
+/// and re-scans what was read, so the steps together cost at most about
+/// twice one reading of the whole text, however little of it survives
+/// normalisation (zero-width characters, combining marks) and however
+/// large one text node is.
+fn next_step(early: Early, read: usize) -> usize {
+    let doubled = read.max(FIRST_HTML_STEP / 2).saturating_mul(2);
+    match early {
+        Early::Never => usize::MAX,
+        // Enough to see past the last match examined (normalised text is
+        // rarely much shorter than the text it came from).
+        Early::ReadTo(needed) => needed.saturating_add(needed / 4).max(doubled),
+        Early::Settled | Early::ReadMore => doubled,
+    }
+}
 /// Longest cue text quoted in a reason, in bytes.
 const MAX_CUE_TEXT: usize = 80;
 
@@ -568,18 +586,7 @@ impl Classifier {
                     } else {
                         self.settled(&subject, &body, body_text.len())
                     };
-                    step = match early {
-                        Early::Settled => step,
-                        Early::Never => usize::MAX,
-                        // Enough text to see past the last match examined
-                        // (normalised text is rarely much shorter than the
-                        // text read), or twice as much when fewer matches
-                        // than are examined were found.
-                        Early::ReadTo(needed) => needed
-                            .saturating_add(needed / 4)
-                            .max(step.saturating_add(1024)),
-                        Early::ReadMore => step.saturating_mul(2),
-                    };
+                    step = next_step(early, walker.text().len());
                     if early == Early::Settled {
                         // When not done, the length is the part read: the
                         // test does not need it (`settled` checked).
@@ -893,4 +900,33 @@ fn cue_reason(cue: &Cue, text: &str) -> Reason {
         cue.offset
     );
     Reason::new(rule, sentence)
+}
+
+#[cfg(test)]
+mod step_tests {
+    use super::*;
+
+    /// Every step at least doubles what has been read (or reads it all),
+    /// whatever the scan said: the steps cost at most about twice one
+    /// reading of the whole body.
+    #[test]
+    fn every_step_at_least_doubles_the_text_read() {
+        for read in [0, 1, 100, 4096, 5000, 1 << 20, usize::MAX / 3, usize::MAX] {
+            for early in [
+                Early::ReadMore,
+                Early::Never,
+                Early::Settled,
+                Early::ReadTo(0),
+                Early::ReadTo(read / 2),
+                Early::ReadTo(read.saturating_mul(3)),
+            ] {
+                let next = next_step(early, read);
+                assert!(
+                    next == usize::MAX || next >= read.saturating_mul(2),
+                    "{early:?} after {read}: {next}"
+                );
+                assert!(next >= FIRST_HTML_STEP.min(read.max(1)));
+            }
+        }
+    }
 }
