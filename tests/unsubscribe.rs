@@ -1065,6 +1065,16 @@ fn the_driver_keeps_long_tokens_and_erasure_forgets_them() {
         Err(consentry::ServiceError::Token(TokenError::NotKept))
     ));
     let token = driver.unsubscribe_token(&s.keys, &k, at(3)).unwrap();
+    // The person's export lists what the store keeps for them.
+    let export = driver.export(&k.address, at(3)).unwrap();
+    assert_eq!(
+        export
+            .kept_tokens
+            .iter()
+            .map(|t| t.token.as_str())
+            .collect::<Vec<_>>(),
+        vec![token.as_str()]
+    );
     // After erasure the store no longer knows the address behind the token.
     driver.erase(&k.address).unwrap();
     assert!(driver.store().kept_token(&token).unwrap().is_none());

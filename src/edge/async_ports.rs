@@ -116,6 +116,15 @@ pub trait AsyncConsentStore: Send + Sync {
         ready(Ok(None))
     }
 
+    /// As [`ConsentStore::kept_tokens_for`]; by default none.
+    fn kept_tokens_for(
+        &self,
+        address: &EmailAddress,
+    ) -> impl Future<Output = Result<Vec<KeptToken>, Self::Error>> + Send {
+        let _ = address;
+        ready(Ok(Vec::new()))
+    }
+
     /// As [`ConsentStore::purge_kept_tokens`]; by default none.
     fn purge_kept_tokens(
         &self,
@@ -192,6 +201,12 @@ impl AsyncConsentStore for MemoryStore {
     ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
         ready(ConsentStore::purge_kept_tokens(self, issued_before))
     }
+    fn kept_tokens_for(
+        &self,
+        address: &EmailAddress,
+    ) -> impl Future<Output = Result<Vec<KeptToken>, Self::Error>> + Send {
+        ready(ConsentStore::kept_tokens_for(self, address))
+    }
     fn erase(
         &self,
         address: &EmailAddress,
@@ -265,6 +280,12 @@ macro_rules! forward_async_ports {
                 issued_before: DateTime<Utc>,
             ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
                 (**self).purge_kept_tokens(issued_before)
+            }
+            fn kept_tokens_for(
+                &self,
+                address: &EmailAddress,
+            ) -> impl Future<Output = Result<Vec<KeptToken>, Self::Error>> + Send {
+                (**self).kept_tokens_for(address)
             }
             fn erase(
                 &self,
@@ -532,6 +553,13 @@ where
     ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
         self.run(move |store| store.purge_kept_tokens(issued_before))
     }
+    fn kept_tokens_for(
+        &self,
+        address: &EmailAddress,
+    ) -> impl Future<Output = Result<Vec<KeptToken>, Self::Error>> + Send {
+        let address = address.clone();
+        self.run(move |store| store.kept_tokens_for(&address))
+    }
     fn erase(
         &self,
         address: &EmailAddress,
@@ -607,6 +635,12 @@ impl<T: AsyncConsentStore + ?Sized> StorePort for AsyncPorts<'_, T> {
         issued_before: DateTime<Utc>,
     ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
         self.0.purge_kept_tokens(issued_before)
+    }
+    fn kept_tokens_for(
+        &self,
+        address: &EmailAddress,
+    ) -> impl Future<Output = Result<Vec<KeptToken>, Self::Error>> + Send {
+        self.0.kept_tokens_for(address)
     }
     fn erase(
         &self,

@@ -519,6 +519,18 @@ async fn kept_tokens<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> 
                 format!("kept_token returned {back:?}, expected what was kept"),
             ));
         }
+        // Listed for the person's export: a store that keeps tokens must
+        // say whose they are (an access request covers them).
+        let listed = store
+            .kept_tokens_for(&kept.address)
+            .await
+            .map_err(store_err(CHECK))?;
+        if listed != vec![kept.clone()] {
+            return Err(fail(
+                CHECK,
+                format!("kept_tokens_for listed {listed:?}, expected exactly the one kept"),
+            ));
+        }
     }
     // Purging by issue time deletes the older and keeps the newer.
     let later = {

@@ -230,6 +230,11 @@ pub struct SubjectExport {
     /// Their cookie choice, when the host passes it.
     #[serde(default)]
     pub cookie_consent: Option<CookieConsent>,
+    /// The unsubscribe tokens the store keeps for them (references to
+    /// long addresses, see [`Driver::unsubscribe_token`]): tenant, list and
+    /// send time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept_tokens: Vec<crate::unsubscribe::KeptToken>,
 }
 
 /// The sync driver over a [`ConsentStore`] and a [`Mailer`].

@@ -72,6 +72,10 @@ pub(crate) trait StorePort {
         &self,
         issued_before: DateTime<Utc>,
     ) -> impl Future<Output = Result<usize, Self::Error>> + Send;
+    fn kept_tokens_for(
+        &self,
+        address: &EmailAddress,
+    ) -> impl Future<Output = Result<Vec<KeptToken>, Self::Error>> + Send;
     fn erase(
         &self,
         address: &EmailAddress,
@@ -141,6 +145,12 @@ impl<T: ConsentStore + ?Sized> StorePort for SyncPorts<'_, T> {
         issued_before: DateTime<Utc>,
     ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
         ready(self.0.purge_kept_tokens(issued_before))
+    }
+    fn kept_tokens_for(
+        &self,
+        address: &EmailAddress,
+    ) -> impl Future<Output = Result<Vec<KeptToken>, Self::Error>> + Send {
+        ready(self.0.kept_tokens_for(address))
     }
     fn erase(
         &self,
@@ -364,6 +374,11 @@ impl Engine {
                 suppressions.push(s.clone());
             }
         }
+        let mut kept_tokens = store
+            .kept_tokens_for(address)
+            .await
+            .map_err(ServiceError::Store)?;
+        kept_tokens.retain(|k| k.address == *address);
         Ok(SubjectExport {
             address: address.canonical().to_owned(),
             exported_at: now,
@@ -376,6 +391,7 @@ impl Engine {
                 .cloned()
                 .collect(),
             cookie_consent: cookie_consent.cloned(),
+            kept_tokens,
         })
     }
 

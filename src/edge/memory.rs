@@ -127,6 +127,18 @@ impl ConsentStore for MemoryStore {
         Ok(inner.tokens.get(token).cloned())
     }
 
+    fn kept_tokens_for(&self, address: &EmailAddress) -> Result<Vec<KeptToken>, Infallible> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<KeptToken> = inner
+            .tokens
+            .values()
+            .filter(|k| k.address.canonical() == address.canonical())
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (a.issued_at, &a.token).cmp(&(b.issued_at, &b.token)));
+        Ok(out)
+    }
+
     fn purge_kept_tokens(&self, issued_before: DateTime<Utc>) -> Result<usize, Infallible> {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let before = inner.tokens.len();

@@ -151,6 +151,17 @@ pub trait ConsentStore {
         Ok(None)
     }
 
+    /// Every token kept for `address` (by canonical key), for the
+    /// person's subject export (by default, none).
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure.
+    fn kept_tokens_for(&self, address: &EmailAddress) -> Result<Vec<KeptToken>, Self::Error> {
+        let _ = address;
+        Ok(Vec::new())
+    }
+
     /// Delete every kept token issued before `issued_before` (expired
     /// ones: [`Driver::purge_expired_tokens`](crate::Driver::purge_expired_tokens)
     /// passes `now` minus the key ring's validity) and return how many were
@@ -241,6 +252,12 @@ macro_rules! forward_ports {
                 issued_before: DateTime<Utc>,
             ) -> Result<usize, Self::Error> {
                 (**self).purge_kept_tokens(issued_before)
+            }
+            fn kept_tokens_for(
+                &self,
+                address: &EmailAddress,
+            ) -> Result<Vec<KeptToken>, Self::Error> {
+                (**self).kept_tokens_for(address)
             }
             fn erase(
                 &self,

@@ -650,6 +650,22 @@ impl PgStore {
         .transpose()
     }
 
+    async fn kept_for(&self, address: &EmailAddress) -> Result<Vec<KeptToken>, PgStoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT body FROM consentry_kept_tokens WHERE canonical = $1 ORDER BY issued_at, token",
+                &[&address.canonical()],
+            )
+            .await
+            .map_err(PgStoreError::Query)?;
+        rows.iter()
+            .map(|r| {
+                serde_json::from_str(column(r, 0, "kept token")?).map_err(corrupt("kept token"))
+            })
+            .collect()
+    }
+
     async fn purge_kept(&self, issued_before: DateTime<Utc>) -> Result<usize, PgStoreError> {
         let client = self.client().await?;
         let deleted = client
@@ -814,6 +830,10 @@ impl crate::edge::ports::ConsentStore for SyncPgStore {
         self.block_on(self.store.purge_kept(issued_before))
     }
 
+    fn kept_tokens_for(&self, address: &EmailAddress) -> Result<Vec<KeptToken>, PgStoreError> {
+        self.block_on(self.store.kept_for(address))
+    }
+
     fn erase(
         &self,
         address: &EmailAddress,
@@ -879,6 +899,13 @@ impl AsyncConsentStore for PgStore {
         issued_before: DateTime<Utc>,
     ) -> impl Future<Output = Result<usize, PgStoreError>> + Send {
         self.purge_kept(issued_before)
+    }
+
+    fn kept_tokens_for(
+        &self,
+        address: &EmailAddress,
+    ) -> impl Future<Output = Result<Vec<KeptToken>, PgStoreError>> + Send {
+        self.kept_for(address)
     }
 
     fn erase(

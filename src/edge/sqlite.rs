@@ -588,6 +588,29 @@ impl ConsentStore for SqliteStore {
         .transpose()
     }
 
+    fn kept_tokens_for(&self, address: &EmailAddress) -> Result<Vec<KeptToken>, SqliteStoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT body FROM consentry_kept_tokens WHERE canonical = ?1 ORDER BY issued_at, token",
+            )
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map(params![address.canonical()], |r| r.get::<_, String>(0))
+            .map_err(classify)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let body = row.map_err(classify)?;
+            out.push(
+                serde_json::from_str(&body).map_err(|e| SqliteStoreError::Corrupt {
+                    what: "kept token row",
+                    source: Some(Box::new(e)),
+                })?,
+            );
+        }
+        Ok(out)
+    }
+
     fn purge_kept_tokens(&self, issued_before: DateTime<Utc>) -> Result<usize, SqliteStoreError> {
         let conn = self.lock();
         let deleted = conn
