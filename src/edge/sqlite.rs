@@ -85,6 +85,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX consentry_kept_tokens_by_issue ON consentry_kept_tokens (issued_at);",
 ];
 
+/// A stored JSON body, or [`SqliteStoreError::Corrupt`] naming `what`.
+fn decode_json<T: serde::de::DeserializeOwned>(
+    body: &str,
+    what: &'static str,
+) -> Result<T, SqliteStoreError> {
+    serde_json::from_str(body).map_err(|e| SqliteStoreError::Corrupt {
+        what,
+        source: Some(Box::new(e)),
+    })
+}
+
 /// The key of an event erased before schema 3, whose tenant is gone: its
 /// id stays reserved in every tenant.
 fn legacy_key(id: &str) -> Vec<u8> {
@@ -110,11 +121,7 @@ fn rekey_addresses(tx: &rusqlite::Transaction<'_>) -> Result<(), SqliteStoreErro
         rows.collect::<Result<_, _>>().map_err(classify)?
     };
     for (seq, canonical, body) in rows {
-        let event: ConsentEvent =
-            serde_json::from_str(&body).map_err(|e| SqliteStoreError::Corrupt {
-                what: "event row (migration 5)",
-                source: Some(Box::new(e)),
-            })?;
+        let event: ConsentEvent = decode_json(&body, "event row (migration 5)")?;
         let now = event.address.canonical();
         if canonical.as_deref() != Some(now) {
             tx.execute(
@@ -328,6 +335,23 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// The JSON `body` of every row `sql` selects (one text parameter),
+    /// decoded; a row that does not decode is [`SqliteStoreError::Corrupt`].
+    fn json_bodies<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        param: &str,
+        what: &'static str,
+    ) -> Result<Vec<T>, SqliteStoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(sql).map_err(classify)?;
+        let rows = stmt
+            .query_map(params![param], |r| r.get::<_, String>(0))
+            .map_err(classify)?;
+        rows.map(|row| decode_json(&row.map_err(classify)?, what))
+            .collect()
+    }
+
     fn truncate_wal(conn: &Connection) -> Result<(), SqliteStoreError> {
         let (busy, _, _): (i64, i64, i64) = conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
@@ -508,47 +532,19 @@ impl ConsentStore for SqliteStore {
     }
 
     fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, SqliteStoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT body FROM consentry_events WHERE canonical = ?1 AND body IS NOT NULL ORDER BY seq",
-            )
-            .map_err(classify)?;
-        let rows = stmt
-            .query_map(params![address.canonical()], |r| r.get::<_, String>(0))
-            .map_err(classify)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let body = row.map_err(classify)?;
-            let event: ConsentEvent =
-                serde_json::from_str(&body).map_err(|e| SqliteStoreError::Corrupt {
-                    what: "event row",
-                    source: Some(Box::new(e)),
-                })?;
-            out.push(event);
-        }
-        Ok(out)
+        self.json_bodies(
+            "SELECT body FROM consentry_events WHERE canonical = ?1 AND body IS NOT NULL ORDER BY seq",
+            address.canonical(),
+            "event row",
+        )
     }
 
     fn erased_facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, SqliteStoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached("SELECT body FROM consentry_erased WHERE hash = ?1 ORDER BY rowid")
-            .map_err(classify)?;
-        let rows = stmt
-            .query_map(params![hash.to_hex()], |r| r.get::<_, String>(0))
-            .map_err(classify)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let body = row.map_err(classify)?;
-            out.push(
-                serde_json::from_str(&body).map_err(|e| SqliteStoreError::Corrupt {
-                    what: "erased suppression row",
-                    source: Some(Box::new(e)),
-                })?,
-            );
-        }
-        Ok(out)
+        self.json_bodies(
+            "SELECT body FROM consentry_erased WHERE hash = ?1 ORDER BY rowid",
+            &hash.to_hex(),
+            "erased suppression row",
+        )
     }
 
     fn keep_token(&self, kept: &KeptToken) -> Result<bool, SqliteStoreError> {
@@ -579,36 +575,16 @@ impl ConsentStore for SqliteStore {
             .prepare_cached("SELECT body FROM consentry_kept_tokens WHERE token = ?1")
             .and_then(|mut stmt| stmt.query_row(params![token], |r| r.get(0)).optional())
             .map_err(classify)?;
-        body.map(|body| {
-            serde_json::from_str(&body).map_err(|e| SqliteStoreError::Corrupt {
-                what: "kept token row",
-                source: Some(Box::new(e)),
-            })
-        })
-        .transpose()
+        body.map(|body| decode_json(&body, "kept token row"))
+            .transpose()
     }
 
     fn kept_tokens_for(&self, address: &EmailAddress) -> Result<Vec<KeptToken>, SqliteStoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT body FROM consentry_kept_tokens WHERE canonical = ?1 ORDER BY issued_at, token",
-            )
-            .map_err(classify)?;
-        let rows = stmt
-            .query_map(params![address.canonical()], |r| r.get::<_, String>(0))
-            .map_err(classify)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let body = row.map_err(classify)?;
-            out.push(
-                serde_json::from_str(&body).map_err(|e| SqliteStoreError::Corrupt {
-                    what: "kept token row",
-                    source: Some(Box::new(e)),
-                })?,
-            );
-        }
-        Ok(out)
+        self.json_bodies(
+            "SELECT body FROM consentry_kept_tokens WHERE canonical = ?1 ORDER BY issued_at, token",
+            address.canonical(),
+            "kept token row",
+        )
     }
 
     fn purge_kept_tokens(&self, issued_before: DateTime<Utc>) -> Result<usize, SqliteStoreError> {
