@@ -192,6 +192,26 @@ fn a_reference_token_is_short_and_verifies_only_against_its_own_row() {
     ));
 }
 
+/// The self-contained form at the limits (128-byte ids, a long address)
+/// is long, and still verifies.
+#[test]
+fn the_longest_sealed_tokens_verify() {
+    let r = ring();
+    let (tenant, list) = (
+        TenantId::new("t".repeat(128)).unwrap(),
+        ListId::new("l".repeat(128)).unwrap(),
+    );
+    let address = addr(&long_address());
+    let token = r.issue_sealed(&tenant, &list, &address, t0());
+    assert!(token.len() > 600, "{}", token.len());
+    let v = r.verify(&token, t0()).unwrap();
+    assert_eq!((v.tenant, v.list, v.address), (tenant, list, address));
+    let mut forged = token.clone();
+    forged.pop();
+    forged.push('A');
+    assert!(r.verify(&forged, t0()).is_err() || forged == token);
+}
+
 /// Links in mail sent before the upgrade (signed `v1` tokens) keep working
 /// for their validity.
 #[test]

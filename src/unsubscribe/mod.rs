@@ -18,6 +18,7 @@ mod body;
 mod deadline;
 mod headers;
 mod mailto;
+mod siv;
 pub(crate) mod token;
 
 pub use body::{

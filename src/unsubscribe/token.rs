@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use aes_siv::siv::Aes128Siv;
+use super::siv::Siv;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -138,10 +138,9 @@ struct Secret {
     /// HMAC-SHA256 keyed with `bytes` (the key schedule done once; each
     /// use clones it).
     keyed: HmacSha256,
-    /// The AES-128-SIV cipher derived from it, its key schedules done
-    /// once (sealing and opening need it mutably, so it sits behind a lock
-    /// held only for the call).
-    siv: std::sync::Arc<std::sync::Mutex<Aes128Siv>>,
+    /// The AES-128-SIV state derived from it, bound to the key id: key
+    /// schedules and the key-only part of S2V done once, shared by clones.
+    siv: std::sync::Arc<Siv>,
 }
 
 impl PartialEq for Secret {
@@ -195,11 +194,9 @@ impl TokenKey {
         for part in [SIV_CONTEXT, b"\0", id.as_bytes(), b"\0"] {
             derive.update(part);
         }
-        let siv = match <Aes128Siv as aes_siv::KeyInit>::new_from_slice(
-            &derive.finalize().into_bytes(),
-        ) {
-            Ok(siv) => std::sync::Arc::new(std::sync::Mutex::new(siv)),
-            Err(_) => impossible("AES-128-SIV rejected a 32-byte key"),
+        let siv = match Siv::new(&derive.finalize().into_bytes(), id.as_bytes()) {
+            Some(siv) => std::sync::Arc::new(siv),
+            None => impossible("AES-128-SIV rejected a 32-byte key"),
         };
         Ok(TokenKey {
             id,
@@ -220,15 +217,11 @@ impl TokenKey {
         self.mac_for(CONTEXT)
     }
 
-    /// The AES-SIV (RFC 5297) cipher for sealing token payloads, keyed with
-    /// 256 bits derived from this key by HMAC-SHA256.
-    fn siv(&self) -> std::sync::MutexGuard<'_, Aes128Siv> {
-        // A panic while sealing cannot leave the cipher half-keyed: its
-        // state is its keys, set once.
-        self.secret
-            .siv
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The AES-SIV (RFC 5297) state for sealing token payloads, keyed with
+    /// 256 bits derived from this key by HMAC-SHA256, the key id its one
+    /// associated-data item.
+    fn siv(&self) -> &Siv {
+        &self.secret.siv
     }
 
     /// An HMAC-SHA256 keyed with this key and bound to `context` and the
@@ -496,8 +489,8 @@ impl KeyRing {
 
     /// Issue a self-contained (`v2`) token whatever its length: it
     /// verifies with the key ring alone, but with long inputs it is longer
-    /// than [`MAX_ISSUED_TOKEN_CHARS`] (about 400 characters at the
-    /// limits). Prefer [`issue`](Self::issue).
+    /// than [`MAX_ISSUED_TOKEN_CHARS`] (about 730 characters with 128-byte
+    /// ids and a 254-byte address). Prefer [`issue`](Self::issue).
     pub fn issue_sealed(
         &self,
         tenant: &TenantId,
@@ -510,10 +503,7 @@ impl KeyRing {
 
     fn seal(&self, payload: &str) -> String {
         let key = &self.active;
-        let sealed = key
-            .siv()
-            .encrypt([key.id.as_bytes()], payload.as_bytes())
-            .unwrap_or_else(|_| impossible("AES-SIV refused to seal a token payload"));
+        let sealed = key.siv().seal(payload.as_bytes());
         format!(
             "{TOKEN_VERSION}.{}.{}",
             key.id,
@@ -563,7 +553,7 @@ impl KeyRing {
 
     /// The key and decoded reference of a `v3` token, or why it is not one.
     fn reference_parts(&self, token: &str) -> Result<(&TokenKey, Vec<u8>), TokenError> {
-        let mut parts = token.split('.');
+        let mut parts = split_ascii(token, b'.');
         let (Some(KEPT_TOKEN_VERSION), Some(kid), Some(reference), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -620,7 +610,7 @@ impl KeyRing {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::Malformed);
         }
-        let mut parts = token.split('.');
+        let mut parts = split_ascii(token, b'.');
         let (Some(version), Some(kid)) = (parts.next(), parts.next()) else {
             return Err(TokenError::Malformed);
         };
@@ -637,18 +627,27 @@ impl KeyRing {
             return Err(TokenError::Malformed);
         }
         let key = self.key(kid)?;
-        let payload = if version == TOKEN_VERSION {
+        // A sealed token is decoded and opened in a small buffer on the
+        // stack (every token `issue` makes fits; a longer one, from
+        // `issue_sealed`, gets a heap buffer).
+        let mut small = [0u8; 384];
+        let mut large: Vec<u8>;
+        let legacy: Vec<u8>;
+        let payload: &[u8] = if version == TOKEN_VERSION {
             let (Some(sealed_b64), None) = (parts.next(), parts.next()) else {
                 return Err(TokenError::Malformed);
             };
-            let mut sealed = URL_SAFE_NO_PAD
-                .decode(sealed_b64)
+            let buffer: &mut [u8] = if sealed_b64.len() <= 512 {
+                &mut small
+            } else {
+                large = vec![0u8; sealed_b64.len()];
+                &mut large
+            };
+            let len = URL_SAFE_NO_PAD
+                .decode_slice(sealed_b64, &mut *buffer)
                 .map_err(|_| TokenError::Malformed)?;
-            // Opened in place: the decoded buffer becomes the payload.
-            key.siv()
-                .decrypt_in_place([key.id.as_bytes()], &mut sealed)
-                .map_err(|_| TokenError::BadSignature)?;
-            sealed
+            let sealed = buffer.get_mut(..len).ok_or(TokenError::Malformed)?;
+            key.siv().open(sealed).ok_or(TokenError::BadSignature)?
         } else {
             let (Some(payload_b64), Some(sig_b64), None) =
                 (parts.next(), parts.next(), parts.next())
@@ -665,11 +664,12 @@ impl KeyRing {
             mac.update(&payload);
             mac.verify_slice(&signature)
                 .map_err(|_| TokenError::BadSignature)?;
-            payload
+            legacy = payload;
+            &legacy
         };
         // Authentic from here on: a parse failure is our own format's fault.
-        let payload = String::from_utf8(payload).map_err(|_| TokenError::Malformed)?;
-        let mut fields = payload.split(SEP);
+        let payload = std::str::from_utf8(payload).map_err(|_| TokenError::Malformed)?;
+        let mut fields = split_ascii(payload, SEP as u8);
         let (Some(tenant), Some(list), Some(address), Some(issued), None) = (
             fields.next(),
             fields.next(),
@@ -702,4 +702,23 @@ fn kept_reference(key: &TokenKey, payload: &str) -> Vec<u8> {
     mac.update(payload.as_bytes());
     let full = mac.finalize().into_bytes();
     full.get(..KEPT_REF_BYTES).unwrap_or_default().to_vec()
+}
+
+/// `s` split at every `sep` (an ASCII byte, so every cut is a character
+/// boundary), as `str::split` would, byte by byte.
+fn split_ascii(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current.bytes().position(|b| b == sep) {
+            Some(at) => {
+                rest = current.get(at + 1..);
+                current.get(..at)
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
 }
