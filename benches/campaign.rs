@@ -18,7 +18,7 @@ use consentry::classify::{Classifier, Message};
 use consentry::eligibility::{
     plan, plan_each, AudienceMember, PermissionSummary, Planned, SendContext, SuppressionIndex,
 };
-use consentry::{EmailAddress, ListId, Scope, SuppressionKind, TenantId};
+use consentry::{EmailAddress, ListId, TenantId};
 mod common;
 
 use common::{median, time};
@@ -58,22 +58,7 @@ fn bench(c: &mut Criterion) {
     let before = resident_bytes();
     let mut index = SuppressionIndex::with_capacity(SUPPRESSED);
     for (k, &i) in suppressed.iter().enumerate() {
-        let a = &audience[i];
-        match k % 10 {
-            0..=3 => index.insert(
-                a,
-                &Scope::List(acme.clone(), news.clone()),
-                SuppressionKind::OptedOut,
-            ),
-            4 | 5 => index.insert(a, &Scope::Tenant(acme.clone()), SuppressionKind::Complaint),
-            6 | 7 => index.insert(a, &Scope::Global, SuppressionKind::HardBounce),
-            8 => index.insert(a, &Scope::Global, SuppressionKind::SoftBounceStreak),
-            _ => index.insert(
-                a,
-                &Scope::Tenant(globex.clone()),
-                SuppressionKind::Complaint,
-            ),
-        }
+        common::suppress_in_mix(&mut index, k, &audience[i], (&acme, &news, &globex));
     }
     index.shrink_to_fit();
     let index_rss = resident_bytes().saturating_sub(before);

@@ -26,7 +26,7 @@ use consentry::classify::{Classifier, Message};
 use consentry::eligibility::{
     plan, AudienceMember, PermissionKind, PermissionSummary, SendContext, SuppressionIndex,
 };
-use consentry::{EmailAddress, ListId, Scope, SuppressionKind, TenantId};
+use consentry::{EmailAddress, ListId, TenantId};
 
 fn main() {
     let sizes: Vec<usize> = std::env::var("SIZES")
@@ -63,24 +63,7 @@ fn main() {
         let build_index = || {
             let mut index = SuppressionIndex::with_capacity(suppressed.len());
             for (k, &i) in suppressed.iter().enumerate() {
-                let a = &audience[i];
-                match k % 10 {
-                    0..=3 => index.insert(
-                        a,
-                        &Scope::List(acme.clone(), news.clone()),
-                        SuppressionKind::OptedOut,
-                    ),
-                    4 | 5 => {
-                        index.insert(a, &Scope::Tenant(acme.clone()), SuppressionKind::Complaint)
-                    }
-                    6 | 7 => index.insert(a, &Scope::Global, SuppressionKind::HardBounce),
-                    8 => index.insert(a, &Scope::Global, SuppressionKind::SoftBounceStreak),
-                    _ => index.insert(
-                        a,
-                        &Scope::Tenant(globex.clone()),
-                        SuppressionKind::Complaint,
-                    ),
-                }
+                common::suppress_in_mix(&mut index, k, &audience[i], (&acme, &news, &globex));
             }
             index.shrink_to_fit();
             index

@@ -46,3 +46,39 @@ pub fn alternate(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (Ve
     }
     (ta, tb)
 }
+
+/// File the `k`-th suppressed address of the campaign benches' mix: 40%
+/// list opt-outs (`acme`/`news`), 20% tenant complaints, 20% hard bounces,
+/// 10% soft-bounce streaks, 10% complaints at another tenant (`globex`:
+/// in the index, never covering an `acme` campaign).
+pub fn suppress_in_mix(
+    index: &mut consentry::eligibility::SuppressionIndex,
+    k: usize,
+    address: &consentry::EmailAddress,
+    (acme, news, globex): (
+        &consentry::TenantId,
+        &consentry::ListId,
+        &consentry::TenantId,
+    ),
+) {
+    use consentry::{Scope, SuppressionKind};
+    match k % 10 {
+        0..=3 => index.insert(
+            address,
+            &Scope::List(acme.clone(), news.clone()),
+            SuppressionKind::OptedOut,
+        ),
+        4 | 5 => index.insert(
+            address,
+            &Scope::Tenant(acme.clone()),
+            SuppressionKind::Complaint,
+        ),
+        6 | 7 => index.insert(address, &Scope::Global, SuppressionKind::HardBounce),
+        8 => index.insert(address, &Scope::Global, SuppressionKind::SoftBounceStreak),
+        _ => index.insert(
+            address,
+            &Scope::Tenant(globex.clone()),
+            SuppressionKind::Complaint,
+        ),
+    }
+}

@@ -321,14 +321,21 @@ pub(crate) struct Compiled {
     pub(crate) max_match_len: usize,
 }
 
+/// One lexicon pattern, checked and ready to match.
+struct Checked {
+    /// As written, with ASCII word boundaries (open repetitions kept).
+    rewritten: String,
+    /// Bounded, as written and case-insensitive.
+    hir: Hir,
+    hir_ci: Hir,
+    /// The longest match it can make on normalised text, in bytes.
+    max_len: usize,
+}
+
 /// Check one pattern (it compiles, cannot match the empty string, and its
-/// literals are in normalised form) and return it rewritten for matching
-/// with the longest match it can make; `group` names where it came from in
-/// the error.
-fn checked_pattern(
-    pattern: &str,
-    group: impl Fn() -> String,
-) -> Result<(String, Hir, Hir, usize), LexiconError> {
+/// literals are in normalised form) and return it ready to match; `group`
+/// names where it came from in the error.
+fn checked_pattern(pattern: &str, group: impl Fn() -> String) -> Result<Checked, LexiconError> {
     let rewritten = ascii_boundaries(pattern);
     let single = regex_automata::meta::Regex::new(&rewritten).map_err(|source| {
         LexiconError::BadPattern {
@@ -375,7 +382,12 @@ fn checked_pattern(
         .maximum_len()
         .unwrap_or(usize::MAX)
         .max(hir.properties().maximum_len().unwrap_or(usize::MAX));
-    Ok((rewritten, hir, hir_ci, max_len))
+    Ok(Checked {
+        rewritten,
+        hir,
+        hir_ci,
+        max_len,
+    })
 }
 
 /// Check and compile every pattern of several lexicons.
@@ -385,10 +397,10 @@ pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
     let mut patterns_ci = Vec::new();
     let mut max_match_len = 0;
     for (group, pattern) in lexicons.iter().flat_map(Lexicon::entries) {
-        let (_, hir, hir_ci, max_len) = checked_pattern(pattern, || group.name())?;
-        patterns.push(hir);
-        patterns_ci.push(hir_ci);
-        max_match_len = max_len.max(max_match_len);
+        let checked = checked_pattern(pattern, || group.name())?;
+        patterns.push(checked.hir);
+        patterns_ci.push(checked.hir_ci);
+        max_match_len = checked.max_len.max(max_match_len);
         groups.push(group);
     }
     // Hints are read over whole texts only: they keep their open
@@ -396,7 +408,9 @@ pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
     let hints = lexicons
         .iter()
         .flat_map(|l| l.promotional_hints.iter())
-        .map(|pattern| checked_pattern(pattern, || "promotional_hints".to_owned()).map(|(p, ..)| p))
+        .map(|pattern| {
+            checked_pattern(pattern, || "promotional_hints".to_owned()).map(|c| c.rewritten)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if !groups.contains(&Group::Promotional) {
         return Err(LexiconError::Empty("promotional"));
@@ -444,9 +458,9 @@ mod tests {
 
     #[test]
     fn open_repetitions_are_bounded_and_lengths_are_measured_as_matched() {
-        let (_, hir, _, len) =
+        let Checked { hir, max_len, .. } =
             checked_pattern(r"\bversion [0-9]+(?:\.[0-9]+)+\b", String::new).unwrap();
-        assert_eq!(len, "version ".len() + 64 + 8 * 65);
+        assert_eq!(max_len, "version ".len() + 64 + 8 * 65);
         let re = regex_automata::meta::Regex::builder()
             .build_from_hir(&hir)
             .unwrap();
@@ -454,11 +468,13 @@ mod tests {
         // A class matched case-insensitively may match longer case
         // partners that normalised text keeps: U+2C65 (3 bytes) is the
         // partner of U+023A (2 bytes).
-        let (_, _, _, len) = checked_pattern("\\bq[\u{23a}-\u{23e}]+z\\b", String::new).unwrap();
-        assert_eq!(len, 1 + 64 * 3 + 1);
+        let longest = checked_pattern("\\bq[\u{23a}-\u{23e}]+z\\b", String::new)
+            .unwrap()
+            .max_len;
+        assert_eq!(longest, 1 + 64 * 3 + 1);
         // Past the bound, no match (a 65-digit part).
         assert!(!re.is_match(&format!("version {}.1", "9".repeat(65))));
-        let (_, hir, _, _) =
+        let Checked { hir, .. } =
             checked_pattern(r"\b(?:save|take) [0-9]{1,3} ?% off\b", String::new).unwrap();
         let re = regex_automata::meta::Regex::builder()
             .build_from_hir(&hir)
@@ -466,7 +482,7 @@ mod tests {
         assert!(re.is_match("take 20% off"));
         // An optional group stays optional (printing and re-parsing a
         // pattern once made `(?:[0-9]{2,4})?` read `[0-9]{2,4}?`).
-        let (_, hir, _, _) =
+        let Checked { hir, .. } =
             checked_pattern(r"\bzum [0-9]\.(?:[0-9]{2,4})? x\b", String::new).unwrap();
         let re = regex_automata::meta::Regex::builder()
             .build_from_hir(&hir)

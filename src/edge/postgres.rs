@@ -172,6 +172,16 @@ fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
     })
 }
 
+/// Column `i` of `row`, a JSON text, decoded as `T`; a column that does
+/// not read or decode is [`PgStoreError::Corrupt`] naming `what`.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &tokio_postgres::Row,
+    i: usize,
+    what: &'static str,
+) -> Result<T, PgStoreError> {
+    serde_json::from_str(column(row, i, what)?).map_err(corrupt(what))
+}
+
 /// Pool settings for [`PgStore::connect_with`].
 #[derive(Clone, Debug)]
 pub struct PgPoolSettings {
@@ -395,8 +405,7 @@ impl PgStore {
                 .await
                 .map_err(PgStoreError::Query)?
             {
-                let fact: ErasedFact = serde_json::from_str(column(&row, 1, "kept fact")?)
-                    .map_err(corrupt("kept fact"))?;
+                let fact: ErasedFact = json_column(&row, 1, "kept fact")?;
                 kept.entry(column(&row, 0, "kept fact hash")?)
                     .or_default()
                     .push(fact);
@@ -448,8 +457,7 @@ impl PgStore {
                 finish(&mut events, &mut load);
                 current = Some(canonical.to_owned());
             }
-            let body: &str = column(&row, 1, "event row")?;
-            events.push(serde_json::from_str(body).map_err(corrupt("event row"))?);
+            events.push(json_column(&row, 1, "event row")?);
             load.events_read += 1;
         }
         finish(&mut events, &mut load);
@@ -599,7 +607,7 @@ impl PgStore {
             .await
             .map_err(PgStoreError::Query)?;
         rows.iter()
-            .map(|r| serde_json::from_str(column(r, 0, "kept fact")?).map_err(corrupt("kept fact")))
+            .map(|r| json_column(r, 0, "kept fact"))
             .collect()
     }
 
@@ -644,10 +652,7 @@ impl PgStore {
             )
             .await
             .map_err(PgStoreError::Query)?;
-        row.map(|r| {
-            serde_json::from_str(column(&r, 0, "kept token")?).map_err(corrupt("kept token"))
-        })
-        .transpose()
+        row.map(|r| json_column(&r, 0, "kept token")).transpose()
     }
 
     async fn kept_for(&self, address: &EmailAddress) -> Result<Vec<KeptToken>, PgStoreError> {
@@ -660,9 +665,7 @@ impl PgStore {
             .await
             .map_err(PgStoreError::Query)?;
         rows.iter()
-            .map(|r| {
-                serde_json::from_str(column(r, 0, "kept token")?).map_err(corrupt("kept token"))
-            })
+            .map(|r| json_column(r, 0, "kept token"))
             .collect()
     }
 

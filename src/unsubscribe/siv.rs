@@ -17,7 +17,6 @@ use subtle::ConstantTimeEq;
 type Block = [u8; 16];
 
 /// The AES-SIV state of one token key.
-#[derive(Clone)]
 pub(crate) struct Siv {
     /// AES keyed with the first half of the key (S2V's CMAC).
     mac: Aes128,
