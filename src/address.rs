@@ -646,7 +646,7 @@ impl From<EmailAddress> for String {
 
 impl PartialEq for EmailAddress {
     fn eq(&self, other: &Self) -> bool {
-        self.canonical() == other.canonical()
+        crate::unicode::same_bytes(self.canonical().as_bytes(), other.canonical().as_bytes())
     }
 }
 impl Eq for EmailAddress {}

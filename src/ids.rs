@@ -59,7 +59,7 @@ macro_rules! id_newtype {
         /// surrounding whitespace; serde goes through the same check.
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        pub struct $name(std::sync::Arc<str>);
 
         impl $name {
             /// Check and wrap an id.
@@ -71,7 +71,7 @@ macro_rules! id_newtype {
             pub fn new(id: impl Into<String>) -> Result<Self, $crate::ids::IdError> {
                 let id = id.into();
                 $crate::ids::check_id(&id)?;
-                Ok($name(id))
+                Ok($name(id.into()))
             }
 
             /// An id the crate built itself from text that passes the
@@ -79,7 +79,7 @@ macro_rules! id_newtype {
             #[allow(dead_code)]
             pub(crate) fn from_checked(id: String) -> Self {
                 debug_assert!($crate::ids::check_id(&id).is_ok());
-                $name(id)
+                $name(id.into())
             }
 
             /// The id as text.
@@ -111,7 +111,7 @@ macro_rules! id_newtype {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0
+                id.0.as_ref().to_owned()
             }
         }
 

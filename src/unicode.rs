@@ -1,4 +1,40 @@
-//! Unicode facts shared by the address parser and the classifier.
+//! Unicode facts shared by the address parser and the classifier, and one
+//! text comparison the fold leans on.
+
+/// Whether two byte strings are equal, for the short keys that ids and
+/// addresses are: lengths first, then at most two overlapping word loads
+/// a side for up to 32 bytes, the library comparison beyond. The same
+/// answer as `a == b`, without a call into `memcmp` per event.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if (16..=32).contains(&n) {
+        let word = |s: &[u8], last: bool| {
+            let chunk = if last {
+                s.last_chunk::<16>()
+            } else {
+                s.first_chunk::<16>()
+            };
+            chunk.map(|c| u128::from_ne_bytes(*c))
+        };
+        return word(a, false) == word(b, false) && word(a, true) == word(b, true);
+    }
+    if (8..16).contains(&n) {
+        let word = |s: &[u8], last: bool| {
+            let chunk = if last {
+                s.last_chunk::<8>()
+            } else {
+                s.first_chunk::<8>()
+            };
+            chunk.map(|c| u64::from_ne_bytes(*c))
+        };
+        return word(a, false) == word(b, false) && word(a, true) == word(b, true);
+    }
+    a == b
+}
 
 /// Whether a code point is invisible: a default-ignorable code point or a
 /// bidi control (Unicode `Default_Ignorable_Code_Point`, plus the bidi marks).
@@ -25,6 +61,29 @@ pub(crate) fn is_ignorable(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn same_bytes_is_equality(
+            a in prop::collection::vec(0u8..4, 0..40),
+            b in prop::collection::vec(0u8..4, 0..40),
+        ) {
+            prop_assert_eq!(super::same_bytes(&a, &b), a == b);
+            prop_assert!(super::same_bytes(&a, &a));
+            let mut c = a.clone();
+            if let Some(x) = c.last_mut() {
+                *x ^= 1;
+                prop_assert!(!super::same_bytes(&a, &c));
+            }
+            let mut d = a.clone();
+            if let Some(x) = d.first_mut() {
+                *x ^= 1;
+                prop_assert!(!super::same_bytes(&a, &d));
+            }
+        }
+    }
+
     #[test]
     fn invisible_characters() {
         for c in [

@@ -213,7 +213,7 @@ impl ImpliedGround {
         }
     }
 
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             ImpliedGround::Purchase => "a purchase",
             ImpliedGround::Contract { .. } => "a written contract",
@@ -545,6 +545,7 @@ impl ConsentEvent {
     /// and account events of the same tenant, opt-ins and opt-outs of the
     /// same tenant for the key's list or for every list.
     pub fn concerns(&self, key: &ConsentKey) -> bool {
+        let same = |a: &str, b: &str| crate::unicode::same_bytes(a.as_bytes(), b.as_bytes());
         if self.address != key.address {
             return false;
         }
@@ -554,10 +555,14 @@ impl ConsentEvent {
             | Action::Delivered
             | Action::SuppressionCleared { .. } => true,
             Action::Complained | Action::AccountCancelled | Action::AccountReopened => {
-                self.tenant == key.tenant
+                same(self.tenant.as_str(), key.tenant.as_str())
             }
             Action::OptedIn { .. } | Action::OptedOut { .. } => {
-                self.tenant == key.tenant && self.list.as_ref().is_none_or(|l| *l == key.list)
+                same(self.tenant.as_str(), key.tenant.as_str())
+                    && self
+                        .list
+                        .as_ref()
+                        .is_none_or(|l| same(l.as_str(), key.list.as_str()))
             }
         }
     }

@@ -3,12 +3,13 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use enumset::EnumSetType;
 use serde::{Deserialize, Serialize};
 
-use super::event::{Action, Basis, ConsentEvent, ConsentKey, ImpliedGround};
+use super::event::{Action, Basis, ConsentEvent, ConsentKey, ImpliedGround, OptOutChannel};
 use super::policy::LedgerPolicy;
 use crate::address::EmailAddress;
 use crate::catalogue::ids;
@@ -132,8 +133,308 @@ impl Suppression {
 ///
 /// Build it with [`ConsentState::replay`]; it never changes afterwards. It
 /// holds no clock: `now` was fixed when it was built.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The fold records which rule applied to which event as it goes and
+/// writes the sentences of [`explain`](Self::explain) only when they are
+/// first asked for (a campaign that only asks "may we send?" never pays for
+/// them). The serialised form carries the written sentences, as it always
+/// has; a state read back from it explains itself with them.
+#[derive(Clone)]
 pub struct ConsentState {
+    key: ConsentKey,
+    as_of: DateTime<Utc>,
+    permission: Option<Permission>,
+    pending: Option<PendingConfirmation>,
+    suppressions: Vec<Suppression>,
+    account_cancelled: Option<DateTime<Utc>>,
+    soft_bounce_streak: u32,
+    opted_out_ever: bool,
+    events_applied: usize,
+    explanation: Explanation,
+}
+
+/// The rules that applied, in order: noted cheaply during the fold, written
+/// as sentences once, when first read.
+#[derive(Clone, Default)]
+struct Explanation {
+    notes: Vec<Note>,
+    written: OnceLock<Vec<Reason>>,
+}
+
+impl Explanation {
+    fn written(written: Vec<Reason>) -> Self {
+        Explanation {
+            notes: Vec::new(),
+            written: OnceLock::from(written),
+        }
+    }
+}
+
+/// One rule that applied, with what its sentence needs (times, names,
+/// counts; no formatted text).
+#[derive(Clone, Debug)]
+enum Note {
+    FutureIgnored {
+        event: EventId,
+        action: &'static str,
+        at: DateTime<Utc>,
+    },
+    OptedOut {
+        via: OptOutChannel,
+        at: DateTime<Utc>,
+        withdrew: Option<DateTime<Utc>>,
+    },
+    Complained {
+        at: DateTime<Utc>,
+        withdrew: Option<DateTime<Utc>>,
+    },
+    HardBounce {
+        at: DateTime<Utc>,
+    },
+    SoftBounceStreak {
+        streak: u32,
+        threshold: u32,
+        at: DateTime<Utc>,
+    },
+    Cleared {
+        by: String,
+        at: DateTime<Utc>,
+    },
+    AccountCancelled {
+        at: DateTime<Utc>,
+    },
+    AccountReopened {
+        at: DateTime<Utc>,
+    },
+    DoubleOptInPending {
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    },
+    ConfirmationLate {
+        at: DateTime<Utc>,
+        closed: DateTime<Utc>,
+    },
+    ConfirmationUnmatched {
+        at: DateTime<Utc>,
+    },
+    SingleOptInRefused {
+        at: DateTime<Utc>,
+    },
+    SoftOptInRefused {
+        at: DateTime<Utc>,
+    },
+    ImpliedRefused {
+        ground: &'static str,
+        on: DateTime<Utc>,
+    },
+    ExpressActRequired {
+        basis: &'static str,
+        at: DateTime<Utc>,
+    },
+    Granted {
+        basis: &'static str,
+        confirmed: bool,
+        at: DateTime<Utc>,
+        lifted: bool,
+    },
+    ImpliedGranted {
+        ground: &'static str,
+        on: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+        lifted: bool,
+    },
+    WeakEvidence {
+        at: DateTime<Utc>,
+    },
+    Lapsed {
+        implied: Option<(&'static str, DateTime<Utc>)>,
+        lapsed: DateTime<Utc>,
+    },
+    RequestExpired {
+        expired: DateTime<Utc>,
+    },
+    NoPermission,
+}
+
+const LIFTED: &str = "; lifts the earlier opt-out or complaint for this list";
+
+impl Note {
+    /// The reason this note stands for, in the words the fold has always
+    /// used (the serialised states and the audit trail keep them).
+    fn write(&self, key: &ConsentKey, now: DateTime<Utc>) -> Reason {
+        let withdrawn = |what: String, withdrew: &Option<DateTime<Utc>>| match withdrew {
+            Some(since) => format!("{what}; withdraws the permission granted on {since}"),
+            None => what,
+        };
+        match self {
+            Note::FutureIgnored { event, action, at } => Reason::new(
+                ids::FUTURE_OPT_IN_IGNORED,
+                format!("event `{event}` ({action}) is dated {at} after now ({now}) and was ignored"),
+            ),
+            Note::OptedOut { via, at, withdrew } => Reason::new(
+                ids::OPT_OUT_BEATS_OPT_IN,
+                withdrawn(format!("opted out via {via} on {at}"), withdrew),
+            ),
+            Note::Complained { at, withdrew } => Reason::new(
+                ids::COMPLAINT,
+                withdrawn(
+                    format!(
+                        "complained on {at}; suppressed for every list of tenant `{}`",
+                        key.tenant
+                    ),
+                    withdrew,
+                ),
+            ),
+            Note::HardBounce { at } => Reason::new(
+                ids::HARD_BOUNCE,
+                format!("hard bounce on {at}; suppressed globally until cleared"),
+            ),
+            Note::SoftBounceStreak {
+                streak,
+                threshold,
+                at,
+            } => Reason::new(
+                ids::SOFT_BOUNCE_STREAK,
+                format!(
+                    "{streak} soft bounces in a row by {at} (threshold {threshold}); suppressed globally until cleared"
+                ),
+            ),
+            Note::Cleared { by, at } => Reason::new(
+                ids::SUPPRESSION_CLEARED,
+                format!("bounce suppression cleared by `{by}` on {at}"),
+            ),
+            Note::AccountCancelled { at } => Reason::new(
+                ids::ACCOUNT_CANCELLED,
+                format!(
+                    "account cancelled on {at}; all mail from tenant `{}` stops",
+                    key.tenant
+                ),
+            ),
+            Note::AccountReopened { at } => Reason::new(
+                ids::ACCOUNT_REOPENED,
+                format!("account reopened on {at}"),
+            ),
+            Note::DoubleOptInPending { at, expires_at } => Reason::new(
+                ids::DOUBLE_OPT_IN_PENDING,
+                format!(
+                    "double opt-in requested on {at}; pending until confirmed (by {expires_at})"
+                ),
+            ),
+            Note::ConfirmationLate { at, closed } => Reason::new(
+                ids::DOUBLE_OPT_IN_EXPIRED,
+                format!("confirmation on {at} came after the window closed on {closed}; ignored"),
+            ),
+            Note::ConfirmationUnmatched { at } => Reason::new(
+                ids::DOUBLE_OPT_IN_EXPIRED,
+                format!("confirmation on {at} matches no pending request; ignored"),
+            ),
+            Note::SingleOptInRefused { at } => Reason::new(
+                ids::SINGLE_OPT_IN_NOT_ACCEPTED,
+                format!(
+                    "form opt-in on {at} grants nothing: the policy requires double opt-in"
+                ),
+            ),
+            Note::SoftOptInRefused { at } => Reason::new(
+                ids::SOFT_OPT_IN_NOT_ACCEPTED,
+                format!(
+                    "existing-customer opt-in on {at} grants nothing: the policy does not accept soft opt-in"
+                ),
+            ),
+            Note::ImpliedRefused { ground, on } => Reason::new(
+                ids::IMPLIED_CONSENT_NOT_ACCEPTED,
+                format!(
+                    "implied consent from {ground} on {on} grants nothing: the policy does not accept implied consent"
+                ),
+            ),
+            Note::ExpressActRequired { basis, at } => Reason::new(
+                ids::EXPRESS_ACT_REQUIRED,
+                format!(
+                    "{basis} opt-in on {at} ignored: after an opt-out or complaint only an express act of the person restores permission"
+                ),
+            ),
+            Note::Granted {
+                basis,
+                confirmed,
+                at,
+                lifted,
+            } => Reason::new(
+                if *confirmed {
+                    ids::DOUBLE_OPT_IN_CONFIRMED
+                } else {
+                    ids::OPT_IN_GRANTED
+                },
+                format!(
+                    "{basis} opt-in on {at} grants permission{}",
+                    if *lifted { LIFTED } else { "" }
+                ),
+            ),
+            Note::ImpliedGranted {
+                ground,
+                on,
+                until,
+                lifted,
+            } => {
+                let lifted = if *lifted { LIFTED } else { "" };
+                Reason::new(
+                    ids::IMPLIED_CONSENT_GRANTED,
+                    match until {
+                        Some(until) => format!(
+                            "implied consent from {ground} on {on} grants permission until it lapses on {until}{lifted}"
+                        ),
+                        None => format!(
+                            "implied consent from {ground} on {on} grants permission; it does not lapse while the ground holds{lifted}"
+                        ),
+                    },
+                )
+            }
+            Note::WeakEvidence { at } => Reason::new(
+                ids::OPT_IN_WEAK_EVIDENCE,
+                format!(
+                    "the opt-in on {at} was recorded without a policy version or a source; its evidence is weak"
+                ),
+            ),
+            Note::Lapsed { implied, lapsed } => {
+                let what = match implied {
+                    Some((ground, on)) => format!("implied consent from {ground} on {on}"),
+                    None => "the permission".to_owned(),
+                };
+                Reason::new(
+                    ids::IMPLIED_CONSENT_LAPSED,
+                    format!(
+                        "{what} lapsed on {lapsed}; only an express opt-in restores permission"
+                    ),
+                )
+            }
+            Note::RequestExpired { expired } => Reason::new(
+                ids::DOUBLE_OPT_IN_EXPIRED,
+                format!("the double opt-in request expired unconfirmed on {expired}"),
+            ),
+            Note::NoPermission => Reason::new(
+                ids::NO_PERMISSION,
+                "no permission is recorded for this address and list",
+            ),
+        }
+    }
+}
+
+/// The serialised form of a state, field for field (written by reference,
+/// read into owned values).
+#[derive(Serialize)]
+struct StateRef<'a> {
+    key: &'a ConsentKey,
+    as_of: DateTime<Utc>,
+    permission: &'a Option<Permission>,
+    pending: &'a Option<PendingConfirmation>,
+    suppressions: &'a [Suppression],
+    account_cancelled: Option<DateTime<Utc>>,
+    soft_bounce_streak: u32,
+    opted_out_ever: bool,
+    events_applied: usize,
+    explanation: &'a [Reason],
+}
+
+#[derive(Deserialize)]
+struct StateOwned {
     key: ConsentKey,
     as_of: DateTime<Utc>,
     permission: Option<Permission>,
@@ -146,6 +447,79 @@ pub struct ConsentState {
     explanation: Vec<Reason>,
 }
 
+impl Serialize for ConsentState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StateRef {
+            key: &self.key,
+            as_of: self.as_of,
+            permission: &self.permission,
+            pending: &self.pending,
+            suppressions: &self.suppressions,
+            account_cancelled: self.account_cancelled,
+            soft_bounce_streak: self.soft_bounce_streak,
+            opted_out_ever: self.opted_out_ever,
+            events_applied: self.events_applied,
+            explanation: self.explain(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ConsentState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = StateOwned::deserialize(deserializer)?;
+        Ok(ConsentState {
+            key: s.key,
+            as_of: s.as_of,
+            permission: s.permission,
+            pending: s.pending,
+            suppressions: s.suppressions,
+            account_cancelled: s.account_cancelled,
+            soft_bounce_streak: s.soft_bounce_streak,
+            opted_out_ever: s.opted_out_ever,
+            events_applied: s.events_applied,
+            explanation: Explanation::written(s.explanation),
+        })
+    }
+}
+
+impl PartialEq for ConsentState {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+            && self.as_of == other.as_of
+            && self.permission == other.permission
+            && self.pending == other.pending
+            && self.suppressions == other.suppressions
+            && self.account_cancelled == other.account_cancelled
+            && self.soft_bounce_streak == other.soft_bounce_streak
+            && self.opted_out_ever == other.opted_out_ever
+            && self.events_applied == other.events_applied
+            && self.explain() == other.explain()
+    }
+}
+
+impl Eq for ConsentState {}
+
+impl fmt::Debug for ConsentState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsentState")
+            .field("key", &self.key)
+            .field("as_of", &self.as_of)
+            .field("permission", &self.permission)
+            .field("pending", &self.pending)
+            .field("suppressions", &self.suppressions)
+            .field("account_cancelled", &self.account_cancelled)
+            .field("soft_bounce_streak", &self.soft_bounce_streak)
+            .field("opted_out_ever", &self.opted_out_ever)
+            .field("events_applied", &self.events_applied)
+            .field("explanation", &self.explain())
+            .finish()
+    }
+}
+
+/// Events of one key gathered on the stack before any vector is needed.
+const INLINE_EVENTS: usize = 32;
+
 /// Sort order of the fold: by time; at equal times opt-in-like events
 /// first (so the opt-out wins); then by id; a total order for the rare
 /// same-id ties so the fold never depends on input order.
@@ -157,6 +531,388 @@ pub(crate) fn fold_order(a: &ConsentEvent, b: &ConsentEvent) -> Ordering {
         .then_with(|| a.list.cmp(&b.list))
         .then_with(|| a.address.as_str().cmp(b.address.as_str()))
         .then_with(|| a.evidence.cmp(&b.evidence))
+}
+
+/// Where a suppression the fold holds applies. Every event it folds
+/// concerns its key, so the tenant and list are the key's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    Global,
+    Tenant,
+    List,
+}
+
+/// A permission while folding: borrowed from its event, owned once, at the
+/// end.
+#[derive(Clone, Copy)]
+struct Held<'a> {
+    basis: &'a Basis,
+    since: DateTime<Utc>,
+    event: &'a EventId,
+    weak: bool,
+    lapses_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Copy)]
+struct Pending<'a> {
+    requested_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    event: &'a EventId,
+}
+
+#[derive(Clone, Copy)]
+struct Active<'a> {
+    reach: Reach,
+    kind: SuppressionKind,
+    since: DateTime<Utc>,
+    event: &'a EventId,
+}
+
+impl Active<'_> {
+    fn blocks_transactional(&self) -> bool {
+        self.kind.blocks_transactional()
+    }
+}
+
+/// The fold in progress: everything borrowed from the events, nothing
+/// allocated per event but a note.
+struct Fold<'a> {
+    permission: Option<Held<'a>>,
+    pending: Option<Pending<'a>>,
+    suppressions: Vec<Active<'a>>,
+    account_cancelled: Option<DateTime<Utc>>,
+    soft_bounce_streak: u32,
+    opted_out_ever: bool,
+    events_applied: usize,
+    notes: Vec<Note>,
+}
+
+impl<'a> Fold<'a> {
+    /// A fold of `events` events: room for a note each and two more for
+    /// what `finish` adds, up to a few kilobytes (a long history grows the
+    /// list as it goes rather than asking the system for fresh pages).
+    fn new(events: usize) -> Self {
+        Fold {
+            permission: None,
+            pending: None,
+            suppressions: Vec::new(),
+            account_cancelled: None,
+            soft_bounce_streak: 0,
+            opted_out_ever: false,
+            events_applied: 0,
+            notes: Vec::with_capacity(events.saturating_add(2).min(128)),
+        }
+    }
+
+    fn apply(&mut self, event: &'a ConsentEvent, policy: &LedgerPolicy, now: DateTime<Utc>) {
+        if event.at > now && !event.action.is_opt_out_like() {
+            self.notes.push(Note::FutureIgnored {
+                event: event.id.clone(),
+                action: event.action.name(),
+                at: event.at,
+            });
+            return;
+        }
+        self.events_applied += 1;
+        match &event.action {
+            Action::OptedIn { basis } => self.opt_in(event, basis, policy),
+            Action::OptedOut { via } => {
+                let reach = if event.list.is_some() {
+                    Reach::List
+                } else {
+                    Reach::Tenant
+                };
+                let withdrew = self.block(event, reach, SuppressionKind::OptedOut);
+                self.notes.push(Note::OptedOut {
+                    via: *via,
+                    at: event.at,
+                    withdrew,
+                });
+            }
+            Action::Complained => {
+                let withdrew = self.block(event, Reach::Tenant, SuppressionKind::Complaint);
+                self.notes.push(Note::Complained {
+                    at: event.at,
+                    withdrew,
+                });
+            }
+            Action::HardBounced => {
+                if !self
+                    .suppressions
+                    .iter()
+                    .any(|s| s.kind == SuppressionKind::HardBounce)
+                {
+                    self.suppressions.push(Active {
+                        reach: Reach::Global,
+                        kind: SuppressionKind::HardBounce,
+                        since: event.at,
+                        event: &event.id,
+                    });
+                    self.notes.push(Note::HardBounce { at: event.at });
+                }
+            }
+            Action::SoftBounced => {
+                self.soft_bounce_streak = self.soft_bounce_streak.saturating_add(1);
+                let threshold = policy.soft_bounce_threshold();
+                let already = self
+                    .suppressions
+                    .iter()
+                    .any(|s| s.kind == SuppressionKind::SoftBounceStreak);
+                if self.soft_bounce_streak >= threshold && !already {
+                    self.suppressions.push(Active {
+                        reach: Reach::Global,
+                        kind: SuppressionKind::SoftBounceStreak,
+                        since: event.at,
+                        event: &event.id,
+                    });
+                    self.notes.push(Note::SoftBounceStreak {
+                        streak: self.soft_bounce_streak,
+                        threshold,
+                        at: event.at,
+                    });
+                }
+            }
+            Action::Delivered => {
+                self.soft_bounce_streak = 0;
+            }
+            Action::SuppressionCleared { by } => {
+                self.soft_bounce_streak = 0;
+                let before = self.suppressions.len();
+                self.suppressions.retain(|s| !s.kind.is_bounce());
+                if self.suppressions.len() != before {
+                    self.notes.push(Note::Cleared {
+                        by: by.clone(),
+                        at: event.at,
+                    });
+                }
+            }
+            Action::AccountCancelled => {
+                if self.account_cancelled.is_none() {
+                    self.account_cancelled = Some(event.at);
+                    self.notes.push(Note::AccountCancelled { at: event.at });
+                }
+            }
+            Action::AccountReopened => {
+                if self.account_cancelled.take().is_some() {
+                    self.notes.push(Note::AccountReopened { at: event.at });
+                }
+            }
+        }
+    }
+
+    /// An opt-out or complaint: withdraws the permission (returning since
+    /// when it was held) and suppresses at `reach`.
+    fn block(
+        &mut self,
+        event: &'a ConsentEvent,
+        reach: Reach,
+        kind: SuppressionKind,
+    ) -> Option<DateTime<Utc>> {
+        self.opted_out_ever = true;
+        self.pending = None;
+        let withdrew = self.permission.take().map(|p| p.since);
+        // One suppression per scope and reason kind is enough.
+        let duplicate = self
+            .suppressions
+            .iter()
+            .any(|s| s.reach == reach && s.kind == kind);
+        if !duplicate {
+            self.suppressions.push(Active {
+                reach,
+                kind,
+                since: event.at,
+                event: &event.id,
+            });
+        }
+        withdrew
+    }
+
+    fn opt_in(&mut self, event: &'a ConsentEvent, basis: &'a Basis, policy: &LedgerPolicy) {
+        let at = event.at;
+        match basis {
+            Basis::DoubleOptInRequested => {
+                let expires_at = crate::time::add(at, policy.double_opt_in_window());
+                self.pending = Some(Pending {
+                    requested_at: at,
+                    expires_at,
+                    event: &event.id,
+                });
+                self.notes.push(Note::DoubleOptInPending { at, expires_at });
+                return;
+            }
+            Basis::DoubleOptInConfirmed => match self.pending.take() {
+                Some(p) if at <= p.expires_at => {}
+                Some(p) => {
+                    self.notes.push(Note::ConfirmationLate {
+                        at,
+                        closed: p.expires_at,
+                    });
+                    return;
+                }
+                None => {
+                    self.notes.push(Note::ConfirmationUnmatched { at });
+                    return;
+                }
+            },
+            Basis::ExpressForm if !policy.single_opt_in_allowed() => {
+                self.notes.push(Note::SingleOptInRefused { at });
+                return;
+            }
+            Basis::ExistingCustomer if !policy.soft_opt_in_counts() => {
+                self.notes.push(Note::SoftOptInRefused { at });
+                return;
+            }
+            Basis::Implied { ground, on } if !policy.implied_consent_counts() => {
+                self.notes.push(Note::ImpliedRefused {
+                    ground: ground.name(),
+                    on: *on,
+                });
+                return;
+            }
+            Basis::ExpressForm
+            | Basis::ExistingCustomer
+            | Basis::Imported { .. }
+            | Basis::Implied { .. } => {}
+        }
+        if self.opted_out_ever && !basis.is_express() {
+            self.notes.push(Note::ExpressActRequired {
+                basis: basis_name(basis),
+                at,
+            });
+            return;
+        }
+        let weak = event.evidence.is_weak();
+        let lapses_at = match basis {
+            Basis::Implied { ground, on } => ground.lapses_at(*on),
+            _ => None,
+        };
+        // Which permission the state holds: one that lasts longer (express
+        // consent never lapses), then an express act over any other basis,
+        // then strong evidence over weak. News about the same implied
+        // relationship (a contract's or subscription's end date) replaces
+        // what was known of it.
+        let rank = |lapse: Option<DateTime<Utc>>, express: bool, weak: bool| {
+            (lapse.unwrap_or(DateTime::<Utc>::MAX_UTC), express, !weak)
+        };
+        let replace = match &self.permission {
+            None => true,
+            Some(p) => {
+                let same_relationship = match (p.basis, basis) {
+                    (Basis::Implied { ground: old, .. }, Basis::Implied { ground: new, .. }) => {
+                        matches!(
+                            (old, new),
+                            (
+                                ImpliedGround::Contract { .. },
+                                ImpliedGround::Contract { .. }
+                            ) | (
+                                ImpliedGround::Subscription { .. },
+                                ImpliedGround::Subscription { .. }
+                            )
+                        )
+                    }
+                    _ => false,
+                };
+                same_relationship
+                    || rank(lapses_at, basis.is_express(), weak)
+                        > rank(p.lapses_at, p.basis.is_express(), p.weak)
+            }
+        };
+        if !replace {
+            return;
+        }
+        // An express act after an opt-out or complaint lifts them for this key.
+        let lifted_before = self.suppressions.len();
+        self.suppressions.retain(|s| s.blocks_transactional());
+        let lifted = lifted_before != self.suppressions.len();
+        self.permission = Some(Held {
+            basis,
+            since: at,
+            event: &event.id,
+            weak,
+            lapses_at,
+        });
+        self.notes.push(match basis {
+            Basis::Implied { ground, on } => Note::ImpliedGranted {
+                ground: ground.name(),
+                on: *on,
+                until: lapses_at,
+                lifted,
+            },
+            _ => Note::Granted {
+                basis: basis_name(basis),
+                confirmed: matches!(basis, Basis::DoubleOptInConfirmed),
+                at,
+                lifted,
+            },
+        });
+        if weak {
+            self.notes.push(Note::WeakEvidence { at });
+        }
+    }
+
+    /// Lapses and expiries as of `now`, then the state, owned.
+    fn finish(mut self, key: &ConsentKey, now: DateTime<Utc>) -> ConsentState {
+        if let Some(p) = self.permission {
+            if let Some(lapsed) = p.lapses_at.filter(|at| *at <= now) {
+                let implied = match p.basis {
+                    Basis::Implied { ground, on } => Some((ground.name(), *on)),
+                    _ => None,
+                };
+                self.permission = None;
+                self.notes.push(Note::Lapsed { implied, lapsed });
+            }
+        }
+        if let Some(p) = self.pending {
+            if p.expires_at < now {
+                self.pending = None;
+                self.notes.push(Note::RequestExpired {
+                    expired: p.expires_at,
+                });
+            }
+        }
+        if self.permission.is_none() && self.pending.is_none() && !self.opted_out_ever {
+            self.notes.push(Note::NoPermission);
+        }
+        let scope = |reach: Reach| match reach {
+            Reach::Global => Scope::Global,
+            Reach::Tenant => Scope::Tenant(key.tenant.clone()),
+            Reach::List => Scope::List(key.tenant.clone(), key.list.clone()),
+        };
+        ConsentState {
+            key: key.clone(),
+            as_of: now,
+            permission: self.permission.map(|p| Permission {
+                basis: p.basis.clone(),
+                since: p.since,
+                event: p.event.clone(),
+                weak_evidence: p.weak,
+                lapses_at: p.lapses_at,
+            }),
+            pending: self.pending.map(|p| PendingConfirmation {
+                requested_at: p.requested_at,
+                expires_at: p.expires_at,
+                event: p.event.clone(),
+            }),
+            suppressions: self
+                .suppressions
+                .iter()
+                .map(|s| Suppression {
+                    scope: scope(s.reach),
+                    kind: s.kind,
+                    since: s.since,
+                    event: s.event.clone(),
+                })
+                .collect(),
+            account_cancelled: self.account_cancelled,
+            soft_bounce_streak: self.soft_bounce_streak,
+            opted_out_ever: self.opted_out_ever,
+            events_applied: self.events_applied,
+            explanation: Explanation {
+                notes: self.notes,
+                written: OnceLock::new(),
+            },
+        }
+    }
 }
 
 impl ConsentState {
@@ -172,7 +928,7 @@ impl ConsentState {
             soft_bounce_streak: 0,
             opted_out_ever: false,
             events_applied: 0,
-            explanation: Vec::new(),
+            explanation: Explanation::default(),
         }
     }
 
@@ -239,15 +995,50 @@ impl ConsentState {
     where
         I: IntoIterator<Item = &'a ConsentEvent>,
     {
-        let mut relevant: Vec<&ConsentEvent> =
-            events.into_iter().filter(|e| e.concerns(key)).collect();
+        let mut events = events.into_iter().filter(|e| e.concerns(key));
+        let Some(first) = events.next() else {
+            return Fold::new(0).finish(key, now);
+        };
+        // A person's history is usually short: gather it on the stack, and
+        // in a vector only beyond that.
+        let mut inline = [first; INLINE_EVENTS];
+        let mut count = 1usize;
+        let mut spilled: Vec<&ConsentEvent> = Vec::new();
+        for event in events.by_ref() {
+            match inline.get_mut(count) {
+                Some(slot) => {
+                    *slot = event;
+                    count += 1;
+                }
+                None => {
+                    spilled.reserve(INLINE_EVENTS * 2);
+                    spilled.extend_from_slice(&inline);
+                    spilled.push(event);
+                    break;
+                }
+            }
+        }
+        spilled.extend(events);
+        let relevant: &mut [&ConsentEvent] = if spilled.is_empty() {
+            inline.get_mut(..count).unwrap_or_default()
+        } else {
+            &mut spilled
+        };
+        let mut fold = Fold::new(relevant.len());
+        // Events in strictly increasing fold order (what a store that keeps
+        // them sorted hands over) hold no repeat: fold them as they are.
+        if relevant.is_sorted_by(|a, b| fold_order(a, b) == Ordering::Less) {
+            for event in relevant.iter() {
+                fold.apply(event, policy, now);
+            }
+            return fold.finish(key, now);
+        }
         relevant.sort_by(|a, b| fold_order(a, b));
         // A repeated event (same id, same content) is applied once. Two
         // events that share an id but differ are both applied: an id
         // collision must never lose an opt-out. Equal events sort next to
         // each other's run of equal fold keys, so each is compared only
         // with the few events of its run (no hashing of whole events).
-        let mut state = ConsentState::empty(key.clone(), now);
         let mut run_start = 0usize;
         for (i, event) in relevant.iter().enumerate() {
             let starts_run = match i.checked_sub(1).and_then(|p| relevant.get(p)) {
@@ -263,375 +1054,9 @@ impl ConsentState {
             if repeated {
                 continue;
             }
-            state.apply(event, policy, now);
+            fold.apply(event, policy, now);
         }
-        state.finish(now);
-        state
-    }
-
-    fn note(&mut self, reason: Reason) {
-        self.explanation.push(reason);
-    }
-
-    fn list_scope(&self, event: &ConsentEvent) -> Scope {
-        match &event.list {
-            Some(list) => Scope::List(event.tenant.clone(), list.clone()),
-            None => Scope::Tenant(event.tenant.clone()),
-        }
-    }
-
-    fn apply(&mut self, event: &ConsentEvent, policy: &LedgerPolicy, now: DateTime<Utc>) {
-        if event.at > now && !event.action.is_opt_out_like() {
-            self.note(Reason::new(
-                ids::FUTURE_OPT_IN_IGNORED,
-                format!(
-                    "event `{}` ({}) is dated {} after now ({}) and was ignored",
-                    event.id,
-                    event.action.name(),
-                    event.at,
-                    now
-                ),
-            ));
-            return;
-        }
-        self.events_applied += 1;
-        match &event.action {
-            Action::OptedIn { basis } => self.opt_in(event, basis, policy),
-            Action::OptedOut { via } => {
-                let scope = self.list_scope(event);
-                self.block(
-                    event,
-                    scope,
-                    SuppressionKind::OptedOut,
-                    format!("opted out via {via} on {}", event.at),
-                );
-            }
-            Action::Complained => {
-                let scope = Scope::Tenant(event.tenant.clone());
-                self.block(
-                    event,
-                    scope,
-                    SuppressionKind::Complaint,
-                    format!(
-                        "complained on {}; suppressed for every list of tenant `{}`",
-                        event.at, event.tenant
-                    ),
-                );
-            }
-            Action::HardBounced => {
-                if !self
-                    .suppressions
-                    .iter()
-                    .any(|s| s.kind == SuppressionKind::HardBounce)
-                {
-                    self.suppressions.push(Suppression {
-                        scope: Scope::Global,
-                        kind: SuppressionKind::HardBounce,
-                        since: event.at,
-                        event: event.id.clone(),
-                    });
-                    self.note(Reason::new(
-                        ids::HARD_BOUNCE,
-                        format!(
-                            "hard bounce on {}; suppressed globally until cleared",
-                            event.at
-                        ),
-                    ));
-                }
-            }
-            Action::SoftBounced => {
-                self.soft_bounce_streak = self.soft_bounce_streak.saturating_add(1);
-                let threshold = policy.soft_bounce_threshold();
-                let already = self
-                    .suppressions
-                    .iter()
-                    .any(|s| s.kind == SuppressionKind::SoftBounceStreak);
-                if self.soft_bounce_streak >= threshold && !already {
-                    self.suppressions.push(Suppression {
-                        scope: Scope::Global,
-                        kind: SuppressionKind::SoftBounceStreak,
-                        since: event.at,
-                        event: event.id.clone(),
-                    });
-                    self.note(Reason::new(
-                        ids::SOFT_BOUNCE_STREAK,
-                        format!(
-                            "{} soft bounces in a row by {} (threshold {threshold}); suppressed globally until cleared",
-                            self.soft_bounce_streak, event.at
-                        ),
-                    ));
-                }
-            }
-            Action::Delivered => {
-                self.soft_bounce_streak = 0;
-            }
-            Action::SuppressionCleared { by } => {
-                self.soft_bounce_streak = 0;
-                let before = self.suppressions.len();
-                self.suppressions.retain(|s| !s.kind.is_bounce());
-                if self.suppressions.len() != before {
-                    self.note(Reason::new(
-                        ids::SUPPRESSION_CLEARED,
-                        format!("bounce suppression cleared by `{by}` on {}", event.at),
-                    ));
-                }
-            }
-            Action::AccountCancelled => {
-                if self.account_cancelled.is_none() {
-                    self.account_cancelled = Some(event.at);
-                    self.note(Reason::new(
-                        ids::ACCOUNT_CANCELLED,
-                        format!(
-                            "account cancelled on {}; all mail from tenant `{}` stops",
-                            event.at, event.tenant
-                        ),
-                    ));
-                }
-            }
-            Action::AccountReopened => {
-                if self.account_cancelled.take().is_some() {
-                    self.note(Reason::new(
-                        ids::ACCOUNT_REOPENED,
-                        format!("account reopened on {}", event.at),
-                    ));
-                }
-            }
-        }
-    }
-
-    fn block(&mut self, event: &ConsentEvent, scope: Scope, kind: SuppressionKind, what: String) {
-        self.opted_out_ever = true;
-        self.pending = None;
-        let rule = if kind == SuppressionKind::Complaint {
-            ids::COMPLAINT
-        } else {
-            ids::OPT_OUT_BEATS_OPT_IN
-        };
-        let sentence = match self.permission.take() {
-            Some(p) => format!("{what}; withdraws the permission granted on {}", p.since),
-            None => what,
-        };
-        self.note(Reason::new(rule, sentence));
-        // One suppression per scope and reason kind is enough.
-        let duplicate = self
-            .suppressions
-            .iter()
-            .any(|s| s.scope == scope && s.kind == kind);
-        if !duplicate {
-            self.suppressions.push(Suppression {
-                scope,
-                kind,
-                since: event.at,
-                event: event.id.clone(),
-            });
-        }
-    }
-
-    fn opt_in(&mut self, event: &ConsentEvent, basis: &Basis, policy: &LedgerPolicy) {
-        match basis {
-            Basis::DoubleOptInRequested => {
-                let expires_at = crate::time::add(event.at, policy.double_opt_in_window());
-                self.pending = Some(PendingConfirmation {
-                    requested_at: event.at,
-                    expires_at,
-                    event: event.id.clone(),
-                });
-                self.note(Reason::new(
-                    ids::DOUBLE_OPT_IN_PENDING,
-                    format!(
-                        "double opt-in requested on {}; pending until confirmed (by {expires_at})",
-                        event.at
-                    ),
-                ));
-                return;
-            }
-            Basis::DoubleOptInConfirmed => match self.pending.take() {
-                Some(p) if event.at <= p.expires_at => {}
-                Some(p) => {
-                    self.note(Reason::new(
-                        ids::DOUBLE_OPT_IN_EXPIRED,
-                        format!(
-                            "confirmation on {} came after the window closed on {}; ignored",
-                            event.at, p.expires_at
-                        ),
-                    ));
-                    return;
-                }
-                None => {
-                    self.note(Reason::new(
-                        ids::DOUBLE_OPT_IN_EXPIRED,
-                        format!(
-                            "confirmation on {} matches no pending request; ignored",
-                            event.at
-                        ),
-                    ));
-                    return;
-                }
-            },
-            Basis::ExpressForm if !policy.single_opt_in_allowed() => {
-                self.note(Reason::new(
-                    ids::SINGLE_OPT_IN_NOT_ACCEPTED,
-                    format!(
-                        "form opt-in on {} grants nothing: the policy requires double opt-in",
-                        event.at
-                    ),
-                ));
-                return;
-            }
-            Basis::ExistingCustomer if !policy.soft_opt_in_counts() => {
-                self.note(Reason::new(
-                    ids::SOFT_OPT_IN_NOT_ACCEPTED,
-                    format!(
-                        "existing-customer opt-in on {} grants nothing: the policy does not accept soft opt-in",
-                        event.at
-                    ),
-                ));
-                return;
-            }
-            Basis::Implied { ground, on } if !policy.implied_consent_counts() => {
-                self.note(Reason::new(
-                    ids::IMPLIED_CONSENT_NOT_ACCEPTED,
-                    format!(
-                        "implied consent from {ground} on {on} grants nothing: the policy does not accept implied consent"
-                    ),
-                ));
-                return;
-            }
-            Basis::ExpressForm
-            | Basis::ExistingCustomer
-            | Basis::Imported { .. }
-            | Basis::Implied { .. } => {}
-        }
-        if self.opted_out_ever && !basis.is_express() {
-            self.note(Reason::new(
-                ids::EXPRESS_ACT_REQUIRED,
-                format!(
-                    "{} opt-in on {} ignored: after an opt-out or complaint only an express act of the person restores permission",
-                    basis_name(basis),
-                    event.at
-                ),
-            ));
-            return;
-        }
-        let weak = event.evidence.is_weak();
-        let lapses_at = match basis {
-            Basis::Implied { ground, on } => ground.lapses_at(*on),
-            _ => None,
-        };
-        // Which permission the state holds: one that lasts longer (express
-        // consent never lapses), then an express act over any other basis,
-        // then strong evidence over weak. News about the same implied
-        // relationship (a contract's or subscription's end date) replaces
-        // what was known of it.
-        let rank = |lapse: Option<DateTime<Utc>>, express: bool, weak: bool| {
-            (lapse.unwrap_or(DateTime::<Utc>::MAX_UTC), express, !weak)
-        };
-        let replace = match &self.permission {
-            None => true,
-            Some(p) => {
-                let same_relationship = match (&p.basis, basis) {
-                    (Basis::Implied { ground: old, .. }, Basis::Implied { ground: new, .. }) => {
-                        matches!(
-                            (old, new),
-                            (
-                                ImpliedGround::Contract { .. },
-                                ImpliedGround::Contract { .. }
-                            ) | (
-                                ImpliedGround::Subscription { .. },
-                                ImpliedGround::Subscription { .. }
-                            )
-                        )
-                    }
-                    _ => false,
-                };
-                same_relationship
-                    || rank(lapses_at, basis.is_express(), weak)
-                        > rank(p.lapses_at, p.basis.is_express(), p.weak_evidence)
-            }
-        };
-        if !replace {
-            return;
-        }
-        // An express act after an opt-out or complaint lifts them for this key.
-        let lifted_before = self.suppressions.len();
-        self.suppressions.retain(|s| s.blocks_transactional());
-        let lifted = lifted_before != self.suppressions.len();
-        self.permission = Some(Permission {
-            basis: basis.clone(),
-            since: event.at,
-            event: event.id.clone(),
-            weak_evidence: weak,
-            lapses_at,
-        });
-        let rule = match basis {
-            Basis::DoubleOptInConfirmed => ids::DOUBLE_OPT_IN_CONFIRMED,
-            Basis::Implied { .. } => ids::IMPLIED_CONSENT_GRANTED,
-            _ => ids::OPT_IN_GRANTED,
-        };
-        let mut sentence = match basis {
-            Basis::Implied { ground, on } => match lapses_at {
-                Some(until) => format!(
-                    "implied consent from {ground} on {on} grants permission until it lapses on {until}"
-                ),
-                None => format!(
-                    "implied consent from {ground} on {on} grants permission; it does not lapse while the ground holds"
-                ),
-            },
-            _ => format!(
-                "{} opt-in on {} grants permission",
-                basis_name(basis),
-                event.at
-            ),
-        };
-        if lifted {
-            sentence.push_str("; lifts the earlier opt-out or complaint for this list");
-        }
-        self.note(Reason::new(rule, sentence));
-        if weak {
-            self.note(Reason::new(
-                ids::OPT_IN_WEAK_EVIDENCE,
-                format!(
-                    "the opt-in on {} was recorded without a policy version or a source; its evidence is weak",
-                    event.at
-                ),
-            ));
-        }
-    }
-
-    fn finish(&mut self, now: DateTime<Utc>) {
-        if let Some(p) = &self.permission {
-            if let Some(lapsed) = p.lapses_at.filter(|at| *at <= now) {
-                let what = match &p.basis {
-                    Basis::Implied { ground, on } => {
-                        format!("implied consent from {ground} on {on}")
-                    }
-                    _ => "the permission".to_owned(),
-                };
-                self.permission = None;
-                self.note(Reason::new(
-                    ids::IMPLIED_CONSENT_LAPSED,
-                    format!(
-                        "{what} lapsed on {lapsed}; only an express opt-in restores permission"
-                    ),
-                ));
-            }
-        }
-        if let Some(p) = &self.pending {
-            if p.expires_at < now {
-                let expired = p.expires_at;
-                self.pending = None;
-                self.note(Reason::new(
-                    ids::DOUBLE_OPT_IN_EXPIRED,
-                    format!("the double opt-in request expired unconfirmed on {expired}"),
-                ));
-            }
-        }
-        if self.permission.is_none() && self.pending.is_none() && !self.opted_out_ever {
-            self.note(Reason::new(
-                ids::NO_PERMISSION,
-                "no permission is recorded for this address and list",
-            ));
-        }
+        fold.finish(key, now)
     }
 
     /// Every state of one person: one per (tenant, list) that their events
@@ -725,8 +1150,21 @@ impl ConsentState {
     }
 
     /// The rules that shaped the state, in the order they applied.
+    ///
+    /// The sentences are written on the first call (the fold only noted
+    /// which rule applied to what) and kept; later calls return them as
+    /// they are.
     pub fn explain(&self) -> &[Reason] {
-        &self.explanation
+        self.explanation
+            .written
+            .get_or_init(|| {
+                self.explanation
+                    .notes
+                    .iter()
+                    .map(|n| n.write(&self.key, self.as_of))
+                    .collect()
+            })
+            .as_slice()
     }
 }
 
