@@ -1,5 +1,8 @@
 //! [`OutboundMessage`]: a message about to be handed to a [`Mailer`](crate::Mailer).
 
+use std::fmt;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::address::EmailAddress;
@@ -183,16 +186,67 @@ fn check_body(body: &str) -> Result<(), MessageError> {
 /// assert!(matches!(injected, Err(MessageError::HeaderInjection { .. })));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "RawMessage")]
 pub struct OutboundMessage {
+    to: EmailAddress,
+    /// Everything but the recipient, shared by every copy made with
+    /// [`to_recipient`](Self::to_recipient) (a campaign's copies differ
+    /// only in `To`; a copy is a reference count, not a new body).
+    parts: Arc<Parts>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Parts {
     from: EmailAddress,
     reply_to: Option<EmailAddress>,
-    to: EmailAddress,
     subject: String,
     text: Option<String>,
     html: Option<String>,
     headers: Vec<Header>,
+}
+
+/// The serialised form, field for field as it has always been.
+#[derive(Serialize)]
+struct MessageRef<'a> {
+    from: &'a EmailAddress,
+    reply_to: &'a Option<EmailAddress>,
+    to: &'a EmailAddress,
+    subject: &'a str,
+    text: &'a Option<String>,
+    html: &'a Option<String>,
+    headers: &'a [Header],
+}
+
+impl Serialize for OutboundMessage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let p = &*self.parts;
+        MessageRef {
+            from: &p.from,
+            reply_to: &p.reply_to,
+            to: &self.to,
+            subject: &p.subject,
+            text: &p.text,
+            html: &p.html,
+            headers: &p.headers,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl fmt::Debug for OutboundMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &*self.parts;
+        f.debug_struct("OutboundMessage")
+            .field("from", &p.from)
+            .field("reply_to", &p.reply_to)
+            .field("to", &self.to)
+            .field("subject", &p.subject)
+            .field("text", &p.text)
+            .field("html", &p.html)
+            .field("headers", &p.headers)
+            .finish()
+    }
 }
 
 #[derive(Deserialize)]
@@ -236,9 +290,11 @@ pub struct MessageBuilder {
 }
 
 impl MessageBuilder {
-    fn and_then(self, f: impl FnOnce(&mut OutboundMessage) -> Result<(), MessageError>) -> Self {
+    fn and_then(self, f: impl FnOnce(&mut Parts) -> Result<(), MessageError>) -> Self {
         MessageBuilder {
-            parts: self.parts.and_then(|mut m| f(&mut m).map(|()| m)),
+            parts: self
+                .parts
+                .and_then(|mut m| f(Arc::make_mut(&mut m.parts)).map(|()| m)),
         }
     }
 
@@ -312,24 +368,26 @@ impl OutboundMessage {
     pub fn builder(from: EmailAddress, to: EmailAddress) -> MessageBuilder {
         MessageBuilder {
             parts: Ok(OutboundMessage {
-                from,
-                reply_to: None,
                 to,
-                subject: String::new(),
-                text: None,
-                html: None,
-                headers: Vec::new(),
+                parts: Arc::new(Parts {
+                    from,
+                    reply_to: None,
+                    subject: String::new(),
+                    text: None,
+                    html: None,
+                    headers: Vec::new(),
+                }),
             }),
         }
     }
 
     /// The sender.
     pub fn from(&self) -> &EmailAddress {
-        &self.from
+        &self.parts.from
     }
     /// The Reply-To address, if any.
     pub fn reply_to(&self) -> Option<&EmailAddress> {
-        self.reply_to.as_ref()
+        self.parts.reply_to.as_ref()
     }
     /// The recipient.
     pub fn to(&self) -> &EmailAddress {
@@ -337,23 +395,24 @@ impl OutboundMessage {
     }
     /// The subject.
     pub fn subject(&self) -> &str {
-        &self.subject
+        &self.parts.subject
     }
     /// The plain-text body.
     pub fn text(&self) -> Option<&str> {
-        self.text.as_deref()
+        self.parts.text.as_deref()
     }
     /// The HTML body.
     pub fn html(&self) -> Option<&str> {
-        self.html.as_deref()
+        self.parts.html.as_deref()
     }
     /// The extra headers, in the order added.
     pub fn headers(&self) -> &[Header] {
-        &self.headers
+        &self.parts.headers
     }
     /// The value of the first extra header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
+        self.parts
+            .headers
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(name))
             .map(|h| h.value.as_str())
@@ -368,6 +427,9 @@ impl OutboundMessage {
 
     /// The same message for another recipient.
     pub fn to_recipient(&self, to: EmailAddress) -> Self {
-        OutboundMessage { to, ..self.clone() }
+        OutboundMessage {
+            to,
+            parts: Arc::clone(&self.parts),
+        }
     }
 }

@@ -851,7 +851,7 @@ impl<'a> Fold<'a> {
     }
 
     /// Lapses and expiries as of `now`, then the state, owned.
-    fn finish(mut self, key: &ConsentKey, now: DateTime<Utc>) -> ConsentState {
+    fn finish(mut self, key: ConsentKey, now: DateTime<Utc>) -> ConsentState {
         if let Some(p) = self.permission {
             if let Some(lapsed) = p.lapses_at.filter(|at| *at <= now) {
                 let implied = match p.basis {
@@ -878,8 +878,18 @@ impl<'a> Fold<'a> {
             Reach::Tenant => Scope::Tenant(key.tenant.clone()),
             Reach::List => Scope::List(key.tenant.clone(), key.list.clone()),
         };
+        let suppressions = self
+            .suppressions
+            .iter()
+            .map(|s| Suppression {
+                scope: scope(s.reach),
+                kind: s.kind,
+                since: s.since,
+                event: s.event.clone(),
+            })
+            .collect();
         ConsentState {
-            key: key.clone(),
+            key,
             as_of: now,
             permission: self.permission.map(|p| Permission {
                 basis: p.basis.clone(),
@@ -893,16 +903,7 @@ impl<'a> Fold<'a> {
                 expires_at: p.expires_at,
                 event: p.event.clone(),
             }),
-            suppressions: self
-                .suppressions
-                .iter()
-                .map(|s| Suppression {
-                    scope: scope(s.reach),
-                    kind: s.kind,
-                    since: s.since,
-                    event: s.event.clone(),
-                })
-                .collect(),
+            suppressions,
             account_cancelled: self.account_cancelled,
             soft_bounce_streak: self.soft_bounce_streak,
             opted_out_ever: self.opted_out_ever,
@@ -995,7 +996,21 @@ impl ConsentState {
     where
         I: IntoIterator<Item = &'a ConsentEvent>,
     {
-        let mut events = events.into_iter().filter(|e| e.concerns(key));
+        Self::replay_owned(key.clone(), events, policy, now)
+    }
+
+    /// [`replay`](Self::replay) with the key handed over rather than
+    /// copied (the driver builds a key per recipient).
+    pub(crate) fn replay_owned<'a, I>(
+        key: ConsentKey,
+        events: I,
+        policy: &LedgerPolicy,
+        now: DateTime<Utc>,
+    ) -> Self
+    where
+        I: IntoIterator<Item = &'a ConsentEvent>,
+    {
+        let mut events = events.into_iter().filter(|e| e.concerns(&key));
         let Some(first) = events.next() else {
             return Fold::new(0).finish(key, now);
         };

@@ -250,6 +250,13 @@ impl Engine {
         store: &S,
         address: &EmailAddress,
     ) -> Result2<(Vec<ConsentEvent>, usize), S, M> {
+        self.check_erasure_salts::<S, M>(store).await?;
+        self.history_unchecked::<S, M>(store, address).await
+    }
+
+    /// Refuse to read histories when the store holds erased facts under a
+    /// salt this driver does not have (they would be silently missed).
+    async fn check_erasure_salts<S: StorePort, M: MailPort>(&self, store: &S) -> Result2<(), S, M> {
         let needed = store
             .erasure_salt_ids()
             .await
@@ -267,6 +274,16 @@ impl Engine {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// One address's events and the erased facts kept about it, once the
+    /// salts are checked; with the number of live events.
+    async fn history_unchecked<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        address: &EmailAddress,
+    ) -> Result2<(Vec<ConsentEvent>, usize), S, M> {
         let mut events = store
             .events_for(address)
             .await
@@ -424,6 +441,8 @@ impl Engine {
         if blocked {
             return Ok(report);
         }
+        // The salts are checked once for the whole send, not per recipient.
+        self.check_erasure_salts::<S, M>(store).await?;
         // Canonical keys borrowed from the audience: no allocation each.
         let mut seen: HashSet<&'b str, foldhash::fast::RandomState> = HashSet::default();
         let mut checked: Vec<(Vec<crate::eligibility::Requirement>, Vec<Reason>)> = Vec::new();
@@ -431,8 +450,9 @@ impl Engine {
             if !seen.insert(address.canonical()) {
                 continue;
             }
+            let (events, _) = self.history_unchecked::<S, M>(store, address).await?;
             let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
-            let state = self.state::<S, M>(store, &key, ctx.now).await?;
+            let state = ConsentState::replay_owned(key, &events, &self.policy, ctx.now);
             let jurisdiction = campaign.jurisdiction.and_then(|of| of(address));
             let decision = ctx.decide_for(&state, &report.classification, jurisdiction.as_ref());
             let requirements = match decision.into_parts() {
