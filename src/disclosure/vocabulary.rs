@@ -366,6 +366,7 @@ const EEA_AND_CH_BITS: [u64; 11] = {
 
 /// Whether a country code (any case, surrounding whitespace ignored) is in
 /// the EU, the EEA or Switzerland: one two-letter key, one bit.
+#[inline]
 fn in_eea_or_switzerland(country: &str) -> bool {
     let code = match country.as_bytes() {
         [a, b] => [*a, *b],
@@ -388,6 +389,7 @@ fn in_eea_or_switzerland(country: &str) -> bool {
 impl Transfer {
     /// Whether the transfer takes the personal data of someone in the EU,
     /// EEA or Switzerland to a recipient outside them.
+    #[inline]
     pub fn leaves_protected_region(&self) -> bool {
         let protected = matches!(
             self.subject_region,
@@ -438,6 +440,7 @@ impl DisclosureRequest {
         self
     }
 
+    #[inline]
     pub(crate) fn facts(&self) -> u8 {
         let mut f = 0u8;
         if self.legal_process.is_some() {
