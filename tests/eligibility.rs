@@ -539,6 +539,100 @@ fn the_driver_sends_only_to_eligible_recipients_and_dedups() {
     assert_eq!(report.sent.len(), 2);
 }
 
+/// A store that counts its reads, to see how a send reads its audience.
+struct CountingStore {
+    inner: MemoryStore,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl consentry::ConsentStore for CountingStore {
+    type Error = std::convert::Infallible;
+    fn append(&self, event: &ConsentEvent) -> Result<consentry::AppendOutcome, Self::Error> {
+        self.inner.append(event)
+    }
+    fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.events_for(address)
+    }
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> Result<Vec<Vec<ConsentEvent>>, Self::Error> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.events_for_many(addresses)
+    }
+}
+
+#[test]
+fn a_large_audience_is_read_in_chunks_and_decided_alike() {
+    use consentry::ConsentStore as _;
+    let store = CountingStore {
+        inner: MemoryStore::new(),
+        reads: std::sync::atomic::AtomicUsize::new(0),
+    };
+    let d = Driver::new(store, RecordingMailer::new(), LedgerPolicy::default());
+    let n = 300;
+    let mut expected_sent = Vec::new();
+    for i in 0..n {
+        let a = format!("p{i}@example.com");
+        let k = key("acme", "news", &a);
+        if i % 5 != 0 {
+            d.record(&ev(&k, &format!("in{i}"), 0, form())).unwrap();
+        }
+        if i % 7 == 0 {
+            d.record(&ev(&k, &format!("out{i}"), 1, opt_out())).unwrap();
+        }
+        if i % 11 == 0 {
+            d.record(&ev(&k, &format!("hb{i}"), 1, Action::HardBounced))
+                .unwrap();
+        }
+        if i % 5 != 0 && i % 7 != 0 && i % 11 != 0 {
+            expected_sent.push(addr(&a));
+        }
+    }
+    // Every address twice: the second time in capitals, a hundred or so
+    // places later, across the chunk boundaries.
+    let mut audience: Vec<EmailAddress> = Vec::new();
+    for i in 0..n + 100 {
+        if i < n {
+            audience.push(addr(&format!("p{i}@example.com")));
+        }
+        if i >= 100 {
+            audience.push(addr(&format!("P{}@EXAMPLE.com", i - 100)));
+        }
+    }
+    let p = sender_profile();
+    let ctx = ctx();
+    let campaign = Campaign {
+        template: &good_promo(),
+        declared: DeclaredKind::Unspecified,
+        context: &ctx,
+        profile: &p,
+        personalise: None,
+        jurisdiction: None,
+    };
+    let before = d.store().reads.load(std::sync::atomic::Ordering::Relaxed);
+    let report = d.send(&campaign, &audience, &CLASSIFIER).unwrap();
+    let reads = d.store().reads.load(std::sync::atomic::Ordering::Relaxed) - before;
+    assert_eq!(report.sent, expected_sent);
+    assert_eq!(report.sent.len() + report.suppressed.len(), n);
+    assert_eq!(d.mailer().sent().len(), expected_sent.len());
+    // Each recipient decided as its own state decides it.
+    for (a, _) in &report.suppressed {
+        let state = d.state(&key("acme", "news", a.as_str()), ctx.now).unwrap();
+        assert!(!state.permits_promotional(), "{a} was suppressed");
+    }
+    assert!(reads * 10 < n, "{reads} store reads for {n} recipients");
+    // The store's many-at-once answer is what one-at-a-time gives.
+    let refs: Vec<&EmailAddress> = audience.iter().collect();
+    let many = d.store().events_for_many(&refs).unwrap();
+    for (a, list) in audience.iter().zip(many) {
+        assert_eq!(list, d.store().events_for(a).unwrap());
+    }
+}
+
 #[test]
 fn a_promotional_message_with_lint_errors_is_not_sent_at_all() {
     let d = seeded(RecordingMailer::new());

@@ -65,6 +65,21 @@ pub trait AsyncConsentStore: Send + Sync {
         address: &EmailAddress,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send;
 
+    /// As [`ConsentStore::events_for_many`]; by default one
+    /// [`events_for`](Self::events_for) after another.
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send {
+        async move {
+            let mut lists = Vec::with_capacity(addresses.len());
+            for address in addresses {
+                lists.push(self.events_for(address).await?);
+            }
+            Ok(lists)
+        }
+    }
+
     /// Append several events, with one outcome each, in order; an event
     /// repeating an earlier one of the batch (same tenant and id) is a
     /// `Duplicate` or a `Conflict` of it. By default, one
@@ -174,6 +189,12 @@ impl AsyncConsentStore for MemoryStore {
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send {
         ready(ConsentStore::events_for(self, address))
     }
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send {
+        ready(ConsentStore::events_for_many(self, addresses))
+    }
     fn erased_facts(
         &self,
         hash: &AddressHash,
@@ -251,6 +272,12 @@ macro_rules! forward_async_ports {
                 address: &EmailAddress,
             ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send {
                 (**self).events_for(address)
+            }
+            fn events_for_many(
+                &self,
+                addresses: &[&EmailAddress],
+            ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send {
+                (**self).events_for_many(addresses)
             }
             fn erased_facts(
                 &self,
@@ -523,6 +550,16 @@ where
         let address = address.clone();
         self.run(move |store| store.events_for(&address))
     }
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send {
+        let addresses: Vec<EmailAddress> = addresses.iter().map(|a| (*a).clone()).collect();
+        self.run(move |store| {
+            let borrowed: Vec<&EmailAddress> = addresses.iter().collect();
+            store.events_for_many(&borrowed)
+        })
+    }
     fn erased_facts(
         &self,
         hash: &AddressHash,
@@ -602,6 +639,12 @@ impl<T: AsyncConsentStore + ?Sized> StorePort for AsyncPorts<'_, T> {
         address: &EmailAddress,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send {
         self.0.events_for(address)
+    }
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send {
+        self.0.events_for_many(addresses)
     }
     fn append_batch(
         &self,

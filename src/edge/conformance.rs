@@ -79,7 +79,8 @@ fn store_err<E: std::error::Error>(check: &'static str) -> impl Fn(E) -> Conform
 /// Checks: append is idempotent by event id and keeps the first event;
 /// nothing appended is lost; `events_for` isolates addresses and matches by
 /// canonical key; append order is kept per address; an unknown address has
-/// no events; and, for stores that support erasure, erasing one address
+/// no events; `events_for_many` gives each address, in the order asked
+/// (repeats and unknown addresses included), what `events_for` gives; and, for stores that support erasure, erasing one address
 /// deletes its events, keeps its hashed suppressions findable, reserves the
 /// erased ids and touches nobody else; and, for stores that keep reference
 /// tokens, a kept token reads back as kept, keeping it twice is harmless,
@@ -100,6 +101,7 @@ where
         nothing_lost(&SyncPorts(&make())).await?;
         isolation(&SyncPorts(&make())).await?;
         order_kept(&SyncPorts(&make())).await?;
+        many_at_once(&SyncPorts(&make())).await?;
         erasure(&SyncPorts(&make())).await?;
         kept_tokens(&SyncPorts(&make())).await?;
         Ok(())
@@ -140,6 +142,7 @@ where
     nothing_lost(&AsyncPorts(&make().await)).await?;
     isolation(&AsyncPorts(&make().await)).await?;
     order_kept(&AsyncPorts(&make().await)).await?;
+    many_at_once(&AsyncPorts(&make().await)).await?;
     erasure(&AsyncPorts(&make().await)).await?;
     kept_tokens(&AsyncPorts(&make().await)).await?;
     Ok(())
@@ -428,6 +431,62 @@ async fn isolation<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
     let none = store.events_for(&nobody).await.map_err(store_err(CHECK))?;
     if !none.is_empty() {
         return Err(fail(CHECK, "an unknown address returned events"));
+    }
+    Ok(())
+}
+
+/// `events_for_many` answers each address, in the order asked, exactly as
+/// `events_for` does: repeated and unknown addresses included.
+async fn many_at_once<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
+    const CHECK: &str = "many_at_once";
+    let events = [
+        fixture("many-1", "ann@example.com", 0, opt_in())?,
+        fixture("many-2", "bob@example.com", 1, opt_in())?,
+        fixture("many-3", "Ann@Example.COM", 2, opt_in())?,
+        fixture("many-4", "cy@example.com", 3, opt_in())?,
+    ];
+    for e in &events {
+        store.append(e).await.map_err(store_err(CHECK))?;
+    }
+    let parse = |s: &str| EmailAddress::parse(s).map_err(|e| fail(CHECK, e.to_string()));
+    let asked = [
+        parse("cy@example.com")?,
+        parse("nobody@example.com")?,
+        parse("ANN@example.com")?,
+        parse("bob@example.com")?,
+        parse("cy@example.com")?,
+    ];
+    let refs: Vec<&EmailAddress> = asked.iter().collect();
+    let many = store
+        .events_for_many(&refs)
+        .await
+        .map_err(store_err(CHECK))?;
+    if many.len() != asked.len() {
+        return Err(fail(
+            CHECK,
+            format!(
+                "asked for {} addresses, got {} lists",
+                asked.len(),
+                many.len()
+            ),
+        ));
+    }
+    for (address, list) in asked.iter().zip(&many) {
+        let one = store.events_for(address).await.map_err(store_err(CHECK))?;
+        if *list != one {
+            return Err(fail(
+                CHECK,
+                format!(
+                    "for {address}: events_for_many gave {:?}, events_for gave {:?}",
+                    list.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+                    one.iter().map(|e| e.id.as_str()).collect::<Vec<_>>()
+                ),
+            ));
+        }
+    }
+    let none = store.events_for_many(&[]).await.map_err(store_err(CHECK))?;
+    if !none.is_empty() {
+        return Err(fail(CHECK, "no addresses asked, yet lists returned"));
     }
     Ok(())
 }

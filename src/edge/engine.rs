@@ -35,6 +35,9 @@ use crate::unsubscribe::{
     may_change_state, IssuedToken, KeptToken, KeyRing, TokenError, VerifiedToken,
 };
 
+/// How many recipients a send reads from the store at once.
+const SEND_CHUNK: usize = 32;
+
 /// How many times an erasure re-plans when events arrive meanwhile.
 const ERASE_ATTEMPTS: usize = 3;
 
@@ -51,6 +54,10 @@ pub(crate) trait StorePort {
         &self,
         address: &EmailAddress,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send;
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send;
     fn append_batch(
         &self,
         events: &[ConsentEvent],
@@ -112,6 +119,12 @@ impl<T: ConsentStore + ?Sized> StorePort for SyncPorts<'_, T> {
         address: &EmailAddress,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, Self::Error>> + Send {
         ready(self.0.events_for(address))
+    }
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send {
+        ready(self.0.events_for_many(addresses))
     }
     fn append_batch(
         &self,
@@ -300,6 +313,43 @@ impl Engine {
         Ok((events, live))
     }
 
+    /// The histories of a chunk of addresses, as `history_unchecked`
+    /// gives each, read with one store call (erased facts, when salts are
+    /// configured, are still read per address). A store that answers with
+    /// fewer lists than addresses has the rest read one by one; the fold
+    /// ignores any event not about its key, so a list in the wrong place
+    /// can hide history but never lend it to someone else.
+    async fn histories_unchecked<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        addresses: &[&EmailAddress],
+    ) -> Result2<Vec<Vec<ConsentEvent>>, S, M> {
+        let mut lists = store
+            .events_for_many(addresses)
+            .await
+            .map_err(ServiceError::Store)?;
+        lists.truncate(addresses.len());
+        for address in addresses.get(lists.len()..).unwrap_or_default() {
+            lists.push(
+                store
+                    .events_for(address)
+                    .await
+                    .map_err(ServiceError::Store)?,
+            );
+        }
+        for salt in &self.erasure_salts {
+            for (address, events) in addresses.iter().zip(lists.iter_mut()) {
+                let hash = AddressHash::new(salt, address);
+                let kept = store
+                    .erased_facts(&hash)
+                    .await
+                    .map_err(ServiceError::Store)?;
+                events.extend(kept.iter().filter_map(|fact| fact.as_event(address)));
+            }
+        }
+        Ok(lists)
+    }
+
     pub(crate) async fn history<S: StorePort, M: MailPort>(
         &self,
         store: &S,
@@ -446,63 +496,83 @@ impl Engine {
         // Canonical keys borrowed from the audience: no allocation each.
         let mut seen: HashSet<&'b str, foldhash::fast::RandomState> = HashSet::default();
         let mut checked: Vec<(Vec<crate::eligibility::Requirement>, Vec<Reason>)> = Vec::new();
-        for address in audience {
-            if !seen.insert(address.canonical()) {
-                continue;
-            }
-            let (events, _) = self.history_unchecked::<S, M>(store, address).await?;
-            let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
-            let state = ConsentState::replay_owned(key, &events, &self.policy, ctx.now);
-            let jurisdiction = campaign.jurisdiction.and_then(|of| of(address));
-            let decision = ctx.decide_for(&state, &report.classification, jurisdiction.as_ref());
-            let requirements = match decision.into_parts() {
-                (SendOutcome::Suppress, reasons) => {
-                    report
-                        .suppressed
-                        .push((address.clone(), reasons.into_vec()));
-                    continue;
+        // Recipients are read a chunk at a time: one store call for a few
+        // hundred histories (one query in a database store). An event
+        // recorded while a chunk is being sent is seen by the next chunk.
+        let mut audience = audience.into_iter();
+        let mut chunk: Vec<&'b EmailAddress> = Vec::with_capacity(SEND_CHUNK);
+        loop {
+            chunk.clear();
+            for address in audience.by_ref() {
+                if seen.insert(address.canonical()) {
+                    chunk.push(address);
+                    if chunk.len() == SEND_CHUNK {
+                        break;
+                    }
                 }
-                (SendOutcome::Send { requirements }, _) => requirements,
-            };
-            let message = match campaign.personalise {
-                Some(render) => match render(campaign.template, address) {
-                    Ok(m) => m.to_recipient(address.clone()),
-                    Err(e) => {
-                        report.suppressed.push((
-                            address.clone(),
-                            vec![Reason::new(
-                                ids::SEND_PERSONALISATION_FAILED,
-                                format!("the personalised message could not be built: {e}"),
-                            )],
-                        ));
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            let histories = self.histories_unchecked::<S, M>(store, &chunk).await?;
+            for (address, events) in chunk.iter().copied().zip(histories) {
+                let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
+                let state = ConsentState::replay_owned(key, &events, &self.policy, ctx.now);
+                let jurisdiction = campaign.jurisdiction.and_then(|of| of(address));
+                let decision =
+                    ctx.decide_for(&state, &report.classification, jurisdiction.as_ref());
+                let requirements = match decision.into_parts() {
+                    (SendOutcome::Suppress, reasons) => {
+                        report
+                            .suppressed
+                            .push((address.clone(), reasons.into_vec()));
                         continue;
                     }
-                },
-                None => campaign.template.to_recipient(address.clone()),
-            };
-            // Without personalisation every copy differs from the template
-            // only in its `To`, which no requirement looks at: check each
-            // distinct set of requirements once per send.
-            let unmet = if campaign.personalise.is_none() {
-                match checked.iter().find(|(r, _)| *r == requirements) {
-                    Some((_, unmet)) => unmet.clone(),
-                    None => {
-                        let unmet =
-                            check_requirements(campaign.template, &requirements, campaign.profile);
-                        checked.push((requirements.clone(), unmet.clone()));
-                        unmet
+                    (SendOutcome::Send { requirements }, _) => requirements,
+                };
+                let message = match campaign.personalise {
+                    Some(render) => match render(campaign.template, address) {
+                        Ok(m) => m.to_recipient(address.clone()),
+                        Err(e) => {
+                            report.suppressed.push((
+                                address.clone(),
+                                vec![Reason::new(
+                                    ids::SEND_PERSONALISATION_FAILED,
+                                    format!("the personalised message could not be built: {e}"),
+                                )],
+                            ));
+                            continue;
+                        }
+                    },
+                    None => campaign.template.to_recipient(address.clone()),
+                };
+                // Without personalisation every copy differs from the template
+                // only in its `To`, which no requirement looks at: check each
+                // distinct set of requirements once per send.
+                let unmet = if campaign.personalise.is_none() {
+                    match checked.iter().find(|(r, _)| *r == requirements) {
+                        Some((_, unmet)) => unmet.clone(),
+                        None => {
+                            let unmet = check_requirements(
+                                campaign.template,
+                                &requirements,
+                                campaign.profile,
+                            );
+                            checked.push((requirements.clone(), unmet.clone()));
+                            unmet
+                        }
                     }
+                } else {
+                    check_requirements(&message, &requirements, campaign.profile)
+                };
+                if !unmet.is_empty() {
+                    report.suppressed.push((address.clone(), unmet));
+                    continue;
                 }
-            } else {
-                check_requirements(&message, &requirements, campaign.profile)
-            };
-            if !unmet.is_empty() {
-                report.suppressed.push((address.clone(), unmet));
-                continue;
-            }
-            match mailer.deliver(&message).await {
-                Ok(()) => report.sent.push(address.clone()),
-                Err(e) => report.failed.push((address.clone(), e)),
+                match mailer.deliver(&message).await {
+                    Ok(()) => report.sent.push(address.clone()),
+                    Err(e) => report.failed.push((address.clone(), e)),
+                }
             }
         }
         Ok(report)

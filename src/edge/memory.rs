@@ -108,6 +108,23 @@ impl ConsentStore for MemoryStore {
             .unwrap_or_default())
     }
 
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> Result<Vec<Vec<ConsentEvent>>, Infallible> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(addresses
+            .iter()
+            .map(|a| {
+                inner
+                    .by_address
+                    .get(a.canonical())
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect())
+    }
+
     fn erased_facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, Infallible> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         Ok(inner.erased.get(hash).cloned().unwrap_or_default())

@@ -597,6 +597,49 @@ impl PgStore {
         Ok(events)
     }
 
+    /// Several addresses' events in one query, one list per address in
+    /// the order given.
+    async fn events_for_addresses(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> Result<Vec<Vec<ConsentEvent>>, PgStoreError> {
+        let keys: Vec<&str> = addresses.iter().map(|a| a.canonical()).collect();
+        let mut lists: Vec<Vec<ConsentEvent>> = vec![Vec::new(); addresses.len()];
+        if keys.is_empty() {
+            return Ok(lists);
+        }
+        let client = self.client().await?;
+        let select = client
+            .prepare_cached(
+                "SELECT canonical, body FROM consentry_events
+                 WHERE canonical = ANY($1) AND body IS NOT NULL ORDER BY seq",
+            )
+            .await
+            .map_err(PgStoreError::Query)?;
+        let rows = client
+            .query(&select, &[&keys])
+            .await
+            .map_err(PgStoreError::Query)?;
+        // Where each key's list is (an address given twice gets both).
+        let mut slots: HashMap<&str, Vec<usize>> = HashMap::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            slots.entry(key).or_default().push(i);
+        }
+        for row in &rows {
+            let key: &str = column(row, 0, "event row")?;
+            let body: &str = column(row, 1, "event row")?;
+            let event: ConsentEvent = serde_json::from_str(body).map_err(corrupt("event row"))?;
+            if let Some(at) = slots.get(key) {
+                for &i in at {
+                    if let Some(list) = lists.get_mut(i) {
+                        list.push(event.clone());
+                    }
+                }
+            }
+        }
+        Ok(lists)
+    }
+
     async fn facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, PgStoreError> {
         let client = self.client().await?;
         let rows = client
@@ -813,6 +856,13 @@ impl crate::edge::ports::ConsentStore for SyncPgStore {
         self.block_on(self.store.events_for_address(address))
     }
 
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> Result<Vec<Vec<ConsentEvent>>, PgStoreError> {
+        self.block_on(self.store.events_for_addresses(addresses))
+    }
+
     fn erased_facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, PgStoreError> {
         self.block_on(self.store.facts(hash))
     }
@@ -870,6 +920,13 @@ impl AsyncConsentStore for PgStore {
         address: &EmailAddress,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, PgStoreError>> + Send {
         self.events_for_address(address)
+    }
+
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, PgStoreError>> + Send {
+        self.events_for_addresses(addresses)
     }
 
     fn erased_facts(

@@ -539,6 +539,30 @@ impl ConsentStore for SqliteStore {
         )
     }
 
+    fn events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+    ) -> Result<Vec<Vec<ConsentEvent>>, SqliteStoreError> {
+        // One lock and one prepared statement for the whole chunk (SQLite
+        // runs in-process: a query per address costs no round trip).
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT body FROM consentry_events WHERE canonical = ?1 AND body IS NOT NULL ORDER BY seq",
+            )
+            .map_err(classify)?;
+        addresses
+            .iter()
+            .map(|address| {
+                let rows = stmt
+                    .query_map(params![address.canonical()], |r| r.get::<_, String>(0))
+                    .map_err(classify)?;
+                rows.map(|row| decode_json(&row.map_err(classify)?, "event row"))
+                    .collect()
+            })
+            .collect()
+    }
+
     fn erased_facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, SqliteStoreError> {
         self.json_bodies(
             "SELECT body FROM consentry_erased WHERE hash = ?1 ORDER BY rowid",
