@@ -942,6 +942,11 @@ impl ConsentState {
     /// Opt-in-like events dated after `now` are ignored; opt-out-like ones
     /// apply whatever their date.
     ///
+    /// Events already in that order with no repeat (a history in time
+    /// order, as an append-ordered store keeps it) are folded as they come,
+    /// without sorting; any other order costs a sort, never a different
+    /// answer.
+    ///
     /// The rules, each named in [`explain`](Self::explain) when it applies:
     /// an opt-out beats every earlier opt-in; after an opt-out or complaint
     /// only a later express act restores permission; a double opt-in request

@@ -76,6 +76,11 @@ pub trait ConsentStore {
 
     /// Every event about `address` (by canonical key), in append order.
     ///
+    /// Any order is correct (the fold sorts), but events handed over in
+    /// time order, as an append-ordered store keeps them, are folded
+    /// fastest: a history already in fold order is neither sorted nor
+    /// checked for repeats.
+    ///
     /// # Errors
     ///
     /// The store's own failure.
