@@ -588,7 +588,7 @@ struct Fold<'a> {
 }
 
 impl<'a> Fold<'a> {
-    /// A fold of `events` events: room for a note each and two more for
+    /// A fold of `events` events: room for a note each and three more for
     /// what `finish` adds, up to a few kilobytes (a long history grows the
     /// list as it goes rather than asking the system for fresh pages).
     fn new(events: usize) -> Self {
@@ -600,7 +600,7 @@ impl<'a> Fold<'a> {
             soft_bounce_streak: 0,
             opted_out_ever: false,
             events_applied: 0,
-            notes: Vec::with_capacity(events.saturating_add(2).min(128)),
+            notes: Vec::with_capacity(events.saturating_add(3).min(128)),
         }
     }
 
@@ -943,9 +943,9 @@ impl ConsentState {
     /// apply whatever their date.
     ///
     /// Events already in that order with no repeat (a history in time
-    /// order, as an append-ordered store keeps it) are folded as they come,
-    /// without sorting; any other order costs a sort, never a different
-    /// answer.
+    /// order, say, as a store that appends events as they happen keeps
+    /// it) are folded as they come, without sorting; any other order costs
+    /// a sort, never a different answer.
     ///
     /// The rules, each named in [`explain`](Self::explain) when it applies:
     /// an opt-out beats every earlier opt-in; after an opt-out or complaint
@@ -1015,7 +1015,7 @@ impl ConsentState {
     where
         I: IntoIterator<Item = &'a ConsentEvent>,
     {
-        let mut events = events.into_iter().filter(|e| e.concerns(&key));
+        let mut events = events.into_iter().fuse().filter(|e| e.concerns(&key));
         let Some(first) = events.next() else {
             return Fold::new(0).finish(key, now);
         };

@@ -243,9 +243,9 @@ impl<S: AsyncConsentStore, M: AsyncMailer> AsyncDriver<S, M> {
         serde_json::to_string_pretty(&export).map_err(ServiceError::Export)
     }
 
-    /// As [`Driver::send`](crate::Driver::send). Recipients are handled one
-    /// after another, each message handed to the mailer before the next
-    /// recipient's history is read.
+    /// As [`Driver::send`](crate::Driver::send). Histories are read 32
+    /// recipients at a time; recipients are handled one after another,
+    /// each message handed to the mailer before the next one is built.
     ///
     /// # Errors
     ///

@@ -501,6 +501,11 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
     /// all. Repeated addresses in the audience (by canonical key) get one
     /// message.
     ///
+    /// The audience is read from the store 32 recipients at a time
+    /// ([`ConsentStore::events_for_many`]):
+    /// an event recorded while a chunk is being delivered (an opt-out
+    /// arriving mid-send) counts from the next chunk on.
+    ///
     /// # Errors
     ///
     /// [`ServiceError::Store`] if the store fails (recipients handled before

@@ -491,16 +491,16 @@ impl Engine {
         if blocked {
             return Ok(report);
         }
-        // The salts are checked once for the whole send, not per recipient.
-        self.check_erasure_salts::<S, M>(store).await?;
         // Canonical keys borrowed from the audience: no allocation each.
         let mut seen: HashSet<&'b str, foldhash::fast::RandomState> = HashSet::default();
         let mut checked: Vec<(Vec<crate::eligibility::Requirement>, Vec<Reason>)> = Vec::new();
-        // Recipients are read a chunk at a time: one store call for a few
-        // hundred histories (one query in a database store). An event
-        // recorded while a chunk is being sent is seen by the next chunk.
+        // Recipients are read a chunk at a time: one store call for 32
+        // histories (one query in the PostgreSQL store). An event recorded
+        // while a chunk is being delivered is seen from the next chunk on.
+        // The erasure salts are checked once, before the first read.
         let mut audience = audience.into_iter();
         let mut chunk: Vec<&'b EmailAddress> = Vec::with_capacity(SEND_CHUNK);
+        let mut salts_checked = false;
         loop {
             chunk.clear();
             for address in audience.by_ref() {
@@ -513,6 +513,10 @@ impl Engine {
             }
             if chunk.is_empty() {
                 break;
+            }
+            if !salts_checked {
+                self.check_erasure_salts::<S, M>(store).await?;
+                salts_checked = true;
             }
             let histories = self.histories_unchecked::<S, M>(store, &chunk).await?;
             for (address, events) in chunk.iter().copied().zip(histories) {

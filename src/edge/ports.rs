@@ -76,9 +76,10 @@ pub trait ConsentStore {
 
     /// Every event about `address` (by canonical key), in append order.
     ///
-    /// Any order is correct (the fold sorts), but events handed over in
-    /// time order, as an append-ordered store keeps them, are folded
-    /// fastest: a history already in fold order is neither sorted nor
+    /// Any order is correct (the fold sorts), but a history already in the
+    /// fold's order (time order, opt-outs after opt-ins at the same
+    /// instant, then id), as a store that appends events as they happen
+    /// usually holds it, is folded fastest: it is neither sorted nor
     /// checked for repeats.
     ///
     /// # Errors
@@ -89,12 +90,13 @@ pub trait ConsentStore {
     /// The events of several addresses at once: one list per address, in
     /// the order given, each what [`events_for`](Self::events_for) gives
     /// (an address given twice gets its list twice). A campaign send reads
-    /// its audience this way, a few hundred addresses at a time. By
-    /// default one `events_for` after another; the memory store answers
-    /// under one lock, the SQLite and PostgreSQL stores in one query.
+    /// its audience this way, 32 addresses at a time. By default one
+    /// `events_for` after another; the memory store answers under one
+    /// lock, the SQLite store under one lock with one prepared statement,
+    /// the PostgreSQL stores with one query.
     ///
-    /// Events are folded fastest when each list is in time order, as an
-    /// append-ordered store keeps them (the fold then skips its sort).
+    /// As with `events_for`, lists in the fold's order (time order) are
+    /// folded fastest.
     ///
     /// # Errors
     ///

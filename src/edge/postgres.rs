@@ -629,11 +629,16 @@ impl PgStore {
             let key: &str = column(row, 0, "event row")?;
             let body: &str = column(row, 1, "event row")?;
             let event: ConsentEvent = serde_json::from_str(body).map_err(corrupt("event row"))?;
-            if let Some(at) = slots.get(key) {
-                for &i in at {
+            // The event goes to the key's last slot; earlier repeats of the
+            // key get copies.
+            if let Some((&last, earlier)) = slots.get(key).and_then(|at| at.split_last()) {
+                for &i in earlier {
                     if let Some(list) = lists.get_mut(i) {
                         list.push(event.clone());
                     }
+                }
+                if let Some(list) = lists.get_mut(last) {
+                    list.push(event);
                 }
             }
         }
