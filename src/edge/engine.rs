@@ -302,6 +302,18 @@ impl Engine {
             .await
             .map_err(ServiceError::Store)?;
         let live = events.len();
+        self.add_erased::<S, M>(store, address, &mut events).await?;
+        Ok((events, live))
+    }
+
+    /// Add to `events` the suppressions kept, under every configured
+    /// salt, from an erased history of `address`.
+    async fn add_erased<S: StorePort, M: MailPort>(
+        &self,
+        store: &S,
+        address: &EmailAddress,
+        events: &mut Vec<ConsentEvent>,
+    ) -> Result2<(), S, M> {
         for salt in &self.erasure_salts {
             let hash = AddressHash::new(salt, address);
             let kept = store
@@ -310,7 +322,7 @@ impl Engine {
                 .map_err(ServiceError::Store)?;
             events.extend(kept.iter().filter_map(|fact| fact.as_event(address)));
         }
-        Ok((events, live))
+        Ok(())
     }
 
     /// The histories of a chunk of addresses, as `history_unchecked`
@@ -337,15 +349,8 @@ impl Engine {
                     .map_err(ServiceError::Store)?,
             );
         }
-        for salt in &self.erasure_salts {
-            for (address, events) in addresses.iter().zip(lists.iter_mut()) {
-                let hash = AddressHash::new(salt, address);
-                let kept = store
-                    .erased_facts(&hash)
-                    .await
-                    .map_err(ServiceError::Store)?;
-                events.extend(kept.iter().filter_map(|fact| fact.as_event(address)));
-            }
+        for (address, events) in addresses.iter().zip(lists.iter_mut()) {
+            self.add_erased::<S, M>(store, address, events).await?;
         }
         Ok(lists)
     }
