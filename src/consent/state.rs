@@ -520,6 +520,24 @@ impl fmt::Debug for ConsentState {
 /// Events of one key gathered on the stack before any vector is needed.
 const INLINE_EVENTS: usize = 32;
 
+/// An event with the head of its fold order packed in one integer.
+type Keyed<'a> = (u128, &'a ConsentEvent);
+
+/// The first two keys of [`fold_order`] as one integer: the instant
+/// (seconds with the sign bit flipped, so unsigned order is time order,
+/// then nanoseconds) and whether the event is opt-out-like (last).
+fn order_key(e: &ConsentEvent) -> u128 {
+    let secs = (e.at.timestamp() as u64) ^ (1 << 63);
+    let nanos = u128::from(e.at.timestamp_subsec_nanos());
+    (u128::from(secs) << 64) | (nanos << 1) | u128::from(e.action.is_opt_out_like())
+}
+
+/// [`fold_order`] of two keyed events: the packed head first, the rest
+/// only when it ties.
+fn keyed_order(a: &Keyed<'_>, b: &Keyed<'_>) -> Ordering {
+    a.0.cmp(&b.0).then_with(|| fold_order(a.1, b.1))
+}
+
 /// Sort order of the fold: by time; at equal times opt-in-like events
 /// first (so the opt-out wins); then by id; a total order for the rare
 /// same-id ties so the fold never depends on input order.
@@ -1015,15 +1033,21 @@ impl ConsentState {
     where
         I: IntoIterator<Item = &'a ConsentEvent>,
     {
-        let mut events = events.into_iter().fuse().filter(|e| e.concerns(&key));
+        let mut events = events
+            .into_iter()
+            .fuse()
+            .filter(|e| e.concerns(&key))
+            .map(|e| (order_key(e), e));
         let Some(first) = events.next() else {
             return Fold::new(0).finish(key, now);
         };
         // A person's history is usually short: gather it on the stack, and
-        // in a vector only beyond that.
+        // in a vector only beyond that. Each event carries the head of its
+        // fold order (time, then opt-out-like last) as one integer, so most
+        // comparisons below are one integer comparison.
         let mut inline = [first; INLINE_EVENTS];
         let mut count = 1usize;
-        let mut spilled: Vec<&ConsentEvent> = Vec::new();
+        let mut spilled: Vec<Keyed<'_>> = Vec::new();
         for event in events.by_ref() {
             match inline.get_mut(count) {
                 Some(slot) => {
@@ -1039,7 +1063,7 @@ impl ConsentState {
             }
         }
         spilled.extend(events);
-        let relevant: &mut [&ConsentEvent] = if spilled.is_empty() {
+        let relevant: &mut [Keyed<'_>] = if spilled.is_empty() {
             inline.get_mut(..count).unwrap_or_default()
         } else {
             &mut spilled
@@ -1047,22 +1071,22 @@ impl ConsentState {
         let mut fold = Fold::new(relevant.len());
         // Events in strictly increasing fold order (what a store that keeps
         // them sorted hands over) hold no repeat: fold them as they are.
-        if relevant.is_sorted_by(|a, b| fold_order(a, b) == Ordering::Less) {
-            for event in relevant.iter() {
+        if relevant.is_sorted_by(|a, b| keyed_order(a, b) == Ordering::Less) {
+            for (_, event) in relevant.iter() {
                 fold.apply(event, policy, now);
             }
             return fold.finish(key, now);
         }
-        relevant.sort_by(|a, b| fold_order(a, b));
+        relevant.sort_by(keyed_order);
         // A repeated event (same id, same content) is applied once. Two
         // events that share an id but differ are both applied: an id
         // collision must never lose an opt-out. Equal events sort next to
         // each other's run of equal fold keys, so each is compared only
         // with the few events of its run (no hashing of whole events).
         let mut run_start = 0usize;
-        for (i, event) in relevant.iter().enumerate() {
+        for (i, (k, event)) in relevant.iter().enumerate() {
             let starts_run = match i.checked_sub(1).and_then(|p| relevant.get(p)) {
-                Some(previous) => fold_order(previous, event) != Ordering::Equal,
+                Some(previous) => keyed_order(previous, &(*k, event)) != Ordering::Equal,
                 None => true,
             };
             if starts_run {
@@ -1070,7 +1094,7 @@ impl ConsentState {
             }
             let repeated = relevant
                 .get(run_start..i)
-                .is_some_and(|earlier| earlier.contains(event));
+                .is_some_and(|earlier| earlier.iter().any(|(_, e)| *e == *event));
             if repeated {
                 continue;
             }
