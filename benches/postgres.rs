@@ -150,6 +150,12 @@ fn main() {
 
         let (mut s_ours, mut s_raw, mut b_ours, mut b_raw, mut r_ours, mut r_raw) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
+        // The same 1,000 people read 32 at a time (what a send does) beside
+        // one at a time.
+        let readers: Vec<EmailAddress> = (0..READS)
+            .map(|p| EmailAddress::parse(&format!("person{}@example.com", p + 50_000_000)).unwrap())
+            .collect();
+        let (mut one_by_one, mut many) = (vec![], vec![]);
         for round in 0..rounds {
             let single = fresh_events(SINGLE, 100_000);
             let single_raw: Vec<RawRow> = fresh_events(SINGLE, 100_000).iter().map(raw_row).collect();
@@ -230,6 +236,37 @@ fn main() {
                     r_raw.push(t);
                 }
             }
+            let many_first = round % 2 == 1;
+            for side in [many_first, !many_first] {
+                if side {
+                    let t = timed(async {
+                        for chunk in readers.chunks(32) {
+                            let refs: Vec<&EmailAddress> = chunk.iter().collect();
+                            let lists = store.events_for_many(&refs).await.unwrap();
+                            assert!(lists.iter().all(|l| l.len() == 10));
+                        }
+                    })
+                    .await;
+                    many.push(t);
+                } else {
+                    let t = timed(async {
+                        for a in &readers {
+                            assert_eq!(store.events_for(a).await.unwrap().len(), 10);
+                        }
+                    })
+                    .await;
+                    one_by_one.push(t);
+                }
+            }
+        }
+        {
+            let mut ratios: Vec<f64> = one_by_one.iter().zip(&many).map(|(o, m)| o / m).collect();
+            let (lo, mid, hi) = stats(&mut ratios);
+            println!(
+                "read 1,000 people, 32 at a time: {:.0} people/s; one at a time: {:.0} people/s; 32 at a time ÷ one at a time (rate) {lo:.2} / {mid:.2} / {hi:.2}",
+                READS as f64 / median(&mut many),
+                READS as f64 / median(&mut one_by_one)
+            );
         }
         println!("PostgreSQL {rounds} rounds; ratios are consentry's rate / raw's rate (min / median / max)");
         report("append, one at a time", &mut s_ours, &mut s_raw, "events/s", SINGLE as f64);
