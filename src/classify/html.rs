@@ -193,11 +193,23 @@ impl Name {
 
     /// `name`, whose number [`kind_of`] gave as `id`.
     fn numbered(name: &str, id: u8) -> Self {
+        let bytes = name.as_bytes();
+        let len = bytes.len().min(16);
+        // Assembled in registers, eight bytes at a time (a copy of a
+        // variable length into the array, read back at once, stalled the
+        // processor on every tag).
+        let word = |from: usize| {
+            let part = bytes.get(from..len).unwrap_or_default();
+            part.iter()
+                .take(8)
+                .rev()
+                .fold(0u64, |w, &b| (w << 8) | u64::from(b))
+        };
+        let (lo, hi) = (word(0), word(8));
         let mut buf = [0u8; 16];
-        let len = name.len().min(16);
-        if let (Some(dst), Some(src)) = (buf.get_mut(..len), name.as_bytes().get(..len)) {
-            dst.copy_from_slice(src);
-        }
+        let (a, b) = buf.split_at_mut(8);
+        a.copy_from_slice(&lo.to_le_bytes());
+        b.copy_from_slice(&hi.to_le_bytes());
         Name {
             len: u8::try_from(len).unwrap_or(16),
             buf,
@@ -249,15 +261,34 @@ impl Walker {
             raw
         };
         if text.is_ascii() {
-            // The same pieces as the `split` below, found byte by byte.
-            let mut rest = text;
-            loop {
-                let end = rest.bytes().position(is_ascii_space).unwrap_or(rest.len());
-                self.push_word(rest.get(..end).unwrap_or_default());
-                match rest.get(end + 1..) {
-                    Some(after) if end < rest.len() => rest = after,
-                    _ => break,
+            // What pushing the pieces of the `split` below one by one gives,
+            // pushed a run at a time: a run is words separated by single
+            // spaces, which stay as they are.
+            let bytes = text.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                let blank = bytes
+                    .get(i..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|&&b| is_ascii_space(b))
+                    .count();
+                if blank > 0 {
+                    self.space = true;
+                    i += blank;
+                    continue;
                 }
+                let start = i;
+                while let Some(&b) = bytes.get(i) {
+                    if !is_ascii_space(b) {
+                        i += 1;
+                    } else if b == b' ' && bytes.get(i + 1).is_some_and(|&n| !is_ascii_space(n)) {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                }
+                self.push_word(text.get(start..i).unwrap_or_default());
             }
         } else {
             for word in text.split(|c: char| c.is_whitespace()) {
@@ -921,10 +952,8 @@ fn for_each_attribute_ascii<'a>(tag: &'a str, mut f: impl FnMut(&'a str, &'a str
                     let start = i + 1;
                     let inner = b.get(start..).unwrap_or_default();
                     // An unterminated quote ends at the tag's end.
-                    let end = inner
-                        .iter()
-                        .position(|&c| c == q)
-                        .or_else(|| inner.iter().position(|&c| c == b'>'))
+                    let end = memchr::memchr(q, inner)
+                        .or_else(|| memchr::memchr(b'>', inner))
                         .map_or(b.len(), |e| start + e);
                     i = end.saturating_add(1).min(b.len());
                     slice(start, end)
@@ -1093,6 +1122,35 @@ fn decode_entities_into(out: &mut String, raw: &str) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// ASCII text pushed a run at a time gives what pushing each piece
+        /// between white space gives, whatever came before it.
+        #[test]
+        fn ascii_text_runs_push_as_pieces_would(
+            before in "[ab\n ]{0,4}",
+            owed in any::<bool>(),
+            text in "[ab \t\n\r]{0,24}",
+        ) {
+            let fresh = || {
+                let mut w = TextWalker::new("").w;
+                w.out.text.push_str(&before);
+                w.space = owed;
+                w
+            };
+            let mut runs = fresh();
+            runs.push_text(&text);
+            let mut pieces = fresh();
+            if !text.is_empty() {
+                for word in text.split(|c: char| is_ascii_space(c as u8)) {
+                    pieces.push_word(word);
+                }
+                pieces.space = text.ends_with(char::is_whitespace);
+            }
+            prop_assert_eq!(&runs.out.text, &pieces.out.text);
+            prop_assert_eq!(runs.space, pieces.space);
+        }
+    }
 
     fn attributes(tag: &str, ascii: bool) -> Vec<(String, String)> {
         let mut out = Vec::new();
