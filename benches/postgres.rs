@@ -243,7 +243,11 @@ fn main() {
                         for chunk in readers.chunks(32) {
                             let refs: Vec<&EmailAddress> = chunk.iter().collect();
                             let lists = store.events_for_many(&refs).await.unwrap();
-                            assert!(lists.iter().all(|l| l.len() == 10));
+                            assert_eq!(lists.len(), chunk.len());
+                            for (address, list) in chunk.iter().zip(&lists) {
+                                assert_eq!(list.len(), 10);
+                                assert!(list.iter().all(|e| e.address == *address));
+                            }
                         }
                     })
                     .await;

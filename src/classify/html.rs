@@ -1130,7 +1130,7 @@ mod tests {
         fn ascii_text_runs_push_as_pieces_would(
             before in "[ab\n ]{0,4}",
             owed in any::<bool>(),
-            text in "[ab \t\n\r]{0,24}",
+            text in "[abc \t\n\x0b\x0c\r]{0,24}",
         ) {
             let fresh = || {
                 let mut w = TextWalker::new("").w;
