@@ -634,6 +634,58 @@ fn a_large_audience_is_read_in_chunks_and_decided_alike() {
 }
 
 #[test]
+fn erased_people_stay_suppressed_in_a_large_send() {
+    let d = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .with_erasure_salt(b"a-secret-salt-of-16+".to_vec())
+    .unwrap();
+    let n = 100;
+    for i in 0..n {
+        let k = key("acme", "news", &format!("p{i}@example.com"));
+        d.record(&ev(&k, &format!("in{i}"), 0, form())).unwrap();
+        if i % 9 == 4 {
+            // Opted out, erased, then re-imported by the tenant: the kept
+            // opt-out must still win in every chunk of the send.
+            d.record(&ev(&k, &format!("out{i}"), 1, opt_out())).unwrap();
+            d.erase(&k.address).unwrap();
+            d.record(&ev(&k, &format!("re{i}"), 2, imported())).unwrap();
+        }
+    }
+    let audience: Vec<EmailAddress> = (0..n).map(|i| addr(&format!("p{i}@example.com"))).collect();
+    let p = sender_profile();
+    let ctx = ctx();
+    let campaign = Campaign {
+        template: &good_promo(),
+        declared: DeclaredKind::Unspecified,
+        context: &ctx,
+        profile: &p,
+        personalise: None,
+        jurisdiction: None,
+    };
+    let report = d.send(&campaign, &audience, &CLASSIFIER).unwrap();
+    let erased: Vec<EmailAddress> = (0..n)
+        .filter(|i| i % 9 == 4)
+        .map(|i| addr(&format!("p{i}@example.com")))
+        .collect();
+    let suppressed: Vec<EmailAddress> = report.suppressed.iter().map(|(a, _)| a.clone()).collect();
+    assert_eq!(suppressed, erased);
+    // Suppressed because the kept opt-out is read back, not for any other
+    // reason (the re-import alone would fail only the advertisement label).
+    for (a, reasons) in &report.suppressed {
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.rule.as_str() == "eligibility.promotional.opted_out"),
+            "{a}: {reasons:?}"
+        );
+    }
+    assert_eq!(report.sent.len(), n - erased.len());
+}
+
+#[test]
 fn a_promotional_message_with_lint_errors_is_not_sent_at_all() {
     let d = seeded(RecordingMailer::new());
     let p = sender_profile();

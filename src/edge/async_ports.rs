@@ -108,6 +108,21 @@ pub trait AsyncConsentStore: Send + Sync {
         ready(Ok(Vec::new()))
     }
 
+    /// As [`ConsentStore::erased_facts_many`]; by default one
+    /// [`erased_facts`](Self::erased_facts) after another.
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> impl Future<Output = Result<Vec<Vec<ErasedFact>>, Self::Error>> + Send {
+        async move {
+            let mut lists = Vec::with_capacity(hashes.len());
+            for hash in hashes {
+                lists.push(self.erased_facts(hash).await?);
+            }
+            Ok(lists)
+        }
+    }
+
     /// As [`ConsentStore::erasure_salt_ids`]; by default, none.
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
         ready(Ok(Vec::new()))
@@ -201,6 +216,12 @@ impl AsyncConsentStore for MemoryStore {
     ) -> impl Future<Output = Result<Vec<ErasedFact>, Self::Error>> + Send {
         ready(ConsentStore::erased_facts(self, hash))
     }
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> impl Future<Output = Result<Vec<Vec<ErasedFact>>, Self::Error>> + Send {
+        ready(ConsentStore::erased_facts_many(self, hashes))
+    }
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
         ready(ConsentStore::erasure_salt_ids(self))
     }
@@ -284,6 +305,12 @@ macro_rules! forward_async_ports {
                 hash: &AddressHash,
             ) -> impl Future<Output = Result<Vec<ErasedFact>, Self::Error>> + Send {
                 (**self).erased_facts(hash)
+            }
+            fn erased_facts_many(
+                &self,
+                hashes: &[AddressHash],
+            ) -> impl Future<Output = Result<Vec<Vec<ErasedFact>>, Self::Error>> + Send {
+                (**self).erased_facts_many(hashes)
             }
             fn erasure_salt_ids(
                 &self,
@@ -567,6 +594,13 @@ where
         let hash = *hash;
         self.run(move |store| store.erased_facts(&hash))
     }
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> impl Future<Output = Result<Vec<Vec<ErasedFact>>, Self::Error>> + Send {
+        let hashes = hashes.to_vec();
+        self.run(move |store| store.erased_facts_many(&hashes))
+    }
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
         self.run(|store| store.erasure_salt_ids())
     }
@@ -657,6 +691,12 @@ impl<T: AsyncConsentStore + ?Sized> StorePort for AsyncPorts<'_, T> {
         hash: &AddressHash,
     ) -> impl Future<Output = Result<Vec<ErasedFact>, Self::Error>> + Send {
         self.0.erased_facts(hash)
+    }
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> impl Future<Output = Result<Vec<Vec<ErasedFact>>, Self::Error>> + Send {
+        self.0.erased_facts_many(hashes)
     }
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
         self.0.erasure_salt_ids()

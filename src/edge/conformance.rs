@@ -80,9 +80,10 @@ fn store_err<E: std::error::Error>(check: &'static str) -> impl Fn(E) -> Conform
 /// nothing appended is lost; `events_for` isolates addresses and matches by
 /// canonical key; append order is kept per address; an unknown address has
 /// no events; `events_for_many` gives each address, in the order asked
-/// (repeats and unknown addresses included), what `events_for` gives; and, for stores that support erasure, erasing one address
-/// deletes its events, keeps its hashed suppressions findable, reserves the
-/// erased ids and touches nobody else; and, for stores that keep reference
+/// (repeats and unknown addresses included), what `events_for` gives;
+/// and, for stores that support erasure, erasing one address deletes its
+/// events, keeps its hashed suppressions findable (one by one and many at
+/// once), reserves the erased ids and touches nobody else; and, for stores that keep reference
 /// tokens, a kept token reads back as kept, keeping it twice is harmless,
 /// purging deletes exactly the tokens issued before the given time, and
 /// erasing its person deletes it (and nobody else's).
@@ -226,6 +227,22 @@ async fn erasure<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
         return Err(fail(
             CHECK,
             format!("expected {} kept facts, found {}", keep.len(), kept.len()),
+        ));
+    }
+    let other = crate::retention::AddressHash::new(salt, &stays.address);
+    let many = store
+        .erased_facts_many(&[hash, other, hash])
+        .await
+        .map_err(store_err(CHECK))?;
+    if many != vec![keep.clone(), Vec::new(), keep.clone()] {
+        return Err(fail(
+            CHECK,
+            format!(
+                "erased_facts_many for (erased, never erased, erased) gave lists of {:?} facts, expected [{}, 0, {}]",
+                many.iter().map(Vec::len).collect::<Vec<_>>(),
+                keep.len(),
+                keep.len()
+            ),
         ));
     }
     let salt_ids = store.erasure_salt_ids().await.map_err(store_err(CHECK))?;

@@ -66,6 +66,10 @@ pub(crate) trait StorePort {
         &self,
         hash: &AddressHash,
     ) -> impl Future<Output = Result<Vec<ErasedFact>, Self::Error>> + Send;
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> impl Future<Output = Result<Vec<Vec<ErasedFact>>, Self::Error>> + Send;
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send;
     fn keep_token(
         &self,
@@ -137,6 +141,12 @@ impl<T: ConsentStore + ?Sized> StorePort for SyncPorts<'_, T> {
         hash: &AddressHash,
     ) -> impl Future<Output = Result<Vec<ErasedFact>, Self::Error>> + Send {
         ready(self.0.erased_facts(hash))
+    }
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> impl Future<Output = Result<Vec<Vec<ErasedFact>>, Self::Error>> + Send {
+        ready(self.0.erased_facts_many(hashes))
     }
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
         ready(self.0.erasure_salt_ids())
@@ -326,8 +336,8 @@ impl Engine {
     }
 
     /// The histories of a chunk of addresses, as `history_unchecked`
-    /// gives each, read with one store call (erased facts, when salts are
-    /// configured, are still read per address). A store that answers with
+    /// gives each, read with one store call (and one more per erasure
+    /// salt for the facts kept from erased histories). A store that answers with
     /// fewer lists than addresses has the rest read one by one; the fold
     /// ignores any event not about its key, so a list in the wrong place
     /// can hide history but never lend it to someone else.
@@ -349,8 +359,27 @@ impl Engine {
                     .map_err(ServiceError::Store)?,
             );
         }
-        for (address, events) in addresses.iter().zip(lists.iter_mut()) {
-            self.add_erased::<S, M>(store, address, events).await?;
+        for salt in &self.erasure_salts {
+            let hashes: Vec<AddressHash> = addresses
+                .iter()
+                .map(|a| AddressHash::new(salt, a))
+                .collect();
+            let mut kept = store
+                .erased_facts_many(&hashes)
+                .await
+                .map_err(ServiceError::Store)?;
+            kept.truncate(hashes.len());
+            for hash in hashes.get(kept.len()..).unwrap_or_default() {
+                kept.push(
+                    store
+                        .erased_facts(hash)
+                        .await
+                        .map_err(ServiceError::Store)?,
+                );
+            }
+            for ((address, events), facts) in addresses.iter().zip(lists.iter_mut()).zip(&kept) {
+                events.extend(facts.iter().filter_map(|fact| fact.as_event(address)));
+            }
         }
         Ok(lists)
     }

@@ -130,6 +130,17 @@ impl ConsentStore for MemoryStore {
         Ok(inner.erased.get(hash).cloned().unwrap_or_default())
     }
 
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> Result<Vec<Vec<ErasedFact>>, Infallible> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(hashes
+            .iter()
+            .map(|h| inner.erased.get(h).cloned().unwrap_or_default())
+            .collect())
+    }
+
     fn keep_token(&self, kept: &KeptToken) -> Result<bool, Infallible> {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         inner

@@ -134,6 +134,21 @@ pub trait ConsentStore {
         Ok(Vec::new())
     }
 
+    /// The kept facts of several hashes at once: one list per hash, in the
+    /// order given, each what [`erased_facts`](Self::erased_facts) gives.
+    /// A send with erasure salts reads its audience's kept facts this way,
+    /// 32 at a time per salt. By default one `erased_facts` after another.
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure.
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> Result<Vec<Vec<ErasedFact>>, Self::Error> {
+        hashes.iter().map(|h| self.erased_facts(h)).collect()
+    }
+
     /// Every salt id ([`salt_id`](crate::retention::salt_id)) among the
     /// kept facts, so a driver can refuse to run without a salt it needs
     /// (and an erased person is never resubscribed because of a driver's
@@ -270,6 +285,12 @@ macro_rules! forward_ports {
                 hash: &AddressHash,
             ) -> Result<Vec<ErasedFact>, Self::Error> {
                 (**self).erased_facts(hash)
+            }
+            fn erased_facts_many(
+                &self,
+                hashes: &[AddressHash],
+            ) -> Result<Vec<Vec<ErasedFact>>, Self::Error> {
+                (**self).erased_facts_many(hashes)
             }
             fn erasure_salt_ids(&self) -> Result<Vec<String>, Self::Error> {
                 (**self).erasure_salt_ids()

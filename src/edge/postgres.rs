@@ -659,6 +659,43 @@ impl PgStore {
             .collect()
     }
 
+    /// Several hashes' kept facts in one query, one list per hash in the
+    /// order given.
+    async fn facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> Result<Vec<Vec<ErasedFact>>, PgStoreError> {
+        let mut lists: Vec<Vec<ErasedFact>> = vec![Vec::new(); hashes.len()];
+        if hashes.is_empty() {
+            return Ok(lists);
+        }
+        let keys: Vec<&[u8]> = hashes.iter().map(|h| h.as_bytes().as_slice()).collect();
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT hash, fact FROM consentry_erased WHERE hash = ANY($1) ORDER BY ord",
+                &[&keys],
+            )
+            .await
+            .map_err(PgStoreError::Query)?;
+        let mut slots: HashMap<&[u8], Vec<usize>> = HashMap::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            slots.entry(key).or_default().push(i);
+        }
+        for row in &rows {
+            let hash: &[u8] = column(row, 0, "kept fact")?;
+            let fact: ErasedFact = json_column(row, 1, "kept fact")?;
+            if let Some(at) = slots.get(hash) {
+                for &i in at {
+                    if let Some(list) = lists.get_mut(i) {
+                        list.push(fact.clone());
+                    }
+                }
+            }
+        }
+        Ok(lists)
+    }
+
     async fn salt_ids(&self) -> Result<Vec<String>, PgStoreError> {
         let client = self.client().await?;
         let rows = client
@@ -872,6 +909,13 @@ impl crate::edge::ports::ConsentStore for SyncPgStore {
         self.block_on(self.store.facts(hash))
     }
 
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> Result<Vec<Vec<ErasedFact>>, PgStoreError> {
+        self.block_on(self.store.facts_many(hashes))
+    }
+
     fn erasure_salt_ids(&self) -> Result<Vec<String>, PgStoreError> {
         self.block_on(self.store.salt_ids())
     }
@@ -939,6 +983,13 @@ impl AsyncConsentStore for PgStore {
         hash: &AddressHash,
     ) -> impl Future<Output = Result<Vec<ErasedFact>, PgStoreError>> + Send {
         self.facts(hash)
+    }
+
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> impl Future<Output = Result<Vec<Vec<ErasedFact>>, PgStoreError>> + Send {
+        self.facts_many(hashes)
     }
 
     fn erasure_salt_ids(&self) -> impl Future<Output = Result<Vec<String>, PgStoreError>> + Send {

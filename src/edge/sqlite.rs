@@ -571,6 +571,26 @@ impl ConsentStore for SqliteStore {
         )
     }
 
+    fn erased_facts_many(
+        &self,
+        hashes: &[AddressHash],
+    ) -> Result<Vec<Vec<ErasedFact>>, SqliteStoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT body FROM consentry_erased WHERE hash = ?1 ORDER BY rowid")
+            .map_err(classify)?;
+        hashes
+            .iter()
+            .map(|hash| {
+                let rows = stmt
+                    .query_map(params![hash.to_hex()], |r| r.get::<_, String>(0))
+                    .map_err(classify)?;
+                rows.map(|row| decode_json(&row.map_err(classify)?, "erased suppression row"))
+                    .collect()
+            })
+            .collect()
+    }
+
     fn keep_token(&self, kept: &KeptToken) -> Result<bool, SqliteStoreError> {
         let body = serde_json::to_string(kept).map_err(|e| SqliteStoreError::Corrupt {
             what: "kept token (encoding)",
