@@ -413,3 +413,99 @@ fn a_bounded_queue_refuses_calls_beyond_its_backlog() {
         );
     });
 }
+
+/// A send of more recipients than one read holds, with an erasure salt,
+/// through `Blocking` (whose many-at-once reads copy their addresses to
+/// the worker): the async driver sends to and suppresses exactly whom the
+/// sync driver does, in the same order.
+#[test]
+fn a_large_send_with_erasure_decides_alike_on_both_drivers() {
+    use consentry::classify::{Classifier, DeclaredKind};
+    use consentry::eligibility::SendContext;
+    use consentry::{Campaign, OutboundMessage};
+    let salt = b"a-secret-salt-of-16+".to_vec();
+    let sync = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .with_erasure_salt(salt.clone())
+    .unwrap();
+    let asy = AsyncDriver::new(
+        Blocking::new(MemoryStore::new()).unwrap(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    )
+    .with_erasure_salt(salt)
+    .unwrap();
+    let rt = runtime();
+    let n = 90;
+    for i in 0..n {
+        let k = key("acme", "news", &format!("p{i}@example.com"));
+        let mut events = vec![ev(&k, &format!("in{i}"), 0, form())];
+        if i % 7 == 2 {
+            events.push(ev(&k, &format!("out{i}"), 1, opt_out()));
+        }
+        if i % 11 == 5 {
+            events.push(ev(&k, &format!("hb{i}"), 1, Action::HardBounced));
+        }
+        for e in &events {
+            sync.record(e).unwrap();
+            rt.block_on(asy.record(e)).unwrap();
+        }
+        if i % 13 == 0 {
+            sync.erase(&k.address).unwrap();
+            rt.block_on(asy.erase(&k.address)).unwrap();
+        }
+    }
+    let audience: Vec<EmailAddress> = (0..n)
+        .flat_map(|i| {
+            [
+                addr(&format!("p{i}@example.com")),
+                addr(&format!("P{i}@example.com")),
+            ]
+        })
+        .collect();
+    let template = OutboundMessage::builder(addr("deals@news.shop.example"), addr("x@example.com"))
+        .subject("Summer sale")
+        .html(
+            "<p>30% off sandals.</p><p>Shop Inc, 100 Harbour Road, Portland, ME 04101</p>\
+             <p><a href=\"https://mail.shop.example/u?token=abc\">Unsubscribe</a></p>",
+        )
+        .header(
+            "List-Unsubscribe",
+            "<https://mail.shop.example/u?token=abc>",
+        )
+        .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        .build()
+        .unwrap();
+    let ctx = SendContext::new(
+        TenantId::new("acme").unwrap(),
+        ListId::new("news").unwrap(),
+        at(100),
+    );
+    let profile = sender_profile();
+    let campaign = Campaign {
+        template: &template,
+        declared: DeclaredKind::Unspecified,
+        context: &ctx,
+        profile: &profile,
+        personalise: None,
+        jurisdiction: None,
+    };
+    let classifier = Classifier::default();
+    let left = sync.send(&campaign, &audience, &classifier).unwrap();
+    let right = rt
+        .block_on(asy.send(&campaign, &audience, &classifier))
+        .unwrap();
+    assert!(!left.blocked, "{:?}", left.lint);
+    assert_eq!(left.sent, right.sent);
+    assert_eq!(left.suppressed, right.suppressed);
+    assert!(
+        left.sent.len() > 40 && left.suppressed.len() > 15,
+        "{} / {}",
+        left.sent.len(),
+        left.suppressed.len()
+    );
+    assert_eq!(left.sent.len() + left.suppressed.len(), n);
+}
