@@ -182,6 +182,39 @@ fn json_column<T: serde::de::DeserializeOwned>(
     serde_json::from_str(column(row, i, what)?).map_err(corrupt(what))
 }
 
+/// Rows of `(key, value)` dealt into one list per key asked, in the order
+/// asked: a key asked twice gets every value twice (its last slot takes the
+/// value, earlier ones copies); a row whose key was not asked is dropped.
+fn deal_rows<'r, Q, K, T>(
+    keys: &[K],
+    rows: impl IntoIterator<Item = Result<(&'r Q, T), PgStoreError>>,
+) -> Result<Vec<Vec<T>>, PgStoreError>
+where
+    Q: ?Sized + std::hash::Hash + Eq + 'r,
+    K: std::borrow::Borrow<Q>,
+    T: Clone,
+{
+    let mut lists: Vec<Vec<T>> = keys.iter().map(|_| Vec::new()).collect();
+    let mut slots: HashMap<&Q, Vec<usize>> = HashMap::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        slots.entry(key.borrow()).or_default().push(i);
+    }
+    for row in rows {
+        let (key, value) = row?;
+        if let Some((&last, earlier)) = slots.get(key).and_then(|at| at.split_last()) {
+            for &i in earlier {
+                if let Some(list) = lists.get_mut(i) {
+                    list.push(value.clone());
+                }
+            }
+            if let Some(list) = lists.get_mut(last) {
+                list.push(value);
+            }
+        }
+    }
+    Ok(lists)
+}
+
 /// Pool settings for [`PgStore::connect_with`].
 #[derive(Clone, Debug)]
 pub struct PgPoolSettings {
@@ -604,9 +637,8 @@ impl PgStore {
         addresses: &[&EmailAddress],
     ) -> Result<Vec<Vec<ConsentEvent>>, PgStoreError> {
         let keys: Vec<&str> = addresses.iter().map(|a| a.canonical()).collect();
-        let mut lists: Vec<Vec<ConsentEvent>> = vec![Vec::new(); addresses.len()];
         if keys.is_empty() {
-            return Ok(lists);
+            return Ok(Vec::new());
         }
         let client = self.client().await?;
         let select = client
@@ -620,29 +652,16 @@ impl PgStore {
             .query(&select, &[&keys])
             .await
             .map_err(PgStoreError::Query)?;
-        // Where each key's list is (an address given twice gets both).
-        let mut slots: HashMap<&str, Vec<usize>> = HashMap::with_capacity(keys.len());
-        for (i, key) in keys.iter().enumerate() {
-            slots.entry(key).or_default().push(i);
-        }
-        for row in &rows {
-            let key: &str = column(row, 0, "event row")?;
-            let body: &str = column(row, 1, "event row")?;
-            let event: ConsentEvent = serde_json::from_str(body).map_err(corrupt("event row"))?;
-            // The event goes to the key's last slot; earlier repeats of the
-            // key get copies.
-            if let Some((&last, earlier)) = slots.get(key).and_then(|at| at.split_last()) {
-                for &i in earlier {
-                    if let Some(list) = lists.get_mut(i) {
-                        list.push(event.clone());
-                    }
-                }
-                if let Some(list) = lists.get_mut(last) {
-                    list.push(event);
-                }
-            }
-        }
-        Ok(lists)
+        deal_rows(
+            &keys,
+            rows.iter().map(|row| {
+                let key: &str = column(row, 0, "event row")?;
+                let body: &str = column(row, 1, "event row")?;
+                let event: ConsentEvent =
+                    serde_json::from_str(body).map_err(corrupt("event row"))?;
+                Ok((key, event))
+            }),
+        )
     }
 
     async fn facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, PgStoreError> {
@@ -665,9 +684,8 @@ impl PgStore {
         &self,
         hashes: &[AddressHash],
     ) -> Result<Vec<Vec<ErasedFact>>, PgStoreError> {
-        let mut lists: Vec<Vec<ErasedFact>> = vec![Vec::new(); hashes.len()];
         if hashes.is_empty() {
-            return Ok(lists);
+            return Ok(Vec::new());
         }
         let keys: Vec<&[u8]> = hashes.iter().map(|h| h.as_bytes().as_slice()).collect();
         let client = self.client().await?;
@@ -678,22 +696,14 @@ impl PgStore {
             )
             .await
             .map_err(PgStoreError::Query)?;
-        let mut slots: HashMap<&[u8], Vec<usize>> = HashMap::with_capacity(keys.len());
-        for (i, key) in keys.iter().enumerate() {
-            slots.entry(key).or_default().push(i);
-        }
-        for row in &rows {
-            let hash: &[u8] = column(row, 0, "kept fact")?;
-            let fact: ErasedFact = json_column(row, 1, "kept fact")?;
-            if let Some(at) = slots.get(hash) {
-                for &i in at {
-                    if let Some(list) = lists.get_mut(i) {
-                        list.push(fact.clone());
-                    }
-                }
-            }
-        }
-        Ok(lists)
+        deal_rows(
+            &keys,
+            rows.iter().map(|row| {
+                let hash: &[u8] = column(row, 0, "kept fact")?;
+                let fact: ErasedFact = json_column(row, 1, "kept fact")?;
+                Ok((hash, fact))
+            }),
+        )
     }
 
     async fn salt_ids(&self) -> Result<Vec<String>, PgStoreError> {

@@ -221,6 +221,12 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// One person's live events, in append order.
+const SELECT_EVENTS: &str =
+    "SELECT body FROM consentry_events WHERE canonical = ?1 AND body IS NOT NULL ORDER BY seq";
+/// The facts kept from one erased history, in the order kept.
+const SELECT_FACTS: &str = "SELECT body FROM consentry_erased WHERE hash = ?1 ORDER BY rowid";
+
 impl SqliteStore {
     /// Open (or create) a store in a file, migrating its schema.
     ///
@@ -349,6 +355,28 @@ impl SqliteStore {
             .query_map(params![param], |r| r.get::<_, String>(0))
             .map_err(classify)?;
         rows.map(|row| decode_json(&row.map_err(classify)?, what))
+            .collect()
+    }
+
+    /// [`json_bodies`](Self::json_bodies) for several parameters, under one
+    /// lock with one prepared statement: one list per parameter, in order.
+    fn json_bodies_each<T: serde::de::DeserializeOwned, P: AsRef<str>>(
+        &self,
+        sql: &str,
+        params: impl IntoIterator<Item = P>,
+        what: &'static str,
+    ) -> Result<Vec<Vec<T>>, SqliteStoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(sql).map_err(classify)?;
+        params
+            .into_iter()
+            .map(|param| {
+                let rows = stmt
+                    .query_map(params![param.as_ref()], |r| r.get::<_, String>(0))
+                    .map_err(classify)?;
+                rows.map(|row| decode_json(&row.map_err(classify)?, what))
+                    .collect()
+            })
             .collect()
     }
 
@@ -532,11 +560,7 @@ impl ConsentStore for SqliteStore {
     }
 
     fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, SqliteStoreError> {
-        self.json_bodies(
-            "SELECT body FROM consentry_events WHERE canonical = ?1 AND body IS NOT NULL ORDER BY seq",
-            address.canonical(),
-            "event row",
-        )
+        self.json_bodies(SELECT_EVENTS, address.canonical(), "event row")
     }
 
     fn events_for_many(
@@ -545,50 +569,26 @@ impl ConsentStore for SqliteStore {
     ) -> Result<Vec<Vec<ConsentEvent>>, SqliteStoreError> {
         // One lock and one prepared statement for the whole chunk (SQLite
         // runs in-process: a query per address costs no round trip).
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT body FROM consentry_events WHERE canonical = ?1 AND body IS NOT NULL ORDER BY seq",
-            )
-            .map_err(classify)?;
-        addresses
-            .iter()
-            .map(|address| {
-                let rows = stmt
-                    .query_map(params![address.canonical()], |r| r.get::<_, String>(0))
-                    .map_err(classify)?;
-                rows.map(|row| decode_json(&row.map_err(classify)?, "event row"))
-                    .collect()
-            })
-            .collect()
+        self.json_bodies_each(
+            SELECT_EVENTS,
+            addresses.iter().map(|a| a.canonical()),
+            "event row",
+        )
     }
 
     fn erased_facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, SqliteStoreError> {
-        self.json_bodies(
-            "SELECT body FROM consentry_erased WHERE hash = ?1 ORDER BY rowid",
-            &hash.to_hex(),
-            "erased suppression row",
-        )
+        self.json_bodies(SELECT_FACTS, &hash.to_hex(), "erased suppression row")
     }
 
     fn erased_facts_many(
         &self,
         hashes: &[AddressHash],
     ) -> Result<Vec<Vec<ErasedFact>>, SqliteStoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached("SELECT body FROM consentry_erased WHERE hash = ?1 ORDER BY rowid")
-            .map_err(classify)?;
-        hashes
-            .iter()
-            .map(|hash| {
-                let rows = stmt
-                    .query_map(params![hash.to_hex()], |r| r.get::<_, String>(0))
-                    .map_err(classify)?;
-                rows.map(|row| decode_json(&row.map_err(classify)?, "erased suppression row"))
-                    .collect()
-            })
-            .collect()
+        self.json_bodies_each(
+            SELECT_FACTS,
+            hashes.iter().map(AddressHash::to_hex),
+            "erased suppression row",
+        )
     }
 
     fn keep_token(&self, kept: &KeptToken) -> Result<bool, SqliteStoreError> {
