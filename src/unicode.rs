@@ -12,28 +12,19 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     if (16..=32).contains(&n) {
-        let word = |s: &[u8], last: bool| {
-            let chunk = if last {
-                s.last_chunk::<16>()
-            } else {
-                s.first_chunk::<16>()
-            };
-            chunk.map(|c| u128::from_ne_bytes(*c))
-        };
-        return word(a, false) == word(b, false) && word(a, true) == word(b, true);
+        return ends_equal::<16>(a, b);
     }
     if (8..16).contains(&n) {
-        let word = |s: &[u8], last: bool| {
-            let chunk = if last {
-                s.last_chunk::<8>()
-            } else {
-                s.first_chunk::<8>()
-            };
-            chunk.map(|c| u64::from_ne_bytes(*c))
-        };
-        return word(a, false) == word(b, false) && word(a, true) == word(b, true);
+        return ends_equal::<8>(a, b);
     }
     a == b
+}
+
+/// Whether the first and the last `N` bytes of `a` and `b` are equal (for
+/// lengths from `N` to `2N` that covers every byte, with one overlap).
+#[inline]
+fn ends_equal<const N: usize>(a: &[u8], b: &[u8]) -> bool {
+    a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
 }
 
 /// Whether a code point is invisible: a default-ignorable code point or a

@@ -422,7 +422,7 @@ fn a_bounded_queue_refuses_calls_beyond_its_backlog() {
 fn a_large_send_with_erasure_decides_alike_on_both_drivers() {
     use consentry::classify::{Classifier, DeclaredKind};
     use consentry::eligibility::SendContext;
-    use consentry::{Campaign, OutboundMessage};
+    use consentry::Campaign;
     let salt = b"a-secret-salt-of-16+".to_vec();
     let sync = Driver::new(
         MemoryStore::new(),
@@ -436,7 +436,7 @@ fn a_large_send_with_erasure_decides_alike_on_both_drivers() {
         RecordingMailer::new(),
         LedgerPolicy::default(),
     )
-    .with_erasure_salt(salt)
+    .with_erasure_salt(SALT.to_vec())
     .unwrap();
     let rt = runtime();
     let n = 90;
@@ -466,19 +466,7 @@ fn a_large_send_with_erasure_decides_alike_on_both_drivers() {
             ]
         })
         .collect();
-    let template = OutboundMessage::builder(addr("deals@news.shop.example"), addr("x@example.com"))
-        .subject("Summer sale")
-        .html(
-            "<p>30% off sandals.</p><p>Shop Inc, 100 Harbour Road, Portland, ME 04101</p>\
-             <p><a href=\"https://mail.shop.example/u?token=abc\">Unsubscribe</a></p>",
-        )
-        .header(
-            "List-Unsubscribe",
-            "<https://mail.shop.example/u?token=abc>",
-        )
-        .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
-        .build()
-        .unwrap();
+    let template = good_promo();
     let ctx = SendContext::new(
         TenantId::new("acme").unwrap(),
         ListId::new("news").unwrap(),

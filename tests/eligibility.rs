@@ -346,22 +346,6 @@ impl WithOneClick for consentry::MessageBuilder {
     }
 }
 
-const FOOTER: &str = "<p>Shop Inc, 100 Harbour Road, Portland, ME 04101</p>\
-    <p><a href=\"https://mail.shop.example/u?token=abc\">Unsubscribe</a></p>";
-
-fn good_promo() -> OutboundMessage {
-    OutboundMessage::builder(addr("deals@news.shop.example"), addr("ann@example.com"))
-        .subject("Summer sale")
-        .html(format!("<p>30% off sandals.</p>{FOOTER}"))
-        .header(
-            "List-Unsubscribe",
-            "<https://mail.shop.example/u?token=abc>, <mailto:u@shop.example>",
-        )
-        .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
-        .build()
-        .unwrap()
-}
-
 fn lint_rules(msg: &OutboundMessage, p: &SenderProfile) -> Vec<String> {
     let c = CLASSIFIER.classify(&Message::from_outbound(msg, DeclaredKind::Unspecified));
     lint(msg, &c, p)
@@ -635,13 +619,7 @@ fn a_large_audience_is_read_in_chunks_and_decided_alike() {
 
 #[test]
 fn erased_people_stay_suppressed_in_a_large_send() {
-    let d = Driver::new(
-        MemoryStore::new(),
-        RecordingMailer::new(),
-        LedgerPolicy::default(),
-    )
-    .with_erasure_salt(b"a-secret-salt-of-16+".to_vec())
-    .unwrap();
+    let d = salted_driver(LedgerPolicy::default());
     let n = 100;
     for i in 0..n {
         let k = key("acme", "news", &format!("p{i}@example.com"));

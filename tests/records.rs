@@ -62,13 +62,7 @@ fn retention_rules_per_record_kind() {
 
 #[test]
 fn erasure_keeps_the_suppression_so_a_reimport_never_mails_them() {
-    let d = Driver::new(
-        MemoryStore::new(),
-        RecordingMailer::new(),
-        LedgerPolicy::default(),
-    )
-    .with_erasure_salt(b"a-secret-salt-of-16+".to_vec())
-    .unwrap();
+    let d = salted_driver(LedgerPolicy::default());
     let k = key("acme", "news", "ann@example.com");
     d.record(&ev(&k, "a", 0, form())).unwrap();
     d.record(&ev(&k, "b", 1, opt_out())).unwrap();
@@ -345,10 +339,7 @@ fn retention_and_deadlines_at_the_end_of_time_do_not_panic() {
 /// Issue 12 item 12: facts that decisions depend on survive the erasure.
 #[test]
 fn erasure_keeps_cleared_bounces_cancellations_and_soft_bounce_runs() {
-    let policy = LedgerPolicy::default();
-    let d = Driver::new(MemoryStore::new(), RecordingMailer::new(), policy)
-        .with_erasure_salt(b"a-secret-salt-of-16+".to_vec())
-        .unwrap();
+    let d = salted_driver(LedgerPolicy::default());
     let k = key("acme", "news", "ann@example.com");
     let cleared = key("acme", "news", "bob@example.com");
     let cancelled = key("acme", "news", "cy@example.com");

@@ -1031,13 +1031,7 @@ fn a_second_click_after_resubscribing_opts_out_again() {
 /// the one-click link works, and erasure deletes what the store kept.
 #[test]
 fn the_driver_keeps_long_tokens_and_erasure_forgets_them() {
-    let driver = Driver::new(
-        MemoryStore::new(),
-        RecordingMailer::new(),
-        LedgerPolicy::default(),
-    )
-    .with_erasure_salt(b"0123456789abcdef".to_vec())
-    .unwrap();
+    let driver = salted_driver(LedgerPolicy::default());
     let long = long_address();
     let k = key("acme", "news", &long);
     driver.record(&ev(&k, "in", 0, form())).unwrap();

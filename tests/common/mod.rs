@@ -3,9 +3,38 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use consentry::{
-    Action, Basis, ConsentEvent, ConsentKey, EmailAddress, EventId, Evidence, ListId,
-    OptOutChannel, TenantId,
+    Action, Basis, ConsentEvent, ConsentKey, Driver, EmailAddress, EventId, Evidence,
+    LedgerPolicy, ListId, MemoryStore, OptOutChannel, OutboundMessage, RecordingMailer, TenantId,
 };
+
+/// An erasure salt for the tests (at least 16 bytes).
+pub const SALT: &[u8] = b"a-secret-salt-of-16+";
+
+/// A driver over a fresh memory store that can erase (salted with [`SALT`]).
+pub fn salted_driver(policy: LedgerPolicy) -> Driver<MemoryStore, RecordingMailer> {
+    Driver::new(MemoryStore::new(), RecordingMailer::new(), policy)
+        .with_erasure_salt(SALT.to_vec())
+        .unwrap()
+}
+
+/// The physical address and unsubscribe link a compliant promotion ends
+/// with.
+pub const FOOTER: &str = "<p>Shop Inc, 100 Harbour Road, Portland, ME 04101</p>\
+    <p><a href=\"https://mail.shop.example/u?token=abc\">Unsubscribe</a></p>";
+
+/// A promotion that passes the lint for [`sender_profile`].
+pub fn good_promo() -> OutboundMessage {
+    OutboundMessage::builder(addr("deals@news.shop.example"), addr("ann@example.com"))
+        .subject("Summer sale")
+        .html(format!("<p>30% off sandals.</p>{FOOTER}"))
+        .header(
+            "List-Unsubscribe",
+            "<https://mail.shop.example/u?token=abc>, <mailto:u@shop.example>",
+        )
+        .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        .build()
+        .unwrap()
+}
 
 /// A multi-threaded tokio runtime with two workers, for the async tests.
 pub fn runtime() -> tokio::runtime::Runtime {
