@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use consentry::{
-    Action, Basis, ConsentEvent, ConsentKey, Driver, EmailAddress, EventId, Evidence,
-    LedgerPolicy, ListId, MemoryStore, OptOutChannel, OutboundMessage, RecordingMailer, TenantId,
+    Action, Basis, ConsentEvent, ConsentKey, Driver, EmailAddress, EventId, Evidence, LedgerPolicy,
+    ListId, MemoryStore, OptOutChannel, OutboundMessage, RecordingMailer, TenantId,
 };
 
 /// An erasure salt for the tests (at least 16 bytes).
