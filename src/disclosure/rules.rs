@@ -213,6 +213,19 @@ pub struct DisclosurePolicy {
     index: Box<Transposed>,
 }
 
+/// The decision when no rule decides (rare: kept out of `decide`'s body).
+#[cold]
+#[inline(never)]
+fn default_deny() -> Decision<DisclosureOutcome> {
+    Decision::new(
+        DisclosureOutcome::Deny,
+        Reason::new(
+            ids::DISCLOSURE_DEFAULT_DENY,
+            "no rule permits this disclosure",
+        ),
+    )
+}
+
 /// The compiled conditions turned on their side: one 64-bit rule set per
 /// recipient kind, purpose, fact combination and data category.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,20 +235,18 @@ struct Transposed {
     by_facts: [u64; 256],
     /// Rules with no "any of these data" condition.
     any_free: u64,
-    /// Rules whose "any of these data" includes the category.
-    by_any: [u64; 16],
-    /// Rules whose "only these data" excludes the category: a request with
-    /// it fails them.
-    outside: [u64; 16],
-    /// `by_any` and `outside` combined over every value of each byte of
-    /// a data set (low byte, then high byte), so a request's data costs
+    /// The per-category rule sets combined over every value of each byte
+    /// of a data set (low byte, then high byte), so a request's data costs
     /// four loads rather than a loop over its categories.
     data: Box<DataTables>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct DataTables {
+    /// Rules whose "any of these data" includes a category of the byte.
     any: [[u64; 256]; 2],
+    /// Rules whose "only these data" excludes a category of the byte: a
+    /// request with it fails them.
     outside: [[u64; 256]; 2],
 }
 
@@ -246,20 +257,20 @@ impl Transposed {
             by_purpose: [0; 16],
             by_facts: [0; 256],
             any_free: 0,
-            by_any: [0; 16],
-            outside: [0; 16],
             data: Box::new(DataTables {
                 any: [[0; 256]; 2],
                 outside: [[0; 256]; 2],
             }),
         };
+        // Per data category first; combined per byte value at the end.
+        let (mut by_any, mut outside) = ([0u64; 16], [0u64; 16]);
         for (i, c) in compiled.iter().enumerate() {
             let rule = 1u64 << i;
             let columns = x
                 .by_recipient
                 .iter_mut()
                 .zip(x.by_purpose.iter_mut())
-                .zip(x.by_any.iter_mut().zip(x.outside.iter_mut()));
+                .zip(by_any.iter_mut().zip(outside.iter_mut()));
             for (b, ((recipient, purpose), (any, outside))) in columns.enumerate() {
                 let bit = 1u16 << b;
                 if c.recipients & bit != 0 {
@@ -285,7 +296,6 @@ impl Transposed {
                 }
             }
         }
-        let (by_any, outside) = (x.by_any, x.outside);
         let tables = &mut *x.data;
         for (half, (any, out)) in tables
             .any
@@ -510,13 +520,7 @@ impl DisclosurePolicy {
         } else if matched != 0 {
             (DisclosureOutcome::Permit, matched)
         } else {
-            return Decision::new(
-                DisclosureOutcome::Deny,
-                Reason::new(
-                    ids::DISCLOSURE_DEFAULT_DENY,
-                    "no rule permits this disclosure",
-                ),
-            );
+            return default_deny();
         };
         // Built in place: the first deciding rule makes the decision, the
         // others are pushed onto it (no intermediate list to move).
@@ -530,13 +534,7 @@ impl DisclosurePolicy {
         let first = bits.trailing_zeros();
         bits &= bits - 1;
         let Some(first) = reason(first) else {
-            return Decision::new(
-                DisclosureOutcome::Deny,
-                Reason::new(
-                    ids::DISCLOSURE_DEFAULT_DENY,
-                    "no rule permits this disclosure",
-                ),
-            );
+            return default_deny();
         };
         let mut decision = Decision::new(outcome, first);
         while bits != 0 {
@@ -561,6 +559,8 @@ impl DisclosurePolicy {
                 ));
             }
         }
+        // Set in place: `with_audit` takes and returns the decision, one
+        // more move of it, which measured 0.4 ns slower.
         decision.set_audit(deciding & self.audit_mask != 0);
         decision
     }

@@ -333,15 +333,16 @@ pub struct Transfer {
 }
 
 /// The EU and EEA member states and Switzerland (ISO 3166-1 alpha-2; Greece
-/// also as `EL`), as written; the decision uses [`EEA_AND_CH_CODES`].
+/// also as `EL`), as written; a unit test checks [`EEA_AND_CH_CODES`]
+/// against it.
 #[cfg(test)]
 const EEA_AND_CH: &[&str] = &[
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "EL", "HU", "IE", "IT",
     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO", "CH",
 ];
 
-/// [`EEA_AND_CH`] as sorted upper-case byte pairs, for a binary search (a
-/// unit test checks both lists agree and this one is sorted).
+/// The same countries as upper-case byte pairs, in order, from which the
+/// bit table the decision reads is built.
 const EEA_AND_CH_CODES: [[u8; 2]; 32] = [
     *b"AT", *b"BE", *b"BG", *b"CH", *b"CY", *b"CZ", *b"DE", *b"DK", *b"EE", *b"EL", *b"ES", *b"FI",
     *b"FR", *b"GR", *b"HR", *b"HU", *b"IE", *b"IS", *b"IT", *b"LI", *b"LT", *b"LU", *b"LV", *b"MT",
@@ -375,6 +376,7 @@ fn in_eea_or_switzerland(country: &str) -> bool {
             _ => return false,
         },
     };
+    // A byte outside `A`..=`Z` (either case) maps to 26 and is refused.
     let letter = |c: u8| usize::from(c.to_ascii_uppercase().wrapping_sub(b'A')).min(26);
     let (a, b) = (letter(code[0]), letter(code[1]));
     if a == 26 || b == 26 {
