@@ -196,7 +196,7 @@ pub struct OutboundMessage {
     parts: Arc<Parts>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 struct Parts {
     from: EmailAddress,
     reply_to: Option<EmailAddress>,

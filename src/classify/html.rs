@@ -461,9 +461,8 @@ impl Walker {
 /// The visible text and links of an HTML body (see the module docs for
 /// what counts as hidden).
 pub fn html_to_text(html: &str) -> HtmlText {
-    let mut walker = TextWalker::new(html);
-    walker.advance(usize::MAX);
-    walker.finish()
+    // `finish` walks whatever is left.
+    TextWalker::new(html).finish()
 }
 
 /// [`html_to_text`] in steps: the visible text grows as the document is
@@ -625,33 +624,25 @@ fn tag_name<'b>(after_lt: &str, buf: &'b mut [u8; 32]) -> &'b str {
         .unwrap_or_default()
 }
 
+/// Where `needle` first occurs in `haystack`, ASCII case ignored. The
+/// needle is an end tag's opening (`</name`): its first byte, `<`, has no
+/// case, so the search jumps from one `<` to the next.
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
-    // An end tag starts with `<`, which has no case: jump from one `<` to
-    // the next.
-    if let Some(&first @ b'<') = needle.as_bytes().first() {
-        let bytes = haystack.as_bytes();
-        let mut from = 0;
-        while let Some(at) = bytes.get(from..).and_then(|b| memchr::memchr(first, b)) {
-            let i = from + at;
-            if bytes
-                .get(i..i + needle.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-            {
-                return Some(i);
-            }
-            from = i + 1;
-        }
-        return None;
-    }
-    let n = needle.len();
-    let first = needle.as_bytes().first()?.to_ascii_lowercase();
+    let first = *needle.as_bytes().first()?;
+    debug_assert!(!first.is_ascii_alphabetic());
     let bytes = haystack.as_bytes();
-    (0..bytes.len()).find(|&i| {
-        bytes.get(i).map(u8::to_ascii_lowercase) == Some(first)
-            && bytes
-                .get(i..i + n)
-                .is_some_and(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-    })
+    let mut from = 0;
+    while let Some(at) = bytes.get(from..).and_then(|b| memchr::memchr(first, b)) {
+        let i = from + at;
+        if bytes
+            .get(i..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 /// Whether an element's attributes hide it, and (when `want_href`) its

@@ -449,9 +449,7 @@ impl Classifier {
                     .nfa_size_limit(Some(256 << 20))
                     .hybrid_cache_capacity(64 << 20),
             )
-            .build_from_hir(&regex_syntax::hir::Hir::alternation(
-                compiled.patterns_ci.clone(),
-            ))
+            .build_from_hir(&regex_syntax::hir::Hir::alternation(compiled.patterns_ci))
             .map_err(|e| LexiconError::Prefilter {
                 reason: e.to_string(),
             })?;

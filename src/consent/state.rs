@@ -586,12 +586,6 @@ struct Active<'a> {
     event: &'a EventId,
 }
 
-impl Active<'_> {
-    fn blocks_transactional(&self) -> bool {
-        self.kind.blocks_transactional()
-    }
-}
-
 /// The fold in progress: everything borrowed from the events, nothing
 /// allocated per event but a note.
 struct Fold<'a> {
@@ -840,7 +834,7 @@ impl<'a> Fold<'a> {
         }
         // An express act after an opt-out or complaint lifts them for this key.
         let lifted_before = self.suppressions.len();
-        self.suppressions.retain(|s| s.blocks_transactional());
+        self.suppressions.retain(|s| s.kind.blocks_transactional());
         let lifted = lifted_before != self.suppressions.len();
         self.permission = Some(Held {
             basis,
@@ -1035,6 +1029,8 @@ impl ConsentState {
     {
         let mut events = events
             .into_iter()
+            // Fused: the loop below stops at the 33rd event and `extend`
+            // takes the rest, so `next` may be called after `None`.
             .fuse()
             .filter(|e| e.concerns(&key))
             .map(|e| (order_key(e), e));

@@ -667,7 +667,7 @@ impl Engine {
         match keys.verify(token, now) {
             Err(TokenError::KeptByStore) => {
                 let kept = store.kept_token(token).await?;
-                Ok(keys.verify_kept(token, kept.as_ref(), now))
+                Ok(keys.verify_reference(token, kept.as_ref(), now))
             }
             other => Ok(other),
         }

@@ -656,9 +656,7 @@ impl PgStore {
             &keys,
             rows.iter().map(|row| {
                 let key: &str = column(row, 0, "event row")?;
-                let body: &str = column(row, 1, "event row")?;
-                let event: ConsentEvent =
-                    serde_json::from_str(body).map_err(corrupt("event row"))?;
+                let event: ConsentEvent = json_column(row, 1, "event row")?;
                 Ok((key, event))
             }),
         )

@@ -349,13 +349,8 @@ impl SqliteStore {
         param: &str,
         what: &'static str,
     ) -> Result<Vec<T>, SqliteStoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(sql).map_err(classify)?;
-        let rows = stmt
-            .query_map(params![param], |r| r.get::<_, String>(0))
-            .map_err(classify)?;
-        rows.map(|row| decode_json(&row.map_err(classify)?, what))
-            .collect()
+        self.json_bodies_each(sql, [param], what)
+            .map(|mut lists| lists.pop().unwrap_or_default())
     }
 
     /// [`json_bodies`](Self::json_bodies) for several parameters, under one

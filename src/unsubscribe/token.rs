@@ -529,17 +529,28 @@ impl KeyRing {
         now: DateTime<Utc>,
     ) -> Result<VerifiedToken, TokenError> {
         match self.verify(token, now) {
-            Err(TokenError::KeptByStore) => {}
-            other => return other,
+            Err(TokenError::KeptByStore) => self.verify_reference(token, kept, now),
+            other => other,
         }
+    }
+
+    /// The second half of [`verify_kept`](Self::verify_kept), for a token
+    /// [`verify`](Self::verify) has already answered
+    /// [`TokenError::KeptByStore`] for (the driver verifies first, then
+    /// asks the store).
+    pub(crate) fn verify_reference(
+        &self,
+        token: &str,
+        kept: Option<&KeptToken>,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedToken, TokenError> {
         let Some(kept) = kept.filter(|k| k.token == token) else {
             return Err(TokenError::NotKept);
         };
         let (key, reference) = self.reference_parts(token)?;
         let payload = payload(&kept.tenant, &kept.list, &kept.address, kept.issued_at);
-        let mut mac = key.mac_for(KEPT_CONTEXT);
-        mac.update(payload.as_bytes());
-        mac.verify_truncated_left(&reference)
+        kept_mac(key, &payload)
+            .verify_truncated_left(&reference)
             .map_err(|_| TokenError::BadSignature)?;
         self.check_age(kept.issued_at, now)?;
         Ok(VerifiedToken {
@@ -698,10 +709,15 @@ impl KeyRing {
 /// The keyed reference of a kept token: HMAC-SHA256 of the payload under
 /// the key, bound to its own context, truncated to 128 bits.
 fn kept_reference(key: &TokenKey, payload: &str) -> Vec<u8> {
+    let full = kept_mac(key, payload).finalize().into_bytes();
+    full.get(..KEPT_REF_BYTES).unwrap_or_default().to_vec()
+}
+
+/// The keyed MAC of a kept token's payload, in its own context.
+fn kept_mac(key: &TokenKey, payload: &str) -> HmacSha256 {
     let mut mac = key.mac_for(KEPT_CONTEXT);
     mac.update(payload.as_bytes());
-    let full = mac.finalize().into_bytes();
-    full.get(..KEPT_REF_BYTES).unwrap_or_default().to_vec()
+    mac
 }
 
 /// `s` split at every `sep` (an ASCII byte, so every cut is a character
