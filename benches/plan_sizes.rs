@@ -51,7 +51,7 @@ fn main() {
         news.clone(),
         Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap(),
     );
-    println!("size        plan ÷ lookup loop (min / median / max)   index build ÷ set inserts   bytes/entry");
+    println!("size        plan ÷ lookup loop (min / median / max)   index build ÷ set inserts   bytes/entry   ns/recipient plan / lookup (medians)");
     for &n in &sizes {
         let audience: Vec<EmailAddress> = (0..n)
             .map(|i| {
@@ -77,6 +77,7 @@ fn main() {
             set
         };
         let (mut build_ratio, mut plan_ratio) = (vec![], vec![]);
+        let (mut plan_ns, mut lookup_ns) = (vec![], vec![]);
         let index = build_index();
         let set = build_set();
         for round in 0..rounds {
@@ -111,12 +112,16 @@ fn main() {
                 (time(planned), l)
             };
             plan_ratio.push(tp / tl);
+            plan_ns.push(tp * 1e9 / n as f64);
+            lookup_ns.push(tl * 1e9 / n as f64);
         }
         let (pl, pm, ph) = stats(&mut plan_ratio);
         let (bl, bm, bh) = stats(&mut build_ratio);
         println!(
-            "{n:>10}  {pl:.2} / {pm:.2} / {ph:.2}                        {bl:.2} / {bm:.2} / {bh:.2}         {:.1}",
-            index.heap_bytes() as f64 / index.len().max(1) as f64
+            "{n:>10}  {pl:.2} / {pm:.2} / {ph:.2}                        {bl:.2} / {bm:.2} / {bh:.2}         {:.1}         {:.1} / {:.1}",
+            index.heap_bytes() as f64 / index.len().max(1) as f64,
+            common::median(&mut plan_ns),
+            common::median(&mut lookup_ns),
         );
     }
 }

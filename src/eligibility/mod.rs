@@ -434,6 +434,18 @@ pub(crate) fn evaluate(
     if !ctx.treats_as_promotional(class) {
         return suppressed & BLOCKS_TRANSACTIONAL;
     }
+    evaluate_promotional(permission, suppressed, ctx, regime)
+}
+
+/// [`evaluate`] for a message the context treats as promotional (a
+/// campaign works that out once, not per recipient).
+#[inline]
+pub(crate) fn evaluate_promotional(
+    permission: Option<PermissionSummary>,
+    suppressed: Causes,
+    ctx: &SendContext,
+    regime: Option<Regime>,
+) -> Causes {
     // The common case, decided at once: nothing suppressed, no regime, a
     // strong permission that does not lapse.
     if suppressed.is_empty()
