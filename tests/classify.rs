@@ -530,6 +530,40 @@ fn declared_transactional_mail_without_commercial_content_is_sent_to_everyone() 
 }
 
 #[test]
+fn a_price_alone_does_not_refuse_a_declaration() {
+    // No word the lexicons know, only amounts: undeclared, the amounts read
+    // as an offer; declared transactional, they are what a receipt carries.
+    let body = "Salut Noa, pour la séance de mardi : 2 heures de mur, 18,00 €, location de chaussons 4,50 €. À bientôt au Bloc !";
+    let plain = CLASSIFIER.classify(&Message::text("Mardi", body));
+    assert_eq!(*plain.outcome(), Promo, "{plain:?}");
+    assert_eq!(
+        plain.rule().as_str(),
+        "canspam.primary_purpose.commercial_hints"
+    );
+    let declared = CLASSIFIER.classify(
+        &Message::text("Mardi", body).with_declared(DeclaredKind::Transactional(Cat::Transaction)),
+    );
+    assert_eq!(
+        *declared.outcome(),
+        MessageClass::Transactional(Cat::Transaction),
+        "{declared:?}"
+    );
+    assert_eq!(
+        declared.rule().as_str(),
+        "canspam.primary_purpose.declared_transactional"
+    );
+    // An offer phrase is commercial content: the declaration is refused.
+    let offer = CLASSIFIER.classify(
+        &Message::text(
+            "Mardi",
+            "Salut Noa, des séances à partir de 12 € la semaine prochaine. À bientôt au Bloc !",
+        )
+        .with_declared(DeclaredKind::Transactional(Cat::Transaction)),
+    );
+    assert_eq!(*offer.outcome(), Promo, "{offer:?}");
+}
+
+#[test]
 fn a_declaration_is_refused_naming_the_test_that_refused_it() {
     let c = CLASSIFIER.classify(
         &Message::text("Your receipt", "Flash sale! 40% off everything, shop now.")

@@ -675,11 +675,7 @@ impl Classifier {
             None
         } else if subject_only {
             // A price alone is no offer: receipts list prices too.
-            self.hint_matching(body_text, false, |h| {
-                !h.starts_with(|c: char| {
-                    c.is_ascii_digit() || matches!(c, '$' | '\u{a3}' | '\u{20ac}')
-                })
-            })
+            self.hint_matching(body_text, false, |h| !is_price(h))
         } else if any_trans {
             None
         } else {
@@ -799,6 +795,22 @@ impl Classifier {
                 ));
                 class
             }
+            // The only sign of commerce is a price, which a receipt or an
+            // invoice carries too: not commercial content that refuses a
+            // declaration (undeclared, such a message is still classed
+            // promotional, as most are ads).
+            (DeclaredKind::Transactional(declared), MessageClass::Promotional)
+                if !any_promo && hint.as_ref().is_some_and(|h| is_price(&h.1)) =>
+            {
+                decision.lead_with(Reason::new(
+                    ids::CLASSIFY_DECLARED_TRANSACTIONAL,
+                    format!(
+                        "the sender declared this message transactional ({declared}) and its only commercial sign is a price (`{}`), which receipts and invoices carry too: the declaration is honoured",
+                        hint.as_ref().map_or("", |h| h.1.as_str())
+                    ),
+                ));
+                MessageClass::Transactional(declared)
+            }
             (DeclaredKind::Transactional(_), MessageClass::Promotional) => {
                 decision.push_reason(Reason::new(
                     ids::CLASSIFY_DECLARED_MISMATCH,
@@ -843,6 +855,14 @@ impl Classifier {
         }
         decision
     }
+}
+
+/// Whether a commercial hint is a bare amount (it starts with a digit or a
+/// currency sign): no offer in itself, since receipts list prices too.
+fn is_price(hint: &str) -> bool {
+    hint.starts_with(|c: char| {
+        c.is_ascii_digit() || matches!(c, '$' | '\u{a3}' | '\u{20ac}' | '\u{20b9}')
+    })
 }
 
 /// The category with the most cues (subject cues weigh double); ties go to
