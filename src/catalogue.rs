@@ -135,7 +135,7 @@ rules! {
     /// A transactional declaration honoured: no commercial content.
     CLASSIFY_DECLARED_TRANSACTIONAL = "canspam.primary_purpose.declared_transactional",
         source = "16 CFR 316.3(a)(2)-(3); 15 U.S.C. 7702(17)(A)",
-        summary = "a sender's declaration that a message is transactional, with its category, is honoured when the message has no commercial content";
+        summary = "a sender's declaration that a message is transactional, with its category, is honoured when the message has no commercial content (a price alone, with no offer wording, is not)";
     /// The sender declared transactional but the content is promotional.
     CLASSIFY_DECLARED_MISMATCH = "canspam.primary_purpose.declared_mismatch",
         source = "16 CFR 316.3; 15 U.S.C. 7704(a)(2)",

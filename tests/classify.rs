@@ -552,6 +552,28 @@ fn a_price_alone_does_not_refuse_a_declaration() {
         declared.rule().as_str(),
         "canspam.primary_purpose.declared_transactional"
     );
+    // A price followed by offer wording, or a hint that starts with a
+    // number but is no amount: commercial content, the declaration refused.
+    for (subject, body) in [
+        (
+            "Jacket",
+            "Hi Ana, the Trailblazer jacket is $129. Available now in stores and online. Browse jackets.",
+        ),
+        (
+            "Quick question",
+            "Hi Sam, do you have time for a 15-minute demo of our tool on Thursday?",
+        ),
+    ] {
+        let c = CLASSIFIER.classify(
+            &Message::text(subject, body)
+                .with_declared(DeclaredKind::Transactional(Cat::Transaction)),
+        );
+        assert_eq!(*c.outcome(), Promo, "{body}: {c:?}");
+        assert!(c
+            .reasons()
+            .iter()
+            .any(|r| r.rule.as_str() == "canspam.primary_purpose.declared_mismatch"));
+    }
     // An offer phrase is commercial content: the declaration is refused.
     let offer = CLASSIFIER.classify(
         &Message::text(
@@ -561,6 +583,64 @@ fn a_price_alone_does_not_refuse_a_declaration() {
         .with_declared(DeclaredKind::Transactional(Cat::Transaction)),
     );
     assert_eq!(*offer.outcome(), Promo, "{offer:?}");
+}
+
+/// Ads that use the words of account mail (a start date, a delivery slot,
+/// a maintenance contract, a rent, a next appointment) are never
+/// transactional: those words are evidence only in the phrasing a notice
+/// uses.
+#[test]
+fn ads_in_account_words_are_not_transactional() {
+    let ads = [
+        (
+            "Neu bei uns",
+            "Ihr neuer Wagen wartet: der Kompakte ab 299 € im Monat.",
+        ),
+        (
+            "Reisende aufgepasst",
+            "Reisende aufgepasst: Mallorca ab 499 € mit Flug und Hotel.",
+        ),
+        (
+            "Yoga",
+            "Yoga für Einsteiger im Studio Mitte. Nächster Termin: 12. März, 18 Uhr.",
+        ),
+        (
+            "Now enrolling",
+            "Courses for every level. Start date may vary by campus, apply today.",
+        ),
+        (
+            "Own your home",
+            "Own your home for less than your current rent. Mortgages from our partners.",
+        ),
+        (
+            "Christmas",
+            "Book a delivery slot today. Our festive range is in store and online.",
+        ),
+        (
+            "¿Tu alarma no funciona?",
+            "¿Tu alarma no funciona? Cámbiate a SegurHogar: 29,90 € al mes.",
+        ),
+        (
+            "Mantenimiento",
+            "¿Tienes contrato de mantenimiento? Revisión de caldera por 79 €.",
+        ),
+        (
+            "Appartement à louer",
+            "T2 lumineux, loyer mensuel 890 €, dépôt de garantie un mois, libre de suite.",
+        ),
+        (
+            "Your next visit",
+            "Your next visit is on us: bring a friend this month.",
+        ),
+        (
+            "Drive it home",
+            "The new SUV for a monthly payment of $299. Visit a dealer near you.",
+        ),
+    ];
+    for (subject, body) in ads {
+        let c = CLASSIFIER.classify(&Message::text(subject, body));
+        assert!(!c.outcome().is_transactional(), "{body}: {c:?}");
+    }
 }
 
 #[test]

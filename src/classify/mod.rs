@@ -27,7 +27,8 @@
 //! ([`DeclaredKind::Transactional`] with a [`TransactionalCategory`]): the
 //! declaration is honoured when no
 //! commercial content is found (`canspam.primary_purpose.declared_transactional`
-//! is then the deciding reason), and refused, naming the test that refused
+//! is then the deciding reason; a price alone, with no offer wording around
+//! it, is not commercial content), and refused, naming the test that refused
 //! it, when commercial content decides (`declared_mismatch`). Every cue found
 //! is a reason of its own (`canspam.cue.*`) quoting the text that triggered
 //! it.
@@ -479,6 +480,22 @@ impl Classifier {
         self.groups.get(m.pattern().as_usize()).copied()
     }
 
+    /// Whether every commercial hint of the subject and the body is a bare
+    /// amount (false past [`MAX_EXAMINED`] hints in either: unknown is not
+    /// proven).
+    fn only_price_hints(&self, subject: &str, body: &str) -> bool {
+        let Some(hints) = self.hints.as_ref() else {
+            return true;
+        };
+        [subject, body].iter().all(|text| {
+            let mut n = 0usize;
+            hints.find_iter(text).all(|m| {
+                n += 1;
+                n <= MAX_EXAMINED && is_price(m.as_str())
+            })
+        })
+    }
+
     /// The first promotional hint in `text`: where it is, and its text.
     fn hint(&self, text: &str, in_subject: bool) -> Option<(bool, String, usize)> {
         self.hint_matching(text, in_subject, |_| true)
@@ -800,7 +817,9 @@ impl Classifier {
             // declaration (undeclared, such a message is still classed
             // promotional, as most are ads).
             (DeclaredKind::Transactional(declared), MessageClass::Promotional)
-                if !any_promo && hint.as_ref().is_some_and(|h| is_price(&h.1)) =>
+                if !any_promo
+                    && hint.as_ref().is_some_and(|h| is_price(&h.1))
+                    && self.only_price_hints(subject_text, body_text) =>
             {
                 decision.lead_with(Reason::new(
                     ids::CLASSIFY_DECLARED_TRANSACTIONAL,
@@ -857,12 +876,22 @@ impl Classifier {
     }
 }
 
-/// Whether a commercial hint is a bare amount (it starts with a digit or a
-/// currency sign): no offer in itself, since receipts list prices too.
+/// Whether a commercial hint is a bare amount and nothing else (`$12.00`,
+/// `96,47 €`, `150 usd`): no offer in itself, since receipts list prices
+/// too. `15-minute demo` or `a partir de 12` are not.
 fn is_price(hint: &str) -> bool {
-    hint.starts_with(|c: char| {
-        c.is_ascii_digit() || matches!(c, '$' | '\u{a3}' | '\u{20ac}' | '\u{20b9}')
-    })
+    const SIGNS: [char; 4] = ['$', '\u{a3}', '\u{20ac}', '\u{20b9}'];
+    const WORDS: [&str; 7] = ["euros", "euro", "eur", "usd", "gbp", "chf", "dollars"];
+    let mut amount = hint.trim();
+    amount = amount.trim_start_matches(SIGNS).trim_start();
+    amount = amount.trim_end_matches(SIGNS).trim_end();
+    if let Some(rest) = WORDS.iter().find_map(|w| amount.strip_suffix(w)) {
+        amount = rest.trim_end();
+    }
+    amount.starts_with(|c: char| c.is_ascii_digit())
+        && amount
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | ' '))
 }
 
 /// The category with the most cues (subject cues weigh double); ties go to

@@ -562,8 +562,10 @@ impl SuppressionIndex {
     #[inline]
     pub(crate) fn causes(&self, address: &EmailAddress, scope: CampaignScope) -> Causes {
         let canonical = address.canonical();
-        // A miss (most recipients) is a hash and a probe; the entries, and
-        // the overflow map when it holds anything, only on a hit.
+        // A miss (most recipients) is a hash and a probe of the table; a
+        // record's entries are read only on a hit. The overflow map (addresses
+        // past the arena's limits, usually none) is probed only when it holds
+        // anything.
         let mut causes = match self.find(canonical) {
             Some(offset) => Self::record_causes(&self.arena, offset, scope),
             None => Causes::empty(),
