@@ -118,12 +118,12 @@ rules! {
         summary = "a dual-purpose message whose subject line would make a recipient think it is an advertisement is commercial";
     /// Both, and the transactional content does not come first: promotional.
     CLASSIFY_NOT_FIRST = "canspam.primary_purpose.transactional_not_first",
-        source = "16 CFR 316.3(a)(2)(ii)",
-        summary = "a dual-purpose message whose transactional content is not, in whole or in substantial part, at the beginning of the body is commercial";
+        source = "16 CFR 316.3(a)(2)(ii), 316.3(a)(3) (location and amount of each kind of content)",
+        summary = "a dual-purpose message whose transactional content is not, in whole or in substantial part, at the beginning of the body, or is outweighed by the commercial content after it, is commercial";
     /// Both, transactional content first and a neutral subject: transactional.
     CLASSIFY_TRANSACTIONAL_FIRST = "canspam.primary_purpose.transactional_first",
         source = "16 CFR 316.3(a)(2)",
-        summary = "a dual-purpose message with a neutral subject and its transactional content at the beginning is transactional";
+        summary = "a dual-purpose message with a neutral subject, its transactional content at the beginning and not outweighed by the commercial content after it, is transactional";
     /// No cue of either kind, but hints of an offer: promotional.
     CLASSIFY_COMMERCIAL_HINTS = "canspam.primary_purpose.commercial_hints",
         source = "15 U.S.C. 7702(2)(A) (commercial advertisement or promotion of a commercial product or service)",

@@ -585,6 +585,29 @@ fn a_price_alone_does_not_refuse_a_declaration() {
     assert_eq!(*offer.outcome(), Promo, "{offer:?}");
 }
 
+/// A notice at the top does not make a message transactional when the
+/// commercial content after it outweighs it (16 CFR 316.3(a)(3)).
+#[test]
+fn a_notice_outweighed_by_the_ad_after_it_is_promotional() {
+    let notice = "We noticed a new sign-in to your account from Chrome on Windows. If this was you, no action is needed.";
+    let short_ad = "Flash sale: 30% off all plans this week.";
+    let long_ad = "Flash sale: 30% off all plans this week. Shop now and get free shipping on every order. Use code SAVE30 at checkout. Limited time offer, ends Sunday.";
+    let light = CLASSIFIER.classify(&Message::text(
+        "Account notice",
+        &format!("{notice} {short_ad}"),
+    ));
+    assert!(light.outcome().is_transactional(), "{light:?}");
+    let heavy = CLASSIFIER.classify(&Message::text(
+        "Account notice",
+        &format!("{notice} {long_ad}"),
+    ));
+    assert_eq!(*heavy.outcome(), Promo, "{heavy:?}");
+    assert_eq!(
+        heavy.rule().as_str(),
+        "canspam.primary_purpose.transactional_not_first"
+    );
+}
+
 /// Ads that use the words of account mail (a start date, a delivery slot,
 /// a maintenance contract, a rent, a next appointment) are never
 /// transactional: those words are evidence only in the phrasing a notice

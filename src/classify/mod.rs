@@ -16,9 +16,10 @@
 //!   (`canspam.primary_purpose.transactional_only`);
 //! - both: promotional when the subject line would make a recipient think
 //!   the message is an advertisement (`subject_line`), or when the
-//!   transactional content is not at the beginning of the body
-//!   (`transactional_not_first`); otherwise transactional
-//!   (`transactional_first`);
+//!   transactional content is not at the beginning of the body or the
+//!   commercial content after it outweighs it (more commercial cues than
+//!   transactional ones) (`transactional_not_first`); otherwise
+//!   transactional (`transactional_first`);
 //! - neither: [`MessageClass::Undetermined`] — not an advertisement under
 //!   7702(2), but not proven transactional either
 //!   (`canspam.primary_purpose.undetermined`).
@@ -769,17 +770,35 @@ impl Classifier {
                         .iter()
                         .filter(|&&o| o < first_promo)
                         .count();
+                // And the commercial part does not outweigh it (16 CFR
+                // 316.3(a)(3): the amount of each kind of content): more
+                // commercial cues than transactional ones is an ad with a
+                // notice attached, not a notice with an ad.
+                let promo_cues = subject
+                    .cues
+                    .iter()
+                    .chain(&body.cues)
+                    .filter(|c| c.group == Group::Promotional)
+                    .count();
+                let trans_cues = subject.trans_cues + body.trans_cues;
                 match body.first_trans {
-                    Some(t) if t < first_promo && t <= beginning && leading >= MIN_LEADING_CUES => (
-                        MessageClass::Transactional(category),
-                        Reason::new(
-                            ids::CLASSIFY_TRANSACTIONAL_FIRST,
-                            format!(
-                                "transactional content ({category}) comes first and the subject is neutral; the commercial part ({}) follows it",
-                                quote(body, body_text, true)
+                    Some(t)
+                        if t < first_promo
+                            && t <= beginning
+                            && leading >= MIN_LEADING_CUES
+                            && promo_cues <= trans_cues =>
+                    {
+                        (
+                            MessageClass::Transactional(category),
+                            Reason::new(
+                                ids::CLASSIFY_TRANSACTIONAL_FIRST,
+                                format!(
+                                    "transactional content ({category}) comes first and the subject is neutral; the commercial part ({}) follows it",
+                                    quote(body, body_text, true)
+                                ),
                             ),
-                        ),
-                    ),
+                        )
+                    }
                     _ => (
                         MessageClass::Promotional,
                         Reason::new(
