@@ -594,12 +594,12 @@ fn a_notice_outweighed_by_the_ad_after_it_is_promotional() {
     let long_ad = "Flash sale: 30% off all plans this week. Shop now and get free shipping on every order. Use code SAVE30 at checkout. Limited time offer, ends Sunday.";
     let light = CLASSIFIER.classify(&Message::text(
         "Account notice",
-        &format!("{notice} {short_ad}"),
+        format!("{notice} {short_ad}"),
     ));
     assert!(light.outcome().is_transactional(), "{light:?}");
     let heavy = CLASSIFIER.classify(&Message::text(
         "Account notice",
-        &format!("{notice} {long_ad}"),
+        format!("{notice} {long_ad}"),
     ));
     assert_eq!(*heavy.outcome(), Promo, "{heavy:?}");
     assert_eq!(
