@@ -606,6 +606,27 @@ fn a_notice_outweighed_by_the_ad_after_it_is_promotional() {
         heavy.rule().as_str(),
         "canspam.primary_purpose.transactional_not_first"
     );
+    assert!(
+        heavy.reasons()[0].sentence.contains("outweighs"),
+        "{heavy:?}"
+    );
+}
+
+/// Notices that quote a rate, a free period or coupon terms are not ads
+/// for it: commercial cues need the wording of an offer.
+#[test]
+fn notices_quoting_offer_terms_are_not_promotional() {
+    let notices = [
+        ("Your savings rate", "From 1 March your Easy Access Saver will earn 3.75% AER variable. You do not need to do anything."),
+        ("Your stay", "Make the most of your stay: check-in from 3pm, breakfast is served 7-10am. Booking reference HX-22871."),
+        ("Ihr Abo", "Die ersten 6 Monate zum halben Preis enden am 30.04. Ab dem 1.5. zahlen Sie den regulären Preis. Kundennummer 4471."),
+        ("Ihr Gutschein", "Ihre Bestellung 88213: Der Gutschein ist nicht bar auszahlbar und bis 31.12. gültig."),
+        ("Votre livret", "Votre livret bénéficie d'un taux promotionnel de 4 % jusqu'au 31/03. Votre relevé est disponible."),
+    ];
+    for (subject, body) in notices {
+        let c = CLASSIFIER.classify(&Message::text(subject, body));
+        assert_ne!(*c.outcome(), Promo, "{body}: {c:?}");
+    }
 }
 
 /// Ads that use the words of account mail (a start date, a delivery slot,
@@ -659,6 +680,39 @@ fn ads_in_account_words_are_not_transactional() {
             "Drive it home",
             "The new SUV for a monthly payment of $299. Visit a dealer near you.",
         ),
+        (
+            "Óptica Sol",
+            "Pide cita previa en tu óptica y hazte la revisión visual gratis.",
+        ),
+        (
+            "¡Nuevo horario de verano!",
+            "Nuevo horario de verano: ven a entrenar de 6 a 23 h.",
+        ),
+        (
+            "Tarife",
+            "Unser neuer Tarif Magenta Mobil M: mehr Daten, gleicher Preis.",
+        ),
+        (
+            "Préstamos",
+            "Tu primera cuota vence el 10 de julio. Pedí tu préstamo hoy.",
+        ),
+        (
+            "Seguro de hogar",
+            "Denuncia de siniestro online las 24 h. Contrata tu seguro de hogar.",
+        ),
+        (
+            "Wechseln",
+            "Schadenmeldung ganz einfach per App. Jetzt wechseln.",
+        ),
+        (
+            "Ventes privées",
+            "Votre prochain rendez-vous shopping : les ventes privées commencent bientôt.",
+        ),
+        (
+            "Punkte",
+            "Ihr Punktekonto: 1.234 Punkte. Jetzt bei unseren Partnern punkten.",
+        ),
+        ("Verano", "Congelación de tu membresía gratis este verano."),
     ];
     for (subject, body) in ads {
         let c = CLASSIFIER.classify(&Message::text(subject, body));

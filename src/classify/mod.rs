@@ -18,8 +18,9 @@
 //!   the message is an advertisement (`subject_line`), or when the
 //!   transactional content is not at the beginning of the body or the
 //!   commercial content after it outweighs it (more commercial cues than
-//!   transactional ones) (`transactional_not_first`); otherwise
-//!   transactional (`transactional_first`);
+//!   transactional ones among the first matches read, as everywhere)
+//!   (`transactional_not_first`); otherwise transactional
+//!   (`transactional_first`);
 //! - neither: [`MessageClass::Undetermined`] — not an advertisement under
 //!   7702(2), but not proven transactional either
 //!   (`canspam.primary_purpose.undetermined`).
@@ -794,6 +795,20 @@ impl Classifier {
                                 ids::CLASSIFY_TRANSACTIONAL_FIRST,
                                 format!(
                                     "transactional content ({category}) comes first and the subject is neutral; the commercial part ({}) follows it",
+                                    quote(body, body_text, true)
+                                ),
+                            ),
+                        )
+                    }
+                    Some(t)
+                        if t < first_promo && t <= beginning && leading >= MIN_LEADING_CUES =>
+                    {
+                        (
+                            MessageClass::Promotional,
+                            Reason::new(
+                                ids::CLASSIFY_NOT_FIRST,
+                                format!(
+                                    "transactional content comes first, but the commercial content after it ({}) outweighs it: {promo_cues} commercial cues against {trans_cues} transactional",
                                     quote(body, body_text, true)
                                 ),
                             ),
