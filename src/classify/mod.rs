@@ -271,12 +271,12 @@ pub const MAX_CUES: usize = 16;
 /// normalised text when that is more.
 pub const BEGINNING_MIN_BYTES: usize = 500;
 /// Most matches examined per text (subject or body), and the search stops
-/// there. The class cannot change past it: it depends only on whether the
-/// first commercial cue comes before the second transactional one (and
-/// where the first transactional cue is), and if neither kind appears in
-/// the first matches, all of them are of the other kind, which settles it
-/// (the subject is always read in full). Only the category vote is limited
-/// to the first matches.
+/// there: the class is decided on these first matches (where the first
+/// commercial and transactional cues are, how many transactional cues lead,
+/// and how many of each kind there are, for the outweighing test), and so
+/// is the category vote. A message is decided on how it opens, as the
+/// primary-purpose test reads it; a body reread in steps (HTML) gives the
+/// same answer because the same first matches are examined.
 pub const MAX_EXAMINED: usize = MAX_CUES;
 /// Transactional cues (subject included) that must come before the first
 /// commercial cue for mixed content to count as transactional first.
