@@ -164,7 +164,7 @@ fn http_cookie() -> Storage {
 /// problem at once. Deserialising validates too (whatever the format): a
 /// policy with errors never deserialises, so one read straight through
 /// serde cannot render an injected `Set-Cookie` or an over-long lifetime.
-/// [`CookiePolicy::from_json`] and [`CookiePolicy::from_toml`] return the
+/// [`CookiePolicy::from_json`] and `CookiePolicy::from_toml` (feature `toml`) return the
 /// errors as a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "CookiePolicyRepr")]
