@@ -622,6 +622,10 @@ fn notices_quoting_offer_terms_are_not_promotional() {
         ("Ihr Abo", "Die ersten 6 Monate zum halben Preis enden am 30.04. Ab dem 1.5. zahlen Sie den regulären Preis. Kundennummer 4471."),
         ("Ihr Gutschein", "Ihre Bestellung 88213: Der Gutschein ist nicht bar auszahlbar und bis 31.12. gültig."),
         ("Votre livret", "Votre livret bénéficie d'un taux promotionnel de 4 % jusqu'au 31/03. Votre relevé est disponible."),
+        ("Flug LH 123 annulliert", "Ihr Flug LH 123 wurde annulliert. Buchungsnummer X7Y2Z9. Sie können jetzt online eine Erstattung beantragen."),
+        ("Buchungsbestätigung", "Buchungsnummer 44120, Ankunft 12.08. Buchung verwalten: Sitzplatz reservieren, Gepäck und Extras dazubuchen."),
+        ("Entretien annuel", "Bonjour Léa, auriez-vous un créneau jeudi pour votre entretien annuel ? Votre bulletin de paie de mars est disponible."),
+        ("Confirm your email", "Confirm your email address to activate your free trial. Your verification code is 482911."),
     ];
     for (subject, body) in notices {
         let c = CLASSIFIER.classify(&Message::text(subject, body));
@@ -713,6 +717,9 @@ fn ads_in_account_words_are_not_transactional() {
             "Ihr Punktekonto: 1.234 Punkte. Jetzt bei unseren Partnern punkten.",
         ),
         ("Verano", "Congelación de tu membresía gratis este verano."),
+        ("Mutuelle", "Votre mutuelle vous coûte trop cher ? Changez de mutuelle en 2 minutes, dès 19 €/mois."),
+        ("Noviembre", "Campaña noviembre: 30% de descuento en neumáticos."),
+        ("Reunifica", "Reunifica tus préstamos. Cuota actual: 620 €. Nueva cuota desde 310 €/mes."),
     ];
     for (subject, body) in ads {
         let c = CLASSIFIER.classify(&Message::text(subject, body));
