@@ -625,6 +625,11 @@ fn notices_quoting_offer_terms_are_not_promotional() {
         ("Flug LH 123 annulliert", "Ihr Flug LH 123 wurde annulliert. Buchungsnummer X7Y2Z9. Sie können jetzt online eine Erstattung beantragen."),
         ("Buchungsbestätigung", "Buchungsnummer 44120, Ankunft 12.08. Buchung verwalten: Sitzplatz reservieren, Gepäck und Extras dazubuchen."),
         ("Entretien annuel", "Bonjour Léa, auriez-vous un créneau jeudi pour votre entretien annuel ? Votre bulletin de paie de mars est disponible."),
+        ("Ihr Resturlaub", "Ihr Resturlaub aus 2025 ist nur bis zum 31.03. übertragbar. Personalnummer 4471."),
+        ("Ihr Abo", "Ihre 3 Monate Klangwelt gratis enden am 14.05. Kundennummer 5521."),
+        ("Tu suscripción", "Tus 3 meses de Pantalla+ gratis terminan el 5 de mayo. Número de cliente 44812."),
+        ("Your card has arrived", "Your new card has arrived. You'll earn 2% cash back on every purchase. Card ending in 4471."),
+        ("Plan change", "Your upgrade to Family from $10.99 to $16.99 takes effect on 1 May. Account number 88213."),
         ("Confirm your email", "Confirm your email address to activate your free trial. Your verification code is 482911."),
     ];
     for (subject, body) in notices {

@@ -79,6 +79,17 @@ pub enum LexiconError {
         /// The offending character.
         found: char,
     },
+    /// A pattern uses a start or end anchor (`^`, `$`, `\A`, `\z`). Cues
+    /// are found anywhere in the subject and the body (normalised text has
+    /// no lines), and one anchored alternative makes the combined matcher
+    /// several times slower on every message.
+    #[error("pattern `{pattern}` in `{group}` is anchored (`^`, `$`): cues are matched anywhere in the text, and an anchor slows every message")]
+    Anchored {
+        /// `promotional` or `transactional.<category>`.
+        group: String,
+        /// The pattern.
+        pattern: String,
+    },
     /// There are no promotional or no transactional patterns at all.
     #[error("the lexicons have no {0} patterns")]
     Empty(&'static str),
@@ -377,6 +388,12 @@ fn checked_pattern(pattern: &str, group: impl Fn() -> String) -> Result<Checked,
             })
     };
     let (hir, hir_ci) = (parse(false)?, parse(true)?);
+    if hir.properties().look_set().contains_anchor() {
+        return Err(LexiconError::Anchored {
+            group: group(),
+            pattern: pattern.to_owned(),
+        });
+    }
     let max_len = without_ascii_folds(hir_ci.clone())
         .properties()
         .maximum_len()
@@ -513,5 +530,13 @@ mod tests {
             lx.validate(),
             Err(LexiconError::NotNormalised { found: 'R', .. })
         ));
+        for anchored in ["^sale now", "(?:^|\\. )get 5% off", "last chance$"] {
+            let mut lx = Lexicon::builtin_language("en").unwrap().unwrap();
+            lx.promotional.push(anchored.into());
+            assert!(
+                matches!(lx.validate(), Err(LexiconError::Anchored { .. })),
+                "{anchored}"
+            );
+        }
     }
 }
