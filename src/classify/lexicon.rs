@@ -513,6 +513,43 @@ mod tests {
         assert!(re.is_match("zum 1. x"));
     }
 
+    /// Every shipped cue pattern, and every top-level alternative of one,
+    /// starts at a word boundary: the combined matcher is several times
+    /// slower with a single pattern that can start on any character.
+    #[test]
+    fn every_shipped_pattern_starts_at_a_word_boundary() {
+        use regex_syntax::hir::Look;
+        fn starts_at_boundary(h: &Hir) -> bool {
+            match h.kind() {
+                HirKind::Look(l) => matches!(
+                    l,
+                    Look::WordAscii
+                        | Look::WordUnicode
+                        | Look::WordStartAscii
+                        | Look::WordStartUnicode
+                ),
+                HirKind::Concat(parts) => parts.first().is_some_and(starts_at_boundary),
+                HirKind::Capture(c) => starts_at_boundary(&c.sub),
+                HirKind::Alternation(alts) => alts.iter().all(starts_at_boundary),
+                _ => false,
+            }
+        }
+        for lx in Lexicon::builtin().unwrap() {
+            // The hints are a separate, smaller matcher, read only when a
+            // message has no cue: a price may start it.
+            let cues = lx
+                .promotional
+                .iter()
+                .chain(lx.transactional.values().flatten());
+            let loose: Vec<&String> = cues
+                .filter(|p| {
+                    !starts_at_boundary(&regex_syntax::parse(&ascii_boundaries(p)).unwrap())
+                })
+                .collect();
+            assert!(loose.is_empty(), "{:?}: {loose:#?}", lx.language);
+        }
+    }
+
     #[test]
     fn bad_patterns_are_named() {
         let mut lx = Lexicon::builtin_language("en").unwrap().unwrap();
