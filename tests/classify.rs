@@ -617,6 +617,8 @@ fn a_notice_outweighed_by_the_ad_after_it_is_promotional() {
 #[test]
 fn notices_quoting_offer_terms_are_not_promotional() {
     let notices = [
+        ("Draft", "Could we find 30 minutes next week to go over the draft? Would it be crazy to move our call to Friday? Ticket #4471."),
+        ("Ihre Reklamation", "Für Ihre Reklamation 55012 erhalten Sie eine Gutschrift von 12,50 €. Kundennummer 8841."),
         ("Your savings rate", "From 1 March your Easy Access Saver will earn 3.75% AER variable. You do not need to do anything."),
         ("Your stay", "Make the most of your stay: check-in from 3pm, breakfast is served 7-10am. Booking reference HX-22871."),
         ("Ihr Abo", "Die ersten 6 Monate zum halben Preis enden am 30.04. Ab dem 1.5. zahlen Sie den regulären Preis. Kundennummer 4471."),
@@ -722,6 +724,9 @@ fn ads_in_account_words_are_not_transactional() {
             "Ihr Punktekonto: 1.234 Punkte. Jetzt bei unseren Partnern punkten.",
         ),
         ("Verano", "Congelación de tu membresía gratis este verano."),
+        ("Fibra", "Fibra 600 Mb por 25 €/mes, sin permanencia: puedes darte de baja sin penalización cuando quieras."),
+        ("¿Fin de mes?", "¿Fondos insuficientes a fin de mes? Pide tu préstamo rápido."),
+        ("Cabify", "Gracias por viajar con Rodar. Este fin de semana 30% de descuento en tus próximos 3 viajes."),
         ("Mutuelle", "Votre mutuelle vous coûte trop cher ? Changez de mutuelle en 2 minutes, dès 19 €/mois."),
         ("Noviembre", "Campaña noviembre: 30% de descuento en neumáticos."),
         ("Reunifica", "Reunifica tus préstamos. Cuota actual: 620 €. Nueva cuota desde 310 €/mes."),
