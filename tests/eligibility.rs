@@ -33,6 +33,23 @@ fn newsletter() -> Classification {
 fn receipt() -> Classification {
     CLASSIFIER.classify(&Message::text("Your receipt", "Thank you for your order."))
 }
+/// A campaign of `template` as declared by nobody, without personalising
+/// or jurisdictions.
+fn promotion<'a>(
+    template: &'a OutboundMessage,
+    ctx: &'a SendContext,
+    profile: &'a SenderProfile,
+) -> Campaign<'a> {
+    Campaign {
+        template,
+        declared: DeclaredKind::Unspecified,
+        context: ctx,
+        profile,
+        personalise: None,
+        jurisdiction: None,
+    }
+}
+
 fn ctx() -> SendContext {
     SendContext::new(
         TenantId::new("acme").unwrap(),
@@ -493,14 +510,8 @@ fn the_driver_sends_only_to_eligible_recipients_and_dedups() {
         addr("ANN@example.com"),
         addr("bob@example.com"),
     ];
-    let campaign = Campaign {
-        template: &good_promo(),
-        declared: DeclaredKind::Unspecified,
-        context: &ctx,
-        profile: &p,
-        personalise: None,
-        jurisdiction: None,
-    };
+    let promo = good_promo();
+    let campaign = promotion(&promo, &ctx, &p);
     let report = d.send(&campaign, &audience, &CLASSIFIER).unwrap();
     assert!(!report.blocked);
     assert_eq!(report.sent, [addr("ann@example.com")]);
@@ -589,14 +600,8 @@ fn a_large_audience_is_read_in_chunks_and_decided_alike() {
     }
     let p = sender_profile();
     let ctx = ctx();
-    let campaign = Campaign {
-        template: &good_promo(),
-        declared: DeclaredKind::Unspecified,
-        context: &ctx,
-        profile: &p,
-        personalise: None,
-        jurisdiction: None,
-    };
+    let promo = good_promo();
+    let campaign = promotion(&promo, &ctx, &p);
     let before = d.store().reads.load(std::sync::atomic::Ordering::Relaxed);
     let report = d.send(&campaign, &audience, &CLASSIFIER).unwrap();
     let reads = d.store().reads.load(std::sync::atomic::Ordering::Relaxed) - before;
@@ -635,14 +640,8 @@ fn erased_people_stay_suppressed_in_a_large_send() {
     let audience: Vec<EmailAddress> = (0..n).map(|i| addr(&format!("p{i}@example.com"))).collect();
     let p = sender_profile();
     let ctx = ctx();
-    let campaign = Campaign {
-        template: &good_promo(),
-        declared: DeclaredKind::Unspecified,
-        context: &ctx,
-        profile: &p,
-        personalise: None,
-        jurisdiction: None,
-    };
+    let promo = good_promo();
+    let campaign = promotion(&promo, &ctx, &p);
     let report = d.send(&campaign, &audience, &CLASSIFIER).unwrap();
     let erased: Vec<EmailAddress> = (0..n)
         .filter(|i| i % 9 == 4)
@@ -695,14 +694,8 @@ fn mailer_failures_are_reported_per_recipient() {
     let d = seeded(RecordingMailer::failing());
     let p = sender_profile();
     let ctx = ctx();
-    let campaign = Campaign {
-        template: &good_promo(),
-        declared: DeclaredKind::Unspecified,
-        context: &ctx,
-        profile: &p,
-        personalise: None,
-        jurisdiction: None,
-    };
+    let promo = good_promo();
+    let campaign = promotion(&promo, &ctx, &p);
     let report = d
         .send(&campaign, &[addr("ann@example.com")], &CLASSIFIER)
         .unwrap();
@@ -781,14 +774,8 @@ fn implied_consent_recipients_need_an_ad_label() {
     d.record(&ev(&k, "q1", 0, customer())).unwrap();
     let p = sender_profile();
     let ctx = ctx();
-    let campaign = Campaign {
-        template: &good_promo(),
-        declared: DeclaredKind::Unspecified,
-        context: &ctx,
-        profile: &p,
-        personalise: None,
-        jurisdiction: None,
-    };
+    let promo = good_promo();
+    let campaign = promotion(&promo, &ctx, &p);
     let report = d
         .send(&campaign, std::slice::from_ref(&k.address), &CLASSIFIER)
         .unwrap();

@@ -233,6 +233,24 @@ fn checked_salt(salt: Vec<u8>) -> Result<Vec<u8>, &'static str> {
     Ok(salt)
 }
 
+/// A store's many-at-once answer cut or completed to one answer per key: a
+/// store that answers with fewer lists than keys has the rest read one by
+/// one (extra lists are dropped).
+async fn one_per_key<'k, K, T, E, Fut>(
+    mut got: Vec<T>,
+    keys: &'k [K],
+    one: impl Fn(&'k K) -> Fut,
+) -> Result<Vec<T>, E>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    got.truncate(keys.len());
+    for key in keys.get(got.len()..).unwrap_or_default() {
+        got.push(one(key).await?);
+    }
+    Ok(got)
+}
+
 impl Engine {
     pub(crate) fn new(policy: LedgerPolicy) -> Self {
         Engine {
@@ -346,37 +364,25 @@ impl Engine {
         store: &S,
         addresses: &[&EmailAddress],
     ) -> Result2<Vec<Vec<ConsentEvent>>, S, M> {
-        let mut lists = store
+        let lists = store
             .events_for_many(addresses)
             .await
             .map_err(ServiceError::Store)?;
-        lists.truncate(addresses.len());
-        for address in addresses.get(lists.len()..).unwrap_or_default() {
-            lists.push(
-                store
-                    .events_for(address)
-                    .await
-                    .map_err(ServiceError::Store)?,
-            );
-        }
+        let mut lists = one_per_key(lists, addresses, |a| store.events_for(a))
+            .await
+            .map_err(ServiceError::Store)?;
         for salt in &self.erasure_salts {
             let hashes: Vec<AddressHash> = addresses
                 .iter()
                 .map(|a| AddressHash::new(salt, a))
                 .collect();
-            let mut kept = store
+            let kept = store
                 .erased_facts_many(&hashes)
                 .await
                 .map_err(ServiceError::Store)?;
-            kept.truncate(hashes.len());
-            for hash in hashes.get(kept.len()..).unwrap_or_default() {
-                kept.push(
-                    store
-                        .erased_facts(hash)
-                        .await
-                        .map_err(ServiceError::Store)?,
-                );
-            }
+            let kept = one_per_key(kept, &hashes, |h| store.erased_facts(h))
+                .await
+                .map_err(ServiceError::Store)?;
             for ((address, events), facts) in addresses.iter().zip(lists.iter_mut()).zip(&kept) {
                 events.extend(facts.iter().filter_map(|fact| fact.as_event(address)));
             }
@@ -753,5 +759,34 @@ impl Engine {
             received_at,
             deadline: settings.deadlines.decide(received_at),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+
+    /// The output of a future that is ready at once.
+    fn at_once<F: Future>(f: F) -> F::Output {
+        match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(v) => v,
+            Poll::Pending => panic!("the future was not ready"),
+        }
+    }
+
+    #[test]
+    fn a_short_answer_is_completed_one_by_one_and_a_long_one_cut() {
+        let keys = [1, 2, 3];
+        let got = at_once(one_per_key(vec![10], &keys, |k| ready(Ok::<_, ()>(k * 10))));
+        assert_eq!(got, Ok(vec![10, 20, 30]));
+        let got = at_once(one_per_key(vec![7, 8, 9, 10], &keys[..2], |k| {
+            ready(Ok::<_, ()>(*k))
+        }));
+        assert_eq!(got, Ok(vec![7, 8]));
+        let got = at_once(one_per_key(vec![], &keys, |_| ready(Err::<i32, _>("down"))));
+        assert_eq!(got, Err("down"));
     }
 }
