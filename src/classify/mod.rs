@@ -787,13 +787,12 @@ impl Classifier {
                     .filter(|c| c.group == Group::Promotional)
                     .count();
                 let trans_cues = subject.trans_cues + body.trans_cues;
-                match body.first_trans {
-                    Some(t)
-                        if t < first_promo
-                            && t <= beginning
-                            && leading >= MIN_LEADING_CUES
-                            && promo_cues <= trans_cues =>
-                    {
+                let first = body
+                    .first_trans
+                    .is_some_and(|t| t < first_promo && t <= beginning)
+                    && leading >= MIN_LEADING_CUES;
+                match (first, promo_cues <= trans_cues) {
+                    (true, true) => {
                         (
                             MessageClass::Transactional(category),
                             Reason::new(
@@ -805,9 +804,7 @@ impl Classifier {
                             ),
                         )
                     }
-                    Some(t)
-                        if t < first_promo && t <= beginning && leading >= MIN_LEADING_CUES =>
-                    {
+                    (true, false) => {
                         (
                             MessageClass::Promotional,
                             Reason::new(
@@ -857,7 +854,7 @@ impl Classifier {
             // promotional, as most are ads).
             (DeclaredKind::Transactional(declared), MessageClass::Promotional)
                 if !any_promo
-                    && hint.as_ref().is_some_and(|h| is_price(&h.1))
+                    && hint.is_some()
                     && self.only_price_hints(subject_text, body_text) =>
             {
                 decision.lead_with(Reason::new(
