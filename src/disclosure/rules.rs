@@ -241,6 +241,9 @@ struct Transposed {
     data: Box<DataTables>,
 }
 
+/// A request's data set, one byte at a time: for each byte value, the
+/// rules the categories of that byte satisfy or break (index 0 the low
+/// byte, categories 0 to 7; index 1 the high byte, 8 to 15).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct DataTables {
     /// Rules whose "any of these data" includes a category of the byte.
