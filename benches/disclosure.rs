@@ -1,5 +1,7 @@
-//! `DisclosurePolicy::decide` under the default policy, beside a
-//! hand-written `match` of the same rules, on the same 1,024 requests.
+//! `DisclosurePolicy::decide` (reasons written) and
+//! `DisclosurePolicy::verdict` (reasons on demand) under the default policy,
+//! beside a hand-written `match` of the same rules, on the same 1,024
+//! requests.
 //!
 //! `cargo bench --bench disclosure`
 #![allow(
@@ -103,6 +105,7 @@ fn bench(c: &mut Criterion) {
         .count();
     for r in &reqs {
         assert_eq!(policy.decide(r).is_permitted(), hand_written(r), "{r:?}");
+        assert_eq!(policy.verdict(r).decision(), policy.decide(r), "{r:?}");
     }
     eprintln!(
         "{permitted} of {} requests permitted; engine and hand-written agree on all",
@@ -118,6 +121,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             reqs.iter()
                 .filter(|r| policy.decide(black_box(r)).is_permitted())
+                .count()
+        })
+    });
+    g.bench_function("consentry: DisclosurePolicy::verdict", |b| {
+        b.iter(|| {
+            reqs.iter()
+                .filter(|r| policy.verdict(black_box(r)).is_permitted())
                 .count()
         })
     });
@@ -140,26 +150,27 @@ fn bench(c: &mut Criterion) {
         .collect();
     for r in &skewed {
         assert_eq!(policy.decide(r).is_permitted(), hand_written(r), "{r:?}");
+        assert_eq!(policy.verdict(r).decision(), policy.decide(r), "{r:?}");
     }
     interleaved("skewed mix (all EU to US under SCCs)", &policy, &skewed);
 }
 
-/// Interleaved rounds, the order alternating, reported as min / median /
-/// max of the per-round ratio and the median time a decision.
+/// Interleaved rounds, the order of the three contenders rotating each
+/// round, reported as min / median / max of the per-round ratio to the
+/// hand-written match and the median time a decision.
 fn interleaved(name: &str, policy: &DisclosurePolicy, reqs: &[DisclosureRequest]) {
     let rounds = 31;
-    let mut ratio = Vec::new();
-    let mut per = Vec::new();
+    let reps = 200;
     let base_once = || {
         time(|| {
-            for _ in 0..200 {
+            for _ in 0..reps {
                 black_box(reqs.iter().filter(|r| hand_written(black_box(r))).count());
             }
         })
     };
-    let ours_once = || {
+    let decide_once = || {
         time(|| {
-            for _ in 0..200 {
+            for _ in 0..reps {
                 black_box(
                     reqs.iter()
                         .filter(|r| policy.decide(black_box(r)).is_permitted())
@@ -168,26 +179,49 @@ fn interleaved(name: &str, policy: &DisclosurePolicy, reqs: &[DisclosureRequest]
             }
         })
     };
+    let verdict_once = || {
+        time(|| {
+            for _ in 0..reps {
+                black_box(
+                    reqs.iter()
+                        .filter(|r| policy.verdict(black_box(r)).is_permitted())
+                        .count(),
+                );
+            }
+        })
+    };
+    let (mut r_decide, mut r_verdict, mut t_decide, mut t_verdict) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        let (base, ours) = if round % 2 == 0 {
-            let b = base_once();
-            (b, ours_once())
-        } else {
-            let o = ours_once();
-            (base_once(), o)
-        };
-        ratio.push(ours / base);
-        per.push(ours / (200.0 * reqs.len() as f64) * 1e9);
+        let mut t = [0.0f64; 3];
+        for k in 0..3 {
+            let which = (round + k) % 3;
+            t[which] = match which {
+                0 => base_once(),
+                1 => decide_once(),
+                _ => verdict_once(),
+            };
+        }
+        let per = |x: f64| x / (reps as f64 * reqs.len() as f64) * 1e9;
+        r_decide.push(t[1] / t[0]);
+        r_verdict.push(t[2] / t[0]);
+        t_decide.push(per(t[1]));
+        t_verdict.push(per(t[2]));
     }
-    let m = median(&mut ratio);
-    eprintln!(
-        "{name}: interleaved, {rounds} rounds, order alternating: decide / hand-written = {:.2} / {m:.2} / {:.2}x (min / median / max); {:.1} ns a decision (min {:.1}, max {:.1})",
-        ratio[0],
-        ratio[ratio.len() - 1],
-        median(&mut per),
-        per[0],
-        per[per.len() - 1]
-    );
+    for (label, ratio, per) in [
+        ("decide", &mut r_decide, &mut t_decide),
+        ("verdict", &mut r_verdict, &mut t_verdict),
+    ] {
+        let m = median(ratio);
+        let pm = median(per);
+        eprintln!(
+            "{name}: {rounds} rounds, order rotating: {label} / hand-written = {:.2} / {m:.2} / {:.2}x (min / median / max); {pm:.1} ns a decision (min {:.1}, max {:.1})",
+            ratio[0],
+            ratio[ratio.len() - 1],
+            per[0],
+            per[per.len() - 1]
+        );
+    }
 }
 
 criterion_group!(benches, bench);

@@ -404,6 +404,40 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<DisclosureRequest>(&json).unwrap(), req);
     }
 
+    /// The verdict is the decision with its reasons left unwritten: the
+    /// same outcome, audit flag and deciding rules, and the decision it
+    /// writes is the one `decide` gives, under the default policy and under
+    /// policies made of any subset of its rules.
+    #[test]
+    fn a_verdict_is_the_decision_without_its_reasons_written(
+        req in arb_request(),
+        keep in prop::collection::vec(any::<bool>(), 12),
+    ) {
+        let subset: Vec<DisclosureRule> = default_rules().into_iter().zip(keep).filter(|(_, k)| *k).map(|(r, _)| r).collect();
+        let mut policies = vec![DisclosurePolicy::default()];
+        policies.extend(DisclosurePolicy::new(subset));
+        for p in &policies {
+            let d = p.decide(&req);
+            let v = p.verdict(&req);
+            prop_assert_eq!(v.outcome(), *d.outcome());
+            prop_assert_eq!(v.is_permitted(), d.is_permitted());
+            prop_assert_eq!(v.requires_audit(), d.requires_audit());
+            prop_assert_eq!(&v.decision(), &d);
+            // The deciding rules, in order, are the decision's first
+            // reasons; a permit may add the transfer mechanism after them;
+            // no deciding rule is the default deny.
+            let rules: Vec<&str> = v.rules().map(|r| r.as_str()).collect();
+            let reasons: Vec<&str> = d.reasons().iter().map(|r| r.rule.as_str()).collect();
+            if rules.is_empty() {
+                prop_assert_eq!(reasons, vec!["disclosure.default_deny"]);
+            } else {
+                prop_assert_eq!(&reasons[..rules.len()], &rules[..]);
+                let rest = &reasons[rules.len()..];
+                prop_assert!(rest.is_empty() || (d.is_permitted() && rest == ["disclosure.transfer.mechanism_required"]), "{:?}", rest);
+            }
+        }
+    }
+
     #[test]
     fn a_policy_round_trips_through_serde_unchanged(keep in prop::collection::vec(any::<bool>(), 12)) {
         let rules: Vec<DisclosureRule> = default_rules().into_iter().zip(keep).filter(|(_, k)| *k).map(|(r, _)| r).collect();

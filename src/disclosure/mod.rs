@@ -57,7 +57,7 @@ pub use collection::{CollectionOutcome, CollectionPolicy};
 pub use default::default_rules;
 pub use rules::{
     Condition, DisclosureLoadError, DisclosurePolicy, DisclosurePolicyError,
-    DisclosurePolicyProblem, DisclosureRule, Effect, MAX_RULES,
+    DisclosurePolicyProblem, DisclosureRule, DisclosureVerdict, Effect, MAX_RULES,
 };
 pub use vocabulary::{
     DataCategory, DataSet, DisclosureRequest, LegalProcess, Purpose, Recipient, RecipientKind,

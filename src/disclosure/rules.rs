@@ -1,12 +1,13 @@
 //! Disclosure rules as data, validated and compiled to bit masks.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use super::vocabulary::{
-    DataCategory, DisclosureRequest, Fact, Purpose, RecipientKind, ALL_DATA, ALL_PURPOSES,
-    ALL_RECIPIENTS, PERSONAL,
+    DataCategory, DisclosureRequest, Fact, Purpose, RecipientKind, TransferMechanism, ALL_DATA,
+    ALL_PURPOSES, ALL_RECIPIENTS, PERSONAL,
 };
 use super::DisclosureOutcome;
 use crate::catalogue::ids;
@@ -510,8 +511,40 @@ impl DisclosurePolicy {
     /// `disclosure.default_deny`); the decision requires audit when a
     /// deciding rule is flagged `audit` (legal process). It allocates only
     /// when more than two rules decide at once.
+    ///
+    /// To decide many requests and explain only some, use
+    /// [`DisclosurePolicy::verdict`]: the same answer, reasons written when
+    /// asked.
     #[inline]
     pub fn decide(&self, request: &DisclosureRequest) -> Decision<DisclosureOutcome> {
+        self.verdict(request).decision()
+    }
+
+    /// Decide a request as [`DisclosurePolicy::decide`] does, without
+    /// writing the reasons: the verdict holds the outcome, the audit flag
+    /// and which rules decided (a 64-bit set), allocates nothing, and
+    /// writes the full [`Decision`] on demand
+    /// ([`DisclosureVerdict::decision`]), identical to `decide`'s.
+    ///
+    /// ```
+    /// use consentry::disclosure::{
+    ///     DataCategory, DataSet, DisclosurePolicy, DisclosureRequest, Purpose, Recipient,
+    /// };
+    ///
+    /// let policy = DisclosurePolicy::default();
+    /// let request = DisclosureRequest::new(
+    ///     Recipient::OtherThirdParty,
+    ///     Purpose::SaleOrRental,
+    ///     DataSet::from([DataCategory::Email]),
+    /// );
+    /// let verdict = policy.verdict(&request);
+    /// assert!(!verdict.is_permitted());
+    /// assert_eq!(verdict.rules().next().map(|r| r.as_str()), Some("disclosure.never_sell"));
+    /// // The explanation, written only when it is shown or logged:
+    /// assert_eq!(verdict.decision(), policy.decide(&request));
+    /// ```
+    #[inline]
+    pub fn verdict(&self, request: &DisclosureRequest) -> DisclosureVerdict<'_> {
         let recipient = request.recipient.kind().bit();
         let purpose = request.purpose.bit();
         let data = request.data.0;
@@ -520,26 +553,104 @@ impl DisclosurePolicy {
         let forbids = matched & self.forbid_mask;
         let (outcome, deciding) = if forbids != 0 {
             (DisclosureOutcome::Deny, forbids)
-        } else if matched != 0 {
-            (DisclosureOutcome::Permit, matched)
         } else {
-            return default_deny();
+            (DisclosureOutcome::Permit, matched)
         };
-        // Built in place: the first deciding rule makes the decision, the
-        // others are pushed onto it (no intermediate list to move).
+        // No rule at all: the default deny.
+        let outcome = if deciding == 0 {
+            DisclosureOutcome::Deny
+        } else {
+            outcome
+        };
+        // A permitted transfer out of the EU, EEA or Switzerland names its
+        // mechanism, for the record of processing.
+        let mechanism = if outcome == DisclosureOutcome::Permit
+            && facts & Fact::LeavesProtectedRegion.bit() != 0
+        {
+            request.transfer.as_ref().and_then(|t| t.mechanism)
+        } else {
+            None
+        };
+        DisclosureVerdict {
+            policy: self,
+            outcome,
+            deciding,
+            mechanism,
+            audit: deciding & self.audit_mask != 0,
+        }
+    }
+}
+
+/// A disclosure decision with its reasons not yet written
+/// ([`DisclosurePolicy::verdict`]): the outcome, the audit flag and the
+/// deciding rules as a bit set. `Copy`, allocation-free, and tied to the
+/// policy that made it, which names the rules when
+/// [`decision`](DisclosureVerdict::decision) is asked for.
+#[derive(Clone, Copy)]
+pub struct DisclosureVerdict<'p> {
+    policy: &'p DisclosurePolicy,
+    outcome: DisclosureOutcome,
+    /// The deciding rules (bit i: the policy's rule i); empty for the
+    /// default deny.
+    deciding: u64,
+    /// The transfer mechanism a permitted transfer names.
+    mechanism: Option<TransferMechanism>,
+    audit: bool,
+}
+
+impl<'p> DisclosureVerdict<'p> {
+    /// Permit or deny.
+    pub fn outcome(&self) -> DisclosureOutcome {
+        self.outcome
+    }
+
+    /// Whether the disclosure is permitted.
+    pub fn is_permitted(&self) -> bool {
+        self.outcome == DisclosureOutcome::Permit
+    }
+
+    /// Whether a deciding rule is flagged for audit (legal process).
+    pub fn requires_audit(&self) -> bool {
+        self.audit
+    }
+
+    /// The ids of the deciding rules, in policy order (none for the default
+    /// deny, whose rule is `disclosure.default_deny`; see
+    /// [`decision`](Self::decision)).
+    pub fn rules(&self) -> impl Iterator<Item = &'p RuleId> + 'p {
+        let rules = &self.policy.rules;
+        let mut bits = self.deciding;
+        std::iter::from_fn(move || {
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some(rule) = rules.get(i) {
+                    return Some(&rule.id);
+                }
+            }
+            None
+        })
+    }
+
+    /// The full decision, reasons written: exactly what
+    /// [`DisclosurePolicy::decide`] answers for the same request.
+    #[inline]
+    pub fn decision(&self) -> Decision<DisclosureOutcome> {
         let reason = |i: u32| {
-            self.rules.get(i as usize).map(|rule| Reason {
+            self.policy.rules.get(i as usize).map(|rule| Reason {
                 rule: rule.id.clone(),
                 sentence: rule.description.clone(),
             })
         };
-        let mut bits = deciding;
+        // Built in place: the first deciding rule makes the decision, the
+        // others are pushed onto it (no intermediate list to move).
+        let mut bits = self.deciding;
         let first = bits.trailing_zeros();
-        bits &= bits - 1;
+        bits &= bits.wrapping_sub(1);
         let Some(first) = reason(first) else {
             return default_deny();
         };
-        let mut decision = Decision::new(outcome, first);
+        let mut decision = Decision::new(self.outcome, first);
         while bits != 0 {
             let i = bits.trailing_zeros();
             bits &= bits - 1;
@@ -547,25 +658,27 @@ impl DisclosurePolicy {
                 decision.push_reason(r);
             }
         }
-        if outcome == DisclosureOutcome::Permit {
-            // A permitted transfer out of the EU, EEA or Switzerland names
-            // its mechanism, for the record of processing.
-            if let Some(mechanism) = request
-                .transfer
-                .as_ref()
-                .filter(|_| facts & Fact::LeavesProtectedRegion.bit() != 0)
-                .and_then(|t| t.mechanism)
-            {
-                decision.push_reason(Reason::new(
-                    ids::DISCLOSURE_TRANSFER_MECHANISM,
-                    mechanism.sentence(),
-                ));
-            }
+        if let Some(mechanism) = self.mechanism {
+            decision.push_reason(Reason::new(
+                ids::DISCLOSURE_TRANSFER_MECHANISM,
+                mechanism.sentence(),
+            ));
         }
         // Set in place: `with_audit` takes and returns the decision, one
         // more move of it, which measured 0.4 ns slower.
-        decision.set_audit(deciding & self.audit_mask != 0);
+        decision.set_audit(self.audit);
         decision
+    }
+}
+
+impl fmt::Debug for DisclosureVerdict<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DisclosureVerdict")
+            .field("outcome", &self.outcome)
+            .field("rules", &self.rules().collect::<Vec<_>>())
+            .field("mechanism", &self.mechanism)
+            .field("audit", &self.audit)
+            .finish()
     }
 }
 
