@@ -425,6 +425,12 @@ impl OutboundMessage {
         }
     }
 
+    /// The recipient, the message given up (a send reports whom it reached
+    /// without copying the address).
+    pub(crate) fn into_recipient(self) -> EmailAddress {
+        self.to
+    }
+
     /// The same message for another recipient.
     pub fn to_recipient(&self, to: EmailAddress) -> Self {
         OutboundMessage {

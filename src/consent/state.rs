@@ -1128,6 +1128,11 @@ impl ConsentState {
         &self.key
     }
 
+    /// The key, the state given up (a send reuses the recipient's address).
+    pub(crate) fn into_key(self) -> ConsentKey {
+        self.key
+    }
+
     /// The `now` the state was computed at.
     pub fn as_of(&self) -> DateTime<Utc> {
         self.as_of

@@ -80,6 +80,27 @@ pub trait AsyncConsentStore: Send + Sync {
         }
     }
 
+    /// As [`ConsentStore::lend_events_for_many`]; by default
+    /// [`events_for_many`](Self::events_for_many), each list lent in turn.
+    fn lend_events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+        each: &mut (dyn FnMut(usize, &[ConsentEvent]) + Send),
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        async move {
+            let lists = self.events_for_many(addresses).await?;
+            let given = lists.len().min(addresses.len());
+            for (i, events) in lists.iter().take(given).enumerate() {
+                each(i, events);
+            }
+            for (i, address) in addresses.iter().enumerate().skip(given) {
+                let events = self.events_for(address).await?;
+                each(i, &events);
+            }
+            Ok(())
+        }
+    }
+
     /// Append several events, with one outcome each, in order; an event
     /// repeating an earlier one of the batch (same tenant and id) is a
     /// `Duplicate` or a `Conflict` of it. By default, one
@@ -210,6 +231,13 @@ impl AsyncConsentStore for MemoryStore {
     ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send {
         ready(ConsentStore::events_for_many(self, addresses))
     }
+    fn lend_events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+        each: &mut (dyn FnMut(usize, &[ConsentEvent]) + Send),
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        ready(ConsentStore::lend_events_for_many(self, addresses, each))
+    }
     fn erased_facts(
         &self,
         hash: &AddressHash,
@@ -299,6 +327,13 @@ macro_rules! forward_async_ports {
                 addresses: &[&EmailAddress],
             ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send {
                 (**self).events_for_many(addresses)
+            }
+            fn lend_events_for_many(
+                &self,
+                addresses: &[&EmailAddress],
+                each: &mut (dyn FnMut(usize, &[ConsentEvent]) + Send),
+            ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+                (**self).lend_events_for_many(addresses, each)
             }
             fn erased_facts(
                 &self,
@@ -679,6 +714,13 @@ impl<T: AsyncConsentStore + ?Sized> StorePort for AsyncPorts<'_, T> {
         addresses: &[&EmailAddress],
     ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send {
         self.0.events_for_many(addresses)
+    }
+    fn lend_events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+        each: &mut (dyn FnMut(usize, &[ConsentEvent]) + Send),
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.0.lend_events_for_many(addresses, each)
     }
     fn append_batch(
         &self,

@@ -80,7 +80,8 @@ fn store_err<E: std::error::Error>(check: &'static str) -> impl Fn(E) -> Conform
 /// nothing appended is lost; `events_for` isolates addresses and matches by
 /// canonical key; append order is kept per address; an unknown address has
 /// no events; `events_for_many` gives each address, in the order asked
-/// (repeats and unknown addresses included), what `events_for` gives;
+/// (repeats and unknown addresses included), what `events_for` gives, and
+/// `lend_events_for_many` lends the same, each address once, in order;
 /// and, for stores that support erasure, erasing one address deletes its
 /// events, keeps its hashed suppressions findable (one by one and many at
 /// once), reserves the erased ids and touches nobody else; and, for stores that keep reference
@@ -453,7 +454,8 @@ async fn isolation<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
 }
 
 /// `events_for_many` answers each address, in the order asked, exactly as
-/// `events_for` does: repeated and unknown addresses included.
+/// `events_for` does: repeated and unknown addresses included; and
+/// `lend_events_for_many` lends the same lists, each address once, in order.
 async fn many_at_once<S: StorePort>(store: &S) -> Result<(), ConformanceFailure> {
     const CHECK: &str = "many_at_once";
     let events = [
@@ -504,6 +506,31 @@ async fn many_at_once<S: StorePort>(store: &S) -> Result<(), ConformanceFailure>
     let none = store.events_for_many(&[]).await.map_err(store_err(CHECK))?;
     if !none.is_empty() {
         return Err(fail(CHECK, "no addresses asked, yet lists returned"));
+    }
+    // Lent: each address once, in order, what `events_for` gives.
+    let mut lent: Vec<(usize, Vec<ConsentEvent>)> = Vec::new();
+    store
+        .lend_events_for_many(&refs, &mut |i, events| lent.push((i, events.to_vec())))
+        .await
+        .map_err(store_err(CHECK))?;
+    let order: Vec<usize> = lent.iter().map(|(i, _)| *i).collect();
+    if order != (0..asked.len()).collect::<Vec<_>>() {
+        return Err(fail(
+            CHECK,
+            format!("lend_events_for_many lent the addresses {order:?}, not each once in order"),
+        ));
+    }
+    for ((_, list), one) in lent.iter().zip(&many) {
+        if list != one {
+            return Err(fail(
+                CHECK,
+                format!(
+                    "lend_events_for_many lent {:?} where events_for gave {:?}",
+                    list.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+                    one.iter().map(|e| e.id.as_str()).collect::<Vec<_>>()
+                ),
+            ));
+        }
     }
     Ok(())
 }

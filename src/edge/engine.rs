@@ -58,6 +58,11 @@ pub(crate) trait StorePort {
         &self,
         addresses: &[&EmailAddress],
     ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send;
+    fn lend_events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+        each: &mut (dyn FnMut(usize, &[ConsentEvent]) + Send),
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
     fn append_batch(
         &self,
         events: &[ConsentEvent],
@@ -129,6 +134,13 @@ impl<T: ConsentStore + ?Sized> StorePort for SyncPorts<'_, T> {
         addresses: &[&EmailAddress],
     ) -> impl Future<Output = Result<Vec<Vec<ConsentEvent>>, Self::Error>> + Send {
         ready(self.0.events_for_many(addresses))
+    }
+    fn lend_events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+        each: &mut (dyn FnMut(usize, &[ConsentEvent]) + Send),
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        ready(self.0.lend_events_for_many(addresses, each))
     }
     fn append_batch(
         &self,
@@ -541,6 +553,8 @@ impl Engine {
         let mut audience = audience.into_iter();
         let mut chunk: Vec<&'b EmailAddress> = Vec::with_capacity(SEND_CHUNK);
         let mut salts_checked = false;
+        let mut decided: Vec<(EmailAddress, (SendOutcome, crate::decision::Reasons))> =
+            Vec::with_capacity(SEND_CHUNK);
         loop {
             chunk.clear();
             for address in audience.by_ref() {
@@ -558,28 +572,52 @@ impl Engine {
                 self.check_erasure_salts::<S, M>(store).await?;
                 salts_checked = true;
             }
-            let histories = self.histories_unchecked::<S, M>(store, &chunk).await?;
-            for (address, events) in chunk.iter().copied().zip(histories) {
-                let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
-                let state = ConsentState::replay_owned(key, &events, &self.policy, ctx.now);
-                let jurisdiction = campaign.jurisdiction.and_then(|of| of(address));
-                let decision =
-                    ctx.decide_for(&state, &report.classification, jurisdiction.as_ref());
-                let requirements = match decision.into_parts() {
-                    (SendOutcome::Suppress, reasons) => {
-                        report
-                            .suppressed
-                            .push((address.clone(), reasons.into_vec()));
+            // Each recipient's history is replayed and decided as the store
+            // lends it (the memory store lends without copying an event);
+            // delivery, which awaits, comes after.
+            decided.clear();
+            {
+                let policy = &self.policy;
+                let classification = &report.classification;
+                let mut decide = |i: usize, events: &[ConsentEvent]| {
+                    let Some(&address) = chunk.get(i) else {
+                        return;
+                    };
+                    let key =
+                        ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
+                    let state = ConsentState::replay_owned(key, events, policy, ctx.now);
+                    let jurisdiction = campaign.jurisdiction.and_then(|of| of(address));
+                    let decision = ctx.decide_for(&state, classification, jurisdiction.as_ref());
+                    decided.push((state.into_key().address, decision.into_parts()));
+                };
+                if self.erasure_salts.is_empty() {
+                    store
+                        .lend_events_for_many(&chunk, &mut decide)
+                        .await
+                        .map_err(ServiceError::Store)?;
+                } else {
+                    // Erased facts join each history: read owned lists.
+                    let histories = self.histories_unchecked::<S, M>(store, &chunk).await?;
+                    for (i, events) in histories.iter().enumerate() {
+                        decide(i, events);
+                    }
+                }
+            }
+            for (owned, (outcome, reasons)) in decided.drain(..) {
+                let address = &owned;
+                let requirements = match outcome {
+                    SendOutcome::Suppress => {
+                        report.suppressed.push((owned, reasons.into_vec()));
                         continue;
                     }
-                    (SendOutcome::Send { requirements }, _) => requirements,
+                    SendOutcome::Send { requirements } => requirements,
                 };
                 let message = match campaign.personalise {
                     Some(render) => match render(campaign.template, address) {
-                        Ok(m) => m.to_recipient(address.clone()),
+                        Ok(m) => m.to_recipient(owned),
                         Err(e) => {
                             report.suppressed.push((
-                                address.clone(),
+                                owned,
                                 vec![Reason::new(
                                     ids::SEND_PERSONALISATION_FAILED,
                                     format!("the personalised message could not be built: {e}"),
@@ -588,7 +626,7 @@ impl Engine {
                             continue;
                         }
                     },
-                    None => campaign.template.to_recipient(address.clone()),
+                    None => campaign.template.to_recipient(owned),
                 };
                 // Without personalisation every copy differs from the template
                 // only in its `To`, which no requirement looks at: check each
@@ -610,12 +648,12 @@ impl Engine {
                     check_requirements(&message, &requirements, campaign.profile)
                 };
                 if !unmet.is_empty() {
-                    report.suppressed.push((address.clone(), unmet));
+                    report.suppressed.push((message.into_recipient(), unmet));
                     continue;
                 }
                 match mailer.deliver(&message).await {
-                    Ok(()) => report.sent.push(address.clone()),
-                    Err(e) => report.failed.push((address.clone(), e)),
+                    Ok(()) => report.sent.push(message.into_recipient()),
+                    Err(e) => report.failed.push((message.into_recipient(), e)),
                 }
             }
         }

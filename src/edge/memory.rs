@@ -125,6 +125,25 @@ impl ConsentStore for MemoryStore {
             .collect())
     }
 
+    /// Lent under the read lock, without copying an event.
+    fn lend_events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+        each: &mut dyn FnMut(usize, &[ConsentEvent]),
+    ) -> Result<(), Infallible> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        for (i, a) in addresses.iter().enumerate() {
+            each(
+                i,
+                inner
+                    .by_address
+                    .get(a.canonical())
+                    .map_or(&[][..], Vec::as_slice),
+            );
+        }
+        Ok(())
+    }
+
     fn erased_facts(&self, hash: &AddressHash) -> Result<Vec<ErasedFact>, Infallible> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         Ok(inner.erased.get(hash).cloned().unwrap_or_default())

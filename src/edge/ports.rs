@@ -108,6 +108,38 @@ pub trait ConsentStore {
         addresses.iter().map(|a| self.events_for(a)).collect()
     }
 
+    /// The events of several addresses, lent rather than handed over:
+    /// `each` gets the index of each address in `addresses` and its events
+    /// (what [`events_for`](Self::events_for) gives), once per address, in
+    /// order. A campaign send reads its audience this way, so a store that
+    /// holds its events in memory can lend them without copying (the memory
+    /// store does). By default [`events_for_many`](Self::events_for_many),
+    /// each list lent in turn (an answer short of one list per address is
+    /// completed with `events_for`; lists past the last address are
+    /// ignored).
+    ///
+    /// `each` does not call back into the store, so a store may hold a lock
+    /// while it runs.
+    ///
+    /// # Errors
+    ///
+    /// The store's own failure; `each` may have seen some addresses.
+    fn lend_events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+        each: &mut dyn FnMut(usize, &[ConsentEvent]),
+    ) -> Result<(), Self::Error> {
+        let lists = self.events_for_many(addresses)?;
+        let given = lists.len().min(addresses.len());
+        for (i, events) in lists.iter().take(given).enumerate() {
+            each(i, events);
+        }
+        for (i, address) in addresses.iter().enumerate().skip(given) {
+            each(i, &self.events_for(address)?);
+        }
+        Ok(())
+    }
+
     /// Append several events, with one outcome each, in order (an event
     /// repeating an earlier one of the batch is its `Duplicate` or
     /// `Conflict`). By default one [`append`](Self::append) after another,
@@ -273,6 +305,13 @@ macro_rules! forward_ports {
                 addresses: &[&EmailAddress],
             ) -> Result<Vec<Vec<ConsentEvent>>, Self::Error> {
                 (**self).events_for_many(addresses)
+            }
+            fn lend_events_for_many(
+                &self,
+                addresses: &[&EmailAddress],
+                each: &mut dyn FnMut(usize, &[ConsentEvent]),
+            ) -> Result<(), Self::Error> {
+                (**self).lend_events_for_many(addresses, each)
             }
             fn append_batch(
                 &self,
