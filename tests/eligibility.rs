@@ -622,6 +622,72 @@ fn a_large_audience_is_read_in_chunks_and_decided_alike() {
     }
 }
 
+/// A store that breaks the lending contract: it lends a chunk backwards,
+/// lends its first address twice (the second time with no events) and
+/// never lends its last.
+struct SloppyLender(MemoryStore);
+
+impl consentry::ConsentStore for SloppyLender {
+    type Error = std::convert::Infallible;
+    fn append(&self, event: &ConsentEvent) -> Result<consentry::AppendOutcome, Self::Error> {
+        self.0.append(event)
+    }
+    fn events_for(&self, address: &EmailAddress) -> Result<Vec<ConsentEvent>, Self::Error> {
+        self.0.events_for(address)
+    }
+    fn lend_events_for_many(
+        &self,
+        addresses: &[&EmailAddress],
+        each: &mut dyn FnMut(usize, &[ConsentEvent]),
+    ) -> Result<(), Self::Error> {
+        let n = addresses.len();
+        for i in (0..n.saturating_sub(1)).rev() {
+            each(i, &self.0.events_for(addresses[i])?);
+        }
+        if n > 0 {
+            each(0, &[]);
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_store_that_lends_out_of_order_still_gets_one_decision_per_recipient() {
+    let honest = Driver::new(
+        MemoryStore::new(),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    );
+    let sloppy = Driver::new(
+        SloppyLender(MemoryStore::new()),
+        RecordingMailer::new(),
+        LedgerPolicy::default(),
+    );
+    let n = 70;
+    for i in 0..n {
+        let k = key("acme", "news", &format!("p{i}@example.com"));
+        let mut events = vec![ev(&k, &format!("in{i}"), 0, form())];
+        if i % 3 == 0 {
+            events.push(ev(&k, &format!("out{i}"), 1, opt_out()));
+        }
+        for e in &events {
+            honest.record(e).unwrap();
+            sloppy.record(e).unwrap();
+        }
+    }
+    let audience: Vec<EmailAddress> = (0..n).map(|i| addr(&format!("p{i}@example.com"))).collect();
+    let p = sender_profile();
+    let ctx = ctx();
+    let promo = good_promo();
+    let campaign = promotion(&promo, &ctx, &p);
+    let want = honest.send(&campaign, &audience, &CLASSIFIER).unwrap();
+    let got = sloppy.send(&campaign, &audience, &CLASSIFIER).unwrap();
+    assert_eq!(got.sent, want.sent);
+    assert_eq!(got.suppressed, want.suppressed);
+    assert_eq!(want.sent.len() + want.suppressed.len(), n);
+    assert_eq!(sloppy.mailer().sent().len(), want.sent.len());
+}
+
 #[test]
 fn erased_people_stay_suppressed_in_a_large_send() {
     let d = salted_driver(LedgerPolicy::default());

@@ -521,8 +521,9 @@ impl DisclosurePolicy {
     }
 
     /// Decide a request as [`DisclosurePolicy::decide`] does, without
-    /// writing the reasons: the verdict holds the outcome, the audit flag
-    /// and which rules decided (a 64-bit set), allocates nothing, and
+    /// writing the reasons: the verdict holds the outcome, the audit flag,
+    /// which rules decided (a 64-bit set) and the transfer mechanism a
+    /// permit names, allocates nothing, and
     /// writes the full [`Decision`] on demand
     /// ([`DisclosureVerdict::decision`]), identical to `decide`'s.
     ///
@@ -612,6 +613,12 @@ impl<'p> DisclosureVerdict<'p> {
     /// Whether a deciding rule is flagged for audit (legal process).
     pub fn requires_audit(&self) -> bool {
         self.audit
+    }
+
+    /// The transfer mechanism a permitted transfer out of the EU, EEA or
+    /// Switzerland names (the decision's last reason then says so).
+    pub fn mechanism(&self) -> Option<TransferMechanism> {
+        self.mechanism
     }
 
     /// The ids of the deciding rules, in policy order (none for the default
@@ -711,6 +718,148 @@ mod transposed_tests {
                 direct
             );
         }
+    }
+
+    /// `decide` as it was written before verdicts (reasons built in place
+    /// from the matched rules), kept as the reference the verdict's
+    /// decision must equal.
+    fn decide_reference(
+        policy: &DisclosurePolicy,
+        request: &DisclosureRequest,
+    ) -> Decision<DisclosureOutcome> {
+        let facts = request.facts();
+        let matched = policy.index.matched(
+            request.recipient.kind().bit(),
+            request.purpose.bit(),
+            request.data.0,
+            facts,
+        );
+        let forbids = matched & policy.forbid_mask;
+        let (outcome, deciding) = if forbids != 0 {
+            (DisclosureOutcome::Deny, forbids)
+        } else if matched != 0 {
+            (DisclosureOutcome::Permit, matched)
+        } else {
+            return default_deny();
+        };
+        let reasons: Vec<Reason> = (0..64)
+            .filter(|i| deciding & (1u64 << i) != 0)
+            .map(|i| Reason {
+                rule: policy.rules[i].id.clone(),
+                sentence: policy.rules[i].description.clone(),
+            })
+            .collect();
+        let mut decision = Decision::new(outcome, reasons[0].clone());
+        for r in reasons.into_iter().skip(1) {
+            decision.push_reason(r);
+        }
+        if outcome == DisclosureOutcome::Permit && facts & Fact::LeavesProtectedRegion.bit() != 0 {
+            if let Some(m) = request.transfer.as_ref().and_then(|t| t.mechanism) {
+                decision.push_reason(Reason::new(
+                    ids::DISCLOSURE_TRANSFER_MECHANISM,
+                    m.sentence(),
+                ));
+            }
+        }
+        decision.set_audit(deciding & policy.audit_mask != 0);
+        decision
+    }
+
+    /// The verdict's decision (and so `decide`) equals the reference on
+    /// every recipient, purpose, legal process and transfer, with random
+    /// data sets, under the default policy and random subsets of its rules.
+    #[test]
+    fn the_verdict_decides_as_the_reference_does() {
+        use super::super::vocabulary::{LegalProcess, Recipient, SubjectRegion, Transfer};
+        let recipients = [
+            Recipient::Employee,
+            Recipient::ServiceProvider {
+                forbids_own_use: true,
+                requires_confidentiality: true,
+            },
+            Recipient::ServiceProvider {
+                forbids_own_use: false,
+                requires_confidentiality: true,
+            },
+            Recipient::PaymentProcessor,
+            Recipient::ReferralPartner {
+                introduced_customer: true,
+            },
+            Recipient::ReferralPartner {
+                introduced_customer: false,
+            },
+            Recipient::Court,
+            Recipient::Regulator,
+            Recipient::LawEnforcement,
+            Recipient::AdPartner,
+            Recipient::OtherThirdParty,
+            Recipient::PublicForum,
+        ];
+        let transfers = [
+            None,
+            Some(("US", SubjectRegion::EuEea, None)),
+            Some((
+                "US",
+                SubjectRegion::EuEea,
+                Some(TransferMechanism::StandardContractualClauses),
+            )),
+            Some((
+                "CH",
+                SubjectRegion::Switzerland,
+                Some(TransferMechanism::Adequacy),
+            )),
+            Some(("IN", SubjectRegion::Other, None)),
+        ];
+        let mut x: u64 = 0x0123_4567_89AB_CDEF;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut policies = vec![DisclosurePolicy::default()];
+        for _ in 0..20 {
+            let keep = next();
+            let rules: Vec<DisclosureRule> = super::super::default_rules()
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep & (1 << i) != 0)
+                .map(|(_, r)| r)
+                .collect();
+            policies.extend(DisclosurePolicy::new(rules));
+        }
+        let mut checked = 0;
+        for policy in &policies {
+            for recipient in recipients {
+                for purpose in Purpose::ALL {
+                    for legal in [None, Some(LegalProcess::CourtOrder)] {
+                        for transfer in &transfers {
+                            let bits = next();
+                            let data = DataCategory::ALL
+                                .into_iter()
+                                .enumerate()
+                                .filter(|(i, _)| bits & (1 << i) != 0)
+                                .map(|(_, c)| c)
+                                .collect();
+                            let mut request = DisclosureRequest::new(recipient, purpose, data);
+                            request.legal_process = legal;
+                            request.transfer = transfer.map(|(c, s, m)| Transfer {
+                                recipient_country: c.into(),
+                                subject_region: s,
+                                mechanism: m,
+                            });
+                            let want = decide_reference(policy, &request);
+                            let verdict = policy.verdict(&request);
+                            assert_eq!(verdict.decision(), want, "{request:?}");
+                            assert_eq!(verdict.outcome(), *want.outcome());
+                            assert_eq!(verdict.requires_audit(), want.requires_audit());
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000);
     }
 
     /// The same on arbitrary rule sets (up to 64 rules, any masks), not

@@ -507,6 +507,17 @@ async fn many_at_once<S: StorePort>(store: &S) -> Result<(), ConformanceFailure>
     if !none.is_empty() {
         return Err(fail(CHECK, "no addresses asked, yet lists returned"));
     }
+    let mut called = false;
+    store
+        .lend_events_for_many(&[], &mut |_, _| called = true)
+        .await
+        .map_err(store_err(CHECK))?;
+    if called {
+        return Err(fail(
+            CHECK,
+            "no addresses asked, yet lend_events_for_many lent a list",
+        ));
+    }
     // Lent: each address once, in order, what `events_for` gives.
     let mut lent: Vec<(usize, Vec<ConsentEvent>)> = Vec::new();
     store

@@ -502,7 +502,8 @@ impl<S: ConsentStore, M: Mailer> Driver<S, M> {
     /// message.
     ///
     /// The audience is read from the store 32 recipients at a time
-    /// ([`ConsentStore::events_for_many`]):
+    /// ([`ConsentStore::lend_events_for_many`]; [`ConsentStore::events_for_many`]
+    /// when erasure salts are configured):
     /// an event recorded while a chunk is being delivered (an opt-out
     /// arriving mid-send) counts from the next chunk on.
     ///

@@ -553,6 +553,7 @@ impl Engine {
         let mut audience = audience.into_iter();
         let mut chunk: Vec<&'b EmailAddress> = Vec::with_capacity(SEND_CHUNK);
         let mut salts_checked = false;
+        let mut folded: Vec<Option<ConsentState>> = Vec::with_capacity(SEND_CHUNK);
         let mut decided: Vec<(EmailAddress, (SendOutcome, crate::decision::Reasons))> =
             Vec::with_capacity(SEND_CHUNK);
         loop {
@@ -572,36 +573,54 @@ impl Engine {
                 self.check_erasure_salts::<S, M>(store).await?;
                 salts_checked = true;
             }
-            // Each recipient's history is replayed and decided as the store
-            // lends it (the memory store lends without copying an event);
-            // delivery, which awaits, comes after.
-            decided.clear();
+            // Each recipient's history is folded as the store lends it (the
+            // memory store lends without copying an event, under its lock:
+            // the callback only folds, never calls host code or the store).
+            // One slot per recipient of the chunk, whatever the store does:
+            // a repeated index is ignored, a missing one read on its own.
+            folded.clear();
+            folded.resize_with(chunk.len(), || None);
             {
                 let policy = &self.policy;
-                let classification = &report.classification;
-                let mut decide = |i: usize, events: &[ConsentEvent]| {
-                    let Some(&address) = chunk.get(i) else {
-                        return;
-                    };
-                    let key =
-                        ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
-                    let state = ConsentState::replay_owned(key, events, policy, ctx.now);
-                    let jurisdiction = campaign.jurisdiction.and_then(|of| of(address));
-                    let decision = ctx.decide_for(&state, classification, jurisdiction.as_ref());
-                    decided.push((state.into_key().address, decision.into_parts()));
+                let mut fold = |i: usize, events: &[ConsentEvent]| {
+                    if let (Some(&address), Some(slot @ None)) = (chunk.get(i), folded.get_mut(i)) {
+                        let key =
+                            ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
+                        *slot = Some(ConsentState::replay_owned(key, events, policy, ctx.now));
+                    }
                 };
                 if self.erasure_salts.is_empty() {
                     store
-                        .lend_events_for_many(&chunk, &mut decide)
+                        .lend_events_for_many(&chunk, &mut fold)
                         .await
                         .map_err(ServiceError::Store)?;
                 } else {
                     // Erased facts join each history: read owned lists.
                     let histories = self.histories_unchecked::<S, M>(store, &chunk).await?;
                     for (i, events) in histories.iter().enumerate() {
-                        decide(i, events);
+                        fold(i, events);
                     }
                 }
+            }
+            decided.clear();
+            for (&address, slot) in chunk.iter().zip(folded.iter_mut()) {
+                let state = match slot.take() {
+                    Some(state) => state,
+                    None => {
+                        // Not lent (a store short of its contract): read alone.
+                        let events = store
+                            .events_for(address)
+                            .await
+                            .map_err(ServiceError::Store)?;
+                        let key =
+                            ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
+                        ConsentState::replay_owned(key, &events, &self.policy, ctx.now)
+                    }
+                };
+                let jurisdiction = campaign.jurisdiction.and_then(|of| of(address));
+                let decision =
+                    ctx.decide_for(&state, &report.classification, jurisdiction.as_ref());
+                decided.push((state.into_key().address, decision.into_parts()));
             }
             for (owned, (outcome, reasons)) in decided.drain(..) {
                 let address = &owned;

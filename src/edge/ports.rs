@@ -90,7 +90,9 @@ pub trait ConsentStore {
     /// The events of several addresses at once: one list per address, in
     /// the order given, each what [`events_for`](Self::events_for) gives
     /// (an address given twice gets its list twice). A campaign send reads
-    /// its audience this way, 32 addresses at a time. By default one
+    /// its audience through [`lend_events_for_many`](Self::lend_events_for_many),
+    /// whose default calls this, 32 addresses at a time (this, when erasure
+    /// salts are configured). By default one
     /// `events_for` after another; the memory store answers under one
     /// lock, the SQLite store under one lock with one prepared statement,
     /// the PostgreSQL stores with one query.
@@ -118,8 +120,10 @@ pub trait ConsentStore {
     /// completed with `events_for`; lists past the last address are
     /// ignored).
     ///
-    /// `each` does not call back into the store, so a store may hold a lock
-    /// while it runs.
+    /// The driver's `each` only folds the events it is lent: it calls no
+    /// host code and never the store, so a store may hold a lock while it
+    /// runs. Call it at most once per address: the driver ignores a repeat
+    /// and reads an address that was not lent with `events_for`.
     ///
     /// # Errors
     ///
