@@ -89,7 +89,14 @@ fn main() {
     let lexicons = Lexicon::builtin().unwrap();
     let patterns: usize = lexicons
         .iter()
-        .map(|l| l.promotional.len() + l.transactional.values().map(Vec::len).sum::<usize>())
+        .map(|l| {
+            l.promotional.len()
+                + l.transactional.values().map(Vec::len).sum::<usize>()
+                + l.transactional_references
+                    .values()
+                    .map(Vec::len)
+                    .sum::<usize>()
+        })
         .sum();
     let classifier = Classifier::from_lexicons(lexicons.clone()).unwrap();
     let baseline = regex::RegexBuilder::new(&Lexicon::combined_pattern(&lexicons))
@@ -170,6 +177,7 @@ fn main() {
             l.promotional
                 .iter()
                 .chain(l.transactional.values().flatten())
+                .chain(l.transactional_references.values().flatten())
                 .map(|p| p.replace(r"\b", r"(?-u:\b)"))
                 .collect::<Vec<_>>()
         })

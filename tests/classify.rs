@@ -957,3 +957,72 @@ fn a_cue_cut_by_a_step_is_read_whole() {
     }
     assert!(checked >= 40);
 }
+
+/// A customer, member or contract number (an account *reference*) quoted
+/// above an ad does not make the ad transactional: the commercial content
+/// decides. The same reference in a notice with transactional content, or
+/// alone, still counts.
+#[test]
+fn an_ad_quoting_the_readers_account_number_is_promotional() {
+    for (subject, body) in [
+        (
+            "Kundennummer 20034519: Ihr Vorteil",
+            "Sehr geehrter Herr Roth, Kundennummer: 20034519. Als Dankeschön: 5 % Rabatt auf eine Wallbox aus unserem Shop. Angebot gültig bis 15.04.",
+        ),
+        (
+            "A note for member 88120",
+            "Hi Priya, membership number 88120. Bring a friend this month and you both get 30% off your next class pack. Offer ends Sunday.",
+        ),
+        (
+            "Votre espace client",
+            "Bonjour, numéro de client 4471-22. Profitez de 20 % de réduction sur l'assurance habitation : offre valable jusqu'au 31 mai.",
+        ),
+        (
+            "Información para tu cuenta",
+            "Hola Marta, número de cliente 55120. Este mes, 20% de descuento en fibra si contratas antes del viernes.",
+        ),
+    ] {
+        let c = CLASSIFIER.classify(&text(subject, body));
+        assert_eq!(*c.outcome(), Promo, "{subject}: {c:?}");
+        assert_eq!(
+            c.rule().as_str(),
+            "canspam.primary_purpose.commercial_only",
+            "{subject}: {c:?}"
+        );
+        assert!(
+            c.reasons()[0].sentence.contains("only refer to the account"),
+            "{subject}: {c:?}"
+        );
+    }
+    // A reference alone, or beside transactional content, still counts.
+    let alone = CLASSIFIER.classify(&text(
+        "Ihre Zählerstandsmeldung",
+        "Guten Tag, Kundennummer 20034519, Zählernummer 1ESY1160. Bitte melden Sie uns Ihren Zählerstand.",
+    ));
+    assert!(alone.outcome().is_transactional(), "{alone:?}");
+    let statement = CLASSIFIER.classify(&text(
+        "Your statement is ready",
+        "Account number 4471-2290. Your statement for March is ready: balance due $84.20, payment due date 12 April. Direct debit will collect it. PS: refer a friend and get $20 off.",
+    ));
+    assert!(statement.outcome().is_transactional(), "{statement:?}");
+}
+
+/// A sum of money reported in an article ("£1.5bn", "$40 million") is not a
+/// price on offer; a price is.
+#[test]
+fn a_sum_of_money_reported_is_no_offer() {
+    let editorial = CLASSIFIER.classify(&text(
+        "The Ledger #112",
+        "Good morning. Banks say the new payment rails cost them £1.5bn to build; fintechs raised $40 million last quarter. More next week.",
+    ));
+    assert_eq!(
+        *editorial.outcome(),
+        MessageClass::Undetermined,
+        "{editorial:?}"
+    );
+    let price = CLASSIFIER.classify(&text(
+        "The Ledger shop",
+        "Good morning. Our new notebook is £15, in three colours.",
+    ));
+    assert_eq!(*price.outcome(), Promo, "{price:?}");
+}

@@ -47,6 +47,14 @@ pub struct Lexicon {
     pub promotional_hints: Vec<String>,
     /// Cues of transactional or relationship content, by category.
     pub transactional: BTreeMap<TransactionalCategory, Vec<String>>,
+    /// References to an account rather than content about it (customer,
+    /// member and contract numbers, meter figures, a payment method), by
+    /// category. They count as transactional cues, except that they never
+    /// make commercial content transactional on their own: an ad that
+    /// quotes the reader's customer number is still an ad (16 CFR 316.3:
+    /// the transactional *content* must come first).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub transactional_references: BTreeMap<TransactionalCategory, Vec<String>>,
 }
 
 /// A lexicon that cannot be used.
@@ -121,6 +129,8 @@ pub enum LexiconError {
 pub(crate) enum Group {
     Promotional,
     Transactional(TransactionalCategory),
+    /// An account reference ([`Lexicon::transactional_references`]).
+    Reference(TransactionalCategory),
 }
 
 impl Group {
@@ -128,6 +138,7 @@ impl Group {
         match self {
             Group::Promotional => "promotional".to_owned(),
             Group::Transactional(c) => format!("transactional.{}", c.as_str()),
+            Group::Reference(c) => format!("transactional_references.{}", c.as_str()),
         }
     }
 }
@@ -229,7 +240,11 @@ impl Lexicon {
             .transactional
             .iter()
             .flat_map(|(cat, ps)| ps.iter().map(move |p| (Group::Transactional(*cat), p)));
-        promo.chain(trans)
+        let refs = self
+            .transactional_references
+            .iter()
+            .flat_map(|(cat, ps)| ps.iter().map(move |p| (Group::Reference(*cat), p)));
+        promo.chain(trans).chain(refs)
     }
 
     /// Every pattern rewritten for matching, joined into one
@@ -540,7 +555,8 @@ mod tests {
             let cues = lx
                 .promotional
                 .iter()
-                .chain(lx.transactional.values().flatten());
+                .chain(lx.transactional.values().flatten())
+                .chain(lx.transactional_references.values().flatten());
             let loose: Vec<&String> = cues
                 .filter(|p| {
                     !starts_at_boundary(&regex_syntax::parse(&ascii_boundaries(p)).unwrap())

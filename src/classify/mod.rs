@@ -14,6 +14,11 @@
 //!   (`canspam.primary_purpose.commercial_only`);
 //! - only transactional content: transactional, with its category
 //!   (`canspam.primary_purpose.transactional_only`);
+//! - both, when every transactional cue is only a reference to the account
+//!   (a customer, member or contract number, a meter figure, a payment
+//!   method: [`Lexicon::transactional_references`]): promotional
+//!   (`commercial_only`): quoting the reader's customer number does not make
+//!   an advertisement transactional;
 //! - both: promotional when the subject line would make a recipient think
 //!   the message is an advertisement (`subject_line`), or when the
 //!   transactional content is not at the beginning of the body or the
@@ -335,8 +340,10 @@ struct Scan {
     examined: usize,
     last_end: usize,
     cues: Vec<Cue>,
-    /// How many transactional cues, and where.
+    /// How many transactional cues (account references included), and
+    /// where; and how many are content rather than references.
     trans_cues: usize,
+    content_cues: usize,
     trans_offsets: Vec<usize>,
     first_promo: Option<usize>,
     first_trans: Option<usize>,
@@ -505,7 +512,10 @@ impl Classifier {
 
     /// The first promotional hint in `text`: where it is, and its text.
     fn hint(&self, text: &str, in_subject: bool) -> Option<(bool, String, usize)> {
-        self.hint_matching(text, in_subject, |_| true)
+        // A sum of money reported ("£1.5bn", "$40 million") is no offer.
+        self.hint_matching(text, in_subject, |h, after| {
+            !(is_price(h) && is_sum_of_scale(after))
+        })
     }
 
     /// The first promotional hint in `text` whose text passes `keep`.
@@ -513,13 +523,13 @@ impl Classifier {
         &self,
         text: &str,
         in_subject: bool,
-        keep: impl Fn(&str) -> bool,
+        keep: impl Fn(&str, &str) -> bool,
     ) -> Option<(bool, String, usize)> {
         self.hints
             .as_ref()?
             .find_iter(text)
             .take(MAX_EXAMINED)
-            .find(|m| keep(m.as_str()))
+            .find(|m| keep(m.as_str(), text.get(m.end()..).unwrap_or_default()))
             .and_then(|m| {
                 let mut end = m.end().min(m.start() + MAX_CUE_TEXT);
                 while end > m.start() && !text.is_char_boundary(end) {
@@ -544,9 +554,10 @@ impl Classifier {
                 Group::Promotional => {
                     scan.first_promo.get_or_insert(start);
                 }
-                Group::Transactional(cat) => {
+                Group::Transactional(cat) | Group::Reference(cat) => {
                     scan.first_trans.get_or_insert(start);
                     scan.trans_cues += 1;
+                    scan.content_cues += usize::from(matches!(group, Group::Transactional(_)));
                     if scan.trans_offsets.len() < 64 {
                         scan.trans_offsets.push(start);
                     }
@@ -690,6 +701,14 @@ impl Classifier {
                 q
             }
         };
+        let first_trans_quote = || {
+            let q = quote(subject, subject_text, false);
+            if q.is_empty() {
+                quote(body, body_text, false)
+            } else {
+                q
+            }
+        };
 
         // Without any cue, the weaker commercial hints decide; they also
         // outweigh transactional words found in the subject alone (the body
@@ -699,7 +718,7 @@ impl Classifier {
             None
         } else if subject_only {
             // A price alone is no offer: receipts list prices too.
-            self.hint_matching(body_text, false, |h| !is_price(h))
+            self.hint_matching(body_text, false, |h, _| !is_price(h))
         } else if any_trans {
             None
         } else {
@@ -760,6 +779,20 @@ impl Classifier {
                     format!(
                         "the subject line reads as an advertisement ({})",
                         quote(subject, subject_text, true)
+                    ),
+                ),
+            ),
+            // The transactional side is only references to the account (a
+            // customer number quoted above an ad): no transactional
+            // content, so the commercial content decides.
+            (true, true) if subject.content_cues + body.content_cues == 0 => (
+                MessageClass::Promotional,
+                Reason::new(
+                    ids::CLASSIFY_COMMERCIAL_ONLY,
+                    format!(
+                        "only commercial content (first cue {}); the transactional cues only refer to the account ({}), which does not make an advertisement transactional",
+                        first_promo_quote(),
+                        first_trans_quote()
                     ),
                 ),
             ),
@@ -930,6 +963,20 @@ fn is_price(hint: &str) -> bool {
             .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | ' '))
 }
 
+/// Whether the text after an amount makes it a sum of a scale no offer is
+/// priced in: more digits, then `bn`, `billion`, `million`, `mn`, `m`,
+/// `trillion` or `tn` as a word ("£1.5bn", "$40 million").
+fn is_sum_of_scale(after: &str) -> bool {
+    let rest = after.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',');
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    ["bn", "billion", "million", "mn", "m", "trillion", "tn"]
+        .iter()
+        .any(|scale| {
+            rest.strip_prefix(scale)
+                .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphanumeric()))
+        })
+}
+
 /// The category with the most cues (subject cues weigh double); ties go to
 /// the one seen first in the body.
 fn best_category(subject: &Scan, body: &Scan) -> TransactionalCategory {
@@ -965,8 +1012,8 @@ fn cue_reason(cue: &Cue, text: &str) -> Reason {
     let rule = match (cue.group, cue.in_subject) {
         (Group::Promotional, true) => ids::CUE_COMMERCIAL_SUBJECT,
         (Group::Promotional, false) => ids::CUE_COMMERCIAL_BODY,
-        (Group::Transactional(_), true) => ids::CUE_TRANSACTIONAL_SUBJECT,
-        (Group::Transactional(_), false) => ids::CUE_TRANSACTIONAL_BODY,
+        (Group::Transactional(_) | Group::Reference(_), true) => ids::CUE_TRANSACTIONAL_SUBJECT,
+        (Group::Transactional(_) | Group::Reference(_), false) => ids::CUE_TRANSACTIONAL_BODY,
     };
     use std::fmt::Write as _;
     let quoted = cue_text(text, cue);
@@ -976,6 +1023,7 @@ fn cue_reason(cue: &Cue, text: &str) -> Reason {
     let _ = match cue.group {
         Group::Promotional => write!(sentence, "commercial"),
         Group::Transactional(cat) => write!(sentence, "transactional ({cat})"),
+        Group::Reference(cat) => write!(sentence, "transactional ({cat}) reference"),
     };
     let _ = write!(
         sentence,
