@@ -994,6 +994,14 @@ fn an_ad_quoting_the_readers_account_number_is_promotional() {
             "{subject}: {c:?}"
         );
     }
+    // A voucher dressed as a credit note: two lines of account wording and
+    // a reference number against three commercial cues. The reference
+    // weighs nothing against the offer, so the offer outweighs the rest.
+    let voucher = CLASSIFIER.classify(&text(
+        "Your credit of $50 is ready",
+        "Dear customer, a credit was added to your account. Voucher CN-2025-7781. Amount: $50.00. Status: ready to redeem. Redeem it on your next purchase of $250 or more. Cannot be combined with other offers. Shop now: garden furniture at our lowest prices ever.",
+    ));
+    assert_eq!(*voucher.outcome(), Promo, "{voucher:?}");
     // A reference alone, or beside transactional content, still counts.
     let alone = CLASSIFIER.classify(&text(
         "Ihre Zählerstandsmeldung",

@@ -48,11 +48,14 @@ pub struct Lexicon {
     /// Cues of transactional or relationship content, by category.
     pub transactional: BTreeMap<TransactionalCategory, Vec<String>>,
     /// References to an account rather than content about it (customer,
-    /// member and contract numbers, meter figures, a payment method), by
-    /// category. They count as transactional cues, except that they never
-    /// make commercial content transactional on their own: an ad that
-    /// quotes the reader's customer number is still an ad (16 CFR 316.3:
-    /// the transactional *content* must come first).
+    /// member and contract numbers, reference codes, meter figures, a
+    /// payment method), by category. They count as transactional cues when
+    /// a message has no commercial content, but never make commercial
+    /// content transactional: a message whose only transactional cues are
+    /// references is commercial, and references carry no weight when the
+    /// commercial part is weighed against the transactional one (an ad that
+    /// quotes the reader's customer number is still an ad; 16 CFR 316.3
+    /// weighs transactional *content*).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub transactional_references: BTreeMap<TransactionalCategory, Vec<String>>,
 }

@@ -15,10 +15,11 @@
 //! - only transactional content: transactional, with its category
 //!   (`canspam.primary_purpose.transactional_only`);
 //! - both, when every transactional cue is only a reference to the account
-//!   (a customer, member or contract number, a meter figure, a payment
-//!   method: [`Lexicon::transactional_references`]): promotional
-//!   (`commercial_only`): quoting the reader's customer number does not make
-//!   an advertisement transactional;
+//!   (a customer, member or contract number, a reference code, a meter
+//!   figure, a payment method: [`Lexicon::transactional_references`]):
+//!   promotional (`commercial_only`): quoting the reader's customer number
+//!   does not make an advertisement transactional (references also carry no
+//!   weight when the two kinds of content are weighed below);
 //! - both: promotional when the subject line would make a recipient think
 //!   the message is an advertisement (`subject_line`), or when the
 //!   transactional content is not at the beginning of the body or the
@@ -819,7 +820,9 @@ impl Classifier {
                     .chain(&body.cues)
                     .filter(|c| c.group == Group::Promotional)
                     .count();
-                let trans_cues = subject.trans_cues + body.trans_cues;
+                // Account references weigh nothing here: they never make
+                // commercial content transactional.
+                let trans_cues = subject.content_cues + body.content_cues;
                 let first = body
                     .first_trans
                     .is_some_and(|t| t < first_promo && t <= beginning)
