@@ -1034,3 +1034,51 @@ fn a_sum_of_money_reported_is_no_offer() {
     ));
     assert_eq!(*price.outcome(), Promo, "{price:?}");
 }
+
+proptest! {
+    /// Account references never make an advertisement transactional,
+    /// whatever references are quoted, how many, in what order, and
+    /// wherever the offer sits: a message whose only transactional words
+    /// are customer, member or contract numbers, reference codes, meter
+    /// figures or a payment method is promotional once it carries an
+    /// offer, and is not promotional without one.
+    #[test]
+    fn account_references_never_make_an_ad_transactional(
+        refs in prop::collection::vec(prop::sample::select(vec![
+            "Customer number 4471-2290.",
+            "Membership number 88120.",
+            "Kundennummer 20034519.",
+            "Numéro de client 4471-22.",
+            "Número de cliente 55120.",
+            "Ref AB-260203-117.",
+            "Dossier 2025-ZH-18824.",
+            "Estimated use 2,900 kWh.",
+            "Paid by Direct Debit.",
+        ]), 1..4),
+        offers in prop::collection::vec(prop::sample::select(vec![
+            "Get 30% off your next order.",
+            "Shop now.",
+            "Jetzt 20 % Rabatt sichern.",
+            "Profitez de 20 % de réduction.",
+            "Aprovecha un 20% de descuento.",
+            "Offer ends Sunday.",
+        ]), 1..3),
+        filler in prop::collection::vec(prop::sample::select(vec!["Zorp quib flen.", "Mirtle vosh.", "Pell dunk orra."]), 0..4),
+        offer_first in any::<bool>(),
+        in_subject in any::<bool>(),
+    ) {
+        let refs_text = refs.join(" ");
+        let offers_text = offers.join(" ");
+        let filler_text = filler.join(" ");
+        let body = if offer_first {
+            format!("{offers_text} {filler_text} {refs_text}")
+        } else {
+            format!("{refs_text} {filler_text} {offers_text}")
+        };
+        let subject = if in_subject { refs.first().copied().unwrap_or("Hello") } else { "Hello" };
+        let ad = CLASSIFIER.classify(&text(subject, &body));
+        prop_assert_eq!(*ad.outcome(), Promo, "{}: {:?}", body, ad);
+        let notice = CLASSIFIER.classify(&text(subject, &format!("{refs_text} {filler_text}")));
+        prop_assert!(notice.outcome().is_transactional(), "{}: {:?}", refs_text, notice);
+    }
+}
