@@ -694,18 +694,11 @@ impl Classifier {
                 .map(|c| format!("`{}`", cue_text(text, c)))
                 .unwrap_or_default()
         };
-        let first_promo_quote = || {
-            let q = quote(subject, subject_text, true);
+        // The first commercial (or transactional) cue, the subject's first.
+        let first_quote = |promo: bool| {
+            let q = quote(subject, subject_text, promo);
             if q.is_empty() {
-                quote(body, body_text, true)
-            } else {
-                q
-            }
-        };
-        let first_trans_quote = || {
-            let q = quote(subject, subject_text, false);
-            if q.is_empty() {
-                quote(body, body_text, false)
+                quote(body, body_text, promo)
             } else {
                 q
             }
@@ -762,7 +755,7 @@ impl Classifier {
                     ids::CLASSIFY_COMMERCIAL_ONLY,
                     format!(
                         "only commercial content (first cue {})",
-                        first_promo_quote()
+                        first_quote(true)
                     ),
                 ),
             ),
@@ -792,8 +785,8 @@ impl Classifier {
                     ids::CLASSIFY_COMMERCIAL_ONLY,
                     format!(
                         "only commercial content (first cue {}); the transactional cues only refer to the account ({}), which does not make an advertisement transactional",
-                        first_promo_quote(),
-                        first_trans_quote()
+                        first_quote(true),
+                        first_quote(false)
                     ),
                 ),
             ),

@@ -554,14 +554,11 @@ impl DisclosurePolicy {
         let forbids = matched & self.forbid_mask;
         let (outcome, deciding) = if forbids != 0 {
             (DisclosureOutcome::Deny, forbids)
-        } else {
+        } else if matched != 0 {
             (DisclosureOutcome::Permit, matched)
-        };
-        // No rule at all: the default deny.
-        let outcome = if deciding == 0 {
-            DisclosureOutcome::Deny
         } else {
-            outcome
+            // No rule at all: the default deny.
+            (DisclosureOutcome::Deny, 0)
         };
         // A permitted transfer out of the EU, EEA or Switzerland names its
         // mechanism, for the record of processing.

@@ -89,13 +89,11 @@ pub trait AsyncConsentStore: Send + Sync {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send {
         async move {
             let lists = self.events_for_many(addresses).await?;
-            let given = lists.len().min(addresses.len());
-            for (i, events) in lists.iter().take(given).enumerate() {
-                each(i, events);
-            }
-            for (i, address) in addresses.iter().enumerate().skip(given) {
-                let events = self.events_for(address).await?;
-                each(i, &events);
+            for (i, address) in addresses.iter().enumerate() {
+                match lists.get(i) {
+                    Some(events) => each(i, events),
+                    None => each(i, &self.events_for(address).await?),
+                }
             }
             Ok(())
         }

@@ -554,8 +554,6 @@ impl Engine {
         let mut chunk: Vec<&'b EmailAddress> = Vec::with_capacity(SEND_CHUNK);
         let mut salts_checked = false;
         let mut folded: Vec<Option<ConsentState>> = Vec::with_capacity(SEND_CHUNK);
-        let mut decided: Vec<(EmailAddress, (SendOutcome, crate::decision::Reasons))> =
-            Vec::with_capacity(SEND_CHUNK);
         loop {
             chunk.clear();
             for address in audience.by_ref() {
@@ -580,13 +578,14 @@ impl Engine {
             // a repeated index is ignored, a missing one read on its own.
             folded.clear();
             folded.resize_with(chunk.len(), || None);
+            let fold_one = |address: &EmailAddress, events: &[ConsentEvent]| {
+                let key = ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
+                ConsentState::replay_owned(key, events, &self.policy, ctx.now)
+            };
             {
-                let policy = &self.policy;
                 let mut fold = |i: usize, events: &[ConsentEvent]| {
                     if let (Some(&address), Some(slot @ None)) = (chunk.get(i), folded.get_mut(i)) {
-                        let key =
-                            ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
-                        *slot = Some(ConsentState::replay_owned(key, events, policy, ctx.now));
+                        *slot = Some(fold_one(address, events));
                     }
                 };
                 if self.erasure_salts.is_empty() {
@@ -602,7 +601,6 @@ impl Engine {
                     }
                 }
             }
-            decided.clear();
             for (&address, slot) in chunk.iter().zip(folded.iter_mut()) {
                 let state = match slot.take() {
                     Some(state) => state,
@@ -612,24 +610,21 @@ impl Engine {
                             .events_for(address)
                             .await
                             .map_err(ServiceError::Store)?;
-                        let key =
-                            ConsentKey::new(ctx.tenant.clone(), ctx.list.clone(), address.clone());
-                        ConsentState::replay_owned(key, &events, &self.policy, ctx.now)
+                        fold_one(address, &events)
                     }
                 };
                 let jurisdiction = campaign.jurisdiction.and_then(|of| of(address));
                 let decision =
                     ctx.decide_for(&state, &report.classification, jurisdiction.as_ref());
-                decided.push((state.into_key().address, decision.into_parts()));
-            }
-            for (owned, (outcome, reasons)) in decided.drain(..) {
-                let address = &owned;
-                let requirements = match outcome {
-                    SendOutcome::Suppress => {
+                // The state's copy of the address goes on to the message and
+                // the report: one copy per recipient.
+                let owned = state.into_key().address;
+                let requirements = match decision.into_parts() {
+                    (SendOutcome::Suppress, reasons) => {
                         report.suppressed.push((owned, reasons.into_vec()));
                         continue;
                     }
-                    SendOutcome::Send { requirements } => requirements,
+                    (SendOutcome::Send { requirements }, _) => requirements,
                 };
                 let message = match campaign.personalise {
                     Some(render) => match render(campaign.template, address) {

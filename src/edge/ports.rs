@@ -134,12 +134,11 @@ pub trait ConsentStore {
         each: &mut dyn FnMut(usize, &[ConsentEvent]),
     ) -> Result<(), Self::Error> {
         let lists = self.events_for_many(addresses)?;
-        let given = lists.len().min(addresses.len());
-        for (i, events) in lists.iter().take(given).enumerate() {
-            each(i, events);
-        }
-        for (i, address) in addresses.iter().enumerate().skip(given) {
-            each(i, &self.events_for(address)?);
+        for (i, address) in addresses.iter().enumerate() {
+            match lists.get(i) {
+                Some(events) => each(i, events),
+                None => each(i, &self.events_for(address)?),
+            }
         }
         Ok(())
     }
