@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use consentry::classify::{Classifier, Message, MessageClass, TransactionalCategory};
+use consentry::classify::{Classifier, Message, MessageClass, TransactionalCategory, WordingModel};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -236,4 +236,52 @@ fn an_unseen_corpus_meets_the_same_targets() {
     let scores = score(&Classifier::default(), all.iter(), show);
     print_matrix("unseen corpus", &scores);
     check_targets(&scores);
+}
+
+/// The shipped wording model is what the tuning split trains, and nothing
+/// else: retraining gives the same weights (to one step of a weight's
+/// rounding, which a different platform's `exp` could move).
+#[test]
+fn the_shipped_wording_model_is_the_tuning_splits() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus");
+    let all = load(&dir);
+    let texts: Vec<(String, String, MessageClass)> = all
+        .iter()
+        .filter(|m| m.split == "tune")
+        .map(|m| {
+            let message = match (&m.text, &m.html) {
+                (Some(t), _) => Message::text(&m.subject, t),
+                (None, Some(h)) => Message::html(&m.subject, h),
+                (None, None) => unreachable!(),
+            };
+            let (subject, body) = message.reader_text();
+            let class = match (m.expect.as_str(), m.category) {
+                ("promotional", _) => MessageClass::Promotional,
+                ("transactional", Some(c)) => MessageClass::Transactional(c),
+                _ => MessageClass::Undetermined,
+            };
+            (subject, body, class)
+        })
+        .collect();
+    let trained = WordingModel::train(
+        texts.iter().map(|(s, b, c)| (s.as_str(), b.as_str(), *c)),
+        15,
+    )
+    .unwrap()
+    .to_bytes();
+    let shipped = WordingModel::builtin().to_bytes();
+    assert_eq!(trained.len(), shipped.len());
+    assert_eq!(trained[..8], shipped[..8], "header");
+    let weights = |b: &[u8]| b[12..].iter().map(|&x| x as i8).collect::<Vec<_>>();
+    let (t, s) = (weights(&trained), weights(&shipped));
+    let off = t.iter().zip(&s).filter(|(a, b)| a != b).count();
+    let far = t
+        .iter()
+        .zip(&s)
+        .filter(|(a, b)| (i16::from(**a) - i16::from(**b)).abs() > 1)
+        .count();
+    assert!(
+        far == 0 && off * 1000 <= t.len(),
+        "{off} weights differ, {far} by more than one step: run `cargo run --release --example wording_model -- train`"
+    );
 }
