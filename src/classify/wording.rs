@@ -199,7 +199,8 @@ impl WordingModel {
     /// same model. `bits` sets the table's size (2^`bits` buckets of eight
     /// one-byte weights; the shipped model has 15).
     ///
-    /// Training is multinomial logistic regression by stochastic gradient
+    /// Training holds `32 << bits` bytes of weights (1 MB at 15 bits) and
+    /// the examples' features. It is multinomial logistic regression by stochastic gradient
     /// descent (eight passes, a fixed shuffle), one softmax over the three
     /// classes and one over the five categories (transactional examples
     /// only); the weights are then scaled to signed bytes.
