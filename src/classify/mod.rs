@@ -108,7 +108,9 @@ use serde::{Deserialize, Serialize};
 pub use html::{html_to_text, HtmlText, Link};
 pub use lexicon::{Lexicon, LexiconError, MAX_GROUP_REPEAT, MAX_REPEAT};
 pub use normalize::{is_normal_char, normalize};
-pub use wording::{WordingModel, WordingModelError, WordingScore, BODY_TOKENS, HEAD_TOKENS};
+pub use wording::{
+    WordingModel, WordingModelError, WordingScore, BODY_TOKENS, HEAD_TOKENS, SUBJECT_TOKENS,
+};
 
 use crate::catalogue::ids;
 use crate::decision::{Decision, Reason, RuleId};

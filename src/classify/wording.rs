@@ -1,28 +1,4 @@
-//! The wording model: a linear model of a message's words, a second
-//! opinion beside the lexicons.
-//!
-//! Lexicons name the phrases they know; mail written by other people uses
-//! phrases they do not. The wording model scores every word and word pair
-//! of the subject and of the start of the body (hashed into a fixed table
-//! of small integer weights, learnt from the labelled corpus's tuning
-//! split) into three classes, promotional, transactional and undetermined,
-//! and a transactional category. [`Classifier`](super::Classifier) consults
-//! it only where the lexicons did not find commercial content (see the
-//! module documentation for the exact rules), so it can never make a
-//! message with a commercial cue transactional.
-//!
-//! The features, for text already [`normalize`](super::normalize)d:
-//!
-//! - tokens are runs of letters, runs of digits (every run is the same
-//!   token: a number's value says nothing about the message's kind) and the
-//!   signs `$ € £ ¥ ₹ %`, each a token of its own;
-//! - every one of the first [`SUBJECT_TOKENS`] subject tokens and every pair
-//!   of neighbouring ones;
-//! - every one of the first [`BODY_TOKENS`] body tokens, and again for the
-//!   first [`HEAD_TOKENS`] of them (the opening of a message says most about
-//!   its purpose); pairs of body tokens were measured and left out (no
-//!   better on held-out mail, twice the lookups);
-//! - each feature counts once, however often it occurs.
+//! The wording model: see [`WordingModel`].
 
 use std::borrow::Cow;
 use std::fmt;
@@ -102,9 +78,33 @@ pub struct WordingScore {
     pub body_tokens: usize,
 }
 
-/// A linear model of a message's wording (see the [module
-/// documentation](self)). Cheap to clone when built in; immutable once
-/// made.
+/// The wording model: a linear model of a message's words, a second
+/// opinion beside the lexicons.
+///
+/// Lexicons name the phrases they know; mail written by other people uses
+/// phrases they do not. The wording model scores the words of the subject
+/// and of the start of the body, and the subject's word pairs (hashed into a fixed table
+/// of small integer weights, learnt from the labelled corpus's tuning
+/// split) into three classes, promotional, transactional and undetermined,
+/// and a transactional category. [`Classifier`](super::Classifier) consults
+/// it only where the lexicons did not find commercial content (see
+/// [`classify`](super) for the exact rules), so it can never make a
+/// message with a commercial cue transactional.
+///
+/// The features, for text already [`normalize`](super::normalize)d:
+///
+/// - tokens are runs of letters, runs of digits (every run is the same
+///   token: a number's value says nothing about the message's kind) and the
+///   signs `$ € £ ¥ ₹ %`, each a token of its own;
+/// - every one of the first [`SUBJECT_TOKENS`] subject tokens and every pair
+///   of neighbouring ones;
+/// - every one of the first [`BODY_TOKENS`] body tokens, and again for the
+///   first [`HEAD_TOKENS`] of them (the opening of a message says most about
+///   its purpose); pairs of body tokens were measured and left out (no
+///   better on held-out mail, twice the lookups);
+/// - each feature counts once, however often it occurs.
+///
+/// Cheap to clone when built in; immutable once made.
 #[derive(Clone, PartialEq)]
 pub struct WordingModel {
     bits: u8,
@@ -194,7 +194,7 @@ impl WordingModel {
 
     /// Learn a model from labelled messages, each given as its normalised
     /// subject and normalised visible body text with its class (what
-    /// [`Classifier::wording_text`](super::Classifier::wording_text)
+    /// [`Message::reader_text`](super::Message::reader_text)
     /// returns). Deterministic: the same examples in the same order give the
     /// same model. `bits` sets the table's size (2^`bits` buckets of eight
     /// one-byte weights; the shipped model has 15).
