@@ -701,6 +701,28 @@ mod tests {
         assert!(WordingModel::train(examples.iter().copied(), 7).is_err());
     }
 
+    proptest::proptest! {
+        /// Bytes that are not a model are refused with a typed error, never
+        /// a panic; any text gets probabilities that sum to one.
+        #[test]
+        fn hostile_bytes_and_text_never_panic(
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            bits in 0u8..32,
+            subject in ".{0,80}",
+            body in ".{0,400}",
+        ) {
+            let mut bytes = MAGIC.to_vec();
+            bytes.extend_from_slice(&[bits, LANES as u8, 0, 0]);
+            bytes.extend_from_slice(&tail);
+            let _ = WordingModel::from_bytes(&bytes);
+            let _ = WordingModel::from_bytes(&tail);
+            let s = WordingModel::builtin().score(&subject, &body);
+            let total = s.promotional + s.transactional + s.undetermined;
+            proptest::prop_assert!((total - 1.0).abs() < 1e-4, "{total}");
+            proptest::prop_assert!(s.body_tokens <= BODY_TOKENS);
+        }
+    }
+
     #[test]
     fn reading_stops_after_the_body_tokens() {
         let long = "word ".repeat(BODY_TOKENS);
