@@ -473,7 +473,13 @@ impl Classifier {
     }
 
     /// A classifier over several lexicons, matched together in one pass
-    /// (add your own to [`Lexicon::builtin`], or replace them).
+    /// (add your own to [`Lexicon::builtin`], or replace them). It starts
+    /// with the shipped [`WordingModel`], learnt from English, French,
+    /// German and Spanish mail (it reads related languages' receipts and
+    /// sales fairly, from shared words, numbers and signs); for mail in
+    /// other languages, train one on your own labelled mail
+    /// ([`WordingModel::train`]) or turn it off
+    /// ([`with_wording_model(None)`](Self::with_wording_model)).
     ///
     /// # Errors
     ///
