@@ -34,8 +34,8 @@
 //! The lexicons know phrases; mail written by other people uses phrases
 //! they do not. So an undeclared message the lexicons did not find
 //! commercial gets a second opinion from a [`WordingModel`]: a linear
-//! model of the words and word pairs of its subject and of the start of its
-//! body, learnt from the labelled corpus's tuning split and shipped with
+//! model of the words of its subject and of the start of its body (and of
+//! the subject's word pairs), learnt from the labelled corpus's tuning split and shipped with
 //! the crate (`canspam.primary_purpose.wording`, quoting the words that
 //! weighed most):
 //!
@@ -51,11 +51,12 @@
 //! (declarations are judged on the commercial content found in the text),
 //! and it keeps quiet on a body of fewer than [`WORDING_MIN_BODY_TOKENS`]
 //! words and numbers.
-//! On mail from authors it had not seen (the corpus's unseen sets, each
-//! held out in turn), it took the lexicons as they first were on those
-//! sets from 93.3% to 96.7% correct in English and 90.2% to 93.7% in
-//! French, German and Spanish, and from 39 to 2 of 932 ads classed
-//! transactional (`BENCHMARKS.md`). [`Classifier::with_wording_model`]
+//! On mail from authors it had not seen (the corpus's unseen sets 6 to 16,
+//! each held out in turn), it took the lexicons as they first were on those
+//! sets from 93.3% to 96.6% correct in English and 90.2% to 94.3% in
+//! French, German and Spanish, and from 39 to 1 of 932 ads classed
+//! transactional (`cargo run --release --example wording_model --
+//! cross-validate`; `BENCHMARKS.md`). [`Classifier::with_wording_model`]
 //! replaces it or turns it off.
 //!
 //! A sender may declare a message transactional, with its category
@@ -730,14 +731,9 @@ impl Classifier {
     }
 
     /// The wording model's second opinion on what the lexicons made of an
-    /// undeclared message, when it changes the answer: a message the
-    /// lexicons found transactional whose wording makes that unlikely
-    /// (below [`WORDING_KEEPS_TRANSACTIONAL`]) becomes promotional or
-    /// undetermined, whichever the wording favours; a message with no cue
-    /// whose wording is clearly promotional or transactional (at
-    /// least [`WORDING_DECIDES_UNDETERMINED`]) becomes that. A message the
-    /// lexicons found commercial is never consulted on, and a declared one
-    /// is judged on the commercial content found, not on its wording.
+    /// undeclared message, with its reason, when it changes the answer
+    /// ([`WordingScore::overrules`]). A declared message is judged on the
+    /// commercial content found, not on its wording.
     fn second_opinion(
         &self,
         message: &Message,
@@ -750,62 +746,32 @@ impl Classifier {
             return None;
         }
         let score = model.score(subject_text, body_text);
-        if score.body_tokens < WORDING_MIN_BODY_TOKENS {
-            return None;
-        }
-        let words = |lane: usize| {
-            model
-                .leading_words(subject_text, body_text, lane, 4)
-                .iter()
-                .map(|w| format!("`{w}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let new = score.overrules(class)?;
+        let (lane, p) = match new {
+            MessageClass::Promotional => (0, score.promotional),
+            MessageClass::Transactional(_) => (1, score.transactional),
+            MessageClass::Undetermined => (2, score.undetermined),
         };
-        match class {
-            MessageClass::Transactional(found) if score.transactional < WORDING_KEEPS_TRANSACTIONAL => {
-                let (new, lane, p) = if score.promotional >= score.undetermined {
-                    (MessageClass::Promotional, 0, score.promotional)
-                } else {
-                    (MessageClass::Undetermined, 2, score.undetermined)
-                };
-                Some((
-                    new,
-                    Reason::new(
-                        ids::CLASSIFY_WORDING,
-                        format!(
-                            "the lexicons found transactional content ({found}) and no commercial content, but the wording reads as {} (probability {p:.3}; transactional {:.3}), most of all {}",
-                            if new == MessageClass::Promotional { "an advertisement" } else { "neither an advertisement nor a transactional message" },
-                            score.transactional,
-                            words(lane)
-                        ),
-                    ),
-                ))
-            }
-            MessageClass::Undetermined if score.transactional >= WORDING_DECIDES_UNDETERMINED => Some((
-                MessageClass::Transactional(score.category),
-                Reason::new(
-                    ids::CLASSIFY_WORDING,
-                    format!(
-                        "no lexicon cue, but the wording reads as a transactional message ({}; probability {:.3}), most of all {}",
-                        score.category,
-                        score.transactional,
-                        words(1)
-                    ),
-                ),
-            )),
-            MessageClass::Undetermined if score.promotional >= WORDING_DECIDES_UNDETERMINED => Some((
-                MessageClass::Promotional,
-                Reason::new(
-                    ids::CLASSIFY_WORDING,
-                    format!(
-                        "no lexicon cue, but the wording reads as an advertisement (probability {:.3}), most of all {}",
-                        score.promotional,
-                        words(0)
-                    ),
-                ),
-            )),
-            _ => None,
-        }
+        let words = model
+            .leading_words(subject_text, body_text, lane, 4)
+            .iter()
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sentence = match (class, new) {
+            (MessageClass::Transactional(found), _) => format!(
+                "the lexicons found transactional content ({found}) and no commercial content, but the wording reads as {} (probability {p:.3}; transactional {:.3}), most of all {words}",
+                if new == MessageClass::Promotional { "an advertisement" } else { "neither an advertisement nor a transactional message" },
+                score.transactional,
+            ),
+            (_, MessageClass::Transactional(category)) => format!(
+                "no lexicon cue, but the wording reads as a transactional message ({category}; probability {p:.3}), most of all {words}"
+            ),
+            _ => format!(
+                "no lexicon cue, but the wording reads as an advertisement (probability {p:.3}), most of all {words}"
+            ),
+        };
+        Some((new, Reason::new(ids::CLASSIFY_WORDING, sentence)))
     }
 
     /// Whether a scan of a prefix of the body already gives the whole

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::TransactionalCategory;
+use super::{MessageClass, TransactionalCategory};
 
 /// How many body tokens the model reads.
 pub const BODY_TOKENS: usize = 150;
@@ -76,6 +76,52 @@ pub struct WordingScore {
     /// How many body tokens were read (at most [`BODY_TOKENS`]): a score
     /// from a few words is a weak one.
     pub body_tokens: usize,
+}
+
+impl WordingScore {
+    /// What this score makes of the lexicons' answer on an undeclared
+    /// message, when it changes it; `None` keeps the lexicons' answer.
+    ///
+    /// - Promotional (the lexicons found commercial content): never
+    ///   changed, so the model cannot make an advertisement transactional.
+    /// - Transactional, but the wording gives it less than
+    ///   [`WORDING_KEEPS_TRANSACTIONAL`](super::WORDING_KEEPS_TRANSACTIONAL):
+    ///   promotional, or undetermined, whichever the wording favours.
+    /// - Undetermined (no cue), and the wording at least
+    ///   [`WORDING_DECIDES_UNDETERMINED`](super::WORDING_DECIDES_UNDETERMINED)
+    ///   promotional or transactional: that class, with the wording's
+    ///   category.
+    /// - Any class, on a body of fewer than
+    ///   [`WORDING_MIN_BODY_TOKENS`](super::WORDING_MIN_BODY_TOKENS) tokens:
+    ///   never changed (a score from a line or two rests on a handful of
+    ///   words).
+    pub fn overrules(&self, lexicons: MessageClass) -> Option<MessageClass> {
+        if self.body_tokens < super::WORDING_MIN_BODY_TOKENS {
+            return None;
+        }
+        match lexicons {
+            MessageClass::Transactional(_)
+                if self.transactional < super::WORDING_KEEPS_TRANSACTIONAL =>
+            {
+                Some(if self.promotional >= self.undetermined {
+                    MessageClass::Promotional
+                } else {
+                    MessageClass::Undetermined
+                })
+            }
+            MessageClass::Undetermined
+                if self.transactional >= super::WORDING_DECIDES_UNDETERMINED =>
+            {
+                Some(MessageClass::Transactional(self.category))
+            }
+            MessageClass::Undetermined
+                if self.promotional >= super::WORDING_DECIDES_UNDETERMINED =>
+            {
+                Some(MessageClass::Promotional)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The wording model: a linear model of a message's words, a second
@@ -210,7 +256,7 @@ impl WordingModel {
     ///
     /// [`WordingModelError::Size`] when `bits` is outside 8 to 24.
     pub fn train<'a>(
-        examples: impl IntoIterator<Item = (&'a str, &'a str, super::MessageClass)>,
+        examples: impl IntoIterator<Item = (&'a str, &'a str, MessageClass)>,
         bits: u8,
     ) -> Result<WordingModel, WordingModelError> {
         if !(8..=24).contains(&bits) {
@@ -221,9 +267,9 @@ impl WordingModel {
             let mut buckets = Vec::new();
             features(subject, body, bits, |b, _| buckets.push(b));
             let (label, category) = match class {
-                super::MessageClass::Promotional => (0, None),
-                super::MessageClass::Transactional(c) => (1, Some(c.index())),
-                super::MessageClass::Undetermined => (2, None),
+                MessageClass::Promotional => (0, None),
+                MessageClass::Transactional(c) => (1, Some(c.index())),
+                MessageClass::Undetermined => (2, None),
             };
             data.push((buckets, label, category));
         }
@@ -299,17 +345,13 @@ impl WordingModel {
         let logits = sums.map(|s| f64::from(s) * f64::from(self.scale));
         let [promotional, transactional, undetermined] =
             softmax::<CLASSES>(logits.get(..CLASSES).unwrap_or_default());
-        let mut category = TransactionalCategory::Transaction;
-        let mut best = i32::MIN;
-        for (c, &s) in TransactionalCategory::ALL
-            .iter()
+        // The first of the highest, in statutory order.
+        let category = TransactionalCategory::ALL
+            .into_iter()
             .zip(sums.get(CLASSES..).unwrap_or_default())
-        {
-            if s > best {
-                best = s;
-                category = *c;
-            }
-        }
+            .rev()
+            .max_by_key(|&(_, &s)| s)
+            .map_or(TransactionalCategory::Transaction, |(c, _)| c);
         WordingScore {
             promotional,
             transactional,
@@ -563,13 +605,7 @@ fn tokens<'t>(text: &'t str, mut f: impl FnMut(u64, &'t str) -> bool) {
         // The kind and UTF-8 length of the character at `i`.
         let at = |i: usize| -> (Kind, usize) {
             match bytes.get(i) {
-                Some(&b) if b < 0x80 => (
-                    ASCII_KIND
-                        .get(usize::from(b))
-                        .copied()
-                        .unwrap_or(Kind::Space),
-                    1,
-                ),
+                Some(&b) if b < 0x80 => (kind(char::from(b)), 1),
                 _ => text
                     .get(i..)
                     .and_then(|rest| rest.chars().next())
@@ -585,8 +621,9 @@ fn tokens<'t>(text: &'t str, mut f: impl FnMut(u64, &'t str) -> bool) {
         i += n;
         if k != Kind::Sign {
             loop {
+                // Past the end, `at` reads a space.
                 let (next, n) = at(i);
-                if next != k || i >= bytes.len() {
+                if next != k {
                     break;
                 }
                 i += n;
@@ -725,6 +762,53 @@ mod tests {
             proptest::prop_assert!((total - 1.0).abs() < 1e-4, "{total}");
             proptest::prop_assert!(s.body_tokens <= BODY_TOKENS);
         }
+    }
+
+    #[test]
+    fn a_score_overrules_only_where_the_rule_says() {
+        let receipt = MessageClass::Transactional(TransactionalCategory::Transaction);
+        let score = |p: f32, t: f32, u: f32, body_tokens: usize| WordingScore {
+            promotional: p,
+            transactional: t,
+            undetermined: u,
+            category: TransactionalCategory::Delivery,
+            body_tokens,
+        };
+        // Commercial content found: never changed, however sure the model.
+        assert_eq!(
+            score(0.0, 1.0, 0.0, 150).overrules(MessageClass::Promotional),
+            None
+        );
+        // Found transactional: kept at 0.3, changed below it, to the class
+        // the wording favours.
+        assert_eq!(score(0.5, 0.3, 0.2, 150).overrules(receipt), None);
+        assert_eq!(
+            score(0.6, 0.29, 0.11, 150).overrules(receipt),
+            Some(MessageClass::Promotional)
+        );
+        assert_eq!(
+            score(0.1, 0.2, 0.7, 150).overrules(receipt),
+            Some(MessageClass::Undetermined)
+        );
+        // No cue: decided from 0.9, with the wording's category.
+        assert_eq!(
+            score(0.05, 0.9, 0.05, 150).overrules(MessageClass::Undetermined),
+            Some(MessageClass::Transactional(TransactionalCategory::Delivery))
+        );
+        assert_eq!(
+            score(0.95, 0.0, 0.05, 150).overrules(MessageClass::Undetermined),
+            Some(MessageClass::Promotional)
+        );
+        assert_eq!(
+            score(0.85, 0.1, 0.05, 150).overrules(MessageClass::Undetermined),
+            None
+        );
+        // Too few words: never changed.
+        assert_eq!(score(1.0, 0.0, 0.0, 29).overrules(receipt), None);
+        assert_eq!(
+            score(0.0, 1.0, 0.0, 29).overrules(MessageClass::Undetermined),
+            None
+        );
     }
 
     #[test]
