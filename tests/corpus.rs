@@ -251,6 +251,13 @@ fn an_unseen_corpus_meets_the_same_targets() {
     let show = std::env::var("CORPUS_SHOW").is_ok_and(|v| v == "unseen");
     let scores = score(&Classifier::default(), all.iter(), show);
     print_matrix("unseen corpus", &scores);
+    // For comparison only: what the lexicons make of it without the
+    // wording model.
+    let lexicons = Classifier::default().with_wording_model(None);
+    print_matrix(
+        "unseen corpus, lexicons alone (not scored)",
+        &score(&lexicons, all.iter(), false),
+    );
     check_targets(&scores);
 }
 
