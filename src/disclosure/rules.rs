@@ -640,33 +640,41 @@ impl<'p> DisclosureVerdict<'p> {
     /// [`DisclosurePolicy::decide`] answers for the same request.
     #[inline]
     pub fn decision(&self) -> Decision<DisclosureOutcome> {
-        let reason = |i: u32| {
-            self.policy.rules.get(i as usize).map(|rule| Reason {
-                rule: rule.id.clone(),
-                sentence: rule.description.clone(),
-            })
+        let rules = &self.policy.rules;
+        // The next deciding rule's reason, in policy order.
+        let next = |bits: &mut u64| {
+            while *bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                *bits &= *bits - 1;
+                if let Some(rule) = rules.get(i) {
+                    return Some(Reason {
+                        rule: rule.id.clone(),
+                        sentence: rule.description.clone(),
+                    });
+                }
+            }
+            None
         };
-        // Built in place: the first deciding rule makes the decision, the
-        // others are pushed onto it (no intermediate list to move).
+        // Built in place: the first two reasons (the second may be the
+        // mechanism's) go straight into the decision's inline slots, any
+        // others are pushed onto it.
         let mut bits = self.deciding;
-        let first = bits.trailing_zeros();
-        bits &= bits.wrapping_sub(1);
-        let Some(first) = reason(first) else {
+        let Some(first) = next(&mut bits) else {
             return default_deny();
         };
-        let mut decision = Decision::new(self.outcome, first);
-        while bits != 0 {
-            let i = bits.trailing_zeros();
-            bits &= bits - 1;
-            if let Some(r) = reason(i) {
-                decision.push_reason(r);
-            }
+        let mut mechanism = self
+            .mechanism
+            .map(|m| Reason::new(ids::DISCLOSURE_TRANSFER_MECHANISM, m.sentence()));
+        let second = match next(&mut bits) {
+            Some(r) => Some(r),
+            None => mechanism.take(),
+        };
+        let mut decision = Decision::with_first_two(self.outcome, first, second);
+        while let Some(r) = next(&mut bits) {
+            decision.push_reason(r);
         }
-        if let Some(mechanism) = self.mechanism {
-            decision.push_reason(Reason::new(
-                ids::DISCLOSURE_TRANSFER_MECHANISM,
-                mechanism.sentence(),
-            ));
+        if let Some(m) = mechanism {
+            decision.push_reason(m);
         }
         // Set in place: `with_audit` takes and returns the decision, one
         // more move of it, which measured 0.4 ns slower.
