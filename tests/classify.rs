@@ -1167,6 +1167,72 @@ fn a_wording_model_places_mail_no_lexicon_cue_reaches() {
     assert_eq!(*c.outcome(), Trans(Cat::Transaction));
 }
 
+#[test]
+fn a_commercial_hint_alone_yields_to_clear_wording() {
+    // A club's notices: a membership fee, or "les membres", is a hint that
+    // something is for sale, and nothing else in them is a cue; the shipped
+    // model reads them, clearly, as neither an ad nor a transaction.
+    for notice in [
+        text(
+            "Assemblée générale du club le 14 mars",
+            "Bonjour à toutes et à tous,\n\nL'assemblée générale annuelle du club de randonnée aura lieu le samedi 14 mars à 10 h à la salle polyvalente de Saint-Martin. Les membres y trouveront le bilan de la saison, le calendrier des sorties du printemps et l'élection de deux nouveaux membres du bureau.\n\nMerci de nous dire si vous venez, pour prévoir le café et les croissants. Les personnes qui ne peuvent pas venir peuvent donner procuration à un autre membre.\n\nÀ bientôt sur les sentiers,\nMarie-Claude, secrétaire",
+        ),
+        text(
+            "Vereinsnachrichten März",
+            "Liebe Mitglieder,\n\nder Vorstand trifft sich am 12. März im Vereinsheim. Auf der Tagesordnung stehen die Pflege der Laufstrecke am Fluss, die Planung des Sommerfests und die Wahl eines neuen Kassenwarts. Wer Vorschläge hat, schickt sie bitte bis Ende Februar an den Vorstand.\n\nDer Mitgliedsbeitrag bleibt unverändert bei 5 € im Monat. Danke an alle, die im Winter beim Schneeräumen geholfen haben!\n\nSportliche Grüße\nEuer Vorstand des LC Rheinauen",
+        ),
+    ] {
+        let lexicons = LEXICONS_ONLY.classify(&notice);
+        assert_eq!(*lexicons.outcome(), Promo, "{lexicons:?}");
+        assert_eq!(
+            lexicons.rule().as_str(),
+            "canspam.primary_purpose.commercial_hints"
+        );
+        let both = CLASSIFIER.classify(&notice);
+        assert_eq!(*both.outcome(), MessageClass::Undetermined, "{both:?}");
+        assert_eq!(both.rule().as_str(), "canspam.primary_purpose.wording");
+        assert!(
+            both.reasons()[0].sentence.contains("only a commercial hint"),
+            "{both:?}"
+        );
+        assert_eq!(both.reasons()[1], lexicons.reasons()[0]);
+    }
+    // A courier's collection notice with its fee: a price is the only cue
+    // the lexicons find; a model that knows the wording makes it
+    // transactional, with the wording's category.
+    let pickup = text(
+        "Your Friday pickup",
+        "Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out. The collection costs €4.50.",
+    );
+    let lexicons = LEXICONS_ONLY.classify(&pickup);
+    assert_eq!(
+        lexicons.rule().as_str(),
+        "canspam.primary_purpose.commercial_hints",
+        "{lexicons:?}"
+    );
+    let with_model = Classifier::default()
+        .with_wording_model(Some(courier_model()))
+        .classify(&pickup);
+    assert_eq!(
+        *with_model.outcome(),
+        Trans(Cat::Delivery),
+        "{with_model:?}"
+    );
+    assert_eq!(
+        with_model.rule().as_str(),
+        "canspam.primary_purpose.wording"
+    );
+    // Declared, the hint is judged as the lexicons judge it: the model
+    // does not speak.
+    let declared = pickup.with_declared(DeclaredKind::Transactional(Cat::Delivery));
+    assert_eq!(
+        Classifier::default()
+            .with_wording_model(Some(courier_model()))
+            .classify(&declared),
+        LEXICONS_ONLY.classify(&declared)
+    );
+}
+
 /// Snippets in the four languages: offers, transactional lines, account
 /// references and plain prose, for the property below.
 const SNIPPETS: &[&str] = &[
@@ -1210,11 +1276,16 @@ proptest! {
         let m = text(subject, &parts.join(" ")).with_declared(declared);
         let lexicons = LEXICONS_ONLY.classify(&m);
         let both = CLASSIFIER.classify(&m);
-        if *lexicons.outcome() == Promo || declared != DeclaredKind::Unspecified {
+        // Promotional on a commercial hint alone (a price, no offer
+        // wording) is not commercial content: the model may speak there.
+        let hinted = lexicons.rule().as_str() == "canspam.primary_purpose.commercial_hints";
+        if (*lexicons.outcome() == Promo && !hinted) || declared != DeclaredKind::Unspecified {
             prop_assert_eq!(&both, &lexicons);
         }
         if both.rule().as_str() == "canspam.primary_purpose.wording" {
-            prop_assert_ne!(*lexicons.outcome(), Promo);
+            if *lexicons.outcome() == Promo {
+                prop_assert!(hinted);
+            }
             prop_assert_ne!(both.outcome(), lexicons.outcome());
             prop_assert_eq!(&both.reasons()[1], &lexicons.reasons()[0]);
         } else {

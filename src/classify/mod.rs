@@ -44,7 +44,11 @@
 //!   promotional, or undetermined, whichever the wording favours;
 //! - no cue at all, and the wording clearly promotional or
 //!   transactional (at least [`WORDING_DECIDES_UNDETERMINED`]): that class,
-//!   with the category the wording favours.
+//!   with the category the wording favours;
+//! - promotional on a commercial hint alone (a price, "new collection": no
+//!   commercial cue, `commercial_hints`), and the wording clearly
+//!   transactional (at least [`WORDING_OVERRULES_HINT`]) or clearly
+//!   neither (at least [`WORDING_DECIDES_UNDETERMINED`]): that class.
 //!
 //! The model is never consulted on a message with commercial content (it
 //! cannot make an advertisement transactional), nor on a declared one
@@ -53,8 +57,8 @@
 //! words and numbers.
 //! On mail from authors it had not seen (the corpus's unseen sets 6 to 16,
 //! each held out in turn), it took the lexicons as they first were on those
-//! sets from 93.3% to 96.6% correct in English and 90.2% to 94.3% in
-//! French, German and Spanish, and from 39 to 1 of 932 ads classed
+//! sets from 93.3% to 97.6% correct in English and 90.2% to 96.3% in
+//! French, German and Spanish, and from 39 to 2 of 932 ads classed
 //! transactional (`cargo run --release --example wording_model --
 //! cross-validate`; `BENCHMARKS.md`). [`Classifier::with_wording_model`]
 //! replaces it or turns it off.
@@ -341,6 +345,11 @@ pub const WORDING_KEEPS_TRANSACTIONAL: f32 = 0.3;
 /// From this probability by its wording, a message with no lexicon cue is
 /// promotional or transactional rather than undetermined.
 pub const WORDING_DECIDES_UNDETERMINED: f32 = 0.9;
+/// From this probability of being transactional by its wording, a message
+/// the lexicons called promotional on a commercial hint alone (a price, no
+/// commercial cue) is transactional
+/// ([`WordingScore::overrules_hint`]).
+pub const WORDING_OVERRULES_HINT: f32 = 0.95;
 /// The wording model speaks only on a body of at least this many tokens:
 /// a score from a line or two rests on a handful of words (on the corpus's
 /// unseen sets, requiring 30 changed one answer, for the better).
@@ -732,21 +741,30 @@ impl Classifier {
 
     /// The wording model's second opinion on what the lexicons made of an
     /// undeclared message, with its reason, when it changes the answer
-    /// ([`WordingScore::overrules`]). A declared message is judged on the
-    /// commercial content found, not on its wording.
+    /// ([`WordingScore::overrules`]; [`WordingScore::overrules_hint`] when
+    /// `hinted`: promotional on a commercial hint alone). A declared
+    /// message is judged on the commercial content found, not on its
+    /// wording.
     fn second_opinion(
         &self,
         message: &Message,
         subject_text: &str,
         body_text: &str,
         class: MessageClass,
+        hinted: bool,
     ) -> Option<(MessageClass, Reason)> {
         let model = self.wording.as_ref()?;
-        if message.declared != DeclaredKind::Unspecified || class == MessageClass::Promotional {
+        if message.declared != DeclaredKind::Unspecified
+            || (class == MessageClass::Promotional && !hinted)
+        {
             return None;
         }
         let score = model.score(subject_text, body_text);
-        let new = score.overrules(class)?;
+        let new = if hinted {
+            score.overrules_hint()?
+        } else {
+            score.overrules(class)?
+        };
         let (lane, p) = match new {
             MessageClass::Promotional => (0, score.promotional),
             MessageClass::Transactional(_) => (1, score.transactional),
@@ -759,6 +777,12 @@ impl Classifier {
             .collect::<Vec<_>>()
             .join(", ");
         let sentence = match (class, new) {
+            (MessageClass::Promotional, MessageClass::Transactional(category)) => format!(
+                "the lexicons found no commercial content, only a commercial hint, and the wording reads as a transactional message ({category}; probability {p:.3}), most of all {words}"
+            ),
+            (MessageClass::Promotional, _) => format!(
+                "the lexicons found no commercial content, only a commercial hint, and the wording reads as neither an advertisement nor a transactional message (probability {p:.3}), most of all {words}"
+            ),
             (MessageClass::Transactional(found), _) => format!(
                 "the lexicons found transactional content ({found}) and no commercial content, but the wording reads as {} (probability {p:.3}; transactional {:.3}), most of all {words}",
                 if new == MessageClass::Promotional { "an advertisement" } else { "neither an advertisement nor a transactional message" },
@@ -995,13 +1019,16 @@ impl Classifier {
         };
         // The wording model's second opinion, where it may change the
         // answer: the deciding reason is then its own, the lexicons' follows.
-        let (class, reason, lexicons_reason) =
-            match self.second_opinion(message, subject_text, body_text, class) {
-                Some((wording_class, wording_reason)) => {
-                    (wording_class, wording_reason, Some(reason))
-                }
-                None => (class, reason, None),
-            };
+        let (class, reason, lexicons_reason) = match self.second_opinion(
+            message,
+            subject_text,
+            body_text,
+            class,
+            reason.rule == ids::CLASSIFY_COMMERCIAL_HINTS,
+        ) {
+            Some((wording_class, wording_reason)) => (wording_class, wording_reason, Some(reason)),
+            None => (class, reason, None),
+        };
         let deciding_rule: RuleId = reason.rule.clone();
         let mut decision = Decision::new(class, reason);
         if let Some(r) = lexicons_reason {

@@ -122,6 +122,40 @@ impl WordingScore {
             _ => None,
         }
     }
+
+    /// What this score makes of an undeclared message the lexicons called
+    /// promotional on a commercial *hint* alone
+    /// (`canspam.primary_purpose.commercial_hints`: no commercial cue, no
+    /// transactional content in the body, but a price or a word such as
+    /// "new collection" that suggests something is for sale), when it
+    /// changes it; `None` keeps the lexicons' answer.
+    ///
+    /// - The wording at least
+    ///   [`WORDING_OVERRULES_HINT`](super::WORDING_OVERRULES_HINT)
+    ///   transactional: transactional, with the wording's category (a bill
+    ///   or a tax notice lists amounts too).
+    /// - Otherwise, the wording at least
+    ///   [`WORDING_DECIDES_UNDETERMINED`](super::WORDING_DECIDES_UNDETERMINED)
+    ///   neither: undetermined, as a message with no cue at all would be.
+    /// - On a body of fewer than
+    ///   [`WORDING_MIN_BODY_TOKENS`](super::WORDING_MIN_BODY_TOKENS)
+    ///   tokens: never changed.
+    ///
+    /// A hint is not commercial content, so this cannot make a message
+    /// with a commercial cue transactional either; the bar for the
+    /// transactional side, the unsafe one, is set higher than for a
+    /// message with no cue.
+    pub fn overrules_hint(&self) -> Option<MessageClass> {
+        if self.body_tokens < super::WORDING_MIN_BODY_TOKENS {
+            None
+        } else if self.transactional >= super::WORDING_OVERRULES_HINT {
+            Some(MessageClass::Transactional(self.category))
+        } else if self.undetermined >= super::WORDING_DECIDES_UNDETERMINED {
+            Some(MessageClass::Undetermined)
+        } else {
+            None
+        }
+    }
 }
 
 /// The wording model: a linear model of a message's words, a second
@@ -809,6 +843,20 @@ mod tests {
             score(0.0, 1.0, 0.0, 29).overrules(MessageClass::Undetermined),
             None
         );
+        // Promotional on a hint alone: transactional from 0.95, undetermined
+        // from 0.9, never promotional-to-promotional, never on few words.
+        assert_eq!(
+            score(0.03, 0.95, 0.02, 150).overrules_hint(),
+            Some(MessageClass::Transactional(TransactionalCategory::Delivery))
+        );
+        assert_eq!(score(0.06, 0.94, 0.0, 150).overrules_hint(), None);
+        assert_eq!(
+            score(0.05, 0.05, 0.9, 150).overrules_hint(),
+            Some(MessageClass::Undetermined)
+        );
+        assert_eq!(score(0.11, 0.0, 0.89, 150).overrules_hint(), None);
+        assert_eq!(score(1.0, 0.0, 0.0, 150).overrules_hint(), None);
+        assert_eq!(score(0.0, 1.0, 0.0, 29).overrules_hint(), None);
     }
 
     #[test]
