@@ -50,8 +50,10 @@
 //!   transactional (at least [`WORDING_OVERRULES_HINT`]) or clearly
 //!   neither (at least [`WORDING_DECIDES_UNDETERMINED`]): that class.
 //!
-//! The model is never consulted on a message with commercial content (it
-//! cannot make an advertisement transactional), nor on a declared one
+//! The model is never consulted on a message the lexicons found
+//! promotional on commercial content, so it cannot make an advertisement
+//! transactional (on mixed content the 316.3 order test made transactional
+//! it may only say promotional or undetermined), nor on a declared one
 //! (declarations are judged on the commercial content found in the text),
 //! and it keeps quiet on a body of fewer than [`WORDING_MIN_BODY_TOKENS`]
 //! words and numbers.
@@ -742,17 +744,18 @@ impl Classifier {
     /// The wording model's second opinion on what the lexicons made of an
     /// undeclared message, with its reason, when it changes the answer
     /// ([`WordingScore::overrules`]; [`WordingScore::overrules_hint`] when
-    /// `hinted`: promotional on a commercial hint alone). A declared
-    /// message is judged on the commercial content found, not on its
-    /// wording.
+    /// a commercial hint alone decided), given the lexicons' class and
+    /// deciding rule. A declared message is judged on the commercial
+    /// content found, not on its wording.
     fn second_opinion(
         &self,
         message: &Message,
         subject_text: &str,
         body_text: &str,
         class: MessageClass,
-        hinted: bool,
+        rule: &RuleId,
     ) -> Option<(MessageClass, Reason)> {
+        let hinted = *rule == ids::CLASSIFY_COMMERCIAL_HINTS;
         let model = self.wording.as_ref()?;
         if message.declared != DeclaredKind::Unspecified
             || (class == MessageClass::Promotional && !hinted)
@@ -782,6 +785,11 @@ impl Classifier {
             ),
             (MessageClass::Promotional, _) => format!(
                 "the lexicons found no commercial content, only a commercial hint, and the wording reads as neither an advertisement nor a transactional message (probability {p:.3}), most of all {words}"
+            ),
+            (MessageClass::Transactional(found), _) if *rule == ids::CLASSIFY_TRANSACTIONAL_FIRST => format!(
+                "the lexicons found transactional content ({found}) first and commercial content after it, but the wording reads as {} (probability {p:.3}; transactional {:.3}), most of all {words}",
+                if new == MessageClass::Promotional { "an advertisement" } else { "neither an advertisement nor a transactional message" },
+                score.transactional,
             ),
             (MessageClass::Transactional(found), _) => format!(
                 "the lexicons found transactional content ({found}) and no commercial content, but the wording reads as {} (probability {p:.3}; transactional {:.3}), most of all {words}",
@@ -1019,16 +1027,13 @@ impl Classifier {
         };
         // The wording model's second opinion, where it may change the
         // answer: the deciding reason is then its own, the lexicons' follows.
-        let (class, reason, lexicons_reason) = match self.second_opinion(
-            message,
-            subject_text,
-            body_text,
-            class,
-            reason.rule == ids::CLASSIFY_COMMERCIAL_HINTS,
-        ) {
-            Some((wording_class, wording_reason)) => (wording_class, wording_reason, Some(reason)),
-            None => (class, reason, None),
-        };
+        let (class, reason, lexicons_reason) =
+            match self.second_opinion(message, subject_text, body_text, class, &reason.rule) {
+                Some((wording_class, wording_reason)) => {
+                    (wording_class, wording_reason, Some(reason))
+                }
+                None => (class, reason, None),
+            };
         let deciding_rule: RuleId = reason.rule.clone();
         let mut decision = Decision::new(class, reason);
         if let Some(r) = lexicons_reason {

@@ -167,9 +167,11 @@ impl WordingScore {
 /// of small integer weights, learnt from the labelled corpus's tuning
 /// split) into three classes, promotional, transactional and undetermined,
 /// and a transactional category. [`Classifier`](super::Classifier) consults
-/// it only where the lexicons did not find commercial content (see
-/// [`classify`](super) for the exact rules), so it can never make a
-/// message with a commercial cue transactional.
+/// it only on undeclared mail the lexicons did not find promotional on
+/// commercial content (see [`classify`](super) for the exact rules): it can
+/// make a message promotional or undetermined, or one with no commercial
+/// cue transactional, but never a message with a commercial cue
+/// transactional.
 ///
 /// The features, for text already [`normalize`](super::normalize)d:
 ///
