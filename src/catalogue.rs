@@ -136,7 +136,7 @@ rules! {
     /// commercial content.
     CLASSIFY_WORDING = "canspam.primary_purpose.wording",
         source = "16 CFR 316.3(a) (the primary purpose as a recipient would reasonably interpret it); 15 U.S.C. 7702(2)(A), 7702(17)(A)",
-        summary = "where the lexicons found no commercial content, a message whose wording reads overwhelmingly as an advertisement is promotional, one with no cue (or only a commercial hint, such as a price) whose wording reads overwhelmingly as a transactional category is transactional, and one with only a hint whose wording reads as neither is undetermined; the reason quotes the words that weighed most";
+        summary = "on undeclared mail: a message found transactional whose wording reads overwhelmingly as an advertisement is promotional; one with no cue (or only a commercial hint, such as a price) whose wording reads overwhelmingly as a transactional category is transactional, and one with only a hint whose wording reads as neither is undetermined; one whose transactional content comes first under a neutral subject, called promotional by the order test alone, is transactional when its wording reads overwhelmingly so; the reason quotes the words that weighed most";
     /// A transactional declaration honoured: no commercial content.
     CLASSIFY_DECLARED_TRANSACTIONAL = "canspam.primary_purpose.declared_transactional",
         source = "16 CFR 316.3(a)(2)-(3); 15 U.S.C. 7702(17)(A)",

@@ -1233,6 +1233,59 @@ fn a_commercial_hint_alone_yields_to_clear_wording() {
     );
 }
 
+#[test]
+fn clear_wording_settles_the_order_test_when_the_transaction_comes_first() {
+    // One transactional cue leads, then an offer with two commercial cues:
+    // the order test alone says promotional (too few transactional cues
+    // lead, and the commercial ones outnumber them).
+    let pickup = text(
+        "Your Friday pickup",
+        "Thank you for your order. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip. Next time, get 20% off your collection: book now.",
+    );
+    let lexicons = LEXICONS_ONLY.classify(&pickup);
+    assert_eq!(
+        lexicons.rule().as_str(),
+        "canspam.primary_purpose.transactional_not_first",
+        "{lexicons:?}"
+    );
+    let model = Classifier::default().with_wording_model(Some(courier_model()));
+    let with_model = model.classify(&pickup);
+    assert_eq!(
+        *with_model.outcome(),
+        Trans(Cat::Delivery),
+        "{with_model:?}"
+    );
+    assert_eq!(
+        with_model.rule().as_str(),
+        "canspam.primary_purpose.wording"
+    );
+    assert!(
+        with_model.reasons()[0]
+            .sentence
+            .contains("transactional content comes first"),
+        "{with_model:?}"
+    );
+    assert_eq!(with_model.reasons()[1], lexicons.reasons()[0]);
+    // The same offer before the transaction: commercial content first, and
+    // the model is not asked, however transactional the rest reads.
+    let ad_first = text(
+        "Your Friday pickup",
+        "Get 20% off your next collection: book now. Thank you for your order. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip.",
+    );
+    assert_eq!(model.classify(&ad_first), LEXICONS_ONLY.classify(&ad_first));
+    assert_eq!(*model.classify(&ad_first).outcome(), Promo);
+    // An ad-like subject line decides whatever the body says.
+    let ad_subject = text(
+        "20% off your next pickup",
+        "Thank you for your order. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip. Next time, get 20% off your collection: book now.",
+    );
+    assert_eq!(
+        model.classify(&ad_subject),
+        LEXICONS_ONLY.classify(&ad_subject)
+    );
+    assert_eq!(*model.classify(&ad_subject).outcome(), Promo);
+}
+
 /// Snippets in the four languages: offers, transactional lines, account
 /// references and plain prose, for the property below.
 const SNIPPETS: &[&str] = &[
@@ -1261,10 +1314,12 @@ const SNIPPETS: &[&str] = &[
 
 proptest! {
     /// Whatever the message, the wording model never changes the answer
-    /// on a message the lexicons found commercial, nor on a declared one;
-    /// where it decides, its reason leads and the lexicons' follows.
+    /// on a declared message, nor on one the lexicons found promotional on
+    /// commercial content that leads (an ad-like subject line, or a
+    /// commercial cue before any transactional content); where it decides,
+    /// its reason leads and the lexicons' follows.
     #[test]
-    fn the_wording_model_never_overrules_commercial_content_or_a_declaration(
+    fn the_wording_model_never_overrules_leading_commercial_content_or_a_declaration(
         subject in prop::sample::select(SNIPPETS),
         parts in prop::collection::vec(prop::sample::select(SNIPPETS), 1..7),
         declared in prop_oneof![
@@ -1277,14 +1332,24 @@ proptest! {
         let lexicons = LEXICONS_ONLY.classify(&m);
         let both = CLASSIFIER.classify(&m);
         // Promotional on a commercial hint alone (a price, no offer
-        // wording) is not commercial content: the model may speak there.
+        // wording) is not commercial content, and promotional by the order
+        // test with transactional content first is a judgement on how much
+        // of each leads: the model may speak there, nowhere else on a
+        // promotional answer.
         let hinted = lexicons.rule().as_str() == "canspam.primary_purpose.commercial_hints";
-        if (*lexicons.outcome() == Promo && !hinted) || declared != DeclaredKind::Unspecified {
+        let order_test = lexicons.rule().as_str() == "canspam.primary_purpose.transactional_not_first"
+            && transactional_leads(&lexicons);
+        if (*lexicons.outcome() == Promo && !hinted && !order_test)
+            || declared != DeclaredKind::Unspecified
+        {
             prop_assert_eq!(&both, &lexicons);
         }
         if both.rule().as_str() == "canspam.primary_purpose.wording" {
             if *lexicons.outcome() == Promo {
-                prop_assert!(hinted);
+                prop_assert!(hinted || order_test);
+            }
+            if order_test {
+                prop_assert!(matches!(both.outcome(), Trans(_)));
             }
             prop_assert_ne!(both.outcome(), lexicons.outcome());
             prop_assert_eq!(&both.reasons()[1], &lexicons.reasons()[0]);
@@ -1292,4 +1357,30 @@ proptest! {
             prop_assert_eq!(&both, &lexicons);
         }
     }
+}
+
+/// Whether a transactional cue (not an account reference) comes before
+/// every commercial cue, by the cue reasons of a lexicons-only answer.
+fn transactional_leads(c: &consentry::classify::Classification) -> bool {
+    let at = |sentence: &str| {
+        sentence
+            .rsplit("at byte ")
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+    };
+    let first_promo = c
+        .reasons()
+        .iter()
+        .filter(|r| {
+            r.rule.as_str() == "canspam.cue.commercial.body" && !r.sentence.contains("hint")
+        })
+        .filter_map(|r| at(&r.sentence))
+        .min()
+        .unwrap_or(usize::MAX);
+    c.reasons().iter().any(|r| {
+        !r.sentence.contains("reference cue")
+            && (r.rule.as_str() == "canspam.cue.transactional.subject"
+                || (r.rule.as_str() == "canspam.cue.transactional.body"
+                    && at(&r.sentence).is_some_and(|o| o < first_promo)))
+    })
 }
