@@ -132,11 +132,10 @@ rules! {
     CLASSIFY_UNDETERMINED = "canspam.primary_purpose.undetermined",
         source = "15 U.S.C. 7702(2)(A) (commercial message), 7702(17)(A) (transactional message)",
         summary = "a message with no commercial content and no recognised transactional category is not an advertisement but not proven transactional; the send context decides how it is sent";
-    /// The wording model's second opinion where the lexicons found no
-    /// commercial content.
+    /// The wording model's second opinion on undeclared mail.
     CLASSIFY_WORDING = "canspam.primary_purpose.wording",
         source = "16 CFR 316.3(a) (the primary purpose as a recipient would reasonably interpret it); 15 U.S.C. 7702(2)(A), 7702(17)(A)",
-        summary = "on undeclared mail: a message found transactional whose wording reads overwhelmingly as an advertisement is promotional; one with no cue (or only a commercial hint, such as a price) whose wording reads overwhelmingly as a transactional category is transactional, and one with only a hint whose wording reads as neither is undetermined; one whose transactional content comes first under a neutral subject, called promotional by the order test alone, is transactional when its wording reads overwhelmingly so; the reason quotes the words that weighed most";
+        summary = "on undeclared mail: a message found transactional whose wording reads overwhelmingly as an advertisement is promotional (or undetermined, if it reads as neither); one with no cue whose wording reads overwhelmingly as an advertisement is promotional; one with no cue (or only a commercial hint, such as a price) whose wording reads overwhelmingly as a transactional category is transactional, and one with only a hint whose wording reads as neither is undetermined; one whose transactional content comes first under a neutral subject, called promotional by the order test alone, is transactional when its wording reads overwhelmingly so; the reason quotes the words that weighed most";
     /// A transactional declaration honoured: no commercial content.
     CLASSIFY_DECLARED_TRANSACTIONAL = "canspam.primary_purpose.declared_transactional",
         source = "16 CFR 316.3(a)(2)-(3); 15 U.S.C. 7702(17)(A)",

@@ -101,6 +101,13 @@ impl From<String> for Text {
     }
 }
 
+impl From<Arc<String>> for Text {
+    /// Shares the text without copying it.
+    fn from(s: Arc<String>) -> Self {
+        Text(Repr::Shared(s))
+    }
+}
+
 impl From<Arc<str>> for Text {
     /// Copies the text once (clones of the result then share it).
     fn from(s: Arc<str>) -> Self {
@@ -465,6 +472,13 @@ mod tests {
         use std::mem::size_of;
         assert_eq!(size_of::<Text>(), 2 * size_of::<usize>());
         assert_eq!(size_of::<Reason>(), 4 * size_of::<usize>());
+        // Two reasons inline and a length; a decision with a one-byte
+        // outcome and the audit flag beside them.
+        assert_eq!(size_of::<Reasons>(), 9 * size_of::<usize>());
+        assert_eq!(
+            size_of::<Decision<crate::disclosure::DisclosureOutcome>>(),
+            10 * size_of::<usize>()
+        );
     }
 
     #[test]

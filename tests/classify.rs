@@ -1274,6 +1274,17 @@ fn clear_wording_settles_the_order_test_when_the_transaction_comes_first() {
     );
     assert_eq!(model.classify(&ad_first), LEXICONS_ONLY.classify(&ad_first));
     assert_eq!(*model.classify(&ad_first).outcome(), Promo);
+    // Nor does a transactional subject line make the body's beginning
+    // transactional: the body opens with the offer.
+    let subject_only = text(
+        "Your order #58213: Friday pickup",
+        "Get 20% off your next collection: book now. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip.",
+    );
+    assert_eq!(
+        model.classify(&subject_only),
+        LEXICONS_ONLY.classify(&subject_only)
+    );
+    assert_eq!(*model.classify(&subject_only).outcome(), Promo);
     // An ad-like subject line decides whatever the body says.
     let ad_subject = text(
         "20% off your next pickup",
@@ -1338,7 +1349,7 @@ proptest! {
         // promotional answer.
         let hinted = lexicons.rule().as_str() == "canspam.primary_purpose.commercial_hints";
         let order_test = lexicons.rule().as_str() == "canspam.primary_purpose.transactional_not_first"
-            && transactional_leads(&lexicons);
+            && transactional_leads(&lexicons, m.reader_text().1.len());
         if (*lexicons.outcome() == Promo && !hinted && !order_test)
             || declared != DeclaredKind::Unspecified
         {
@@ -1359,15 +1370,18 @@ proptest! {
     }
 }
 
-/// Whether a transactional cue (not an account reference) comes before
-/// every commercial cue, by the cue reasons of a lexicons-only answer.
-fn transactional_leads(c: &consentry::classify::Classification) -> bool {
+/// Whether a transactional cue in the body (not an account reference) comes
+/// within the beginning of the body and before every commercial cue, by the
+/// cue reasons of a lexicons-only answer (`body_len`: the normalised body's
+/// length, `Message::reader_text`).
+fn transactional_leads(c: &consentry::classify::Classification, body_len: usize) -> bool {
     let at = |sentence: &str| {
         sentence
             .rsplit("at byte ")
             .next()
             .and_then(|n| n.parse::<usize>().ok())
     };
+    let beginning = consentry::classify::BEGINNING_MIN_BYTES.max(body_len / 3);
     let first_promo = c
         .reasons()
         .iter()
@@ -1378,9 +1392,8 @@ fn transactional_leads(c: &consentry::classify::Classification) -> bool {
         .min()
         .unwrap_or(usize::MAX);
     c.reasons().iter().any(|r| {
-        !r.sentence.contains("reference cue")
-            && (r.rule.as_str() == "canspam.cue.transactional.subject"
-                || (r.rule.as_str() == "canspam.cue.transactional.body"
-                    && at(&r.sentence).is_some_and(|o| o < first_promo)))
+        r.rule.as_str() == "canspam.cue.transactional.body"
+            && !r.sentence.contains("reference cue")
+            && at(&r.sentence).is_some_and(|o| o < first_promo && o <= beginning)
     })
 }

@@ -32,8 +32,8 @@
 //!   (`canspam.primary_purpose.undetermined`).
 //!
 //! The lexicons know phrases; mail written by other people uses phrases
-//! they do not. So an undeclared message the lexicons did not find
-//! commercial gets a second opinion from a [`WordingModel`]: a linear
+//! they do not. So an undeclared message gets a second opinion from a
+//! [`WordingModel`], in the cases listed below: a linear
 //! model of the words of its subject and of the start of its body (and of
 //! the subject's word pairs), learnt from the labelled corpus's tuning split and shipped with
 //! the crate (`canspam.primary_purpose.wording`, quoting the words that
@@ -51,8 +51,9 @@
 //!   neither (at least [`WORDING_DECIDES_UNDETERMINED`]): that class;
 //! - promotional by the 316.3 order test although transactional content
 //!   comes first (the subject line is neutral, and a transactional cue
-//!   precedes every commercial one, but too few of them lead or the
-//!   commercial cues outnumber them), and the wording clearly transactional
+//!   within the beginning of the body precedes every commercial one, but
+//!   too few of them lead or the commercial cues outnumber them; a
+//!   transactional subject line does not count), and the wording clearly transactional
 //!   (at least [`WORDING_OVERRULES_ORDER_TEST`]): transactional. The
 //!   lexicons name phrases; the wording says whether what comes first is,
 //!   in substantial part, the transaction.
@@ -361,7 +362,7 @@ pub const WORDING_DECIDES_UNDETERMINED: f32 = 0.9;
 /// ([`WordingScore::overrules_hint`]).
 pub const WORDING_OVERRULES_HINT: f32 = 0.95;
 /// From this probability of being transactional by its wording, a message
-/// whose transactional content comes first, but which the 316.3 order test
+/// whose transactional content leads its body, but which the 316.3 order test
 /// called promotional (too few transactional cues before the first
 /// commercial one, or more commercial cues than transactional ones), is
 /// transactional ([`WordingScore::overrules_order_test`]).
@@ -474,7 +475,8 @@ pub struct Classifier {
     /// boundary after it: text this far past the last examined match
     /// cannot change any match before it.
     margin: usize,
-    /// The second opinion where the lexicons found no commercial content.
+    /// The second opinion on undeclared mail (see the module docs for when
+    /// it is asked).
     wording: Option<WordingModel>,
 }
 
@@ -758,9 +760,11 @@ impl Classifier {
     /// The wording model's second opinion on what the lexicons made of an
     /// undeclared message, with its reason, when it changes the answer
     /// ([`WordingScore::overrules`]; [`WordingScore::overrules_hint`] when
-    /// a commercial hint alone decided), given the lexicons' class and
-    /// deciding rule. A declared message is judged on the commercial
-    /// content found, not on its wording.
+    /// a commercial hint alone decided; [`WordingScore::overrules_order_test`]
+    /// when the order test decided promotional although transactional
+    /// content leads the body, `transactional_leads`), given the lexicons'
+    /// class and deciding rule. A declared message is judged on the
+    /// commercial content found, not on its wording.
     fn second_opinion(
         &self,
         message: &Message,
@@ -1011,13 +1015,16 @@ impl Classifier {
                     .first_trans
                     .is_some_and(|t| t < first_promo && t <= beginning)
                     && leading >= MIN_LEADING_CUES;
-                // Transactional content (not only a reference) before any
-                // commercial cue: what the wording model may weigh when
-                // the order test says promotional.
-                transactional_leads = subject.content_cues > 0
-                    || body.cues.iter().any(|c| {
-                        matches!(c.group, Group::Transactional(_)) && c.offset < first_promo
-                    });
+                // Transactional content (not only a reference) in the body,
+                // at its beginning and before any commercial cue: what the
+                // wording model may weigh when the order test says
+                // promotional. (A transactional subject line does not
+                // count: the test is about how the body begins.)
+                transactional_leads = body.cues.iter().any(|c| {
+                    matches!(c.group, Group::Transactional(_))
+                        && c.offset < first_promo
+                        && c.offset <= beginning
+                });
                 match (first, promo_cues <= trans_cues) {
                     (true, true) => {
                         (

@@ -163,9 +163,10 @@ impl WordingScore {
     /// What this score makes of an undeclared message the 316.3 order
     /// test called promotional (`canspam.primary_purpose.transactional_not_first`)
     /// although its transactional content comes first: the subject line is
-    /// neutral and a transactional cue (not only an account reference)
-    /// precedes every commercial one, but fewer than two transactional
-    /// cues lead, or the commercial cues outnumber the transactional ones.
+    /// neutral and a transactional cue in the body (not only an account
+    /// reference, and within the beginning of the body) precedes every
+    /// commercial one, but fewer than two transactional cues lead, or the
+    /// commercial cues outnumber the transactional ones.
     /// From [`WORDING_OVERRULES_ORDER_TEST`](super::WORDING_OVERRULES_ORDER_TEST)
     /// transactional: transactional, with the wording's category; never on
     /// a body of fewer than
