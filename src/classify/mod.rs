@@ -68,8 +68,8 @@
 //! words and numbers.
 //! On mail from authors it had not seen (the corpus's unseen sets 6 to 16,
 //! each held out in turn), it took the lexicons as they first were on those
-//! sets from 93.3% to 98.1% correct in English and 90.2% to 96.9% in
-//! French, German and Spanish, and from 39 to 2 of 932 ads classed
+//! sets from 93.3% to 97.9% correct in English and 90.2% to 96.9% in
+//! French, German and Spanish, and from 39 to 1 of 932 ads classed
 //! transactional (`cargo run --release --example wording_model --
 //! cross-validate`; `BENCHMARKS.md`). [`Classifier::with_wording_model`]
 //! replaces it or turns it off.
