@@ -1120,6 +1120,17 @@ fn courier_model() -> WordingModel {
     WordingModel::train(examples.iter().copied(), 12).unwrap()
 }
 
+/// `m` classified with [`courier_model`], which must decide it (the
+/// wording rule leading) as `class`.
+fn courier_decides(m: &Message, class: MessageClass) -> consentry::classify::Classification {
+    let c = Classifier::default()
+        .with_wording_model(Some(courier_model()))
+        .classify(m);
+    assert_eq!(*c.outcome(), class, "{c:?}");
+    assert_eq!(c.rule().as_str(), "canspam.primary_purpose.wording");
+    c
+}
+
 #[test]
 fn a_wording_model_places_mail_no_lexicon_cue_reaches() {
     let pickup = text(
@@ -1132,18 +1143,7 @@ fn a_wording_model_places_mail_no_lexicon_cue_reaches() {
         MessageClass::Undetermined,
         "{lexicons:?}"
     );
-    let with_model = Classifier::default()
-        .with_wording_model(Some(courier_model()))
-        .classify(&pickup);
-    assert_eq!(
-        *with_model.outcome(),
-        Trans(Cat::Delivery),
-        "{with_model:?}"
-    );
-    assert_eq!(
-        with_model.rule().as_str(),
-        "canspam.primary_purpose.wording"
-    );
+    let with_model = courier_decides(&pickup, Trans(Cat::Delivery));
     let sentence = &with_model.reasons()[0].sentence;
     assert!(
         ["driver", "collect", "boxes", "door", "pickup"]
@@ -1210,18 +1210,7 @@ fn a_commercial_hint_alone_yields_to_clear_wording() {
         "canspam.primary_purpose.commercial_hints",
         "{lexicons:?}"
     );
-    let with_model = Classifier::default()
-        .with_wording_model(Some(courier_model()))
-        .classify(&pickup);
-    assert_eq!(
-        *with_model.outcome(),
-        Trans(Cat::Delivery),
-        "{with_model:?}"
-    );
-    assert_eq!(
-        with_model.rule().as_str(),
-        "canspam.primary_purpose.wording"
-    );
+    courier_decides(&pickup, Trans(Cat::Delivery));
     // Declared, the hint is judged as the lexicons judge it: the model
     // does not speak.
     let declared = pickup.with_declared(DeclaredKind::Transactional(Cat::Delivery));
@@ -1249,16 +1238,7 @@ fn clear_wording_settles_the_order_test_when_the_transaction_comes_first() {
         "{lexicons:?}"
     );
     let model = Classifier::default().with_wording_model(Some(courier_model()));
-    let with_model = model.classify(&pickup);
-    assert_eq!(
-        *with_model.outcome(),
-        Trans(Cat::Delivery),
-        "{with_model:?}"
-    );
-    assert_eq!(
-        with_model.rule().as_str(),
-        "canspam.primary_purpose.wording"
-    );
+    let with_model = courier_decides(&pickup, Trans(Cat::Delivery));
     assert!(
         with_model.reasons()[0]
             .sentence
@@ -1266,35 +1246,31 @@ fn clear_wording_settles_the_order_test_when_the_transaction_comes_first() {
         "{with_model:?}"
     );
     assert_eq!(with_model.reasons()[1], lexicons.reasons()[0]);
-    // The same offer before the transaction: commercial content first, and
-    // the model is not asked, however transactional the rest reads.
-    let ad_first = text(
-        "Your Friday pickup",
-        "Get 20% off your next collection: book now. Thank you for your order. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip.",
-    );
-    assert_eq!(model.classify(&ad_first), LEXICONS_ONLY.classify(&ad_first));
-    assert_eq!(*model.classify(&ad_first).outcome(), Promo);
-    // Nor does a transactional subject line make the body's beginning
-    // transactional: the body opens with the offer.
-    let subject_only = text(
-        "Your order #58213: Friday pickup",
-        "Get 20% off your next collection: book now. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip.",
-    );
-    assert_eq!(
-        model.classify(&subject_only),
-        LEXICONS_ONLY.classify(&subject_only)
-    );
-    assert_eq!(*model.classify(&subject_only).outcome(), Promo);
-    // An ad-like subject line decides whatever the body says.
-    let ad_subject = text(
-        "20% off your next pickup",
-        "Thank you for your order. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip. Next time, get 20% off your collection: book now.",
-    );
-    assert_eq!(
-        model.classify(&ad_subject),
-        LEXICONS_ONLY.classify(&ad_subject)
-    );
-    assert_eq!(*model.classify(&ad_subject).outcome(), Promo);
+    // Where the model is not asked, however transactional the rest reads:
+    for (subject, body) in [
+        // the same offer before the transaction (commercial content first);
+        (
+            "Your Friday pickup",
+            "Get 20% off your next collection: book now. Thank you for your order. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip.",
+        ),
+        // a transactional subject line over a body that opens with the
+        // offer (the subject does not make the body's beginning
+        // transactional);
+        (
+            "Your order #58213: Friday pickup",
+            "Get 20% off your next collection: book now. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip.",
+        ),
+        // an ad-like subject line, which decides whatever the body says.
+        (
+            "20% off your next pickup",
+            "Thank you for your order. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip. Next time, get 20% off your collection: book now.",
+        ),
+    ] {
+        let m = text(subject, body);
+        let c = model.classify(&m);
+        assert_eq!(c, LEXICONS_ONLY.classify(&m), "{subject}");
+        assert_eq!(*c.outcome(), Promo, "{subject}");
+    }
 }
 
 /// Snippets in the four languages: offers, transactional lines, account
