@@ -1038,6 +1038,35 @@ fn a_sum_of_money_reported_is_no_offer() {
         "Good morning. Our new notebook is £15, in three colours.",
     ));
     assert_eq!(*price.outcome(), Promo, "{price:?}");
+    // Nor is a market or unit price quoted in a bulletin, nor an average
+    // or a median, in any of the four languages.
+    for (subject, body) in [
+        (
+            "Bulletin agroclimatique",
+            "Marchés de la semaine : maïs-grain 258 $/t, soya 512 $ / t, blé 318 $ la tonne.",
+        ),
+        (
+            "Boletín del sector",
+            "El gasóleo pesquero se sitúa en 0,81 €/l de media en los puertos.",
+        ),
+        (
+            "Mieterinfo",
+            "Die Angebotsmieten liegen bei 7,84 € pro Quadratmeter.",
+        ),
+        (
+            "The Brief",
+            "Junior designer salaries rose 4.2% to a median of $58,000 this year.",
+        ),
+    ] {
+        let c = LEXICONS_ONLY.classify(&text(subject, body));
+        assert_eq!(*c.outcome(), MessageClass::Undetermined, "{c:?}");
+    }
+    // A unit price with the words of an offer around it is still one.
+    let offer = LEXICONS_ONLY.classify(&text(
+        "Wochenangebot",
+        "Frische Erdbeeren jetzt nur 3,99 €/kg, solange der Vorrat reicht.",
+    ));
+    assert_eq!(*offer.outcome(), Promo, "{offer:?}");
 }
 
 proptest! {

@@ -618,24 +618,40 @@ impl Classifier {
 
     /// The first promotional hint in `text`: where it is, and its text.
     fn hint(&self, text: &str, in_subject: bool) -> Option<(bool, String, usize)> {
-        // A sum of money reported ("£1.5bn", "$40 million") is no offer.
-        self.hint_matching(text, in_subject, |h, after| {
-            !(is_price(h) && is_sum_of_scale(after))
+        // A figure reported rather than a price asked is no offer: a sum of
+        // a scale ("£1.5bn", "$40 million"), a market or unit price
+        // ("258 $/t", "0,81 €/l"), an average or a median ("a median of
+        // $58,000").
+        self.hint_matching(text, in_subject, |h, before, after| {
+            !(is_price(h)
+                && (is_sum_of_scale(after) || is_unit_price(after) || is_reported_figure(before)))
         })
     }
 
-    /// The first promotional hint in `text` whose text passes `keep`.
+    /// The first promotional hint in `text` whose text passes `keep`
+    /// (given the hint, up to 24 bytes of text before it, and the text
+    /// after it).
     fn hint_matching(
         &self,
         text: &str,
         in_subject: bool,
-        keep: impl Fn(&str, &str) -> bool,
+        keep: impl Fn(&str, &str, &str) -> bool,
     ) -> Option<(bool, String, usize)> {
         self.hints
             .as_ref()?
             .find_iter(text)
             .take(MAX_EXAMINED)
-            .find(|m| keep(m.as_str(), text.get(m.end()..).unwrap_or_default()))
+            .find(|m| {
+                let mut from = m.start().saturating_sub(24);
+                while from < m.start() && !text.is_char_boundary(from) {
+                    from += 1;
+                }
+                keep(
+                    m.as_str(),
+                    text.get(from..m.start()).unwrap_or_default(),
+                    text.get(m.end()..).unwrap_or_default(),
+                )
+            })
             .and_then(|m| {
                 let mut end = m.end().min(m.start() + MAX_CUE_TEXT);
                 while end > m.start() && !text.is_char_boundary(end) {
@@ -905,7 +921,7 @@ impl Classifier {
             None
         } else if subject_only {
             // A price alone is no offer: receipts list prices too.
-            self.hint_matching(body_text, false, |h, _| !is_price(h))
+            self.hint_matching(body_text, false, |h, _, _| !is_price(h))
         } else if any_trans {
             None
         } else {
@@ -1192,6 +1208,61 @@ fn is_sum_of_scale(after: &str) -> bool {
             rest.strip_prefix(scale)
                 .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphanumeric()))
         })
+}
+
+/// Whether the text after an amount makes it a price per unit quoted in a
+/// report ("258 $/t", "0,81 €/l", "7,84 € pro Quadratmeter"): a slash or
+/// "per" and a unit of quantity.
+fn is_unit_price(after: &str) -> bool {
+    const UNITS: [&str; 17] = [
+        "t",
+        "kg",
+        "g",
+        "l",
+        "lt",
+        "litre",
+        "liter",
+        "litro",
+        "kilo",
+        "tonne",
+        "ton",
+        "m2",
+        "m3",
+        "kwh",
+        "mwh",
+        "hl",
+        "quadratmeter",
+    ];
+    let rest = after.trim_start();
+    let rest = match rest.strip_prefix('/') {
+        Some(r) => r.trim_start(),
+        None => match ["per ", "pro ", "por ", "le ", "la ", "el ", "a "]
+            .iter()
+            .find_map(|w| rest.strip_prefix(w))
+        {
+            Some(r) => r,
+            None => return false,
+        },
+    };
+    UNITS.iter().any(|u| {
+        rest.strip_prefix(u)
+            .is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric()))
+    })
+}
+
+/// Whether the text just before an amount reports it as a statistic (an
+/// average or a median): "to a median of", "en moyenne a", "promedio de".
+fn is_reported_figure(before: &str) -> bool {
+    [
+        "median",
+        "average",
+        "moyenne",
+        "promedio",
+        "durchschnitt",
+        "mediana",
+    ]
+    .iter()
+    .any(|w| before.contains(w))
 }
 
 /// The category with the most cues (subject cues weigh double); ties go to
