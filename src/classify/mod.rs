@@ -1236,9 +1236,11 @@ fn is_unit_price(after: &str) -> bool {
     let rest = after.trim_start();
     let rest = match rest.strip_prefix('/') {
         Some(r) => r.trim_start(),
-        None => match ["per ", "pro ", "por ", "le ", "la ", "el ", "a "]
-            .iter()
-            .find_map(|w| rest.strip_prefix(w))
+        None => match [
+            "per ", "par ", "pro ", "je ", "por ", "le ", "la ", "el ", "a ",
+        ]
+        .iter()
+        .find_map(|w| rest.strip_prefix(w))
         {
             Some(r) => r,
             None => return false,
