@@ -419,6 +419,71 @@ fn custom_lexicons_load_from_json_and_bad_patterns_are_named() {
 }
 
 #[test]
+fn neutral_patterns_consume_statistics_and_are_never_cues() {
+    // A host lexicon: a discount pattern that a statistic's decimal part
+    // would match ("1 % en" in "4,1 % en"), and a neutral pattern for
+    // reported rises.
+    let json = r#"{
+        "promotional": ["\\b[0-9]{1,3} ?% en\\b", "\\bsubio un [0-9]{1,3} ?% en toda\\b"],
+        "transactional": { "transaction": ["\\btu pedido\\b"] },
+        "neutral": ["\\bsubio (?:un )?[0-9]{1,3}(?:[.,][0-9]{1,2})? ?%"]
+    }"#;
+    let lexicon: Lexicon = serde_json::from_str(json).unwrap();
+    let classifier = Classifier::from_lexicon(lexicon)
+        .unwrap()
+        .with_wording_model(None);
+    // The statistic is consumed whole: no discount read from its decimal
+    // part, no cue at all.
+    let bulletin = classifier.classify(&Message::text(
+        "Boletín",
+        "La harina subió un 4,1 % en marzo.",
+    ));
+    assert_eq!(
+        *bulletin.outcome(),
+        MessageClass::Undetermined,
+        "{bulletin:?}"
+    );
+    assert!(bulletin
+        .reasons()
+        .iter()
+        .all(|r| !r.rule.as_str().starts_with("canspam.cue.")));
+    // An offer elsewhere in the same text is still read.
+    let offer = classifier.classify(&Message::text(
+        "Boletín",
+        "La harina subió un 4,1 % en marzo. 20 % en toda la tienda.",
+    ));
+    assert_eq!(*offer.outcome(), Promo, "{offer:?}");
+    // Where a cue starts at the same place, the cue wins.
+    let cue = classifier.classify(&Message::text(
+        "Oferta",
+        "Todo subio un 10 % en toda la tienda? No: bajó.",
+    ));
+    assert_eq!(*cue.outcome(), Promo, "{cue:?}");
+    // The shipped lexicons carry neutral patterns in the four languages.
+    for (subject, body) in [
+        (
+            "Freight brief",
+            "Average diesel rose 3.2% week-on-week to 118.6p a litre.",
+        ),
+        (
+            "Lettre d'information",
+            "L'indice progresse de 2,1 % sur un an.",
+        ),
+        (
+            "Mieterinfo",
+            "Die Mieten sind um durchschnittlich 5,1 % auf 7,84 € pro Quadratmeter gestiegen.",
+        ),
+        (
+            "Boletín",
+            "El galón de gasolina subió 3,5 % en lo corrido del año.",
+        ),
+    ] {
+        let c = LEXICONS_ONLY.classify(&text(subject, body));
+        assert_eq!(*c.outcome(), MessageClass::Undetermined, "{c:?}");
+    }
+}
+
+#[test]
 fn shipped_lexicons_round_trip_through_serde() {
     for lx in Lexicon::builtin().unwrap() {
         let json = serde_json::to_string(&lx).unwrap();

@@ -58,6 +58,14 @@ pub struct Lexicon {
     /// weighs transactional *content*).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub transactional_references: BTreeMap<TransactionalCategory, Vec<String>>,
+    /// Figures that are neither an offer nor a transaction: statistics
+    /// reported in a bulletin ("rose 3.2%", "subió un 4,1 %", "progresse de
+    /// 2,1 %"). A neutral match is consumed and is never a cue, so a
+    /// commercial pattern cannot match inside it ("1 % en" in "subió un
+    /// 4,1 % en marzo"). Neutral patterns come after every other pattern
+    /// of the lexicon: where a cue starts at the same place, the cue wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub neutral: Vec<String>,
 }
 
 /// A lexicon that cannot be used.
@@ -143,6 +151,11 @@ impl Group {
             Group::Transactional(c) => format!("transactional.{}", c.as_str()),
             Group::Reference(c) => format!("transactional_references.{}", c.as_str()),
         }
+    }
+
+    /// The name of an entry's group (`None`: a neutral pattern).
+    fn name_of(group: Option<Group>) -> String {
+        group.map_or_else(|| "neutral".to_owned(), Group::name)
     }
 }
 
@@ -237,17 +250,22 @@ impl Lexicon {
         compile(std::slice::from_ref(self)).map(|_| ())
     }
 
-    fn entries(&self) -> impl Iterator<Item = (Group, &String)> {
-        let promo = self.promotional.iter().map(|p| (Group::Promotional, p));
-        let trans = self
-            .transactional
+    /// Every pattern with its group (`None`: neutral), neutral ones last.
+    fn entries(&self) -> impl Iterator<Item = (Option<Group>, &String)> {
+        let promo = self
+            .promotional
             .iter()
-            .flat_map(|(cat, ps)| ps.iter().map(move |p| (Group::Transactional(*cat), p)));
+            .map(|p| (Some(Group::Promotional), p));
+        let trans = self.transactional.iter().flat_map(|(cat, ps)| {
+            ps.iter()
+                .map(move |p| (Some(Group::Transactional(*cat)), p))
+        });
         let refs = self
             .transactional_references
             .iter()
-            .flat_map(|(cat, ps)| ps.iter().map(move |p| (Group::Reference(*cat), p)));
-        promo.chain(trans).chain(refs)
+            .flat_map(|(cat, ps)| ps.iter().map(move |p| (Some(Group::Reference(*cat)), p)));
+        let neutral = self.neutral.iter().map(|p| (None, p));
+        promo.chain(trans).chain(refs).chain(neutral)
     }
 
     /// Every pattern rewritten for matching, joined into one
@@ -346,7 +364,8 @@ pub(crate) struct Compiled {
     /// The promotional hints, rewritten for matching.
     pub(crate) hints: Vec<String>,
     /// Each pattern's group.
-    pub(crate) groups: Vec<Group>,
+    /// Each pattern's group, by pattern id (`None`: neutral).
+    pub(crate) groups: Vec<Option<Group>>,
     /// Each pattern, rewritten for matching (ASCII word boundaries, open
     /// repetitions bounded), as written and case-insensitive.
     pub(crate) patterns: Vec<Hir>,
@@ -438,7 +457,7 @@ pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
     let mut patterns_ci = Vec::new();
     let mut max_match_len = 0;
     for (group, pattern) in lexicons.iter().flat_map(Lexicon::entries) {
-        let checked = checked_pattern(pattern, || group.name())?;
+        let checked = checked_pattern(pattern, || Group::name_of(group))?;
         patterns.push(checked.hir);
         patterns_ci.push(checked.hir_ci);
         max_match_len = checked.max_len.max(max_match_len);
@@ -453,10 +472,13 @@ pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
             checked_pattern(pattern, || "promotional_hints".to_owned()).map(|c| c.rewritten)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if !groups.contains(&Group::Promotional) {
+    if !groups.contains(&Some(Group::Promotional)) {
         return Err(LexiconError::Empty("promotional"));
     }
-    if !groups.iter().any(|g| matches!(g, Group::Transactional(_))) {
+    if !groups
+        .iter()
+        .any(|g| matches!(g, Some(Group::Transactional(_))))
+    {
         return Err(LexiconError::Empty("transactional"));
     }
     Ok(Compiled {

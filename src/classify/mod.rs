@@ -8,7 +8,9 @@
 //! transactional or relationship cues (the five categories of 15 U.S.C.
 //! 7702(17)(A)) with [`Lexicon`]s compiled into one multi-pattern matcher —
 //! English, French, German and Spanish ship with the crate and run together,
-//! whatever the message's language — and applies the primary-purpose test:
+//! whatever the message's language (a lexicon's neutral patterns consume
+//! figures that are neither, such as "rose 3.2%", so no cue is read inside
+//! them: [`Lexicon::neutral`]) — and applies the primary-purpose test:
 //!
 //! - only commercial content: promotional
 //!   (`canspam.primary_purpose.commercial_only`);
@@ -464,7 +466,7 @@ impl Scan {
 #[derive(Clone, Debug)]
 pub struct Classifier {
     lexicons: Vec<Lexicon>,
-    groups: Vec<Group>,
+    groups: Vec<Option<Group>>,
     combined: regex_automata::meta::Regex,
     /// The promotional hints in one alternation (`None` without any).
     hints: Option<regex::Regex>,
@@ -592,7 +594,9 @@ impl Classifier {
     /// The pattern that made the combined regex's match at `start`: the
     /// multi-pattern regex, anchored there, picks the same one (both are
     /// leftmost-first over the patterns in lexicon order).
-    fn identify(&self, text: &str, start: usize) -> Option<Group> {
+    /// The group of the pattern that matched at `start` (`Some(None)`: a
+    /// neutral pattern).
+    fn identify(&self, text: &str, start: usize) -> Option<Option<Group>> {
         let input = regex_automata::Input::new(text)
             .range(start..)
             .anchored(regex_automata::Anchored::Yes);
@@ -662,14 +666,22 @@ impl Classifier {
     }
 
     fn scan(&self, text: &str, in_subject: bool, scan: &mut Scan) {
-        for (n, m) in self.combined.find_iter(text).enumerate() {
+        let mut n = 0usize;
+        for m in self.combined.find_iter(text) {
             if n >= MAX_EXAMINED {
                 break;
             }
             let (start, end) = (m.start(), m.end());
-            scan.examined = n + 1;
+            let found = self.identify(text, start);
+            // A neutral match (a reported statistic) is consumed and is
+            // neither a cue nor examined.
+            if found == Some(None) {
+                continue;
+            }
+            n += 1;
+            scan.examined = n;
             scan.last_end = end;
-            let Some(group) = self.identify(text, start) else {
+            let Some(Some(group)) = found else {
                 continue;
             };
             match group {
