@@ -460,7 +460,7 @@ fn neutral_patterns_consume_statistics_and_are_never_cues() {
     ));
     assert_eq!(*cue.outcome(), Promo, "{cue:?}");
     // The shipped lexicons carry neutral patterns in the four languages.
-    for (subject, body) in [
+    assert_lexicons_undetermined(&[
         (
             "Freight brief",
             "Average diesel rose 3.2% week-on-week to 118.6p a litre.",
@@ -477,10 +477,7 @@ fn neutral_patterns_consume_statistics_and_are_never_cues() {
             "Boletín",
             "El galón de gasolina subió 3,5 % en lo corrido del año.",
         ),
-    ] {
-        let c = LEXICONS_ONLY.classify(&text(subject, body));
-        assert_eq!(*c.outcome(), MessageClass::Undetermined, "{c:?}");
-    }
+    ]);
 }
 
 #[test]
@@ -492,6 +489,15 @@ fn shipped_lexicons_round_trip_through_serde() {
 }
 
 static CLASSIFIER: std::sync::LazyLock<Classifier> = std::sync::LazyLock::new(Classifier::default);
+/// Each (subject, body) is undetermined for the lexicons alone: no cue and
+/// no hint of either kind.
+fn assert_lexicons_undetermined(cases: &[(&str, &str)]) {
+    for &(subject, body) in cases {
+        let c = LEXICONS_ONLY.classify(&text(subject, body));
+        assert_eq!(*c.outcome(), MessageClass::Undetermined, "{c:?}");
+    }
+}
+
 /// The lexicons without the wording model, for tests of a lexicon rule.
 static LEXICONS_ONLY: std::sync::LazyLock<Classifier> =
     std::sync::LazyLock::new(|| Classifier::default().with_wording_model(None));
@@ -1105,7 +1111,7 @@ fn a_sum_of_money_reported_is_no_offer() {
     assert_eq!(*price.outcome(), Promo, "{price:?}");
     // Nor is a market or unit price quoted in a bulletin, nor an average
     // or a median, in any of the four languages.
-    for (subject, body) in [
+    assert_lexicons_undetermined(&[
         (
             "Bulletin agroclimatique",
             "Marchés de la semaine : maïs-grain 258 $/t, soya 512 $ / t, blé 318 $ la tonne.",
@@ -1122,10 +1128,7 @@ fn a_sum_of_money_reported_is_no_offer() {
             "The Brief",
             "Junior designer salaries rose 4.2% to a median of $58,000 this year.",
         ),
-    ] {
-        let c = LEXICONS_ONLY.classify(&text(subject, body));
-        assert_eq!(*c.outcome(), MessageClass::Undetermined, "{c:?}");
-    }
+    ]);
     // A unit price with the words of an offer around it is still one.
     let offer = LEXICONS_ONLY.classify(&text(
         "Wochenangebot",

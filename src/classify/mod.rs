@@ -840,13 +840,13 @@ impl Classifier {
             (MessageClass::Promotional, _) => format!(
                 "the lexicons found no commercial content, only a commercial hint, and the wording reads as neither an advertisement nor a transactional message (probability {p:.3}), most of all {words}"
             ),
-            (MessageClass::Transactional(found), _) if *rule == ids::CLASSIFY_TRANSACTIONAL_FIRST => format!(
-                "the lexicons found transactional content ({found}) first and commercial content after it, but the wording reads as {} (probability {p:.3}; transactional {:.3}), most of all {words}",
-                if new == MessageClass::Promotional { "an advertisement" } else { "neither an advertisement nor a transactional message" },
-                score.transactional,
-            ),
             (MessageClass::Transactional(found), _) => format!(
-                "the lexicons found transactional content ({found}) and no commercial content, but the wording reads as {} (probability {p:.3}; transactional {:.3}), most of all {words}",
+                "the lexicons found transactional content ({found}) {}, but the wording reads as {} (probability {p:.3}; transactional {:.3}), most of all {words}",
+                if *rule == ids::CLASSIFY_TRANSACTIONAL_FIRST {
+                    "first and commercial content after it"
+                } else {
+                    "and no commercial content"
+                },
                 if new == MessageClass::Promotional { "an advertisement" } else { "neither an advertisement nor a transactional message" },
                 score.transactional,
             ),
@@ -1265,18 +1265,13 @@ fn is_unit_price(after: &str) -> bool {
 }
 
 /// Whether the text just before an amount reports it as a statistic (an
-/// average or a median): "to a median of", "en moyenne a", "promedio de".
+/// average or a median): "to a median of", "en moyenne a", "promedio de"
+/// ("median" also finds the Spanish "mediana", "durchschnitt" the German
+/// "durchschnittlich").
 fn is_reported_figure(before: &str) -> bool {
-    [
-        "median",
-        "average",
-        "moyenne",
-        "promedio",
-        "durchschnitt",
-        "mediana",
-    ]
-    .iter()
-    .any(|w| before.contains(w))
+    ["median", "average", "moyenne", "promedio", "durchschnitt"]
+        .iter()
+        .any(|w| before.contains(w))
 }
 
 /// The category with the most cues (subject cues weigh double); ties go to

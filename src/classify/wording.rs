@@ -260,9 +260,10 @@ impl WordingModel {
         if !(8..=24).contains(&bits) {
             return Err(WordingModelError::Size { bits });
         }
-        let mut scale = [0u8; 4];
-        scale.copy_from_slice(header.get(8..12).unwrap_or(&[0; 4]));
-        let scale = f32::from_le_bytes(scale);
+        let scale = header
+            .get(8..12)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(f32::NAN, f32::from_le_bytes);
         if !(scale.is_finite() && scale > 0.0) {
             return Err(WordingModelError::Scale);
         }
