@@ -956,8 +956,10 @@ impl ConsentState {
     ///
     /// Events already in that order with no repeat (a history in time
     /// order, say, as a store that appends events as they happen keeps
-    /// it) are folded as they come, without sorting; any other order costs
-    /// a sort, never a different answer.
+    /// it) are folded as they come, without sorting, and so are events in
+    /// exactly the reverse of that order (newest first, as a query sorted
+    /// by descending time returns them); any other order costs a sort,
+    /// never a different answer.
     ///
     /// The rules, each named in [`explain`](Self::explain) when it applies:
     /// an opt-out beats every earlier opt-in; after an opt-out or complaint
@@ -1069,6 +1071,14 @@ impl ConsentState {
         // them sorted hands over) hold no repeat: fold them as they are.
         if relevant.is_sorted_by(|a, b| keyed_order(a, b) == Ordering::Less) {
             for (_, event) in relevant.iter() {
+                fold.apply(event, policy, now);
+            }
+            return fold.finish(key, now);
+        }
+        // Strictly decreasing (a store that hands over the newest first)
+        // is the same history read backwards: no repeat, no sort.
+        if relevant.is_sorted_by(|a, b| keyed_order(a, b) == Ordering::Greater) {
+            for (_, event) in relevant.iter().rev() {
                 fold.apply(event, policy, now);
             }
             return fold.finish(key, now);

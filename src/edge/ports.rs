@@ -80,7 +80,8 @@ pub trait ConsentStore {
     /// fold's order (time order, opt-outs after opt-ins at the same
     /// instant, then id), as a store that appends events as they happen
     /// usually holds it, is folded fastest: it is neither sorted nor
-    /// checked for repeats.
+    /// checked for repeats. So is the exact reverse of that order (newest
+    /// first).
     ///
     /// # Errors
     ///
