@@ -105,10 +105,9 @@ pub enum LexiconError {
         found: char,
     },
     /// A pattern uses a start or end anchor (`^`, `$`, `\A`, `\z`). Cues
-    /// are found anywhere in the subject and the body (normalised text has
-    /// no lines), and one anchored alternative makes the combined matcher
-    /// several times slower on every message.
-    #[error("pattern `{pattern}` in `{group}` is anchored (`^`, `$`): cues are matched anywhere in the text, and an anchor slows every message")]
+    /// are found anywhere in the subject and the body, and normalised text
+    /// has no lines for an anchor to mean.
+    #[error("pattern `{pattern}` in `{group}` is anchored (`^`, `$`): cues are matched anywhere in the text")]
     Anchored {
         /// `promotional` or `transactional.<category>`.
         group: String,
@@ -118,8 +117,9 @@ pub enum LexiconError {
     /// There are no promotional or no transactional patterns at all.
     #[error("the lexicons have no {0} patterns")]
     Empty(&'static str),
-    /// The prefilter over the patterns' literals could not be built.
-    #[error("the lexicons' literal prefilter could not be built: {reason}")]
+    /// The matcher over the patterns could not be built (the patterns
+    /// together exceed the automaton's size limits).
+    #[error("the lexicons' matcher could not be built: {reason}")]
     Prefilter {
         /// The builder's message.
         reason: String,
@@ -367,9 +367,9 @@ pub(crate) struct Compiled {
     /// Each pattern's group, by pattern id (`None`: neutral).
     pub(crate) groups: Vec<Option<Group>>,
     /// Each pattern, rewritten for matching (ASCII word boundaries, open
-    /// repetitions bounded), as written and case-insensitive.
+    /// repetitions bounded), as written: it is matched against normalised
+    /// text, which is in lower case.
     pub(crate) patterns: Vec<Hir>,
-    pub(crate) patterns_ci: Vec<Hir>,
     /// The longest match any pattern can make on normalised text, in
     /// bytes, matched case-insensitively.
     pub(crate) max_match_len: usize,
@@ -379,9 +379,8 @@ pub(crate) struct Compiled {
 struct Checked {
     /// As written, with ASCII word boundaries (open repetitions kept).
     rewritten: String,
-    /// Bounded, as written and case-insensitive.
+    /// Bounded, as written.
     hir: Hir,
-    hir_ci: Hir,
     /// The longest match it can make on normalised text, in bytes.
     max_len: usize,
 }
@@ -437,7 +436,7 @@ fn checked_pattern(pattern: &str, group: impl Fn() -> String) -> Result<Checked,
             pattern: pattern.to_owned(),
         });
     }
-    let max_len = without_ascii_folds(hir_ci.clone())
+    let max_len = without_ascii_folds(hir_ci)
         .properties()
         .maximum_len()
         .unwrap_or(usize::MAX)
@@ -445,7 +444,6 @@ fn checked_pattern(pattern: &str, group: impl Fn() -> String) -> Result<Checked,
     Ok(Checked {
         rewritten,
         hir,
-        hir_ci,
         max_len,
     })
 }
@@ -454,12 +452,10 @@ fn checked_pattern(pattern: &str, group: impl Fn() -> String) -> Result<Checked,
 pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
     let mut groups = Vec::new();
     let mut patterns = Vec::new();
-    let mut patterns_ci = Vec::new();
     let mut max_match_len = 0;
     for (group, pattern) in lexicons.iter().flat_map(Lexicon::entries) {
         let checked = checked_pattern(pattern, || Group::name_of(group))?;
         patterns.push(checked.hir);
-        patterns_ci.push(checked.hir_ci);
         max_match_len = checked.max_len.max(max_match_len);
         groups.push(group);
     }
@@ -485,7 +481,6 @@ pub(crate) fn compile(lexicons: &[Lexicon]) -> Result<Compiled, LexiconError> {
         hints,
         groups,
         patterns,
-        patterns_ci,
         max_match_len,
     })
 }
@@ -513,7 +508,7 @@ mod tests {
         assert!(!compiled.hints.is_empty());
         // Every match is bounded, and the longest is short, so a long
         // HTML body is read only as far as its first cues need.
-        for hir in compiled.patterns.iter().chain(&compiled.patterns_ci) {
+        for hir in &compiled.patterns {
             assert!(hir.properties().maximum_len().is_some(), "{hir}");
         }
         assert!(compiled.max_match_len <= 1024, "{}", compiled.max_match_len);
@@ -554,8 +549,9 @@ mod tests {
     }
 
     /// Every shipped cue pattern, and every top-level alternative of one,
-    /// starts at a word boundary: the combined matcher is several times
-    /// slower with a single pattern that can start on any character.
+    /// starts at a word boundary: the matcher searches only where a match
+    /// can begin, and a single pattern that can begin on any character
+    /// makes every byte such a place.
     #[test]
     fn every_shipped_pattern_starts_at_a_word_boundary() {
         use regex_syntax::hir::Look;

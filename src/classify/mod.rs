@@ -116,6 +116,7 @@
 
 mod html;
 mod lexicon;
+mod matcher;
 mod normalize;
 mod wording;
 
@@ -134,6 +135,7 @@ use crate::catalogue::ids;
 use crate::decision::{Decision, Reason, RuleId};
 use crate::message::OutboundMessage;
 use lexicon::Group;
+use matcher::Matcher;
 
 /// The statutory categories of transactional or relationship messages,
 /// 15 U.S.C. 7702(17)(A)(i)-(v).
@@ -448,12 +450,17 @@ impl Scan {
 /// into one matcher) and share it: it is `Send + Sync` and classification
 /// takes `&self`.
 ///
-/// Matching is one pass of a single regex holding every pattern as an
-/// alternative (leftmost-first, as the `regex` crate runs it). For each
-/// match, the pattern that made it is found by a multi-pattern regex
-/// searched anchored at the match's start, which picks the same one. At
-/// most [`MAX_EXAMINED`] matches per text are examined: past that the class
-/// cannot change, so the search stops there.
+/// Matching finds exactly the matches of one regex holding every pattern
+/// as an alternative (leftmost-first, as the `regex` crate runs it), but
+/// it searches only where a pattern can begin (for the shipped lexicons,
+/// at word boundaries, and only before the letters some pattern starts
+/// with), with one lazy DFA of every pattern searched anchored there,
+/// which also names the pattern. Its states are the patterns' prefixes,
+/// built once and kept, so a message never seen before costs about what a
+/// familiar one does (an unanchored pass of the alternation builds new
+/// states for nearly every new text). At most [`MAX_EXAMINED`] matches per
+/// text are examined: past that the class cannot change, so the search
+/// stops there.
 ///
 /// Every pattern's match is bounded in length (an open repetition such as
 /// `[a-z]+` repeats at most [`MAX_REPEAT`] times, a repeated group
@@ -467,12 +474,10 @@ impl Scan {
 pub struct Classifier {
     lexicons: Vec<Lexicon>,
     groups: Vec<Option<Group>>,
-    combined: regex_automata::meta::Regex,
+    /// Every pattern, searched anchored where one can begin.
+    matcher: Matcher,
     /// The promotional hints in one alternation (`None` without any).
     hints: Option<regex::Regex>,
-    /// Every pattern in one multi-pattern regex, searched anchored at a
-    /// match's start to tell which pattern made it.
-    which: regex_automata::meta::Regex,
     /// The longest match any pattern makes, plus room for the word
     /// boundary after it: text this far past the last examined match
     /// cannot change any match before it.
@@ -502,7 +507,7 @@ impl Classifier {
         Classifier::from_lexicons(vec![lexicon])
     }
 
-    /// A classifier over several lexicons, matched together in one pass
+    /// A classifier over several lexicons, matched together
     /// (add your own to [`Lexicon::builtin`], or replace them). It starts
     /// with the shipped [`WordingModel`], learnt from English, French,
     /// German and Spanish mail (it reads related languages' receipts and
@@ -533,40 +538,13 @@ impl Classifier {
             .map_err(|e| LexiconError::Prefilter {
                 reason: e.to_string(),
             })?;
-        // The same lazy-DFA cache room as the combined pass: at 8 MB, a few
-        // more patterns made the cache clear again and again and the
-        // search fall back to a far slower engine (the corpus test went
-        // from 4 s to 12–18 s). The room is a ceiling, filled only by the
-        // states the searches reach.
-        let which = regex_automata::meta::Builder::new()
-            .configure(
-                regex_automata::meta::Config::new()
-                    .nfa_size_limit(Some(256 << 20))
-                    .hybrid_cache_capacity(64 << 20),
-            )
-            .build_many_from_hir(&compiled.patterns)
-            .map_err(|e| LexiconError::Prefilter {
-                reason: e.to_string(),
-            })?;
-        // One pattern, every lexicon pattern an alternative (matched
-        // case-insensitively), as the `regex` crate would compile
-        // `(?i:p1)|(?i:p2)|…`.
-        let combined = regex_automata::meta::Builder::new()
-            .configure(
-                regex_automata::meta::Config::new()
-                    .nfa_size_limit(Some(256 << 20))
-                    .hybrid_cache_capacity(64 << 20),
-            )
-            .build_from_hir(&regex_syntax::hir::Hir::alternation(compiled.patterns_ci))
-            .map_err(|e| LexiconError::Prefilter {
-                reason: e.to_string(),
-            })?;
+        let matcher = Matcher::new(&compiled.patterns)
+            .map_err(|reason| LexiconError::Prefilter { reason })?;
         Ok(Classifier {
             lexicons,
             groups: compiled.groups,
-            combined,
+            matcher,
             hints,
-            which,
             margin: compiled.max_match_len.saturating_add(4),
             wording: Some(WordingModel::builtin()),
         })
@@ -589,19 +567,6 @@ impl Classifier {
     /// The lexicons in use.
     pub fn lexicons(&self) -> &[Lexicon] {
         &self.lexicons
-    }
-
-    /// The pattern that made the combined regex's match at `start`: the
-    /// multi-pattern regex, anchored there, picks the same one (both are
-    /// leftmost-first over the patterns in lexicon order).
-    /// The group of the pattern that matched at `start` (`Some(None)`: a
-    /// neutral pattern).
-    fn identify(&self, text: &str, start: usize) -> Option<Option<Group>> {
-        let input = regex_automata::Input::new(text)
-            .range(start..)
-            .anchored(regex_automata::Anchored::Yes);
-        let m = self.which.search(&input)?;
-        self.groups.get(m.pattern().as_usize()).copied()
     }
 
     /// Whether every commercial hint of the subject and the body is a bare
@@ -667,22 +632,22 @@ impl Classifier {
 
     fn scan(&self, text: &str, in_subject: bool, scan: &mut Scan) {
         let mut n = 0usize;
-        for m in self.combined.find_iter(text) {
+        self.matcher.each(text, |m| {
             if n >= MAX_EXAMINED {
-                break;
+                return false;
             }
-            let (start, end) = (m.start(), m.end());
-            let found = self.identify(text, start);
+            let (start, end) = (m.start, m.end);
+            let found = self.groups.get(m.pattern).copied();
             // A neutral match (a reported statistic) is consumed and is
             // neither a cue nor examined.
             if found == Some(None) {
-                continue;
+                return true;
             }
             n += 1;
             scan.examined = n;
             scan.last_end = end;
             let Some(Some(group)) = found else {
-                continue;
+                return true;
             };
             match group {
                 Group::Promotional => {
@@ -715,7 +680,8 @@ impl Classifier {
                     end,
                 });
             }
-        }
+            true
+        });
     }
 
     /// Apply the primary-purpose test to a message. Infallible and
