@@ -60,7 +60,8 @@ pub struct Lexicon {
     pub transactional_references: BTreeMap<TransactionalCategory, Vec<String>>,
     /// Figures that are neither an offer nor a transaction: statistics
     /// reported in a bulletin ("rose 3.2%", "subió un 4,1 %", "progresse de
-    /// 2,1 %"). A neutral match is consumed and is never a cue, so a
+    /// 2,1 %"), and phrases that hold a cue's words without being one
+    /// ("Admin-Zugang zum Shop"). A neutral match is consumed and is never a cue, so a
     /// commercial pattern cannot match inside it ("1 % en" in "subió un
     /// 4,1 % en marzo"). Neutral patterns come after every other pattern
     /// of the lexicon: where a cue starts at the same place, the cue wins.
