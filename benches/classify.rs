@@ -44,7 +44,7 @@ use std::hint::black_box;
 use consentry::classify::{html_to_text, normalize, Classifier, Lexicon, Message};
 mod common;
 
-use common::{median, stats, time};
+use common::{in_turn, median, stats, time};
 
 fn legacy_body() -> String {
     let opening = "Thank you for your order #58213 at “Café Léa”. Order total: 42,00 €.\n";
@@ -150,13 +150,7 @@ fn main() {
                 })
             };
             // Rotate the order every round.
-            let (b, o) = if round % 2 == 0 {
-                let b = run_base();
-                (b, run_ours())
-            } else {
-                let o = run_ours();
-                (run_base(), o)
-            };
+            let (b, o) = in_turn(round, run_base, run_ours);
             ratios.push(b / o);
             base_t.push(b / reps as f64);
             ours_t.push(o / reps as f64);
@@ -291,13 +285,7 @@ fn stream(lexicons: &[Lexicon]) {
             })
         };
         for sight in 0..2 {
-            let (b, o) = if round % 2 == 0 {
-                let b = run_base();
-                (b, run_ours())
-            } else {
-                let o = run_ours();
-                (run_base(), o)
-            };
+            let (b, o) = in_turn(round, run_base, run_ours);
             ratios[sight].push(b / o);
             ours_t[sight].push(o / per_round as f64);
             base_t[sight].push(b / per_round as f64);

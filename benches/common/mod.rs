@@ -31,6 +31,18 @@ pub fn rounds(default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Run two timed contenders once each, `a` first in even rounds and `b`
+/// first in odd ones; their results as `(a, b)`.
+pub fn in_turn<T>(round: usize, a: impl FnOnce() -> T, b: impl FnOnce() -> T) -> (T, T) {
+    if round % 2 == 0 {
+        let a = a();
+        (a, b())
+    } else {
+        let b = b();
+        (a(), b)
+    }
+}
+
 /// Time `a` and `b` once each per round, the first to run alternating
 /// between rounds; their times, round by round.
 pub fn alternate(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (Vec<f64>, Vec<f64>) {
