@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use regex_syntax::hir::{Hir, HirKind};
+use regex_syntax::hir::{Hir, HirKind, Look};
 use serde::{Deserialize, Serialize};
 
 use super::normalize::is_normal_char;
@@ -16,15 +16,22 @@ use super::TransactionalCategory;
 /// [`normalize`](super::normalize)): lowercase, no diacritics, one space
 /// between words, ASCII quotes and dashes. Write them that way
 /// (`reinitialiser`, not `Réinitialiser`); [`Lexicon::validate`] refuses a
-/// literal that normalised text can never contain. `\b` is an ASCII word
-/// boundary, so a non-ASCII character in the message does not slow
-/// matching down.
+/// literal that normalised text can never contain. `\b` (and `\<`, `\>`,
+/// `\b{start}` and their kind) is an ASCII word boundary, so a non-ASCII
+/// character in the message does not slow matching down. A pattern that
+/// can match the empty string anywhere, even only at a word boundary, is
+/// refused ([`LexiconError::MatchesEmpty`]).
 ///
 /// Begin every pattern (every top-level alternative) with `\b`: all
-/// patterns run as one matcher, and one that can start on any character
-/// (`[!.:] upgrade …`) made classification four to five times slower in a
-/// measurement. Anchors (`^`, `$`) are refused ([`LexiconError::Anchored`]):
-/// normalised text has no lines, and an anchored alternative is as slow.
+/// patterns run as one matcher that searches only where some pattern can
+/// begin, and one that can begin on any character (`[!.:] upgrade …`)
+/// makes every byte such a place; with a long gap after that start
+/// (`.{0,200}sale`) a measurement was sixty times slower. Avoid two long
+/// gaps in one pattern with a word between them that may repeat inside
+/// the first (`seminar .{0,80}wird .{0,60}verschoben`): text written
+/// against that shape makes the matcher build state after state. Anchors
+/// (`^`, `$`) are refused ([`LexiconError::Anchored`]): normalised text
+/// has no lines.
 ///
 /// `promotional` cues mark commercial content; `transactional` cues mark
 /// each statutory category of transactional or relationship content
@@ -86,7 +93,8 @@ pub enum LexiconError {
         #[source]
         source: Box<regex_automata::meta::BuildError>,
     },
-    /// A pattern matches the empty string (it would match everywhere).
+    /// A pattern can match the empty string, anywhere or in some context
+    /// (`x*`, `\b`, `\bx*\b`): a match of nothing is no cue.
     #[error("pattern `{pattern}` in `{group}` matches the empty string")]
     MatchesEmpty {
         /// `promotional` or `transactional.<category>`.
@@ -169,6 +177,9 @@ pub(crate) fn ascii_boundaries(pattern: &str) -> String {
     while let Some(c) = chars.next() {
         if c == '\\' {
             match chars.next() {
+                // `\b{start}` and its kind stay as written (the matcher
+                // reads them in ASCII form, see `ascii_look`).
+                Some('b') if chars.clone().next() == Some('{') => out.push_str(r"\b"),
                 Some('b') => out.push_str(r"(?-u:\b)"),
                 Some('B') => out.push_str(r"(?-u:\B)"),
                 Some(other) => {
@@ -323,7 +334,23 @@ fn bounded(hir: Hir) -> Hir {
         HirKind::Empty => Hir::empty(),
         HirKind::Literal(l) => Hir::literal(l.0),
         HirKind::Class(c) => Hir::class(c),
-        HirKind::Look(l) => Hir::look(l),
+        HirKind::Look(l) => Hir::look(ascii_look(l)),
+    }
+}
+
+/// A word-boundary assertion in its ASCII form (`\<`, `\>`, `\b{start}`
+/// and the like included): the lazy DFA the matcher runs cannot read
+/// Unicode word boundaries on non-ASCII text, and normalised text is ASCII
+/// wherever the shipped languages' words are.
+fn ascii_look(look: Look) -> Look {
+    match look {
+        Look::WordUnicode => Look::WordAscii,
+        Look::WordUnicodeNegate => Look::WordAsciiNegate,
+        Look::WordStartUnicode => Look::WordStartAscii,
+        Look::WordEndUnicode => Look::WordEndAscii,
+        Look::WordStartHalfUnicode => Look::WordStartHalfAscii,
+        Look::WordEndHalfUnicode => Look::WordEndHalfAscii,
+        other => other,
     }
 }
 
@@ -431,6 +458,14 @@ fn checked_pattern(pattern: &str, group: impl Fn() -> String) -> Result<Checked,
             })
     };
     let (hir, hir_ci) = (parse(false)?, parse(true)?);
+    // Empty in some context (`\b`, `\bx*\b`) is refused as well as empty
+    // everywhere: a match of nothing is no cue.
+    if hir.properties().minimum_len() == Some(0) {
+        return Err(LexiconError::MatchesEmpty {
+            group: group(),
+            pattern: pattern.to_owned(),
+        });
+    }
     if hir.properties().look_set().contains_anchor() {
         return Err(LexiconError::Anchored {
             group: group(),
@@ -599,12 +634,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let mut lx = Lexicon::builtin_language("en").unwrap().unwrap();
-        lx.promotional.push("x*".into());
-        assert!(matches!(
-            lx.validate(),
-            Err(LexiconError::MatchesEmpty { .. })
-        ));
+        for empty in ["x*", r"\b", r"\bx*\b", r"(?:\bsale|)\b"] {
+            let mut lx = Lexicon::builtin_language("en").unwrap().unwrap();
+            lx.promotional.push(empty.into());
+            assert!(
+                matches!(lx.validate(), Err(LexiconError::MatchesEmpty { .. })),
+                "{empty}"
+            );
+        }
         let mut lx = Lexicon::builtin_language("fr").unwrap().unwrap();
         lx.promotional.push("Réduction".into());
         assert!(matches!(
