@@ -857,6 +857,10 @@ fn disguised_ads_are_judged_by_what_the_reader_sees() {
         "S\u{410}LE: 70% \u{43e}ff",
         "ＳＡＬＥ ７０％ ＯＦＦ",
         "\u{202e}SALE 70% OFF",
+        // Letter-shaped symbols with no decomposition.
+        "🅢🅐🅛🅔: 70% 🅞🅕🅕",
+        "🆂🅰🅻🅴: 70% 🅾🅵🅵",
+        "🇸🇦🇱🇪: 70% 🇴🇫🇫",
     ] {
         let c = CLASSIFIER.classify(&Message::text(
             subject,

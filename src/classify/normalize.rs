@@ -39,6 +39,21 @@ fn special(c: char) -> Option<&'static str> {
     })
 }
 
+/// The ASCII letter a letter-shaped symbol stands for: the negative
+/// circled and negative squared capitals (`🅢🅐🅛🅔`, `🆂🅰🅻🅴`) and the
+/// regional indicators (`🇸🇦🇱🇪`), which read as letters but have no
+/// compatibility decomposition and no confusable in UTS #39.
+fn letter_symbol(c: char) -> Option<u8> {
+    let base = match c {
+        '\u{1F150}'..='\u{1F169}' => 0x1F150,
+        '\u{1F170}'..='\u{1F189}' => 0x1F170,
+        '\u{1F1E6}'..='\u{1F1FF}' => 0x1F1E6,
+        _ => return None,
+    };
+    // In range: the offset is below 26.
+    u8::try_from(u32::from(c) - base).ok().map(|i| b'a' + i)
+}
+
 /// The output being built: lowercase text with white space collapsed. Only
 /// ASCII bytes and whole encoded characters are pushed, so it is UTF-8.
 struct Out {
@@ -118,6 +133,10 @@ fn push_char(out: &mut Out, c: char) {
     }
     if let Some(s) = special(c) {
         out.push_str(s);
+        return;
+    }
+    if let Some(letter) = letter_symbol(c) {
+        out.push_ascii(letter);
         return;
     }
     let mut changes = false;
