@@ -456,8 +456,8 @@ impl Scan {
 /// at a word boundary before a letter or digit, or after a word before
 /// `$`, `£`, `€`, `,` or `.`), with one lazy DFA of every pattern searched
 /// anchored there, which also names the pattern. On ordinary mail its
-/// states are the patterns' prefixes, a few megabytes built once and kept
-/// (at most 16 MB per thread that classifies), so a message never seen
+/// states are the patterns' prefixes, built once and kept
+/// (at most 32 MB per thread that classifies), so a message never seen
 /// before costs about what a familiar one does (an unanchored pass of the
 /// alternation builds new states for nearly every new text). At most [`MAX_EXAMINED`] matches per
 /// text are examined: past that the class cannot change, so the search
