@@ -253,13 +253,18 @@ impl Lexicon {
             .collect()
     }
 
-    /// Check every pattern of this lexicon.
+    /// Check every pattern of this lexicon, and build the matcher a
+    /// [`Classifier`](super::Classifier) would run over it, so that what
+    /// passes here also loads there.
     ///
     /// # Errors
     ///
     /// The first [`LexiconError`] found.
     pub fn validate(&self) -> Result<(), LexiconError> {
-        compile(std::slice::from_ref(self)).map(|_| ())
+        let compiled = compile(std::slice::from_ref(self))?;
+        super::matcher::Matcher::new(&compiled.patterns)
+            .map(|_| ())
+            .map_err(|reason| LexiconError::Prefilter { reason })
     }
 
     /// Every pattern with its group (`None`: neutral), neutral ones last.
