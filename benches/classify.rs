@@ -28,7 +28,7 @@
 //! corpus, `tests/data/corpus/`, `STREAM` messages a round, default
 //! 1,500), each contender built afresh each round: every message once
 //! ("first sight"), then the same messages again ("second sight"; the
-//! baseline keeps up to 1 GB of states, the classifier 64 MB).
+//! baseline keeps up to 1 GB of states, the classifier 32 MB).
 //!
 //! `cargo bench --bench classify` (`ROUNDS`, default 15 for the bodies and
 //! 3 for the stream; `ONLY=stream` or a body's name for one part)
@@ -44,7 +44,7 @@ use std::hint::black_box;
 use consentry::classify::{html_to_text, normalize, Classifier, Lexicon, Message};
 mod common;
 
-use common::{in_turn, median, stats, time};
+use common::{in_turn, median, rounds, stats, time};
 
 fn legacy_body() -> String {
     let opening = "Thank you for your order #58213 at “Café Léa”. Order total: 42,00 €.\n";
@@ -115,10 +115,7 @@ fn main() {
         .build()
         .unwrap();
     eprintln!("{patterns} patterns in the four shipped lexicons");
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(15);
+    let rounds = rounds(15);
     let only = std::env::var("ONLY").ok();
     for input in inputs() {
         if only.as_deref().is_some_and(|o| !input.name.contains(o)) {
@@ -247,10 +244,7 @@ fn stream(lexicons: &[Lexicon]) {
         .and_then(|r| r.parse().ok())
         .unwrap_or(1_500)
         .min(all.len());
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3);
+    let rounds = rounds(3);
     // [first sight, second sight]: per-round ratios, and each side's time
     // a message.
     let mut ratios = [Vec::new(), Vec::new()];

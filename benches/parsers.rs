@@ -49,6 +49,23 @@ fn unterminated_scripts(size: usize) -> Vec<u8> {
     s
 }
 
+/// Words in random order that one shape of pattern turns into state after
+/// state: a word, a long gap, a second word that repeats inside the gap,
+/// a second gap (`seminar .{0,80}wird .{0,60}verschoben`; the shipped
+/// lexicons no longer have that shape, and this input checks it stays so).
+fn nested_gaps(size: usize) -> Vec<u8> {
+    const WORDS: [&[u8]; 4] = [b"seminar ", b"wird ", b"x ", b"ab "];
+    let mut s = b"Hallo\0".to_vec();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    while s.len() < size {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.extend_from_slice(WORDS[(x % 4) as usize]);
+    }
+    s
+}
+
 /// The entry points, each with the hostile input it is measured on.
 type Case = (&'static str, fn(&[u8]), fn(usize) -> Vec<u8>);
 
@@ -63,6 +80,7 @@ fn cases() -> Vec<Case> {
         harness::classify,
         unterminated_scripts,
     ));
+    all.push(("classify nested gaps", harness::classify, nested_gaps));
     all
 }
 

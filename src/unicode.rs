@@ -1,5 +1,23 @@
-//! Unicode facts shared by the address parser and the classifier, and one
-//! text comparison the fold leans on.
+//! Unicode facts shared by the address parser and the classifier, one
+//! text comparison the fold leans on, and the char boundaries around a
+//! byte offset that quoting a piece of text needs.
+
+/// The nearest char boundary of `s` at or before byte `i`.
+pub(crate) fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The nearest char boundary of `s` at or after byte `i` (`i` itself past
+/// the end).
+pub(crate) fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
 
 /// Whether two byte strings are equal, for the short keys that ids and
 /// addresses are: lengths first, then at most two overlapping word loads

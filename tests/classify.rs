@@ -1221,12 +1221,22 @@ fn courier_model() -> WordingModel {
     WordingModel::train(examples.iter().copied(), 12).unwrap()
 }
 
+/// The shipped lexicons with [`courier_model`] as the wording model.
+fn with_courier() -> Classifier {
+    Classifier::default().with_wording_model(Some(courier_model()))
+}
+
+/// `m` classified by the lexicons alone, which must decide it by `rule`.
+fn lexicons_decide(m: &Message, rule: &str) -> consentry::classify::Classification {
+    let c = LEXICONS_ONLY.classify(m);
+    assert_eq!(c.rule().as_str(), rule, "{c:?}");
+    c
+}
+
 /// `m` classified with [`courier_model`], which must decide it (the
 /// wording rule leading) as `class`.
 fn courier_decides(m: &Message, class: MessageClass) -> consentry::classify::Classification {
-    let c = Classifier::default()
-        .with_wording_model(Some(courier_model()))
-        .classify(m);
+    let c = with_courier().classify(m);
     assert_eq!(*c.outcome(), class, "{c:?}");
     assert_eq!(c.rule().as_str(), "canspam.primary_purpose.wording");
     c
@@ -1261,9 +1271,7 @@ fn a_wording_model_places_mail_no_lexicon_cue_reaches() {
     // Declared, the message is judged on its content alone: the wording
     // model does not speak.
     let declared = pickup.with_declared(DeclaredKind::Transactional(Cat::Transaction));
-    let c = Classifier::default()
-        .with_wording_model(Some(courier_model()))
-        .classify(&declared);
+    let c = with_courier().classify(&declared);
     assert_eq!(c, LEXICONS_ONLY.classify(&declared));
     assert_eq!(*c.outcome(), Trans(Cat::Transaction));
 }
@@ -1305,20 +1313,13 @@ fn a_commercial_hint_alone_yields_to_clear_wording() {
         "Your Friday pickup",
         "Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out. The collection costs €4.50.",
     );
-    let lexicons = LEXICONS_ONLY.classify(&pickup);
-    assert_eq!(
-        lexicons.rule().as_str(),
-        "canspam.primary_purpose.commercial_hints",
-        "{lexicons:?}"
-    );
+    lexicons_decide(&pickup, "canspam.primary_purpose.commercial_hints");
     courier_decides(&pickup, Trans(Cat::Delivery));
     // Declared, the hint is judged as the lexicons judge it: the model
     // does not speak.
     let declared = pickup.with_declared(DeclaredKind::Transactional(Cat::Delivery));
     assert_eq!(
-        Classifier::default()
-            .with_wording_model(Some(courier_model()))
-            .classify(&declared),
+        with_courier().classify(&declared),
         LEXICONS_ONLY.classify(&declared)
     );
 }
@@ -1332,13 +1333,8 @@ fn clear_wording_settles_the_order_test_when_the_transaction_comes_first() {
         "Your Friday pickup",
         "Thank you for your order. Hi Tom, the driver will collect the two boxes on Friday between 8 and 12. Please leave them by the door, with the label facing out, and keep the slip. Next time, get 20% off your collection: book now.",
     );
-    let lexicons = LEXICONS_ONLY.classify(&pickup);
-    assert_eq!(
-        lexicons.rule().as_str(),
-        "canspam.primary_purpose.transactional_not_first",
-        "{lexicons:?}"
-    );
-    let model = Classifier::default().with_wording_model(Some(courier_model()));
+    let lexicons = lexicons_decide(&pickup, "canspam.primary_purpose.transactional_not_first");
+    let model = with_courier();
     let with_model = courier_decides(&pickup, Trans(Cat::Delivery));
     assert!(
         with_model.reasons()[0]

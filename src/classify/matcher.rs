@@ -79,8 +79,11 @@ const CACHE_CAPACITY: usize = 32 << 20;
 /// A match: where it starts and ends, and the index of its pattern.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Found {
+    /// Byte offset of the match's first byte.
     pub start: usize,
+    /// Byte offset just past the match.
     pub end: usize,
+    /// Index of the pattern, in the order the patterns were given.
     pub pattern: usize,
 }
 
@@ -112,6 +115,8 @@ impl Matcher {
                 DFA::config()
                     .match_kind(MatchKind::LeftmostFirst)
                     .cache_capacity(capacity)
+                    // Below the least the DFA needs, it uses that least
+                    // (what the tests ask for), rather than refusing.
                     .skip_cache_capacity_check(true),
             )
             .build_from_nfa(nfa)

@@ -134,6 +134,7 @@ pub use wording::{
 use crate::catalogue::ids;
 use crate::decision::{Decision, Reason, RuleId};
 use crate::message::OutboundMessage;
+use crate::unicode::{ceil_boundary, floor_boundary};
 use lexicon::Group;
 use matcher::Matcher;
 
@@ -612,10 +613,7 @@ impl Classifier {
             .find_iter(text)
             .take(MAX_EXAMINED)
             .find(|m| {
-                let mut from = m.start().saturating_sub(24);
-                while from < m.start() && !text.is_char_boundary(from) {
-                    from += 1;
-                }
+                let from = ceil_boundary(text, m.start().saturating_sub(24));
                 keep(
                     m.as_str(),
                     text.get(from..m.start()).unwrap_or_default(),
@@ -623,10 +621,7 @@ impl Classifier {
                 )
             })
             .and_then(|m| {
-                let mut end = m.end().min(m.start() + MAX_CUE_TEXT);
-                while end > m.start() && !text.is_char_boundary(end) {
-                    end -= 1;
-                }
+                let end = floor_boundary(text, m.end().min(m.start() + MAX_CUE_TEXT));
                 Some((in_subject, text.get(m.start()..end)?.to_owned(), m.start()))
             })
     }
@@ -1265,10 +1260,7 @@ fn best_category(subject: &Scan, body: &Scan) -> TransactionalCategory {
 }
 
 fn cue_text<'t>(text: &'t str, cue: &Cue) -> &'t str {
-    let mut end = cue.end.min(cue.offset + MAX_CUE_TEXT);
-    while end > cue.offset && !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = floor_boundary(text, cue.end.min(cue.offset + MAX_CUE_TEXT));
     text.get(cue.offset..end).unwrap_or_default()
 }
 

@@ -12,6 +12,7 @@ use crate::catalogue::ids;
 use crate::classify::{html_to_text, Classification, Link};
 use crate::decision::Reason;
 use crate::message::OutboundMessage;
+use crate::unicode::{ceil_boundary, floor_boundary};
 use crate::unsubscribe::{is_one_click_post, parse_list_unsubscribe};
 
 /// The sender's physical postal address (15 U.S.C. 7704(a)(5)(A)(iii)): a
@@ -172,20 +173,6 @@ impl Rendered<'_> {
                 )
             }))
     }
-}
-
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-fn ceil_boundary(s: &str, mut i: usize) -> usize {
-    while i < s.len() && !s.is_char_boundary(i) {
-        i += 1;
-    }
-    i
 }
 
 static UNSUBSCRIBE_WORDS: LazyLock<Option<Regex>> =
