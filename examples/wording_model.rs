@@ -1,10 +1,12 @@
-//! Train the wording model shipped in `src/classify/wording.bin` from the
-//! labelled corpus's tuning split, or measure how it does on mail from an
-//! author it was not trained on.
+//! Train the wording model shipped in `src/classify/wording.bin` and the
+//! subject-line model in `src/classify/subject.bin` from the labelled
+//! corpus's tuning split, or measure how they do on mail from an author
+//! they were not trained on.
 //!
 //! ```sh
 //! cargo run --release --example wording_model -- train
 //! cargo run --release --example wording_model -- cross-validate
+//! cargo run --release --example wording_model -- subject-check
 //! cargo run --release --example wording_model -- forward 22
 //! ```
 //!
@@ -18,12 +20,20 @@
 //! `WordingScore::overrules_hint` where a commercial hint alone decided;
 //! `WordingScore::overrules_order_test` where the order test decided with
 //! transactional content first: the classifier's own rules), and the model
-//! alone. `CV_SHOW=1` prints
-//! every answer the model changed. It also prints the two measurements
+//! alone; where the first-scored lexicons said transactional by the
+//! order test, a held-out subject-line model reading the subject as an ad
+//! (`SUBJECT_READS_AS_AD`) answers first, as in the classifier.
+//! `CV_SHOW=1` prints
+//! every answer the models changed. It also prints the two measurements
 //! behind the rules for promotional answers: how often the lexicons' answer
 //! on a commercial hint alone was right, and how the held-out model scores
 //! ads and transactional mail where the order test decided with a
 //! transactional cue leading.
+//!
+//! `subject-check` trains the subject-line model without sets 39 and 40
+//! and applies it where the shipped classifier first answered those sets
+//! transactional by the order test (`tests/data/corpus/first-answers.tsv`):
+//! the ads it makes promotional and the transactional messages it loses.
 //!
 //! `forward N` (default 22) trains on the tuning split without the unseen
 //! sets from the `N`th on and scores the model alone on those sets, as if
@@ -40,12 +50,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use consentry::classify::{
-    Message, MessageClass, TransactionalCategory, WordingModel, WORDING_MIN_BODY_TOKENS,
-    WORDING_OVERRULES_ORDER_TEST,
+    Message, MessageClass, TransactionalCategory, WordingModel, SUBJECT_READS_AS_AD,
+    WORDING_MIN_BODY_TOKENS, WORDING_OVERRULES_ORDER_TEST,
 };
 
 struct Labelled {
     id: String,
+    rule: String,
     file: String,
     lang: String,
     tune: bool,
@@ -89,6 +100,7 @@ fn load(dir: &Path) -> Vec<Labelled> {
             let (subject, body) = message.reader_text();
             out.push(Labelled {
                 id: text("id"),
+                rule: text("rule"),
                 file: file.clone(),
                 lang: text("lang"),
                 tune: v["split"] == "tune",
@@ -125,6 +137,21 @@ fn train<'a>(examples: impl Iterator<Item = &'a Labelled>) -> WordingModel {
     .expect("15 bits is a valid size")
 }
 
+/// The subject-line model over these messages' subjects: every ad's
+/// subject sells but those the 316.3 order test decides (their subject
+/// lines are neutral by that test's terms); no other subject does.
+fn train_subjects<'a>(examples: impl Iterator<Item = &'a Labelled>) -> WordingModel {
+    WordingModel::train_subjects(
+        examples
+            .filter(|m| m.rule != "canspam.primary_purpose.transactional_not_first")
+            .map(|m| (m.subject.as_str(), m.class == MessageClass::Promotional)),
+        // 2^13 buckets: subjects hold few words; as good on held-out mail
+        // as 2^15.
+        13,
+    )
+    .expect("13 bits is a valid size")
+}
+
 fn kind(c: MessageClass) -> &'static str {
     match c {
         MessageClass::Promotional => "promotional",
@@ -141,38 +168,47 @@ fn main() {
             let model = train(all.iter().filter(|m| m.tune));
             let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/classify/wording.bin");
             std::fs::write(&out, model.to_bytes()).expect("write the model");
+            let subjects = train_subjects(all.iter().filter(|m| m.tune));
+            let out_subject =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("src/classify/subject.bin");
+            std::fs::write(&out_subject, subjects.to_bytes()).expect("write the subject model");
             println!(
-                "trained on {} messages; wrote {}",
+                "trained on {} messages; wrote {} and {}",
                 all.iter().filter(|m| m.tune).count(),
-                out.display()
+                out.display(),
+                out_subject.display()
             );
         }
         Some("cross-validate") => {
             // The lexicons' class for each message of sets 6 to 16 at the
             // commit that first scored its set: mail the lexicons had not
             // been tuned on, as the model now has not been either.
-            let first: BTreeMap<String, (MessageClass, bool, bool)> = std::fs::read_to_string(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/first-scores.tsv"),
-            )
-            .expect("first-scores.tsv")
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.starts_with("id\t"))
-            .map(|l| {
-                let cols: Vec<&str> = l.split('\t').collect();
-                let class = match cols[3] {
-                    "promotional" => MessageClass::Promotional,
-                    "undetermined" => MessageClass::Undetermined,
-                    // The category does not matter to the rule.
-                    _ => MessageClass::Transactional(TransactionalCategory::Transaction),
-                };
-                // Promotional on a commercial hint alone.
-                let hinted = cols[4] == "canspam.primary_purpose.commercial_hints";
-                // Promotional by the order test, transactional content first.
-                let order_test = cols[4] == "canspam.primary_purpose.transactional_not_first"
-                    && cols[5] == "true";
-                (cols[0].to_owned(), (class, hinted, order_test))
-            })
-            .collect();
+            let first: BTreeMap<String, (MessageClass, bool, bool, bool)> =
+                std::fs::read_to_string(
+                    Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("tests/data/corpus/first-scores.tsv"),
+                )
+                .expect("first-scores.tsv")
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.starts_with("id\t"))
+                .map(|l| {
+                    let cols: Vec<&str> = l.split('\t').collect();
+                    let class = match cols[3] {
+                        "promotional" => MessageClass::Promotional,
+                        "undetermined" => MessageClass::Undetermined,
+                        // The category does not matter to the rule.
+                        _ => MessageClass::Transactional(TransactionalCategory::Transaction),
+                    };
+                    // Promotional on a commercial hint alone.
+                    let hinted = cols[4] == "canspam.primary_purpose.commercial_hints";
+                    // Promotional by the order test, transactional content first.
+                    let order_test = cols[4] == "canspam.primary_purpose.transactional_not_first"
+                        && cols[5] == "true";
+                    // Transactional by the order test, offer after the transaction.
+                    let t_first = cols[4] == "canspam.primary_purpose.transactional_first";
+                    (cols[0].to_owned(), (class, hinted, order_test, t_first))
+                })
+                .collect();
             // (language group, contender) -> (correct, total); ads classed
             // transactional per contender.
             let mut tally: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
@@ -186,9 +222,14 @@ fn main() {
             // rule's 0.95).
             let (mut hint_right, mut hint_all) = (0usize, 0usize);
             let (mut order_ad_max, mut order_sure) = (0f32, 0usize);
+            // Answers the subject-line model gave (transactional by the
+            // order test, subject scoring `SUBJECT_READS_AS_AD` or more).
+            let mut subject_rule = 0usize;
             for set in 6..=16 {
                 let held: Vec<&Labelled> = all.iter().filter(|m| set_of(&m.file) == set).collect();
                 let model = train(all.iter().filter(|m| m.tune && set_of(&m.file) != set));
+                let subjects =
+                    train_subjects(all.iter().filter(|m| m.tune && set_of(&m.file) != set));
                 for m in &held {
                     let s = model.score(&m.subject, &m.body);
                     let alone =
@@ -199,10 +240,23 @@ fn main() {
                         } else {
                             "undetermined"
                         };
-                    let (lexicons, hinted, order_test) = *first
+                    let (lexicons, hinted, order_test, t_first) = *first
                         .get(&m.id)
                         .expect("every set 6-16 message has a first score");
-                    let second = if hinted {
+                    let subject_sells = subjects.score(&m.subject, "").promotional;
+                    let second = if t_first && subject_sells >= SUBJECT_READS_AS_AD {
+                        subject_rule += 1;
+                        if show {
+                            println!(
+                                "SUBJECT {} expected {} ({:.3}): {}",
+                                m.id,
+                                kind(m.class),
+                                subject_sells,
+                                m.subject
+                            );
+                        }
+                        Some(MessageClass::Promotional)
+                    } else if hinted {
                         s.overrules_hint()
                     } else if order_test {
                         s.overrules_order_test()
@@ -265,6 +319,9 @@ fn main() {
                 "lexicons' promotional answers on a hint alone: {hint_right}/{hint_all} right"
             );
             println!(
+                "subject line read as an ad by the held-out subject-line model (order test transactional): {subject_rule} answers"
+            );
+            println!(
                 "order test, transactional cue leading: ads score at most {order_ad_max:.3} transactional; {order_sure} transactional messages score {WORDING_OVERRULES_ORDER_TEST} or more"
             );
         }
@@ -320,6 +377,42 @@ fn main() {
             }
             println!("ads classed transactional {ads_t}/{ads}");
         }
-        _ => eprintln!("usage: wording_model train | cross-validate | forward [N]"),
+        Some("subject-check") => {
+            let first = std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/first-answers.tsv"),
+            )
+            .expect("first-answers.tsv");
+            // Answered transactional by the order test when first scored.
+            let t_first: Vec<&str> = first
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.starts_with("id\t"))
+                .filter_map(|l| {
+                    let cols: Vec<&str> = l.split('\t').collect();
+                    (cols[4] == "canspam.primary_purpose.transactional_first").then_some(cols[0])
+                })
+                .collect();
+            let subjects = train_subjects(all.iter().filter(|m| m.tune && set_of(&m.file) < 39));
+            // (expected class) -> (made promotional, answered by the order test)
+            let mut tally: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+            for m in all.iter().filter(|m| t_first.contains(&m.id.as_str())) {
+                let p = subjects.score(&m.subject, "").promotional;
+                let t = tally.entry(kind(m.class)).or_default();
+                t.0 += usize::from(p >= SUBJECT_READS_AS_AD);
+                t.1 += 1;
+                if std::env::var("CV_SHOW").is_ok() && p >= SUBJECT_READS_AS_AD {
+                    println!(
+                        "SUBJECT {} expected {} ({p:.3}): {}",
+                        m.id,
+                        kind(m.class),
+                        m.subject
+                    );
+                }
+            }
+            println!("sets 39 and 40, answered transactional by the order test when first scored; subject-line model trained without them, from {SUBJECT_READS_AS_AD}:");
+            for (expected, (changed, n)) in &tally {
+                println!("expected {expected:13} made promotional {changed}/{n}");
+            }
+        }
+        _ => eprintln!("usage: wording_model train | cross-validate | subject-check | forward [N]"),
     }
 }

@@ -499,8 +499,11 @@ fn assert_lexicons_undetermined(cases: &[(&str, &str)]) {
 }
 
 /// The lexicons without the wording model, for tests of a lexicon rule.
-static LEXICONS_ONLY: std::sync::LazyLock<Classifier> =
-    std::sync::LazyLock::new(|| Classifier::default().with_wording_model(None));
+static LEXICONS_ONLY: std::sync::LazyLock<Classifier> = std::sync::LazyLock::new(|| {
+    Classifier::default()
+        .with_wording_model(None)
+        .with_subject_model(None)
+});
 
 proptest! {
     #[test]
@@ -1469,4 +1472,98 @@ fn transactional_leads(c: &consentry::classify::Classification, body_len: usize)
             && !r.sentence.contains("reference cue")
             && at(&r.sentence).is_some_and(|o| o < first_promo && o <= beginning)
     })
+}
+
+/// A bill with an offer after it, in each shipped language, and subject
+/// lines that sell in words no lexicon pattern lists: the subject-line
+/// test makes them promotional (an ad to people who opted out, otherwise);
+/// the same bill under its own subject stays transactional, and so does a
+/// declared one (declarations are judged on the commercial content found).
+#[test]
+fn a_subject_that_sells_in_unlisted_words_makes_a_notice_with_an_offer_promotional() {
+    let cases = [
+        (
+            "Your bill for March is ready. Amount due: $48.20, collected on 4 April from the card ending 2206. Account 5530 1120.\nMembers get 20% off phone cases this week.",
+            "Your March bill",
+            ["A little something for you, Sam", "Your spring treat is waiting", "A gift for you inside"],
+        ),
+        (
+            "Votre facture de mars est disponible. Montant : 48,20 €, prélevé le 4 avril sur le compte se terminant par 2206.\nLes abonnés profitent de 20 % de réduction sur les coques cette semaine.",
+            "Votre facture de mars",
+            ["Un petit cadeau pour vous, Sam", "Une surprise vous attend", "Rien que pour vous ce mois-ci"],
+        ),
+        (
+            "Ihre Rechnung für März ist da. Betrag: 48,20 €, abgebucht am 4. April vom Konto mit der Endnummer 2206.\nAbonnenten erhalten diese Woche 20 % Rabatt auf Handyhüllen.",
+            "Ihre Rechnung für März",
+            ["Eine kleine Überraschung für Sie", "Ein Geschenk wartet auf Sie", "Nur für Sie, Sam"],
+        ),
+        (
+            "Tu factura de marzo ya está disponible. Importe: 48,20 €, se cargará el 4 de abril en la cuenta terminada en 2206.\nLos clientes tienen un 20 % de descuento en fundas esta semana.",
+            "Tu factura de marzo",
+            ["Un detalle para ti, Sam", "Tenemos una sorpresa para ti", "Solo para ti este mes"],
+        ),
+    ];
+    for (body, neutral, selling) in cases {
+        let c = CLASSIFIER.classify(&Message::text(neutral, body));
+        assert!(c.outcome().is_transactional(), "{neutral}: {c:?}");
+        for subject in selling {
+            // The lexicons alone make it transactional by the order test.
+            let l = LEXICONS_ONLY.classify(&Message::text(subject, body));
+            assert_eq!(
+                l.rule().as_str(),
+                "canspam.primary_purpose.transactional_first",
+                "{subject}: {l:?}"
+            );
+            let c = CLASSIFIER.classify(&Message::text(subject, body));
+            assert_eq!(*c.outcome(), Promo, "{subject}: {c:?}");
+            assert_eq!(c.rule().as_str(), "canspam.primary_purpose.subject_line");
+            let why = &c.reasons()[0].sentence;
+            assert!(why.contains("by its wording") && why.contains('`'), "{why}");
+            // The lexicons' reason follows the deciding one.
+            assert!(c
+                .reasons()
+                .iter()
+                .any(|r| r.rule.as_str() == "canspam.primary_purpose.transactional_first"));
+            let declared = CLASSIFIER.classify(
+                &Message::text(subject, body)
+                    .with_declared(DeclaredKind::Transactional(Cat::AccountNotice)),
+            );
+            assert!(
+                declared.outcome().is_transactional(),
+                "{subject}: {declared:?}"
+            );
+            let off = Classifier::default()
+                .with_subject_model(None)
+                .with_wording_model(None)
+                .classify(&Message::text(subject, body));
+            assert!(off.outcome().is_transactional(), "{subject}: {off:?}");
+        }
+    }
+}
+
+/// The subject-line model speaks only where the body carries commercial
+/// content after a transaction: a notice with no offer in it keeps its
+/// class whatever its subject, and ordinary account subjects over a notice
+/// with an offer after it do not read as ads.
+#[test]
+fn the_subject_line_model_speaks_only_on_mixed_content() {
+    let plain = "Your password was changed on 3 March at 09:14 from a new device. If this wasn't you, reset your password now and contact support.";
+    let subject_only = Classifier::default().with_wording_model(None);
+    let c = subject_only.classify(&Message::text("A gift for you inside", plain));
+    assert_ne!(
+        c.rule().as_str(),
+        "canspam.primary_purpose.subject_line",
+        "{c:?}"
+    );
+    let with_offer = "Thank you for your order #40211. Order total: $61.40, charged to the card ending 2206. It ships on Monday.\nMembers get 20% off running socks this week.";
+    for subject in [
+        "Your order #40211",
+        "Thanks for your order, Marcus",
+        "Order confirmation",
+        "Your receipt from Trailhead",
+        "We got your order!",
+    ] {
+        let c = CLASSIFIER.classify(&Message::text(subject, with_offer));
+        assert!(c.outcome().is_transactional(), "{subject}: {c:?}");
+    }
 }
