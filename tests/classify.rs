@@ -1541,15 +1541,33 @@ fn a_subject_that_sells_in_unlisted_words_makes_a_notice_with_an_offer_promotion
     }
 }
 
-/// The subject-line model speaks only where the body carries commercial
-/// content after a transaction: a notice with no offer in it keeps its
-/// class whatever its subject, and ordinary account subjects over a notice
-/// with an offer after it do not read as ads.
+/// The subject-line model speaks on transactional answers only: a notice
+/// under a subject that sells is promotional by the subject-line test
+/// (both kinds of content, and the subject decides), but a declared one is
+/// not, nor a message with no transactional content; and ordinary account
+/// subjects over a notice with an offer after it do not read as ads.
 #[test]
-fn the_subject_line_model_speaks_only_on_mixed_content() {
+fn the_subject_line_model_speaks_only_on_transactional_answers() {
     let plain = "Your password was changed on 3 March at 09:14 from a new device. If this wasn't you, reset your password now and contact support.";
     let subject_only = Classifier::default().with_wording_model(None);
     let c = subject_only.classify(&Message::text("A gift for you inside", plain));
+    assert_eq!(*c.outcome(), Promo, "{c:?}");
+    assert_eq!(c.rule().as_str(), "canspam.primary_purpose.subject_line");
+    assert!(
+        c.reasons()[0].sentence.contains("no commercial cue"),
+        "{c:?}"
+    );
+    let declared = subject_only.classify(
+        &Message::text("A gift for you inside", plain).with_declared(DeclaredKind::Transactional(
+            Cat::WarrantyRecallSafetySecurity,
+        )),
+    );
+    assert!(declared.outcome().is_transactional(), "{declared:?}");
+    let c = subject_only.classify(&Message::text("Reset your password", plain));
+    assert!(c.outcome().is_transactional(), "{c:?}");
+    // No transactional content: the subject-line model has nothing to weigh.
+    let note = "Hi all, the garden club meets on Thursday in the church hall. Bring gloves.";
+    let c = subject_only.classify(&Message::text("A gift for you inside", note));
     assert_ne!(
         c.rule().as_str(),
         "canspam.primary_purpose.subject_line",
@@ -1566,4 +1584,53 @@ fn the_subject_line_model_speaks_only_on_mixed_content() {
         let c = CLASSIFIER.classify(&Message::text(subject, with_offer));
         assert!(c.outcome().is_transactional(), "{subject}: {c:?}");
     }
+}
+
+/// The wording model may make transactional a message the order test
+/// called promotional although its transaction comes first; never when
+/// the subject line reads as an advertisement to the subject-line model.
+/// (Small models trained here, so that each speaks for certain.)
+#[test]
+fn the_wording_never_makes_transactional_mail_whose_subject_sells() {
+    let body = "Your order #40211 has shipped. 20% off everything this week. Shop now and save 30% on boots. \
+                Alder birch cedar dogwood elm fir ginkgo hazel ilex juniper kauri larch maple nutmeg oak pine \
+                quince rowan spruce teak umbrella viburnum willow yew zelkova.";
+    let lexicons = LEXICONS_ONLY.classify(&Message::text("Update", body));
+    assert_eq!(
+        lexicons.rule().as_str(),
+        "canspam.primary_purpose.transactional_not_first",
+        "{lexicons:?}"
+    );
+    let wording = WordingModel::train(
+        (0..50)
+            .map(|_| ("update", body, Trans(Cat::Delivery)))
+            .chain((0..50).map(|_| {
+                (
+                    "sale",
+                    "everything must go, huge sale, buy more, new arrivals",
+                    Promo,
+                )
+            })),
+        10,
+    )
+    .unwrap();
+    let subjects = WordingModel::train_subjects(
+        (0..50)
+            .map(|_| ("a treat is waiting", true))
+            .chain((0..50).map(|_| ("update", false))),
+        10,
+    )
+    .unwrap();
+    let classifier = Classifier::default()
+        .with_wording_model(Some(wording))
+        .with_subject_model(Some(subjects));
+    let neutral = classifier.classify(&Message::text("Update", body));
+    assert!(neutral.outcome().is_transactional(), "{neutral:?}");
+    assert_eq!(neutral.rule().as_str(), "canspam.primary_purpose.wording");
+    let selling = classifier.classify(&Message::text("A treat is waiting", body));
+    assert_eq!(*selling.outcome(), Promo, "{selling:?}");
+    assert_eq!(
+        selling.rule().as_str(),
+        "canspam.primary_purpose.transactional_not_first"
+    );
 }

@@ -60,12 +60,13 @@
 //!   lexicons name phrases; the wording says whether what comes first is,
 //!   in substantial part, the transaction.
 //!
-//! Before those, where the order test made an undeclared message
-//! transactional (transactional content first, commercial content after
-//! it, no commercial cue in the subject), a second model, of subject lines
-//! alone ([`WordingModel::builtin_subject`]), says whether the subject
-//! reads as an advertisement anyway; from [`SUBJECT_READS_AS_AD`] the
-//! message is promotional by the subject-line test
+//! Before those, where the lexicons found an undeclared message
+//! transactional (transactional content only, or first with commercial
+//! content after it; no commercial cue in the subject), a second model, of
+//! subject lines alone ([`WordingModel::builtin_subject`]), says whether
+//! the subject reads as an advertisement anyway; from
+//! [`SUBJECT_READS_AS_AD`] the message is promotional by the subject-line
+//! test, and the wording model never makes it transactional
 //! ([`Classifier::with_subject_model`]).
 //!
 //! The model is never consulted on a message whose subject line reads as an
@@ -382,10 +383,11 @@ pub const WORDING_OVERRULES_HINT: f32 = 0.95;
 pub const WORDING_OVERRULES_ORDER_TEST: f32 = 0.95;
 /// From this probability that its subject line sells (by the subject-line
 /// model, [`WordingModel::builtin_subject`]), an undeclared message the
-/// 316.3 order test made transactional (transactional content first,
-/// commercial content after it, no commercial cue in the subject) is
+/// lexicons found transactional (transactional content only, or first with
+/// commercial content after it; no commercial cue in the subject) is
 /// promotional by the subject-line test: a recipient reading the subject
-/// would likely conclude the message advertises. See
+/// would likely conclude the message advertises. The wording model never
+/// makes such a message transactional either. See
 /// [`Classifier::with_subject_model`].
 pub const SUBJECT_READS_AS_AD: f32 = 0.95;
 /// The wording model speaks only on a body of at least this many tokens:
@@ -591,18 +593,20 @@ impl Classifier {
     /// classifier starts with [`WordingModel::builtin_subject`].
     ///
     /// The model is asked one question, on undeclared mail only: when the
-    /// 316.3 order test makes a message transactional (transactional
-    /// content first, commercial content after it, and no commercial cue
-    /// in the subject), does the subject line read as an advertisement
-    /// anyway? From [`SUBJECT_READS_AS_AD`] it does, and the message is
+    /// lexicons find a message transactional (transactional content only,
+    /// or first with commercial content after it, and no commercial cue in
+    /// the subject), does the subject line read as an advertisement anyway?
+    /// From [`SUBJECT_READS_AS_AD`] it does: the subject is commercial
+    /// content beside the body's transaction, and the message is
     /// promotional by the subject-line test
     /// (`canspam.primary_purpose.subject_line`, quoting the words that
-    /// weighed most; the lexicons' reason follows). Offers are worded in
+    /// weighed most; the lexicons' reason follows). Nor does the wording
+    /// model then make such a message transactional. Offers are worded in
     /// more ways than patterns list ("Something special for you, Maria",
-    /// "Tus beneficios de diciembre"), and a notice with an offer after it
-    /// is exactly the mail whose subject decides. A message with no
-    /// commercial content in its body is never changed by it, nor is a
-    /// declared one.
+    /// "Tus beneficios de diciembre"), and a notice with an offer in or
+    /// after it is exactly the mail whose subject decides. A declared
+    /// message is never changed by it, nor one without transactional
+    /// content.
     ///
     /// ```
     /// use consentry::classify::{Classifier, Message, MessageClass};
@@ -822,7 +826,7 @@ impl Classifier {
     /// when the order test decided promotional although transactional
     /// content leads the body, `transactional_leads`), given the lexicons'
     /// class and deciding rule; and the subject-line model's, when the
-    /// order test made it transactional
+    /// lexicons found it transactional
     /// ([`Classifier::with_subject_model`]). A declared message is judged
     /// on the commercial content found, not on its wording.
     fn second_opinion(
@@ -840,28 +844,43 @@ impl Classifier {
         if message.declared != DeclaredKind::Unspecified {
             return None;
         }
-        // Transactional by the order test: the subject line decides if it
-        // reads as an advertisement, in words no pattern knows.
-        if *rule == ids::CLASSIFY_TRANSACTIONAL_FIRST {
-            if let Some(subject_model) = self.subject.as_ref() {
-                let p = subject_model.score(subject_text, "").promotional;
-                if p >= SUBJECT_READS_AS_AD {
-                    let words = subject_model
-                        .leading_words(subject_text, "", 0, 4)
-                        .iter()
-                        .map(|w| format!("`{w}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return Some((
-                        MessageClass::Promotional,
-                        Reason::new(
-                            ids::CLASSIFY_SUBJECT_LINE,
-                            format!(
-                                "the body carries commercial content after the transactional part, and the subject line reads as an advertisement by its wording (probability {p:.3}), most of all {words}: a recipient reading it would likely conclude the message advertises"
-                            ),
+        // The subject-line model, asked at most once: whether the subject
+        // reads as an advertisement in words no pattern knows.
+        let subject_model = self.subject.as_ref();
+        let mut asked: Option<Option<f32>> = None;
+        let mut sells = || -> Option<f32> {
+            *asked.get_or_insert_with(|| {
+                subject_model
+                    .map(|m| m.score(subject_text, "").promotional)
+                    .filter(|p| *p >= SUBJECT_READS_AS_AD)
+            })
+        };
+        // Transactional content, and a subject that sells: both kinds of
+        // content, and the subject line decides.
+        let transactional_rule =
+            *rule == ids::CLASSIFY_TRANSACTIONAL_FIRST || *rule == ids::CLASSIFY_TRANSACTIONAL_ONLY;
+        if let (true, Some(model)) = (transactional_rule, subject_model) {
+            if let Some(p) = sells() {
+                let words = model
+                    .leading_words(subject_text, "", 0, 4)
+                    .iter()
+                    .map(|w| format!("`{w}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let body = if *rule == ids::CLASSIFY_TRANSACTIONAL_FIRST {
+                    "the body carries commercial content after the transactional part"
+                } else {
+                    "the body carries transactional content and no commercial cue"
+                };
+                return Some((
+                    MessageClass::Promotional,
+                    Reason::new(
+                        ids::CLASSIFY_SUBJECT_LINE,
+                        format!(
+                            "{body}, but the subject line reads as an advertisement by its wording (probability {p:.3}), most of all {words}: a recipient reading it would likely conclude the message advertises"
                         ),
-                    ));
-                }
+                    ),
+                ));
             }
         }
         let model = self.wording.as_ref()?;
@@ -876,6 +895,11 @@ impl Classifier {
         } else {
             score.overrules(class)?
         };
+        // The wording never makes transactional a message whose subject
+        // line reads as an advertisement.
+        if new.is_transactional() && sells().is_some() {
+            return None;
+        }
         let (lane, p) = match new {
             MessageClass::Promotional => (0, score.promotional),
             MessageClass::Transactional(_) => (1, score.transactional),
