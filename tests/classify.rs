@@ -10,7 +10,7 @@
 )]
 
 use consentry::classify::{
-    Classifier, DeclaredKind, Lexicon, LexiconError, Message, MessageClass,
+    Classifier, DeclaredKind, Lexicon, LexiconError, Message, MessageClass, SubjectModel,
     TransactionalCategory as Cat, WordingModel,
 };
 use proptest::prelude::*;
@@ -710,6 +710,13 @@ fn notices_quoting_offer_terms_are_not_promotional() {
         ("Your card has arrived", "Your new card has arrived. You'll earn 2% cash back on every purchase. Card ending in 4471."),
         ("Plan change", "Your upgrade to Family from $10.99 to $16.99 takes effect on 1 May. Account number 88213."),
         ("Confirm your email", "Confirm your email address to activate your free trial. Your verification code is 482911."),
+        ("Sign in to Acme", "Use 482913 to finish signing in. It may only be used once."),
+        ("Hi Sam", "Your one-time code is 482913. This code may only be used once and expires in 10 minutes."),
+        ("Your order", "Thanks for your order. Sale items may only be returned for store credit. Order total: $31.00."),
+        ("Your Acme receipt", "Receipt 5521. Gift cards may only be redeemed online. Total charged: $40.00."),
+        ("Votre reçu", "Votre commande n° 5521 a été annulée. Le remboursement des 45 € de caution sera fait sous 10 jours."),
+        ("Votre facture", "Votre facture n° 8812 est disponible. Le prélèvement des 30 € sera effectué le 5 mai."),
+        ("Your March rewards statement is ready", "Your rewards statement for March is ready. Points balance: 1,240. Account ending 2206."),
     ];
     for (subject, body) in notices {
         let c = CLASSIFIER.classify(&Message::text(subject, body));
@@ -1565,14 +1572,22 @@ fn the_subject_line_model_speaks_only_on_transactional_answers() {
     assert!(declared.outcome().is_transactional(), "{declared:?}");
     let c = subject_only.classify(&Message::text("Reset your password", plain));
     assert!(c.outcome().is_transactional(), "{c:?}");
-    // No transactional content: the subject-line model has nothing to weigh.
+    // No transactional content in the body (none at all, a transactional
+    // subject over it, or only an account reference): the subject-line
+    // model has nothing to weigh it against.
     let note = "Hi all, the garden club meets on Thursday in the church hall. Bring gloves.";
-    let c = subject_only.classify(&Message::text("A gift for you inside", note));
-    assert_ne!(
-        c.rule().as_str(),
-        "canspam.primary_purpose.subject_line",
-        "{c:?}"
-    );
+    for (subject, body) in [
+        ("A gift for you inside", note),
+        ("Order confirmation: a gift for you inside", note),
+        ("A gift for you inside", "Customer number: 55123-991"),
+    ] {
+        let c = subject_only.classify(&Message::text(subject, body));
+        assert_ne!(
+            c.rule().as_str(),
+            "canspam.primary_purpose.subject_line",
+            "{subject}: {c:?}"
+        );
+    }
     let with_offer = "Thank you for your order #40211. Order total: $61.40, charged to the card ending 2206. It ships on Monday.\nMembers get 20% off running socks this week.";
     for subject in [
         "Your order #40211",
@@ -1614,7 +1629,7 @@ fn the_wording_never_makes_transactional_mail_whose_subject_sells() {
         10,
     )
     .unwrap();
-    let subjects = WordingModel::train_subjects(
+    let subjects = SubjectModel::train(
         (0..50)
             .map(|_| ("a treat is waiting", true))
             .chain((0..50).map(|_| ("update", false))),
@@ -1633,4 +1648,52 @@ fn the_wording_never_makes_transactional_mail_whose_subject_sells() {
         selling.rule().as_str(),
         "canspam.primary_purpose.transactional_not_first"
     );
+}
+
+/// The same veto where the wording model would make transactional a message
+/// the lexicons found no cue in, or found promotional on a price alone.
+#[test]
+fn the_wording_never_makes_transactional_uncued_or_priced_mail_whose_subject_sells() {
+    let filler = "Alder birch cedar dogwood elm fir ginkgo hazel ilex juniper kauri larch maple nutmeg oak pine \
+                  quince rowan spruce teak umbrella viburnum willow yew zelkova acacia banyan catalpa \
+                  date elder fig guava hawthorn.";
+    for (body, lexicons_rule) in [
+        (filler.to_owned(), "canspam.primary_purpose.undetermined"),
+        (
+            format!("{filler} $45.00"),
+            "canspam.primary_purpose.commercial_hints",
+        ),
+    ] {
+        let lexicons = LEXICONS_ONLY.classify(&Message::text("Update", &body));
+        assert_eq!(lexicons.rule().as_str(), lexicons_rule, "{lexicons:?}");
+        let wording = WordingModel::train(
+            (0..50)
+                .map(|_| ("update", body.as_str(), Trans(Cat::Transaction)))
+                .chain((0..50).map(|_| {
+                    (
+                        "sale",
+                        "everything must go, huge sale, buy more, new arrivals",
+                        Promo,
+                    )
+                })),
+            10,
+        )
+        .unwrap();
+        let subjects = SubjectModel::train(
+            (0..50)
+                .map(|_| ("a treat is waiting", true))
+                .chain((0..50).map(|_| ("update", false))),
+            10,
+        )
+        .unwrap();
+        let classifier = Classifier::default()
+            .with_wording_model(Some(wording))
+            .with_subject_model(Some(subjects));
+        let neutral = classifier.classify(&Message::text("Update", &body));
+        assert!(neutral.outcome().is_transactional(), "{neutral:?}");
+        assert_eq!(neutral.rule().as_str(), "canspam.primary_purpose.wording");
+        let selling = classifier.classify(&Message::text("A treat is waiting", &body));
+        assert!(!selling.outcome().is_transactional(), "{selling:?}");
+        assert_eq!(selling.rule().as_str(), lexicons_rule, "{selling:?}");
+    }
 }

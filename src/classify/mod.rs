@@ -61,29 +61,32 @@
 //!   in substantial part, the transaction.
 //!
 //! Before those, where the lexicons found an undeclared message
-//! transactional (transactional content only, or first with commercial
-//! content after it; no commercial cue in the subject), a second model, of
-//! subject lines alone ([`WordingModel::builtin_subject`]), says whether
+//! transactional with transactional content in its body (alone, or first
+//! with commercial content after it; no commercial cue in the subject), a
+//! second model, of subject lines alone ([`SubjectModel`]), says whether
 //! the subject reads as an advertisement anyway; from
 //! [`SUBJECT_READS_AS_AD`] the message is promotional by the subject-line
-//! test, and the wording model never makes it transactional
-//! ([`Classifier::with_subject_model`]).
+//! test. And whatever the lexicons found, the wording model never makes
+//! transactional a message whose subject the subject-line model reads as
+//! an advertisement ([`Classifier::with_subject_model`]).
 //!
-//! The model is never consulted on a message whose subject line reads as an
-//! advertisement, or whose commercial content comes before any
+//! The wording model is never consulted on a message whose subject line
+//! the lexicons read as an advertisement, or whose commercial content comes before any
 //! transactional content (on mixed content the 316.3 order test made
 //! transactional it may only say promotional or undetermined), nor on a
 //! declared one
 //! (declarations are judged on the commercial content found in the text),
 //! and it keeps quiet on a body of fewer than [`WORDING_MIN_BODY_TOKENS`]
 //! words and numbers.
-//! On mail from authors it had not seen (the corpus's unseen sets 6 to 16,
-//! each held out in turn), it took the lexicons as they first were on those
-//! sets from 93.3% to 98.2% correct in English and 90.2% to 96.9% in
-//! French, German and Spanish, and from 39 to 2 of 932 ads classed
-//! transactional (`cargo run --release --example wording_model --
-//! cross-validate`; `BENCHMARKS.md`). [`Classifier::with_wording_model`]
-//! replaces it or turns it off.
+//! On mail from authors they had not seen (the corpus's unseen sets 6 to
+//! 16, each held out in turn), the two models took the lexicons as they
+//! first were on those sets from 93.3% to 97.8% correct in English and
+//! 90.2% to 96.4% in French, German and Spanish, and from 39 to 3 of 932
+//! ads classed transactional (`cargo run --release --example
+//! wording_model -- cross-validate`; `BENCHMARKS.md`).
+//! [`Classifier::with_wording_model`] and
+//! [`Classifier::with_subject_model`] replace them or turn them off (both
+//! off: the lexicons alone).
 //!
 //! A sender may declare a message transactional, with its category
 //! ([`DeclaredKind::Transactional`] with a [`TransactionalCategory`]): the
@@ -137,7 +140,8 @@ pub use html::{html_to_text, HtmlText, Link};
 pub use lexicon::{Lexicon, LexiconError, MAX_GROUP_REPEAT, MAX_REPEAT};
 pub use normalize::{is_normal_char, normalize};
 pub use wording::{
-    WordingModel, WordingModelError, WordingScore, BODY_TOKENS, HEAD_TOKENS, SUBJECT_TOKENS,
+    SubjectModel, WordingModel, WordingModelError, WordingScore, BODY_TOKENS, HEAD_TOKENS,
+    SUBJECT_TOKENS,
 };
 
 use crate::catalogue::ids;
@@ -381,14 +385,14 @@ pub const WORDING_OVERRULES_HINT: f32 = 0.95;
 /// commercial one, or more commercial cues than transactional ones), is
 /// transactional ([`WordingScore::overrules_order_test`]).
 pub const WORDING_OVERRULES_ORDER_TEST: f32 = 0.95;
-/// From this probability that its subject line sells (by the subject-line
-/// model, [`WordingModel::builtin_subject`]), an undeclared message the
-/// lexicons found transactional (transactional content only, or first with
-/// commercial content after it; no commercial cue in the subject) is
+/// From this probability that its subject line sells
+/// ([`SubjectModel::sells`]), an undeclared message the lexicons found
+/// transactional, with transactional content in its body (alone, or first
+/// with commercial content after it; no commercial cue in the subject), is
 /// promotional by the subject-line test: a recipient reading the subject
-/// would likely conclude the message advertises. The wording model never
-/// makes such a message transactional either. See
-/// [`Classifier::with_subject_model`].
+/// would likely conclude the message advertises. And the wording model
+/// never makes transactional any message whose subject scores this much.
+/// See [`Classifier::with_subject_model`].
 pub const SUBJECT_READS_AS_AD: f32 = 0.95;
 /// The wording model speaks only on a body of at least this many tokens:
 /// a score from a line or two rests on a handful of words (on the corpus's
@@ -507,7 +511,17 @@ pub struct Classifier {
     wording: Option<WordingModel>,
     /// Whether a subject line reads as an advertisement in words no
     /// pattern knows (see [`Classifier::with_subject_model`]).
-    subject: Option<WordingModel>,
+    subject_model: Option<SubjectModel>,
+}
+
+/// What the lexicons found in a body, for the models' second opinion.
+#[derive(Clone, Copy, Debug)]
+struct BodyFacts {
+    /// A transactional cue (not only a reference) within the beginning of
+    /// the body, before every commercial one.
+    transactional_leads: bool,
+    /// A transactional cue (not only a reference) anywhere in the body.
+    transactional_content: bool,
 }
 
 impl Default for Classifier {
@@ -532,12 +546,13 @@ impl Classifier {
 
     /// A classifier over several lexicons, matched together
     /// (add your own to [`Lexicon::builtin`], or replace them). It starts
-    /// with the shipped [`WordingModel`], learnt from English, French,
-    /// German and Spanish mail (it reads related languages' receipts and
-    /// sales fairly, from shared words, numbers and signs); for mail in
-    /// other languages, train one on your own labelled mail
-    /// ([`WordingModel::train`]) or turn it off
-    /// ([`with_wording_model(None)`](Self::with_wording_model)).
+    /// with the shipped [`WordingModel`] and [`SubjectModel`], learnt from
+    /// English, French, German and Spanish mail (they read related
+    /// languages' receipts and sales fairly, from shared words, numbers and
+    /// signs); for mail in other languages, train them on your own labelled
+    /// mail ([`WordingModel::train`], [`SubjectModel::train`]) or turn them
+    /// off ([`with_wording_model(None)`](Self::with_wording_model),
+    /// [`with_subject_model(None)`](Self::with_subject_model)).
     ///
     /// # Errors
     ///
@@ -570,12 +585,13 @@ impl Classifier {
             hints,
             margin: compiled.max_match_len.saturating_add(4),
             wording: Some(WordingModel::builtin()),
-            subject: Some(WordingModel::builtin_subject()),
+            subject_model: Some(SubjectModel::builtin()),
         })
     }
 
-    /// The same classifier with another wording model, or none
-    /// (`None`: the lexicons alone decide). Every
+    /// The same classifier with another wording model, or none (`None`: no
+    /// second opinion from the wording; the subject-line model, if any,
+    /// still reads subjects: turn both off for the lexicons alone). Every
     /// classifier starts with [`WordingModel::builtin`].
     #[must_use]
     pub fn with_wording_model(mut self, model: Option<WordingModel>) -> Self {
@@ -590,23 +606,30 @@ impl Classifier {
 
     /// The same classifier with another subject-line model, or none
     /// (`None`: only the lexicons read the subject line). Every
-    /// classifier starts with [`WordingModel::builtin_subject`].
+    /// classifier starts with [`SubjectModel::builtin`].
     ///
-    /// The model is asked one question, on undeclared mail only: when the
-    /// lexicons find a message transactional (transactional content only,
-    /// or first with commercial content after it, and no commercial cue in
-    /// the subject), does the subject line read as an advertisement anyway?
-    /// From [`SUBJECT_READS_AS_AD`] it does: the subject is commercial
-    /// content beside the body's transaction, and the message is
-    /// promotional by the subject-line test
+    /// The model is asked on undeclared mail only. When the lexicons find
+    /// a message transactional, with transactional content in its body
+    /// (alone, or first with commercial content after it) and no
+    /// commercial cue in the subject: does the subject line read as an
+    /// advertisement anyway? From [`SUBJECT_READS_AS_AD`] it does: the
+    /// subject is commercial content beside the body's transaction, and
+    /// the message is promotional by the subject-line test
     /// (`canspam.primary_purpose.subject_line`, quoting the words that
-    /// weighed most; the lexicons' reason follows). Nor does the wording
-    /// model then make such a message transactional. Offers are worded in
-    /// more ways than patterns list ("Something special for you, Maria",
-    /// "Tus beneficios de diciembre"), and a notice with an offer in or
-    /// after it is exactly the mail whose subject decides. A declared
-    /// message is never changed by it, nor one without transactional
-    /// content.
+    /// weighed most; the lexicons' reason follows). And whenever the
+    /// wording model would make a message transactional (a message with no
+    /// cue, a price alone, the order test's promotional answer), a subject
+    /// the model reads as an advertisement keeps it from doing so. Offers
+    /// are worded in more ways than patterns list ("Something special for
+    /// you, Maria", "Tus beneficios de diciembre"), and a notice with an
+    /// offer in or after it is exactly the mail whose subject decides. A
+    /// declared message is never changed by it, nor one whose body holds
+    /// no transactional content (a transactional subject line or an
+    /// account reference alone).
+    ///
+    /// The shipped model is learnt from English, French, German and
+    /// Spanish subjects; for mail in other languages, train one
+    /// ([`SubjectModel::train`]) or turn it off.
     ///
     /// ```
     /// use consentry::classify::{Classifier, Message, MessageClass};
@@ -628,14 +651,14 @@ impl Classifier {
     /// assert!(c.outcome().is_transactional());
     /// ```
     #[must_use]
-    pub fn with_subject_model(mut self, model: Option<WordingModel>) -> Self {
-        self.subject = model;
+    pub fn with_subject_model(mut self, model: Option<SubjectModel>) -> Self {
+        self.subject_model = model;
         self
     }
 
     /// The subject-line model consulted, if any.
-    pub fn subject_model(&self) -> Option<&WordingModel> {
-        self.subject.as_ref()
+    pub fn subject_model(&self) -> Option<&SubjectModel> {
+        self.subject_model.as_ref()
     }
 
     /// The lexicons in use.
@@ -836,38 +859,42 @@ impl Classifier {
         body_text: &str,
         class: MessageClass,
         rule: &RuleId,
-        transactional_leads: bool,
+        body: BodyFacts,
     ) -> Option<(MessageClass, Reason)> {
         let hinted = *rule == ids::CLASSIFY_COMMERCIAL_HINTS;
         // Promotional by the order test, with transactional content first.
-        let order_test = *rule == ids::CLASSIFY_NOT_FIRST && transactional_leads;
+        let order_test = *rule == ids::CLASSIFY_NOT_FIRST && body.transactional_leads;
         if message.declared != DeclaredKind::Unspecified {
             return None;
         }
         // The subject-line model, asked at most once: whether the subject
         // reads as an advertisement in words no pattern knows.
-        let subject_model = self.subject.as_ref();
+        let subject_model = self.subject_model.as_ref();
         let mut asked: Option<Option<f32>> = None;
         let mut sells = || -> Option<f32> {
             *asked.get_or_insert_with(|| {
                 subject_model
-                    .map(|m| m.score(subject_text, "").promotional)
+                    .map(|m| m.sells(subject_text))
                     .filter(|p| *p >= SUBJECT_READS_AS_AD)
             })
         };
-        // Transactional content, and a subject that sells: both kinds of
-        // content, and the subject line decides.
+        // Transactional content in the body, and a subject that sells: both
+        // kinds of content, and the subject line decides.
         let transactional_rule =
             *rule == ids::CLASSIFY_TRANSACTIONAL_FIRST || *rule == ids::CLASSIFY_TRANSACTIONAL_ONLY;
-        if let (true, Some(model)) = (transactional_rule, subject_model) {
+        if let (true, true, Some(model)) = (
+            transactional_rule,
+            body.transactional_content,
+            subject_model,
+        ) {
             if let Some(p) = sells() {
                 let words = model
-                    .leading_words(subject_text, "", 0, 4)
+                    .leading_words(subject_text, 4)
                     .iter()
                     .map(|w| format!("`{w}`"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let body = if *rule == ids::CLASSIFY_TRANSACTIONAL_FIRST {
+                let what = if *rule == ids::CLASSIFY_TRANSACTIONAL_FIRST {
                     "the body carries commercial content after the transactional part"
                 } else {
                     "the body carries transactional content and no commercial cue"
@@ -877,7 +904,7 @@ impl Classifier {
                     Reason::new(
                         ids::CLASSIFY_SUBJECT_LINE,
                         format!(
-                            "{body}, but the subject line reads as an advertisement by its wording (probability {p:.3}), most of all {words}: a recipient reading it would likely conclude the message advertises"
+                            "{what}, but the subject line reads as an advertisement by its wording (probability {p:.3}), most of all {words}: a recipient reading it would likely conclude the message advertises"
                         ),
                     ),
                 ));
@@ -1180,7 +1207,10 @@ impl Classifier {
             body_text,
             class,
             &reason.rule,
-            transactional_leads,
+            BodyFacts {
+                transactional_leads,
+                transactional_content: body.content_cues > 0,
+            },
         ) {
             Some((wording_class, wording_reason)) => (wording_class, wording_reason, Some(reason)),
             None => (class, reason, None),

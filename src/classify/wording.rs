@@ -37,9 +37,13 @@ const HEAD_WORD: u64 = 0x4857_4f52_4400_0004;
 static BUILTIN: &[u8] = include_bytes!("wording.bin");
 
 /// The subject-line model shipped with the crate, trained on the subjects
-/// of the same split by the same command
-/// ([`WordingModel::train_subjects`]; 2^13 buckets).
+/// of the same split by the same command ([`SubjectModel::train`]; 2^13
+/// buckets).
 static BUILTIN_SUBJECT: &[u8] = include_bytes!("subject.bin");
+
+/// The kind byte of a model's header.
+const KIND_WORDING: u8 = 0;
+const KIND_SUBJECT: u8 = 1;
 
 /// Why bytes are not a wording model.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -65,6 +69,10 @@ pub enum WordingModelError {
     /// The weight scale is not a positive finite number.
     #[error("the weight scale is not a positive finite number")]
     Scale,
+    /// The bytes hold the other kind of model: a subject-line model where
+    /// a wording model is wanted, or the reverse.
+    #[error("the bytes hold the other kind of model (a subject-line model where a wording model is wanted, or the reverse)")]
+    Kind,
 }
 
 /// What the wording model makes of a message: a probability for each class
@@ -246,49 +254,8 @@ impl WordingModel {
     /// The model shipped with the crate.
     #[allow(clippy::expect_used)] // constant bytes, checked by a unit test
     pub fn builtin() -> WordingModel {
-        WordingModel::parse(Cow::Borrowed(BUILTIN)).expect("the shipped wording model parses")
-    }
-
-    /// The subject-line model shipped with the crate: a model of subject
-    /// lines alone, whose promotional probability says whether a subject
-    /// reads as an advertisement ([`train_subjects`](Self::train_subjects);
-    /// see [`Classifier::with_subject_model`](super::Classifier::with_subject_model)
-    /// for when it is asked).
-    #[allow(clippy::expect_used)] // constant bytes, checked by a unit test
-    pub fn builtin_subject() -> WordingModel {
-        WordingModel::parse(Cow::Borrowed(BUILTIN_SUBJECT))
-            .expect("the shipped subject-line model parses")
-    }
-
-    /// Learn a subject-line model: each example is a normalised subject
-    /// line and whether it reads as an advertisement. It is
-    /// [`train`](Self::train) on subjects with empty bodies, advertisements
-    /// as promotional and every other subject as undetermined, so its
-    /// [`score`](Self::score) of a subject with an empty body gives the
-    /// probability that the subject sells. The shipped one
-    /// ([`builtin_subject`](Self::builtin_subject)) counts as selling the
-    /// subject of every advertisement in the tuning split except those the
-    /// 316.3 order test decides (their subject lines are neutral by that
-    /// test's terms).
-    ///
-    /// # Errors
-    ///
-    /// [`WordingModelError::Size`] when `bits` is outside 8 to 24.
-    pub fn train_subjects<'a>(
-        examples: impl IntoIterator<Item = (&'a str, bool)>,
-        bits: u8,
-    ) -> Result<WordingModel, WordingModelError> {
-        WordingModel::train(
-            examples.into_iter().map(|(subject, sells)| {
-                let class = if sells {
-                    MessageClass::Promotional
-                } else {
-                    MessageClass::Undetermined
-                };
-                (subject, "", class)
-            }),
-            bits,
-        )
+        WordingModel::parse(Cow::Borrowed(BUILTIN), KIND_WORDING)
+            .expect("the shipped wording model parses")
     }
 
     /// A model from the bytes [`to_bytes`](Self::to_bytes) wrote.
@@ -297,16 +264,19 @@ impl WordingModel {
     ///
     /// A [`WordingModelError`] when the bytes are not a model.
     pub fn from_bytes(bytes: &[u8]) -> Result<WordingModel, WordingModelError> {
-        WordingModel::parse(Cow::Owned(bytes.to_vec()))
+        WordingModel::parse(Cow::Owned(bytes.to_vec()), KIND_WORDING)
     }
 
-    fn parse(bytes: Cow<'static, [u8]>) -> Result<WordingModel, WordingModelError> {
+    fn parse(bytes: Cow<'static, [u8]>, kind: u8) -> Result<WordingModel, WordingModelError> {
         let header = bytes.get(..HEADER).ok_or(WordingModelError::Length {
             expected: HEADER,
             found: bytes.len(),
         })?;
         if header.get(..4) != Some(MAGIC.as_slice()) || header.get(5) != Some(&(LANES as u8)) {
             return Err(WordingModelError::Magic);
+        }
+        if header.get(6) != Some(&kind) {
+            return Err(WordingModelError::Kind);
         }
         let bits = header.get(4).copied().unwrap_or(0);
         if !(8..=24).contains(&bits) {
@@ -342,14 +312,19 @@ impl WordingModel {
 
     /// The model as bytes, for [`from_bytes`](Self::from_bytes): a 12-byte
     /// header (magic `CWM1`, the table size as a power of two, the number of
-    /// weights per bucket, two reserved bytes, the weight scale as a
+    /// weights per bucket, the kind of model (0 for a wording model, 1 for
+    /// a [`SubjectModel`]), a reserved byte, the weight scale as a
     /// little-endian `f32`) and the weights, one signed byte each.
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.bytes_of_kind(KIND_WORDING)
+    }
+
+    fn bytes_of_kind(&self, kind: u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER + self.weights.len());
         out.extend_from_slice(MAGIC);
         out.push(self.bits);
         out.push(LANES as u8);
-        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&[kind, 0]);
         out.extend_from_slice(&self.scale.to_le_bytes());
         out.extend_from_slice(&self.weights);
         out
@@ -541,6 +516,108 @@ impl WordingModel {
             n <= BODY_TOKENS
         });
         n > BODY_TOKENS
+    }
+}
+
+/// Whether a subject line reads as an advertisement, in words no lexicon
+/// pattern need list: a linear model of a subject's words and word pairs
+/// (the subject features of a [`WordingModel`], in a table of its own),
+/// learnt from labelled subject lines. See
+/// [`Classifier::with_subject_model`](super::Classifier::with_subject_model)
+/// for when the classifier asks it, and
+/// [`SUBJECT_READS_AS_AD`](super::SUBJECT_READS_AS_AD) for the answer it
+/// takes as "yes".
+///
+/// ```
+/// use consentry::classify::{normalize, SubjectModel};
+///
+/// let model = SubjectModel::builtin();
+/// assert!(model.sells(&normalize("A little something for you, Sam")) > 0.9);
+/// assert!(model.sells(&normalize("Reset your password")) < 0.1);
+/// ```
+#[derive(Clone)]
+pub struct SubjectModel(WordingModel);
+
+impl fmt::Debug for SubjectModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubjectModel")
+            .field("buckets", &(1usize << self.0.bits))
+            .field("scale", &self.0.scale)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SubjectModel {
+    /// The subject-line model shipped with the crate, trained on the
+    /// labelled corpus's tuning split
+    /// (`cargo run --release --example wording_model -- train`): the
+    /// subject of every advertisement sells, the subjects of the
+    /// advertisements the 316.3 order test decides are left out (neutral
+    /// by that test's terms, yet ads), and no other subject sells.
+    #[allow(clippy::expect_used)] // constant bytes, checked by a unit test
+    pub fn builtin() -> SubjectModel {
+        WordingModel::parse(Cow::Borrowed(BUILTIN_SUBJECT), KIND_SUBJECT)
+            .map(SubjectModel)
+            .expect("the shipped subject-line model parses")
+    }
+
+    /// Learn a model from normalised subject lines
+    /// ([`normalize`](super::normalize)), each with whether it reads as an
+    /// advertisement. Deterministic, as [`WordingModel::train`] is (it is
+    /// that training over subjects alone); `bits` sets the table's size
+    /// (2^`bits` buckets; the shipped model has 13).
+    ///
+    /// # Errors
+    ///
+    /// [`WordingModelError::Size`] when `bits` is outside 8 to 24.
+    pub fn train<'a>(
+        examples: impl IntoIterator<Item = (&'a str, bool)>,
+        bits: u8,
+    ) -> Result<SubjectModel, WordingModelError> {
+        WordingModel::train(
+            examples.into_iter().map(|(subject, sells)| {
+                let class = if sells {
+                    MessageClass::Promotional
+                } else {
+                    MessageClass::Undetermined
+                };
+                (subject, "", class)
+            }),
+            bits,
+        )
+        .map(SubjectModel)
+    }
+
+    /// A model from the bytes [`to_bytes`](Self::to_bytes) wrote.
+    ///
+    /// # Errors
+    ///
+    /// A [`WordingModelError`] when the bytes are not a subject-line model
+    /// ([`WordingModelError::Kind`] for a wording model's bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<SubjectModel, WordingModelError> {
+        WordingModel::parse(Cow::Owned(bytes.to_vec()), KIND_SUBJECT).map(SubjectModel)
+    }
+
+    /// The model as bytes, for [`from_bytes`](Self::from_bytes): the layout
+    /// of [`WordingModel::to_bytes`], marked as a subject-line model.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.bytes_of_kind(KIND_SUBJECT)
+    }
+
+    /// The probability that a normalised subject line reads as an
+    /// advertisement (its first [`SUBJECT_TOKENS`] tokens are read).
+    pub fn sells(&self, subject: &str) -> f32 {
+        self.0.score(subject, "").promotional
+    }
+
+    /// The words and word pairs that pushed the subject most towards
+    /// selling, strongest first, at most `n`; single words of fewer than
+    /// four characters ("you", "for") are left out of what a reason quotes.
+    pub(super) fn leading_words(&self, subject: &str, n: usize) -> Vec<String> {
+        let mut words = self.0.leading_words(subject, "", 0, n.saturating_mul(4));
+        words.retain(|w| w.contains(' ') || w.chars().count() >= 4);
+        words.truncate(n);
+        words
     }
 }
 
@@ -786,12 +863,28 @@ mod tests {
 
     #[test]
     fn the_shipped_subject_model_parses_and_reads_subjects() {
-        let m = WordingModel::builtin_subject();
+        let m = SubjectModel::builtin();
         assert_eq!(
-            WordingModel::from_bytes(&m.to_bytes()).unwrap().to_bytes(),
+            SubjectModel::from_bytes(&m.to_bytes()).unwrap().to_bytes(),
             m.to_bytes()
         );
-        assert!(m.score("reset your password", "").promotional < 0.5);
+        assert!(m.sells("reset your password") < 0.5);
+        assert!(m.sells("a little something for you, sam") > 0.9);
+        // One kind of model is never read as the other.
+        assert_eq!(
+            WordingModel::from_bytes(&m.to_bytes()).unwrap_err(),
+            WordingModelError::Kind
+        );
+        assert_eq!(
+            SubjectModel::from_bytes(&WordingModel::builtin().to_bytes()).unwrap_err(),
+            WordingModelError::Kind
+        );
+        // Quoted words are not stop-words.
+        let words = m.leading_words("a little something for you, sam", 4);
+        assert!(
+            !words.is_empty() && words.iter().all(|w| w.contains(' ') || w.len() >= 4),
+            "{words:?}"
+        );
     }
 
     #[test]
