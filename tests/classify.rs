@@ -1601,24 +1601,14 @@ fn the_subject_line_model_speaks_only_on_transactional_answers() {
     }
 }
 
-/// The wording model may make transactional a message the order test
-/// called promotional although its transaction comes first; never when
-/// the subject line reads as an advertisement to the subject-line model.
-/// (Small models trained here, so that each speaks for certain.)
-#[test]
-fn the_wording_never_makes_transactional_mail_whose_subject_sells() {
-    let body = "Your order #40211 has shipped. 20% off everything this week. Shop now and save 30% on boots. \
-                Alder birch cedar dogwood elm fir ginkgo hazel ilex juniper kauri larch maple nutmeg oak pine \
-                quince rowan spruce teak umbrella viburnum willow yew zelkova.";
-    let lexicons = LEXICONS_ONLY.classify(&Message::text("Update", body));
-    assert_eq!(
-        lexicons.rule().as_str(),
-        "canspam.primary_purpose.transactional_not_first",
-        "{lexicons:?}"
-    );
+/// A classifier whose wording model reads `body` under the subject
+/// "Update" as transactional for certain, and whose subject-line model reads
+/// "A treat is waiting" as an advertisement (small models trained here, so
+/// that each speaks for certain).
+fn certain_models(body: &str) -> Classifier {
     let wording = WordingModel::train(
         (0..50)
-            .map(|_| ("update", body, Trans(Cat::Delivery)))
+            .map(|_| ("update", body, Trans(Cat::Transaction)))
             .chain((0..50).map(|_| {
                 (
                     "sale",
@@ -1636,28 +1626,26 @@ fn the_wording_never_makes_transactional_mail_whose_subject_sells() {
         10,
     )
     .unwrap();
-    let classifier = Classifier::default()
+    Classifier::default()
         .with_wording_model(Some(wording))
-        .with_subject_model(Some(subjects));
-    let neutral = classifier.classify(&Message::text("Update", body));
-    assert!(neutral.outcome().is_transactional(), "{neutral:?}");
-    assert_eq!(neutral.rule().as_str(), "canspam.primary_purpose.wording");
-    let selling = classifier.classify(&Message::text("A treat is waiting", body));
-    assert_eq!(*selling.outcome(), Promo, "{selling:?}");
-    assert_eq!(
-        selling.rule().as_str(),
-        "canspam.primary_purpose.transactional_not_first"
-    );
+        .with_subject_model(Some(subjects))
 }
 
-/// The same veto where the wording model would make transactional a message
-/// the lexicons found no cue in, or found promotional on a price alone.
+/// The wording model may make transactional a message the order test
+/// called promotional although its transaction comes first, a message the
+/// lexicons found no cue in, or one they found promotional on a price
+/// alone; never when the subject line reads as an advertisement to the
+/// subject-line model.
 #[test]
-fn the_wording_never_makes_transactional_uncued_or_priced_mail_whose_subject_sells() {
+fn the_wording_never_makes_transactional_mail_whose_subject_sells() {
     let filler = "Alder birch cedar dogwood elm fir ginkgo hazel ilex juniper kauri larch maple nutmeg oak pine \
                   quince rowan spruce teak umbrella viburnum willow yew zelkova acacia banyan catalpa \
                   date elder fig guava hawthorn.";
     for (body, lexicons_rule) in [
+        (
+            format!("Your order #40211 has shipped. 20% off everything this week. Shop now and save 30% on boots. {filler}"),
+            "canspam.primary_purpose.transactional_not_first",
+        ),
         (filler.to_owned(), "canspam.primary_purpose.undetermined"),
         (
             format!("{filler} $45.00"),
@@ -1666,29 +1654,7 @@ fn the_wording_never_makes_transactional_uncued_or_priced_mail_whose_subject_sel
     ] {
         let lexicons = LEXICONS_ONLY.classify(&Message::text("Update", &body));
         assert_eq!(lexicons.rule().as_str(), lexicons_rule, "{lexicons:?}");
-        let wording = WordingModel::train(
-            (0..50)
-                .map(|_| ("update", body.as_str(), Trans(Cat::Transaction)))
-                .chain((0..50).map(|_| {
-                    (
-                        "sale",
-                        "everything must go, huge sale, buy more, new arrivals",
-                        Promo,
-                    )
-                })),
-            10,
-        )
-        .unwrap();
-        let subjects = SubjectModel::train(
-            (0..50)
-                .map(|_| ("a treat is waiting", true))
-                .chain((0..50).map(|_| ("update", false))),
-            10,
-        )
-        .unwrap();
-        let classifier = Classifier::default()
-            .with_wording_model(Some(wording))
-            .with_subject_model(Some(subjects));
+        let classifier = certain_models(&body);
         let neutral = classifier.classify(&Message::text("Update", &body));
         assert!(neutral.outcome().is_transactional(), "{neutral:?}");
         assert_eq!(neutral.rule().as_str(), "canspam.primary_purpose.wording");
