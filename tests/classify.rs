@@ -1142,6 +1142,23 @@ fn a_sum_of_money_reported_is_no_offer() {
             "The Brief",
             "Junior designer salaries rose 4.2% to a median of $58,000 this year.",
         ),
+        // Statutory rates a trade bulletin reminds its readers of.
+        (
+            "Handwerk im Münsterland",
+            "Zur Erinnerung: Seit 1. Januar gilt ein gesetzlicher Mindestlohn von 12,82 € pro Stunde.",
+        ),
+        (
+            "Members' update",
+            "From April the national minimum wage of £12.21 an hour applies across the UK.",
+        ),
+        (
+            "Infos du réseau",
+            "Le salaire minimum de 24,50 CHF de l'heure s'applique dans tout le canton.",
+        ),
+        (
+            "Boletín gremial",
+            "El salario mínimo de 1.184 € sigue vigente este año.",
+        ),
     ]);
     // A unit price with the words of an offer around it is still one.
     let offer = LEXICONS_ONLY.classify(&text(

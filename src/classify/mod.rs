@@ -1376,13 +1376,25 @@ fn is_unit_price(after: &str) -> bool {
 }
 
 /// Whether the text just before an amount reports it as a statistic (an
-/// average or a median): "to a median of", "en moyenne a", "promedio de"
-/// ("median" also finds the Spanish "mediana", "durchschnitt" the German
-/// "durchschnittlich").
+/// average or a median) or a statutory rate (a minimum wage): "to a median
+/// of", "en moyenne a", "promedio de", "Mindestlohn von" ("median" also
+/// finds the Spanish "mediana", "durchschnitt" the German
+/// "durchschnittlich", "mindestlohn" "Mindestlohns").
 fn is_reported_figure(before: &str) -> bool {
-    ["median", "average", "moyenne", "promedio", "durchschnitt"]
-        .iter()
-        .any(|w| before.contains(w))
+    [
+        "median",
+        "average",
+        "moyenne",
+        "promedio",
+        "durchschnitt",
+        "minimum wage",
+        "salaire minimum",
+        "smic",
+        "salario minimo",
+        "mindestlohn",
+    ]
+    .iter()
+    .any(|w| before.contains(w))
 }
 
 /// The category with the most cues (subject cues weigh double); ties go to
