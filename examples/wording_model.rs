@@ -160,6 +160,28 @@ fn train_subjects<'a>(examples: impl Iterator<Item = &'a Labelled>) -> SubjectMo
     .expect("13 bits is a valid size")
 }
 
+/// The rows of a first-answers file in `tests/data/corpus/` (`#` comments
+/// and the header left out), each split at its tabs.
+fn first_rows(name: &str) -> Vec<Vec<String>> {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/corpus")
+            .join(name),
+    )
+    .expect(name)
+    .lines()
+    .filter(|l| !l.starts_with('#') && !l.starts_with("id\t"))
+    .map(|l| l.split('\t').map(str::to_owned).collect())
+    .collect()
+}
+
+/// Whether a deciding rule is one of the lexicons' transactional answers
+/// (transactional content only, or first with an offer after it).
+fn transactional_rule(rule: &str) -> bool {
+    rule == "canspam.primary_purpose.transactional_first"
+        || rule == "canspam.primary_purpose.transactional_only"
+}
+
 fn kind(c: MessageClass) -> &'static str {
     match c {
         MessageClass::Promotional => "promotional",
@@ -192,35 +214,25 @@ fn main() {
             // commit that first scored its set: mail the lexicons had not
             // been tuned on, as the model now has not been either.
             let first: BTreeMap<String, (MessageClass, bool, bool, bool)> =
-                std::fs::read_to_string(
-                    Path::new(env!("CARGO_MANIFEST_DIR"))
-                        .join("tests/data/corpus/first-scores.tsv"),
-                )
-                .expect("first-scores.tsv")
-                .lines()
-                .filter(|l| !l.starts_with('#') && !l.starts_with("id\t"))
-                .map(|l| {
-                    let cols: Vec<&str> = l.split('\t').collect();
-                    let class = match cols[3] {
-                        "promotional" => MessageClass::Promotional,
-                        "undetermined" => MessageClass::Undetermined,
-                        // The category does not matter to the rule.
-                        _ => MessageClass::Transactional(TransactionalCategory::Transaction),
-                    };
-                    // Promotional on a commercial hint alone.
-                    let hinted = cols[4] == "canspam.primary_purpose.commercial_hints";
-                    // Promotional by the order test, transactional content first.
-                    let order_test = cols[4] == "canspam.primary_purpose.transactional_not_first"
-                        && cols[5] == "true";
-                    // Transactional content (offer after it or none).
-                    let transactional = cols[4] == "canspam.primary_purpose.transactional_first"
-                        || cols[4] == "canspam.primary_purpose.transactional_only";
-                    (
-                        cols[0].to_owned(),
-                        (class, hinted, order_test, transactional),
-                    )
-                })
-                .collect();
+                first_rows("first-scores.tsv")
+                    .into_iter()
+                    .map(|cols| {
+                        let class = match cols[3].as_str() {
+                            "promotional" => MessageClass::Promotional,
+                            "undetermined" => MessageClass::Undetermined,
+                            // The category does not matter to the rule.
+                            _ => MessageClass::Transactional(TransactionalCategory::Transaction),
+                        };
+                        // Promotional on a commercial hint alone.
+                        let hinted = cols[4] == "canspam.primary_purpose.commercial_hints";
+                        // Promotional by the order test, transactional content first.
+                        let order_test = cols[4]
+                            == "canspam.primary_purpose.transactional_not_first"
+                            && cols[5] == "true";
+                        let transactional = transactional_rule(&cols[4]);
+                        (cols[0].clone(), (class, hinted, order_test, transactional))
+                    })
+                    .collect();
             // (language group, contender) -> (correct, total); ads classed
             // transactional per contender.
             let mut tally: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
@@ -234,8 +246,8 @@ fn main() {
             // rule's 0.95).
             let (mut hint_right, mut hint_all) = (0usize, 0usize);
             let (mut order_ad_max, mut order_sure) = (0f32, 0usize);
-            // Answers the subject-line model gave (transactional by the
-            // order test, subject scoring `SUBJECT_READS_AS_AD` or more).
+            // Answers the subject-line model gave (the lexicons transactional,
+            // the subject scoring `SUBJECT_READS_AS_AD` or more).
             let mut subject_rule = 0usize;
             for set in 6..=16 {
                 let held: Vec<&Labelled> = all.iter().filter(|m| set_of(&m.file) == set).collect();
@@ -393,20 +405,11 @@ fn main() {
             println!("ads classed transactional {ads_t}/{ads}");
         }
         Some("subject-check") => {
-            let first = std::fs::read_to_string(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/first-answers.tsv"),
-            )
-            .expect("first-answers.tsv");
             // Answered transactional when first scored.
-            let t_first: Vec<&str> = first
-                .lines()
-                .filter(|l| !l.starts_with('#') && !l.starts_with("id\t"))
-                .filter_map(|l| {
-                    let cols: Vec<&str> = l.split('\t').collect();
-                    (cols[4] == "canspam.primary_purpose.transactional_first"
-                        || cols[4] == "canspam.primary_purpose.transactional_only")
-                        .then_some(cols[0])
-                })
+            let answered_transactional: Vec<String> = first_rows("first-answers.tsv")
+                .into_iter()
+                .filter(|cols| transactional_rule(&cols[4]))
+                .map(|cols| cols[0].clone())
                 .collect();
             let subjects = train_subjects(
                 all.iter()
@@ -414,7 +417,10 @@ fn main() {
             );
             // (expected class) -> (made promotional, answered transactional)
             let mut tally: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-            for m in all.iter().filter(|m| t_first.contains(&m.id.as_str())) {
+            for m in all
+                .iter()
+                .filter(|m| answered_transactional.contains(&m.id))
+            {
                 let p = subjects.sells(&m.subject);
                 let t = tally.entry(kind(m.class)).or_default();
                 t.0 += usize::from(p >= SUBJECT_READS_AS_AD);

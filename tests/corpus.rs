@@ -14,7 +14,9 @@
 //!
 //! `CONSENTRY_CORPUS_DIR=/path/to/dir` scores every `*.jsonl` file of another
 //! directory (every message counted, whatever its split) against the same
-//! targets: how an unseen set is checked.
+//! targets: how an unseen set is checked. It also prints, unscored, the
+//! matrices of the same classifier without the subject-line model and of
+//! the lexicons alone.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -253,8 +255,16 @@ fn an_unseen_corpus_meets_the_same_targets() {
     let show = std::env::var("CORPUS_SHOW").is_ok_and(|v| v == "unseen");
     let scores = score(&Classifier::default(), all.iter(), show);
     print_matrix("unseen corpus", &scores);
-    // For comparison only: what the lexicons make of it without the
-    // wording model.
+    // For comparison only: what the classifier makes of it without the
+    // subject-line model, and the lexicons alone.
+    print_matrix(
+        "unseen corpus, without the subject-line model (not scored)",
+        &score(
+            &Classifier::default().with_subject_model(None),
+            all.iter(),
+            false,
+        ),
+    );
     let lexicons = Classifier::default()
         .with_wording_model(None)
         .with_subject_model(None);

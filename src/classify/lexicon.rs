@@ -640,14 +640,10 @@ mod tests {
     #[test]
     fn no_shipped_pattern_uses_a_unicode_class_shorthand() {
         for lx in Lexicon::builtin().unwrap() {
-            let all = lx
-                .promotional
-                .iter()
+            let wide: Vec<&String> = lx
+                .entries()
+                .map(|(_, p)| p)
                 .chain(&lx.promotional_hints)
-                .chain(lx.transactional.values().flatten())
-                .chain(lx.transactional_references.values().flatten())
-                .chain(&lx.neutral);
-            let wide: Vec<&String> = all
                 .filter(|p| {
                     ["\\w", "\\W", "\\s", "\\S", "\\d", "\\D"]
                         .iter()

@@ -21,7 +21,8 @@
 //! message of 485 bytes on average, with 64 MB of states never enough to
 //! keep them); on ordinary text the anchored states are the prefixes of
 //! the patterns themselves, built once and kept, growing slowly with the
-//! variety of the text (12 MB after 1,500 corpus messages). (Text
+//! variety of the text (12 MB after 1,500 corpus messages, a one-off
+//! measurement with 1,739 patterns). (Text
 //! written against one pattern's shape can still make many states: a
 //! pattern with two long gaps, the second after a word that may repeat
 //! inside the first, made a megabyte of such text take two seconds, and
@@ -71,7 +72,8 @@ type MakeCache = Box<dyn Fn() -> Cache + Send + Sync + UnwindSafe + RefUnwindSaf
 /// The lazy-DFA room for anchored states, per thread that classifies: a
 /// ceiling, filled only by the states searches reach (for the shipped
 /// lexicons, 12 MB after 1,500 of the corpus's messages and 44 MB after
-/// all 9,065: each new message adds a little). A full cache is cleared
+/// all 9,065, a one-off measurement with 1,739 patterns: each new message
+/// adds a little). A full cache is cleared
 /// and refilled; at 16 MB a stream of 1,500 messages cleared it on every
 /// pass and took two and a half times as long the second time.
 const CACHE_CAPACITY: usize = 32 << 20;

@@ -867,27 +867,15 @@ impl Classifier {
         if message.declared != DeclaredKind::Unspecified {
             return None;
         }
-        // The subject-line model, asked at most once: whether the subject
-        // reads as an advertisement in words no pattern knows.
-        let subject_model = self.subject_model.as_ref();
-        let mut asked: Option<Option<f32>> = None;
-        let mut sells = || -> Option<f32> {
-            *asked.get_or_insert_with(|| {
-                subject_model
-                    .map(|m| m.sells(subject_text))
-                    .filter(|p| *p >= SUBJECT_READS_AS_AD)
-            })
-        };
         // Transactional content in the body, and a subject that sells: both
-        // kinds of content, and the subject line decides.
+        // kinds of content, and the subject line decides. (The model is
+        // asked at most once a message: below, only about answers the
+        // wording would make transactional, which a transactional answer
+        // of the lexicons never becomes.)
         let transactional_rule =
             *rule == ids::CLASSIFY_TRANSACTIONAL_FIRST || *rule == ids::CLASSIFY_TRANSACTIONAL_ONLY;
-        if let (true, true, Some(model)) = (
-            transactional_rule,
-            body.transactional_content,
-            subject_model,
-        ) {
-            if let Some(p) = sells() {
+        if transactional_rule && body.transactional_content {
+            if let Some((model, p)) = self.subject_sells(subject_text) {
                 let words = model
                     .leading_words(subject_text, 4)
                     .iter()
@@ -924,7 +912,7 @@ impl Classifier {
         };
         // The wording never makes transactional a message whose subject
         // line reads as an advertisement.
-        if new.is_transactional() && sells().is_some() {
+        if new.is_transactional() && self.subject_sells(subject_text).is_some() {
             return None;
         }
         let (lane, p) = match new {
@@ -966,6 +954,14 @@ impl Classifier {
             ),
         };
         Some((new, Reason::new(ids::CLASSIFY_WORDING, sentence)))
+    }
+
+    /// The subject-line model and its score of `subject`, when it reads
+    /// the subject as an advertisement ([`SUBJECT_READS_AS_AD`]).
+    fn subject_sells(&self, subject: &str) -> Option<(&SubjectModel, f32)> {
+        let model = self.subject_model.as_ref()?;
+        let p = model.sells(subject);
+        (p >= SUBJECT_READS_AS_AD).then_some((model, p))
     }
 
     /// Whether a scan of a prefix of the body already gives the whole
